@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Project tasks that need nothing but Python 3.11 and pip.
+
+    python3 tasks.py demo      # the main job: the CopySnapshot demo on a local EC2-compatible endpoint
+    python3 tasks.py test      # ruff, mypy --strict, pytest
+    python3 tasks.py bench     # benchmarks against botocore (and awscrt when installed)
+    python3 tasks.py vectors   # regenerate vectors/ from botocore
+
+Each task creates ``.venv`` and installs the project into it first (again only when
+pyproject.toml changed), so a fresh clone needs no other set-up step.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+
+
+def _run(*cmd: str | Path) -> None:
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    rc = subprocess.call([str(c) for c in cmd], cwd=ROOT)
+    if rc:
+        sys.exit(rc)
+
+
+def ensure_venv(extras: str = "test") -> Path:
+    python = BIN / "python"
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
+    stamp = VENV / ".installed"
+    if not python.exists():
+        print(f"creating {VENV}", flush=True)
+        venv.create(VENV, with_pip=True)
+    if not stamp.exists() or stamp.read_text() != wanted:
+        _run(python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+             "-e", f".[{extras}]")
+        stamp.write_text(wanted)
+    return python
+
+
+def demo(args: list[str]) -> None:
+    python = ensure_venv()
+    _run(python, "-m", "sigv4kit", "demo", *args)
+
+
+def test(args: list[str]) -> None:
+    python = ensure_venv()
+    _run(BIN / "ruff", "check", "sigv4kit", "tests", "vectors", "benchmarks", "tasks.py")
+    _run(BIN / "mypy", "--strict", "sigv4kit")
+    _run(python, "-m", "pytest", *args)
+
+
+def bench(args: list[str]) -> None:
+    python = ensure_venv("test,bench")
+    _run(python, "benchmarks/run.py", *args)
+
+
+def vectors(args: list[str]) -> None:
+    python = ensure_venv()
+    _run(python, "vectors/generate.py", *args)
+
+
+TASKS = {"demo": demo, "test": test, "bench": bench, "vectors": vectors}
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] not in TASKS:
+        print(__doc__)
+        sys.exit(2)
+    TASKS[sys.argv[1]](sys.argv[2:])
