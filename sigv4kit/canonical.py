@@ -1,0 +1,164 @@
+"""Task 1 of SigV4: the canonical request.
+
+https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html#create-canonical-request
+
+Each part has its own function so the debugger can rebuild and compare them one by one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from urllib.parse import quote, quote_from_bytes, unquote_to_bytes
+
+from .errors import SigningError
+
+UNSIGNED_HEADERS = frozenset(
+    {
+        # Hop-by-hop headers (RFC 9110 7.6.1) change between client and server.
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        # Rewritten by clients, proxies or load balancers on the way.
+        "expect",
+        "user-agent",
+        "x-amzn-trace-id",
+        # The signature itself.
+        "authorization",
+    }
+)
+"""Headers never signed, whatever the request carries; botocore's list plus Authorization."""
+
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def uri_encode(value: str, *, keep_slash: bool = False) -> str:
+    """RFC 3986 percent-encoding of the UTF-8 bytes: everything but ``A-Za-z0-9-_.~``."""
+    try:
+        return quote(value, safe="/" if keep_slash else "")
+    except UnicodeEncodeError:
+        raise SigningError(
+            f"url: {value!r} is not valid Unicode (lone surrogate)", field="url"
+        ) from None
+
+
+def remove_dot_segments(path: str) -> str:
+    """Drop whole ``.`` and ``..`` segments and empty segments (repeated slashes).
+
+    Matches botocore's ``normalize_url_path``: a trailing slash survives only when something is
+    left; ``...`` or ``.a`` are ordinary names, and ``..`` above the root stays at the root.
+    """
+    if not path:
+        return "/"
+    out: list[str] = []
+    for segment in path.split("/"):
+        if not segment or segment == ".":
+            continue
+        if segment == "..":
+            if out:
+                out.pop()
+        else:
+            out.append(segment)
+    first = "/" if path[0] == "/" else ""
+    last = "/" if path[-1] == "/" and out else ""
+    return first + "/".join(out) + last
+
+
+def _encode_once(path: str) -> str:
+    """S3's rule: the path is already percent-encoded once; encode what is not, keep valid
+    escapes (upper-cased), and decode escapes of unreserved characters, as S3 itself does."""
+    if "%" not in path:
+        return uri_encode(path, keep_slash=True)
+    pieces = path.split("%")
+    out = [uri_encode(pieces[0], keep_slash=True)]
+    for piece in pieces[1:]:
+        if len(piece) >= 2 and piece[0] in _HEX and piece[1] in _HEX:
+            char = chr(int(piece[:2], 16))
+            out.append(char if char in _UNRESERVED else "%" + piece[:2].upper())
+            out.append(uri_encode(piece[2:], keep_slash=True))
+        else:
+            out.append("%25" + uri_encode(piece, keep_slash=True))
+    return "".join(out)
+
+
+def canonical_uri(
+    path: str, *, normalize_path: bool = True, double_encode_path: bool = True
+) -> str:
+    """The CanonicalURI line.
+
+    Non-S3 services encode the path *as sent* once more, so ``%2F`` becomes ``%252F`` and a raw
+    space ``%20``; S3 encodes it once only.
+    """
+    if not path:
+        path = "/"
+    if normalize_path:
+        path = remove_dot_segments(path)
+    if double_encode_path:
+        return uri_encode(path, keep_slash=True)
+    return _encode_once(path)
+
+
+def _reencode(component: str) -> str:
+    if "%" in component:
+        return quote_from_bytes(unquote_to_bytes(component), safe="")
+    return uri_encode(component)
+
+
+def canonical_query_pairs(query: str) -> list[tuple[str, str]]:
+    """Query pairs decoded then RFC 3986 encoded, in sent order.
+
+    ``+`` is a literal plus (``%2B``), not a space: AWS never reads it as one. A bare key
+    ``k`` means ``k=``. Empty ``&&`` pieces carry nothing and are dropped.
+    """
+    pairs = []
+    for piece in query.split("&"):
+        if piece:
+            key, _, value = piece.partition("=")
+            pairs.append((_reencode(key), _reencode(value)))
+    return pairs
+
+
+def canonical_query_string(pairs: Iterable[tuple[str, str]]) -> str:
+    """The CanonicalQueryString line from already encoded pairs: sorted by key, then value,
+    every repeated key kept."""
+    return "&".join([f"{k}={v}" for k, v in sorted(pairs)])
+
+
+def canonical_header_value(value: str) -> str:
+    """Trimmed, with runs of whitespace collapsed to one space (as botocore does)."""
+    return " ".join(value.split())
+
+
+def canonical_headers(headers: Iterable[tuple[str, str]]) -> tuple[str, str]:
+    """The CanonicalHeaders block (each line ending in LF) and the SignedHeaders line.
+
+    Names are lower-cased and sorted; repeated headers are joined with ``,`` in the order sent.
+    """
+    grouped: dict[str, list[str]] = {}
+    for name, value in headers:
+        lname = name.lower()
+        values = grouped.get(lname)
+        if values is None:
+            grouped[lname] = [canonical_header_value(value)]
+        else:
+            values.append(canonical_header_value(value))
+    names = sorted(grouped)
+    block = "".join([f"{n}:{','.join(grouped[n])}\n" for n in names])
+    return block, ";".join(names)
+
+
+def canonical_request(
+    method: str,
+    uri: str,
+    query: str,
+    headers_block: str,
+    signed_headers: str,
+    payload_hash: str,
+) -> str:
+    """Join the six parts; ``headers_block`` already ends with LF, hence the blank line."""
+    return f"{method}\n{uri}\n{query}\n{headers_block}\n{signed_headers}\n{payload_hash}"

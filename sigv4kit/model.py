@@ -1,0 +1,207 @@
+"""The values the signing core takes and returns: credentials, requests and signing results.
+
+All are frozen: the core never changes a caller's request, it returns a new one. None of their
+reprs shows a secret key, a session token or a signature.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .errors import SigningError
+from .redact import redact_url, redacted
+
+# RFC 9110 section 5.6.2: a header name (and a method) is a token of these characters.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_FORBIDDEN_IN_VALUE = re.compile(r"[\r\n\x00]")
+
+SENSITIVE_HEADERS = frozenset({"authorization", "x-amz-security-token"})
+"""Header values that are credentials in themselves; reprs and debug output redact them."""
+
+HeadersLike = Mapping[str, str] | Iterable[tuple[str, str]]
+
+
+@dataclass(frozen=True, repr=False)
+class Credentials:
+    """An AWS access key, with the session token of temporary credentials.
+
+    ``expiration`` (aware datetime) is informational: the debugger warns when a presigned URL
+    outlives the credentials that signed it.
+    """
+
+    access_key_id: str
+    secret_access_key: str
+    session_token: str | None = None
+    expiration: datetime | None = None
+
+    def __post_init__(self) -> None:
+        akid = self.access_key_id
+        if not isinstance(akid, str) or not akid:
+            raise SigningError("access_key_id: must be a non-empty string", field="access_key_id")
+        if "/" in akid or not akid.isascii() or not akid.isprintable() or " " in akid:
+            raise SigningError(
+                "access_key_id: must be printable ASCII without spaces or '/' (it goes into the "
+                "credential scope)",
+                field="access_key_id",
+            )
+        if not isinstance(self.secret_access_key, str) or not self.secret_access_key:
+            raise SigningError(
+                "secret_access_key: must be a non-empty string", field="secret_access_key"
+            )
+        token = self.session_token
+        if token is not None and (
+            not isinstance(token, str) or not token or _FORBIDDEN_IN_VALUE.search(token)
+        ):
+            raise SigningError(
+                "session_token: must be a non-empty string without CR, LF or NUL",
+                field="session_token",
+            )
+
+    def __repr__(self) -> str:
+        token = None if self.session_token is None else redacted(self.session_token)
+        return (
+            f"Credentials(access_key_id={self.access_key_id!r}, secret_access_key='***', "
+            f"session_token={token!r})"
+        )
+
+
+def _header_pairs(headers: HeadersLike) -> tuple[tuple[str, str], ...]:
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    pairs = tuple((n, v) for n, v in items)
+    for name, value in pairs:
+        if not isinstance(name, str) or not _TOKEN.fullmatch(name):
+            raise SigningError(
+                f"headers: {name!r} is not a valid header name (an HTTP token: ASCII letters, "
+                "digits and !#$%&'*+-.^_`|~)",
+                field="headers",
+            )
+        if not isinstance(value, str):
+            raise SigningError(f"headers: value of {name!r} must be a string", field="headers")
+        if _FORBIDDEN_IN_VALUE.search(value):
+            raise SigningError(
+                f"headers: value of {name!r} contains CR, LF or NUL", field="headers"
+            )
+    return pairs
+
+
+@dataclass(frozen=True, repr=False)
+class Request:
+    """An HTTP request as it will be sent.
+
+    ``url`` is absolute (``https://host/path?query``) or a request target (``/path?query``,
+    then a Host header is needed) and is kept verbatim: no re-quoting, so what is signed is
+    what is sent. ``headers`` keeps order and duplicates. A ``str`` body is UTF-8 encoded.
+    """
+
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...] = field(default=())
+    body: bytes = b""
+
+    def __init__(
+        self,
+        method: str,
+        url: str,
+        headers: HeadersLike = (),
+        body: bytes | bytearray | memoryview | str = b"",
+    ) -> None:
+        if not isinstance(method, str) or not _TOKEN.fullmatch(method):
+            raise SigningError(f"method: {method!r} is not a valid HTTP method", field="method")
+        if not isinstance(url, str) or not url:
+            raise SigningError("url: must be a non-empty string", field="url")
+        if any(c in url for c in "\r\n\x00"):
+            raise SigningError("url: contains CR, LF or NUL", field="url")
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        elif not isinstance(body, bytes):
+            if not isinstance(body, bytearray | memoryview):
+                raise SigningError("body: must be bytes or str", field="body")
+            body = bytes(body)
+        object.__setattr__(self, "method", method)
+        object.__setattr__(self, "url", url)
+        object.__setattr__(self, "headers", _header_pairs(headers))
+        object.__setattr__(self, "body", body)
+
+    @classmethod
+    def _trusted(
+        cls, method: str, url: str, headers: tuple[tuple[str, str], ...], body: bytes
+    ) -> Request:
+        """Build without validation, for values the signer produced from a validated request."""
+        self = object.__new__(cls)
+        object.__setattr__(self, "method", method)
+        object.__setattr__(self, "url", url)
+        object.__setattr__(self, "headers", headers)
+        object.__setattr__(self, "body", body)
+        return self
+
+    def header(self, name: str) -> str | None:
+        """The values of header ``name`` (any case) joined with ``,``, or None when absent."""
+        lname = name.lower()
+        values = [v for n, v in self.headers if n.lower() == lname]
+        return ",".join(values) if values else None
+
+    def __repr__(self) -> str:
+        headers = [
+            (n, redacted(v) if n.lower() in SENSITIVE_HEADERS else v) for n, v in self.headers
+        ]
+        return (
+            f"Request(method={self.method!r}, url={redact_url(self.url)!r}, headers={headers!r}, "
+            f"body=<{len(self.body)} bytes>)"
+        )
+
+
+@dataclass(frozen=True, repr=False)
+class SignedRequest:
+    """The result of header signing: the new request and the artefacts that produced it."""
+
+    request: Request
+    canonical_request: str
+    string_to_sign: str
+    signature: str
+    algorithm: str
+    credential_scope: str
+    signed_headers: str
+    timestamp: str
+
+    @property
+    def authorization(self) -> str:
+        """The Authorization header value that was added."""
+        return self.request.header("authorization") or ""
+
+    def __repr__(self) -> str:
+        return (
+            f"SignedRequest(request={self.request!r}, algorithm={self.algorithm!r}, "
+            f"credential_scope={self.credential_scope!r}, "
+            f"signed_headers={self.signed_headers!r}, signature='***')"
+        )
+
+
+@dataclass(frozen=True, repr=False)
+class PresignedRequest:
+    """The result of query signing.
+
+    ``url`` carries the signature; ``headers`` are the signed headers other than Host that the
+    eventual sender must send with exactly these values.
+    """
+
+    url: str
+    method: str
+    headers: tuple[tuple[str, str], ...]
+    canonical_request: str
+    string_to_sign: str
+    signature: str
+    algorithm: str
+    credential_scope: str
+    signed_headers: str
+    timestamp: str
+    expires: int
+
+    def __repr__(self) -> str:
+        return (
+            f"PresignedRequest(url={redact_url(self.url)!r}, method={self.method!r}, "
+            f"credential_scope={self.credential_scope!r}, "
+            f"signed_headers={self.signed_headers!r}, expires={self.expires})"
+        )

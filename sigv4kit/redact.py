@@ -1,0 +1,39 @@
+"""Keeping credentials out of reprs, logs, errors and debug output.
+
+A secret access key must never be shown. A session token or signature is shown only as its
+first four characters and length, enough to tell two apart while debugging, not enough to use.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+_SENSITIVE_QUERY = re.compile(
+    r"(?i)((?:^|[?&])(?:X-Amz-Signature|X-Amz-Security-Token|X-Amz-Credential-Secret)=)([^&#]*)"
+)
+
+
+def redacted(value: str) -> str:
+    """``'AQoD…(356 chars)'``: the first 4 characters and the length of a sensitive value."""
+    return f"{value[:4]}…({len(value)} chars)"
+
+
+def redact_url(url: str) -> str:
+    """The URL with the values of X-Amz-Signature and X-Amz-Security-Token redacted."""
+    return _SENSITIVE_QUERY.sub(lambda m: m.group(1) + redacted(m.group(2)), url)
+
+
+def redact_text(text: str, secrets: list[str | None]) -> str:
+    """``text`` with every occurrence of each secret (raw or percent-encoded) redacted.
+
+    Used on canonical requests before they are logged: a session token appears in them verbatim
+    (header signing) or percent-encoded (presigning).
+    """
+    for secret in secrets:
+        if not secret:
+            continue
+        for form in {secret, quote(secret, safe="-_.~")}:
+            if form in text:
+                text = text.replace(form, redacted(secret))
+    return text

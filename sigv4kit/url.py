@@ -1,0 +1,83 @@
+"""Splitting a URL or request target into the parts SigV4 signs, without re-encoding them.
+
+``urllib.parse`` normalises as it goes (it drops tabs and newlines, lower-cases the scheme,
+re-quotes nothing but may strip brackets from IPv6 hosts); signing needs the bytes exactly as
+they will be sent, so the split here is deliberately literal.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from .errors import SigningError
+
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
+_REG_NAME = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=%-]+")
+_IPV6 = re.compile(r"\[[0-9A-Fa-f:.]+(?:%25[A-Za-z0-9._~-]+)?\]")
+
+
+class SplitUrl(NamedTuple):
+    """A URL in the parts the canonical request uses; ``scheme`` and ``host`` are empty for a
+    bare request target such as ``/path?query``."""
+
+    scheme: str
+    host: str
+    path: str
+    query: str
+
+
+def split_url(url: str) -> SplitUrl:
+    """Split ``url`` (absolute, or a request target starting with ``/``); the fragment is dropped
+    because it is never sent. ``host`` is the value of the Host header a client sends for it."""
+    scheme, sep, rest = url.partition("://")
+    if sep:
+        if not _SCHEME.fullmatch(scheme):
+            raise SigningError(f"url: {scheme!r} is not a valid URL scheme", field="url")
+        scheme = scheme.lower()
+        end = len(rest)
+        for ch in "/?#":
+            i = rest.find(ch)
+            if 0 <= i < end:
+                end = i
+        host = host_header_value(scheme, rest[:end])
+        rest = rest[end:]
+    elif url.startswith("/"):
+        scheme, host, rest = "", "", url
+    else:
+        raise SigningError(
+            "url: must be an absolute URL (https://host/path) or a request target starting "
+            "with '/'",
+            field="url",
+        )
+    rest = rest.partition("#")[0]
+    path, _, query = rest.partition("?")
+    return SplitUrl(scheme, host, path, query)
+
+
+def host_header_value(scheme: str, authority: str) -> str:
+    """The Host header for an authority: user-info removed, host lower-cased (as requests and
+    urllib3 send it), IPv6 kept in brackets, the scheme's default port dropped."""
+    authority = authority.rpartition("@")[2]
+    if not authority:
+        raise SigningError("url: has no host", field="url")
+    if authority.startswith("["):
+        end = authority.find("]")
+        host, port_part = authority[: end + 1], authority[end + 1 :]
+        if end < 0 or not _IPV6.fullmatch(host):
+            raise SigningError(f"url: {authority!r} is not a valid IPv6 host", field="url")
+    else:
+        host, colon, port = authority.partition(":")
+        port_part = colon + port
+        if not host or not _REG_NAME.fullmatch(host):
+            raise SigningError(f"url: {authority!r} is not a valid host", field="url")
+    if port_part:
+        port = port_part[1:]
+        if not port_part.startswith(":") or not port.isdigit() or not port.isascii():
+            raise SigningError(f"url: port in {authority!r} is not a number", field="url")
+        if int(port) > 65535:
+            raise SigningError(f"url: port {port} is out of range 0..65535", field="url")
+        if _DEFAULT_PORTS.get(scheme) == port:
+            port_part = ""
+    return host.lower() + port_part
