@@ -7,6 +7,7 @@ Each part has its own function so the debugger can rebuild and compare them one 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from urllib.parse import quote, quote_from_bytes, unquote_to_bytes
 
@@ -23,18 +24,20 @@ UNSIGNED_HEADERS = frozenset(
         "trailer",
         "transfer-encoding",
         "upgrade",
-        # Rewritten by clients, proxies or load balancers on the way.
+        # Rewritten by clients, proxies, tracers or load balancers on the way.
         "expect",
         "user-agent",
         "x-amzn-trace-id",
+        "traceparent",  # W3C Trace Context
+        "tracestate",
+        "baggage",
         # The signature itself.
         "authorization",
     }
 )
 """Headers never signed, whatever the request carries; botocore's list plus Authorization."""
 
-_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")
-_HEX = frozenset("0123456789abcdefABCDEF")
+_ESCAPE = re.compile(r"(%[0-9A-Fa-f]{2})")
 
 
 def uri_encode(value: str, *, keep_slash: bool = False) -> str:
@@ -70,20 +73,12 @@ def remove_dot_segments(path: str) -> str:
 
 
 def _encode_once(path: str) -> str:
-    """S3's rule: the path is already percent-encoded once; encode what is not, keep valid
-    escapes (upper-cased), and decode escapes of unreserved characters, as S3 itself does."""
+    """S3's rule: the path is already encoded once. Valid ``%XX`` escapes are kept byte for
+    byte (as botocore and aws-c-auth keep them); anything not allowed raw is encoded."""
     if "%" not in path:
         return uri_encode(path, keep_slash=True)
-    pieces = path.split("%")
-    out = [uri_encode(pieces[0], keep_slash=True)]
-    for piece in pieces[1:]:
-        if len(piece) >= 2 and piece[0] in _HEX and piece[1] in _HEX:
-            char = chr(int(piece[:2], 16))
-            out.append(char if char in _UNRESERVED else "%" + piece[:2].upper())
-            out.append(uri_encode(piece[2:], keep_slash=True))
-        else:
-            out.append("%25" + uri_encode(piece, keep_slash=True))
-    return "".join(out)
+    pieces = _ESCAPE.split(path)
+    return "".join(p if i % 2 else uri_encode(p, keep_slash=True) for i, p in enumerate(pieces))
 
 
 def canonical_uri(

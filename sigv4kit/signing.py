@@ -247,15 +247,6 @@ class _Plan:
 def _payload_hash(opts: _Options, request: Request) -> str:
     if opts.payload_hash is not None:
         return opts.payload_hash
-    sent = request.header("x-amz-content-sha256")
-    if sent is not None:
-        if not _PAYLOAD_HASH.fullmatch(sent):
-            raise SigningError(
-                "headers: X-Amz-Content-SHA256 must be a lower-case hex SHA-256 digest, "
-                "UNSIGNED-PAYLOAD or a STREAMING-… value",
-                field="headers",
-            )
-        return sent
     return sha256(request.body).hexdigest() if request.body else EMPTY_SHA256
 
 

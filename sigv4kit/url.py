@@ -76,8 +76,9 @@ def host_header_value(scheme: str, authority: str) -> str:
         port = port_part[1:]
         if not port_part.startswith(":") or not port.isdigit() or not port.isascii():
             raise SigningError(f"url: port in {authority!r} is not a number", field="url")
-        if int(port) > 65535:
+        number = int(port)
+        if number > 65535:
             raise SigningError(f"url: port {port} is out of range 0..65535", field="url")
-        if _DEFAULT_PORTS.get(scheme) == port:
-            port_part = ""
+        # Clients send the port as a number (":0443" goes out as 443, then dropped).
+        port_part = "" if _DEFAULT_PORTS.get(scheme) == str(number) else f":{number}"
     return host.lower() + port_part
