@@ -1,0 +1,36 @@
+"""botocore's EC2 service model (API 2016-11-15), loaded once, on first use.
+
+The serializer, the response parser and the CLI all read the same model; loading it costs
+tens of milliseconds, so it is loaded lazily and shared.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Final
+
+API_VERSION: Final = "2016-11-15"
+
+
+@functools.cache
+def service_model() -> Any:
+    """The ``botocore.model.ServiceModel`` of ec2 at ``API_VERSION``."""
+    import botocore.loaders  # type: ignore[import-untyped]
+    import botocore.model  # type: ignore[import-untyped]
+
+    loader = botocore.loaders.create_loader()
+    data = loader.load_service_model("ec2", "service-2", api_version=API_VERSION)
+    return botocore.model.ServiceModel(data, service_name="ec2")
+
+
+def member_type(action: str, member: str) -> str | None:
+    """The type name (``string``, ``integer``, ``list`` …) of top-level input ``member`` of
+    ``action``, or None when either is unknown (the serializer then says which)."""
+    model = service_model()
+    if action not in model.operation_names:
+        return None
+    shape = model.operation_model(action).input_shape
+    if shape is None or member not in shape.members:
+        return None
+    type_name: str = shape.members[member].type_name
+    return type_name
