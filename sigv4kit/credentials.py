@@ -1,0 +1,102 @@
+"""Credentials and Region from the environment, or from botocore's whole provider chain.
+
+botocore already implements every credential source (environment, shared files and profiles,
+SSO, assume-role, web identity, container and instance metadata) and keeps them current; we
+use it rather than a copy. It is imported only when the environment alone does not answer,
+so a CLI call with ``AWS_ACCESS_KEY_ID`` set never loads it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import datetime
+
+from .errors import SigningError
+from .model import Credentials
+
+
+class NoCredentialsError(SigningError):
+    """No credential source yielded an access key."""
+
+
+def from_environment() -> Credentials | None:
+    """Credentials from ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``/``AWS_SESSION_TOKEN``,
+    the first source botocore's chain reads; None when either key is missing."""
+    akid = os.environ.get("AWS_ACCESS_KEY_ID")
+    secret = os.environ.get("AWS_SECRET_ACCESS_KEY")
+    if not akid or not secret:
+        return None
+    token = os.environ.get("AWS_SESSION_TOKEN") or os.environ.get("AWS_SECURITY_TOKEN") or None
+    return Credentials(akid, secret, token)
+
+
+def resolve_credentials(profile: str | None = None) -> Credentials:
+    """Credentials as botocore (and the AWS CLI) would find them, ``profile`` first if given.
+
+    An explicit profile skips the environment variables, as in botocore.
+    """
+    if profile is None:
+        env = from_environment()
+        if env is not None:
+            return env
+    import botocore.exceptions  # type: ignore[import-untyped]
+    import botocore.session  # type: ignore[import-untyped]
+
+    try:
+        session = botocore.session.Session(profile=profile)
+        found = session.get_credentials()
+        frozen = found.get_frozen_credentials() if found is not None else None
+    except botocore.exceptions.ProfileNotFound:
+        raise NoCredentialsError(
+            f"profile: {profile!r} is not in the AWS config or credentials files", field="profile"
+        ) from None
+    except botocore.exceptions.BotoCoreError as exc:
+        raise NoCredentialsError(f"credentials: {exc}", field="credentials") from None
+    if frozen is None or not frozen.access_key or not frozen.secret_key:
+        raise NoCredentialsError(
+            "credentials: none found (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, use "
+            "--profile, or configure SSO, a role or instance credentials)",
+            field="credentials",
+        )
+    expiry = getattr(found, "_expiry_time", None)
+    return Credentials(
+        frozen.access_key,
+        frozen.secret_key,
+        frozen.token or None,
+        expiration=expiry if isinstance(expiry, datetime) else None,
+    )
+
+
+def resolve_region(profile: str | None = None) -> str | None:
+    """``AWS_REGION``, ``AWS_DEFAULT_REGION``, else the profile's configured region."""
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if region:
+        return region
+    import botocore.exceptions
+    import botocore.session
+
+    try:
+        configured = botocore.session.Session(profile=profile).get_config_variable("region")
+    except botocore.exceptions.BotoCoreError:
+        return None
+    return configured if isinstance(configured, str) and configured else None
+
+
+def chain_credentials(profile: str | None = None) -> Credentials | Callable[[], Credentials]:
+    """What a long-lived client should hold: fixed environment credentials, or a callable
+    that asks botocore each time, so temporary credentials are refreshed before they expire."""
+    if profile is None:
+        env = from_environment()
+        if env is not None:
+            return env
+    resolve_credentials(profile)  # fail now, with a clear message, when there are none
+    import botocore.session
+
+    found = botocore.session.Session(profile=profile).get_credentials()
+
+    def current() -> Credentials:
+        frozen = found.get_frozen_credentials()
+        return Credentials(frozen.access_key, frozen.secret_key, frozen.token or None)
+
+    return current
