@@ -14,6 +14,10 @@ _SENSITIVE_QUERY = re.compile(
 )
 
 
+_MIN_REDACTABLE = 6
+"""Shorter values (test keys like "x") would redact ordinary text; real secrets are 40+."""
+
+
 def redacted(value: str) -> str:
     """``'AQoD…(356 chars)'``: the first 4 characters and the length of a sensitive value."""
     return f"{value[:4]}…({len(value)} chars)"
@@ -31,7 +35,7 @@ def redact_text(text: str, secrets: list[str | None]) -> str:
     (header signing) or percent-encoded (presigning).
     """
     for secret in secrets:
-        if not secret:
+        if not secret or len(secret) < _MIN_REDACTABLE:
             continue
         for form in {secret, quote(secret, safe="-_.~")}:
             if form in text:
