@@ -245,8 +245,21 @@ class _Plan:
 
 
 def _payload_hash(opts: _Options, request: Request) -> str:
+    """The payload hash to sign: the option, else the X-Amz-Content-SHA256 the request itself
+    states (the server hashes with that value; with ``content_sha256_header`` we replace the
+    header instead), else the SHA-256 of the body."""
     if opts.payload_hash is not None:
         return opts.payload_hash
+    if not opts.content_sha256_header:
+        stated = request.header("x-amz-content-sha256")
+        if stated is not None:
+            if not _PAYLOAD_HASH.fullmatch(stated):
+                raise SigningError(
+                    "headers: X-Amz-Content-SHA256 must be a lower-case hex SHA-256 digest, "
+                    "UNSIGNED-PAYLOAD or a STREAMING-… value",
+                    field="headers",
+                )
+            return stated
     return sha256(request.body).hexdigest() if request.body else EMPTY_SHA256
 
 

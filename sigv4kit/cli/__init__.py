@@ -59,7 +59,7 @@ class _LazyGroup(click.Group):
 @click.group(
     cls=_LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-    epilog="Example: sigv4kit presign copy-snapshot --source-region us-west-2 "
+    epilog="Example:\n\n\b\n  sigv4kit presign copy-snapshot --source-region us-west-2 "
     "--source-snapshot-id snap-066877671789bd71b --destination-region us-east-1",
 )
 @click.version_option(__version__, prog_name="sigv4kit")

@@ -71,8 +71,8 @@ def _wait_volume(client: Any, volume_id: str, timeout: float = 300) -> None:
 
 
 @click.command(
-    epilog="Example:\n\n  sigv4kit demo                      # local endpoint\n\n"
-    "  sigv4kit demo --aws --profile dev  # real AWS (creates and deletes resources)",
+    epilog="Example:\n\n\b\n  sigv4kit demo                      # local endpoint\n"
+    "  sigv4kit demo --aws --profile dev  # real AWS: creates, then deletes",
 )
 @click.option("--source-region", default="us-west-2", show_default=True)
 @click.option("--destination-region", default="us-east-1", show_default=True)

@@ -20,6 +20,7 @@ from .common import (
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
+_EX = "Example:\n\n\b\n  "  # \b: click must not re-wrap the example
 
 _FIELDS = {
     "region": "--region",
@@ -101,7 +102,7 @@ def ec2() -> None:
 
 @ec2.command(
     "copy-snapshot",
-    epilog="Example:\n\n  sigv4kit ec2 copy-snapshot --region us-east-1 --source-region us-west-2 "
+    epilog=_EX + "sigv4kit ec2 copy-snapshot --region us-east-1 --source-region us-west-2 "
     "--source-snapshot-id snap-066877671789bd71b --destination-region us-east-1",
 )
 @click.option("--source-region", required=True)
@@ -173,7 +174,7 @@ def copy_snapshot(source_region: str, source_snapshot_id: str, destination_regio
     _run("CopySnapshot", params, opts, credentials)
 
 
-@ec2.command("create-snapshot", epilog="Example:\n\n  sigv4kit ec2 create-snapshot --region "
+@ec2.command("create-snapshot", epilog=_EX + "sigv4kit ec2 create-snapshot --region "
              "us-west-2 --volume-id vol-0123456789abcdef0 --description nightly")
 @click.option("--volume-id", required=True)
 @click.option("--description")
@@ -191,7 +192,7 @@ def create_snapshot(volume_id: str, description: str | None, tags: tuple[str, ..
     _run("CreateSnapshot", params, opts)
 
 
-@ec2.command("describe-snapshots", epilog="Example:\n\n  sigv4kit ec2 describe-snapshots "
+@ec2.command("describe-snapshots", epilog=_EX + "sigv4kit ec2 describe-snapshots "
              "--region us-east-1 --snapshot-id snap-066877671789bd71b")
 @click.option("--snapshot-id", "snapshot_ids", multiple=True)
 @click.option("--owner-id", "owner_ids", multiple=True, help="e.g. self")
@@ -225,7 +226,7 @@ def describe_snapshots(snapshot_ids: tuple[str, ...], owner_ids: tuple[str, ...]
     _run("DescribeSnapshots", params, opts)
 
 
-@ec2.command("import-snapshot", epilog="Example:\n\n  sigv4kit ec2 import-snapshot --region "
+@ec2.command("import-snapshot", epilog=_EX + "sigv4kit ec2 import-snapshot --region "
              "us-east-1 --s3-bucket my-bucket --s3-key disks/disk.vmdk --format VMDK")
 @click.option("--s3-bucket", required=True)
 @click.option("--s3-key", required=True)
@@ -252,7 +253,7 @@ def import_snapshot(s3_bucket: str, s3_key: str, disk_format: str | None,
     _run("ImportSnapshot", params, opts)
 
 
-@ec2.command("call", epilog="Example:\n\n  sigv4kit ec2 call DescribeVolumes --region us-east-1 "
+@ec2.command("call", epilog=_EX + "sigv4kit ec2 call DescribeVolumes --region us-east-1 "
              "--param 'VolumeIds=[\"vol-0123456789abcdef0\"]' --param MaxResults=5")
 @click.argument("action")
 @click.option("--param", "raw_params", multiple=True, metavar="NAME=VALUE",

@@ -49,7 +49,7 @@ def _tag(value: str) -> dict[str, str]:
 
 @presign.command(
     "copy-snapshot",
-    epilog="Example:\n\n  URL=$(sigv4kit presign copy-snapshot --source-region us-west-2 "
+    epilog="Example:\n\n\b\n  URL=$(sigv4kit presign copy-snapshot --source-region us-west-2 "
     "--source-snapshot-id snap-066877671789bd71b --destination-region us-east-1)",
 )
 @click.option("--source-region", required=True, help="Region the snapshot is in (signs the URL).")
@@ -129,7 +129,7 @@ def copy_snapshot(
 
 @presign.command(
     "url",
-    epilog="Example:\n\n  sigv4kit presign url 'https://bucket.s3.us-east-1.amazonaws.com/key' "
+    epilog="Example:\n\n\b\n  sigv4kit presign url 'https://bucket.s3.us-east-1.amazonaws.com/key' "
     "--region us-east-1 --service s3 --s3 --expires 600",
 )
 @click.argument("url")

@@ -52,7 +52,7 @@ def _wire_url(method: str, url: str) -> str:
 
 
 @click.command(
-    epilog="Example:\n\n  sigv4kit sign POST https://ec2.us-east-1.amazonaws.com/ --region "
+    epilog="Example:\n\n\b\n  sigv4kit sign POST https://ec2.us-east-1.amazonaws.com/ --region "
     "us-east-1 --service ec2 --header 'Content-Type: application/x-www-form-urlencoded' "
     "--data 'Action=DescribeRegions&Version=2016-11-15' --send",
 )

@@ -1,0 +1,316 @@
+"""The command line as users run it: real subprocesses (``python -m sigv4kit`` and the console
+script) and click's CliRunner; ec2 commands against the local moto endpoint."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from click.testing import CliRunner
+
+from sigv4kit import Credentials
+from sigv4kit.cli import cli
+from sigv4kit.ec2.presigned import presigned_copy_snapshot_url
+from sigv4kit.local_endpoint import LocalEndpoint
+
+SECRET = "CANARYsecretCANARYsecretCANARYsecret0123"
+TOKEN = "CANARYtokenIQoJb3JpZ2luX2VjEXAMPLEtokenCANARY/+="
+SNAP = "snap-066877671789bd71b"
+TS = "20261125T120000Z"
+SCRIPT = shutil.which("sigv4kit", path=str(Path(sys.executable).parent))
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+        AWS_EC2_METADATA_DISABLED="true",
+        AWS_ACCESS_KEY_ID="AKIDEXAMPLE",
+        AWS_SECRET_ACCESS_KEY=SECRET,
+        AWS_SESSION_TOKEN=TOKEN,
+    )
+    env.update(extra)
+    return env
+
+
+def run(*args: str, env: dict[str, str] | None = None, stdin: str = "",
+        script: bool = False) -> subprocess.CompletedProcess[str]:
+    cmd = [SCRIPT] if script and SCRIPT else [sys.executable, "-m", "sigv4kit"]
+    return subprocess.run(
+        [*cmd, *args], input=stdin, capture_output=True, text=True,
+        env=env if env is not None else _env(), timeout=120,
+    )
+
+
+def _no_leaks(result: subprocess.CompletedProcess[str]) -> None:
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output
+    assert SECRET not in output
+
+
+@pytest.fixture(scope="module")
+def local() -> Iterator[LocalEndpoint]:
+    with LocalEndpoint() as endpoint:
+        yield endpoint
+
+
+def _local_env(local: LocalEndpoint) -> dict[str, str]:
+    env = _env(AWS_ACCESS_KEY_ID=local.credentials.access_key_id,
+               AWS_SECRET_ACCESS_KEY=local.credentials.secret_access_key)
+    del env["AWS_SESSION_TOKEN"]
+    return env
+
+
+# -- presign -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("script", [False, True], ids=["python-m", "console-script"])
+def test_presign_copy_snapshot_prints_the_url_alone(script: bool) -> None:
+    result = run("presign", "copy-snapshot", "--source-region", "us-west-2",
+                 "--source-snapshot-id", SNAP, "--destination-region", "us-east-1",
+                 "--description", "nightly copy", "--tag", "team=storage",
+                 "--timestamp", TS, script=script)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    expected = presigned_copy_snapshot_url(
+        Credentials("AKIDEXAMPLE", SECRET, TOKEN), source_region="us-west-2",
+        source_snapshot_id=SNAP, destination_region="us-east-1", timestamp=TS,
+        extra_params={"Description": "nightly copy", "TagSpecifications": [
+            {"ResourceType": "snapshot", "Tags": [{"Key": "team", "Value": "storage"}]}]},
+    )
+    assert result.stdout == expected + "\n"
+    _no_leaks(result)
+
+
+def test_presign_debug_redacts_token_and_never_shows_secret() -> None:
+    result = run("presign", "copy-snapshot", "--source-region", "us-west-2",
+                 "--source-snapshot-id", SNAP, "--destination-region", "us-east-1", "--debug")
+    assert result.returncode == 0
+    assert "canonical request" in result.stderr and "string to sign" in result.stderr
+    assert TOKEN not in result.stderr
+    assert f"{TOKEN[:4]}…({len(TOKEN)} chars)" in result.stderr
+    assert "X-Amz-Security-Token=" in result.stdout  # the URL itself is the signed artefact
+    _no_leaks(result)
+
+
+def test_presign_url_s3_and_json_output() -> None:
+    result = run("presign", "url", "https://bucket.s3.us-east-1.amazonaws.com/a key.txt",
+                 "--region", "us-east-1", "--service", "s3", "--s3", "--expires", "600",
+                 "--output", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["expires"] == 600
+    query = dict(parse_qsl(urlsplit(data["url"]).query))
+    assert query["X-Amz-Expires"] == "600" and query["X-Amz-SignedHeaders"] == "host"
+
+
+def test_presign_url_sigv4a_region_set() -> None:
+    result = run("presign", "url", "https://example.amazonaws.com/", "--service", "service",
+                 "--sigv4a", "--region-set", "us-east-1,us-west-2")
+    assert result.returncode == 0, result.stderr
+    query = dict(parse_qsl(urlsplit(result.stdout.strip()).query))
+    assert query["X-Amz-Algorithm"] == "AWS4-ECDSA-P256-SHA256"
+    assert query["X-Amz-Region-Set"] == "us-east-1,us-west-2"
+
+
+def test_secret_from_stdin() -> None:
+    env = _env()
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        del env[name]
+    result = run("presign", "url", "https://example.amazonaws.com/", "--region", "us-east-1",
+                 "--service", "service", "--access-key-id", "AKIDSTDIN",
+                 "--secret-access-key-stdin", env=env, stdin=SECRET + "\n")
+    assert result.returncode == 0, result.stderr
+    assert "AKIDSTDIN%2F" in result.stdout
+    _no_leaks(result)
+
+
+# -- sign ----------------------------------------------------------------------------------
+
+def test_sign_prints_headers_and_curl(tmp_path: Path) -> None:
+    result = run("sign", "GET", "https://example.amazonaws.com/a b?x=1", "--region",
+                 "us-east-1", "--service", "service", "--header", "X-Custom:  v ")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "GET https://example.amazonaws.com/a%20b?x=1"
+    assert any(line.startswith("Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")
+               for line in lines)
+    assert "X-Custom: v" in lines
+    binary = tmp_path / "body.bin"
+    binary.write_bytes(b"\xff\xfe\x00binary")
+    curl = run("sign", "PUT", "https://example.amazonaws.com/k", "--region", "us-east-1",
+               "--service", "service", "--data", f"@{binary}", "--curl")
+    assert curl.returncode == 0, curl.stderr
+    assert curl.stdout.startswith("curl -sS -X PUT https://example.amazonaws.com/k")
+    assert f"--data-binary @{binary}" in curl.stdout
+    _no_leaks(curl)
+
+
+def test_sign_send_against_local_endpoint(local: LocalEndpoint) -> None:
+    result = run("sign", "POST", local.endpoint_url + "/", "--region", "us-west-2",
+                 "--service", "ec2", "--header",
+                 "Content-Type: application/x-www-form-urlencoded; charset=utf-8",
+                 "--data", "Action=DescribeRegions&Version=2016-11-15", "--send", "-i",
+                 env=_local_env(local))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("HTTP 200")
+    assert "<DescribeRegionsResponse" in result.stdout
+
+
+# -- ec2 -----------------------------------------------------------------------------------
+
+def _ec2(local: LocalEndpoint, *args: str) -> subprocess.CompletedProcess[str]:
+    return run("ec2", *args, "--endpoint-url", local.endpoint_url, env=_local_env(local))
+
+
+def test_ec2_commands_end_to_end(local: LocalEndpoint) -> None:
+    volume = _ec2(local, "call", "CreateVolume", "--region", "us-west-2",
+                  "--param", "AvailabilityZone=us-west-2a", "--param", "Size=1")
+    assert volume.returncode == 0, volume.stderr
+    volume_id = json.loads(volume.stdout)["VolumeId"]
+    snap = _ec2(local, "create-snapshot", "--region", "us-west-2", "--volume-id", volume_id,
+                "--description", "cli", "--tag", "k=v")
+    assert snap.returncode == 0, snap.stderr
+    snapshot_id = json.loads(snap.stdout)["SnapshotId"]
+    copy = _ec2(local, "copy-snapshot", "--region", "us-east-1", "--source-region", "us-west-2",
+                "--source-snapshot-id", snapshot_id, "--destination-region", "us-east-1",
+                "--description", "copied", "--debug")
+    assert copy.returncode == 0, copy.stderr
+    copy_id = json.loads(copy.stdout)["SnapshotId"]
+    assert "the PresignedUrl built for this call" in copy.stderr
+    listed = _ec2(local, "describe-snapshots", "--region", "us-east-1", "--snapshot-id", copy_id)
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout)["Snapshots"][0]["Description"] == "copied"
+    dry = _ec2(local, "copy-snapshot", "--region", "us-east-1", "--source-region", "us-west-2",
+               "--source-snapshot-id", snapshot_id, "--no-presigned-url", "--dry-run")
+    assert dry.returncode == 0 and json.loads(dry.stdout)["DryRun"] == "permitted"
+
+
+def test_ec2_service_error_exits_1(local: LocalEndpoint) -> None:
+    missing = _ec2(local, "describe-snapshots", "--region", "us-east-1",
+                   "--snapshot-id", "snap-0123456789abcdef0")
+    assert missing.returncode == 1
+    assert "InvalidSnapshot.NotFound" in missing.stderr and "request id" in missing.stderr
+    env = _local_env(local)
+    env["AWS_SECRET_ACCESS_KEY"] = SECRET
+    denied = run("ec2", "describe-snapshots", "--region", "us-east-1", "--endpoint-url",
+                 local.endpoint_url, env=env)
+    assert denied.returncode == 1
+    assert "AuthFailure" in denied.stderr and "--debug" in denied.stderr
+    _no_leaks(denied)
+
+
+# -- errors users make ---------------------------------------------------------------------
+
+COPY = ["presign", "copy-snapshot", "--source-region", "us-west-2", "--source-snapshot-id",
+        SNAP, "--destination-region", "us-east-1"]
+
+
+def _replace(args: list[str], option: str, value: str) -> list[str]:
+    out = list(args)
+    out[out.index(option) + 1] = value
+    return out
+
+
+BAD_INPUTS = {
+    "region-with-spaces": (_replace(COPY, "--source-region", "us west 2"), "--source-region"),
+    "vol-snapshot-id": (_replace(COPY, "--source-snapshot-id", "vol-066877671789bd71b"),
+                        "--source-snapshot-id"),
+    "expires-0": ([*COPY, "--expires", "0"], "--expires"),
+    "expires-604801": ([*COPY, "--expires", "604801"], "--expires"),
+    "expires-text": ([*COPY, "--expires", "soon"], "--expires"),
+    "missing-required": (COPY[:-2], "--destination-region"),
+    "cross-partition": (_replace(COPY, "--destination-region", "cn-north-1"),
+                        "--destination-region"),
+    "malformed-header": (["sign", "GET", "https://e.amazonaws.com/", "--region", "us-east-1",
+                          "--service", "s", "--header", "no colon"], "--header"),
+    "crlf-header": (["sign", "GET", "https://e.amazonaws.com/", "--region", "us-east-1",
+                     "--service", "s", "--header", "X-A: a\r\nInjected: 1"], "--header"),
+    "url-without-host": (["sign", "GET", "https:///path", "--region", "us-east-1",
+                          "--service", "s"], "URL"),
+    "unknown-command": (["frobnicate"], "frobnicate"),
+    "bad-timestamp": ([*COPY, "--timestamp", "yesterday"], "--timestamp"),
+    "data-file-missing": (["sign", "PUT", "https://e.amazonaws.com/", "--region", "us-east-1",
+                           "--service", "s", "--data", "@/nonexistent/file"], "--data"),
+}
+
+
+@pytest.mark.parametrize("name", BAD_INPUTS)
+def test_bad_input_exits_2_with_one_message(name: str) -> None:
+    args, option = BAD_INPUTS[name]
+    result = run(*args)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert option in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1, result.stderr
+    assert result.stdout == ""
+    _no_leaks(result)
+
+
+def test_missing_credentials_exit_2() -> None:
+    env = _env()
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        del env[name]
+    result = run(*COPY, env=env)
+    assert result.returncode == 2
+    assert "credentials" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unreachable_endpoint_exit_1() -> None:
+    result = run("ec2", "describe-snapshots", "--region", "us-east-1",
+                 "--endpoint-url", "http://127.0.0.1:9")
+    assert result.returncode == 1
+    assert "cannot reach http://127.0.0.1:9/" in result.stderr
+    _no_leaks(result)
+
+
+def test_ctrl_c_exits_130() -> None:
+    env = _env()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sigv4kit", "sign", "PUT", "https://e.amazonaws.com/",
+         "--region", "us-east-1", "--service", "s", "--data", "@-"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    )
+    time.sleep(1.5)  # let it start and block reading stdin
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert b"Traceback" not in err
+
+
+# -- help ----------------------------------------------------------------------------------
+
+COMMANDS = [["presign", "copy-snapshot"], ["presign", "url"], ["sign"], ["ec2", "copy-snapshot"],
+            ["ec2", "create-snapshot"], ["ec2", "describe-snapshots"], ["ec2", "import-snapshot"],
+            ["ec2", "call"], ["demo"]]
+
+
+def test_every_command_listed_and_help_ends_with_example() -> None:
+    runner = CliRunner()
+    top = runner.invoke(cli, ["--help"])
+    assert top.exit_code == 0
+    for name in ("presign", "sign", "ec2", "demo"):
+        assert f"  {name} " in top.output
+    for command in COMMANDS:
+        result = runner.invoke(cli, [*command, "--help"])
+        assert result.exit_code == 0, command
+        tail = result.output.strip().splitlines()
+        assert any("Example" in line for line in tail[-6:]), command
+        assert "sigv4kit" in tail[-1], command
+
+
+def test_demo_runs_end_to_end() -> None:
+    result = run("demo")
+    assert result.returncode == 0, result.stderr
+    assert "CopySnapshot with an explicit" in result.stdout
+    assert "state=completed" in result.stdout
+    _no_leaks(result)
