@@ -1,0 +1,570 @@
+"""What a signed request or presigned URL claims, and what about it is likely to be refused.
+
+Debugging a rejected signature usually needs no secret: most failures are visible in the request
+itself (signed for the wrong region, expired, a header added after signing, a CopySnapshot
+PresignedUrl signed for the destination instead of the source region). ``explain_request``
+reads the signature as the verifier does (``sigv4kit.verify.read_signature``), rebuilds the
+canonical request and string to sign the service will compute, and lists such problems as
+structured warnings. ``render_text`` and ``to_dict`` present it with the session token and the
+signature redacted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import unquote
+
+from .canonical import UNSIGNED_HEADERS, canonical_query_pairs
+from .errors import SigningError
+from .model import Request
+from .redact import redact_text, redact_url, redacted
+from .signing import ALGORITHM_V4A, MAX_EXPIRES
+from .url import split_url
+from .verify import (
+    DEFAULT_MAX_SKEW,
+    ReceivedSignature,
+    _fmt,
+    _now,
+    _region_in,
+    _span,
+    read_signature,
+    rebuild_canonical,
+)
+from .wire import MalformedInputError
+
+_REGION = re.compile(r"[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}")
+_AWS_SUFFIXES = (
+    (".amazonaws.com.cn", None),
+    (".amazonaws.com", "us-east-1"),
+    (".api.aws", None),
+)
+"""Endpoint domains, with the region a host without one (``ec2.amazonaws.com``) is in."""
+
+_HOST_SERVICES = {
+    "apigateway": "apigateway",
+    "athena": "athena",
+    "autoscaling": "autoscaling",
+    "cloudformation": "cloudformation",
+    "cloudfront": "cloudfront",
+    "dynamodb": "dynamodb",
+    "ec2": "ec2",
+    "ecr": "ecr",
+    "ecs": "ecs",
+    "eks": "eks",
+    "elasticloadbalancing": "elasticloadbalancing",
+    "email": "ses",
+    "events": "events",
+    "execute-api": "execute-api",
+    "firehose": "firehose",
+    "glue": "glue",
+    "iam": "iam",
+    "kinesis": "kinesis",
+    "kms": "kms",
+    "lambda": "lambda",
+    "logs": "logs",
+    "monitoring": "monitoring",
+    "rds": "rds",
+    "route53": "route53",
+    "s3": "s3",
+    "secretsmanager": "secretsmanager",
+    "sns": "sns",
+    "sqs": "sqs",
+    "ssm": "ssm",
+    "states": "states",
+    "sts": "sts",
+}
+"""Endpoint prefix -> signing name, for well-known services only: an unknown host label (the
+official suite's ``example.amazonaws.com``) says nothing about the service, so no warning."""
+
+_COPY_SNAPSHOT_PARAMS = ("SourceRegion", "SourceSnapshotId", "DestinationRegion")
+_SEVEN_DAYS = timedelta(seconds=MAX_EXPIRES)
+
+
+@dataclass(frozen=True, slots=True)
+class ExplainWarning:
+    """One likely cause of rejection: a stable ``code`` for programs, a ``message`` for people."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Explanation:
+    """Everything a signed request tells about its signature, without the secret.
+
+    Times are aware UTC datetimes. ``expires_at`` is X-Amz-Date + X-Amz-Expires for a presigned
+    URL, and X-Amz-Date + 5 minutes (the clock skew AWS accepts) for a header-signed request.
+    ``seconds_left`` is negative once that moment has passed. ``signature`` and
+    ``session_token`` are kept verbatim for programs; ``render_text`` and ``to_dict`` redact them.
+    """
+
+    method: str
+    url: str
+    host: str | None
+    host_region: str | None
+    host_service: str | None
+    mode: str | None
+    algorithm: str | None
+    access_key_id: str | None
+    credential_scope: str | None
+    scope_date: str | None
+    region: str | None
+    region_set: tuple[str, ...] | None
+    service: str | None
+    signed_headers: tuple[str, ...]
+    unsigned_headers: tuple[str, ...]
+    issued: datetime | None
+    expires_in: int | None
+    expires_at: datetime | None
+    now: datetime
+    seconds_left: int | None
+    signature: str | None
+    session_token: str | None
+    session_token_signed: bool | None
+    canonical_request: str | None
+    string_to_sign: str | None
+    warnings: tuple[ExplainWarning, ...]
+
+    def __repr__(self) -> str:
+        return (
+            f"Explanation(method={self.method!r}, url={redact_url(self.url)!r}, "
+            f"algorithm={self.algorithm!r}, credential_scope={self.credential_scope!r}, "
+            f"warnings={[w.code for w in self.warnings]!r})"
+        )
+
+
+def host_region_and_service(host: str) -> tuple[str | None, str | None]:
+    """The region and signing name an AWS endpoint host implies, as far as its name tells.
+
+    ``ec2.us-west-2.amazonaws.com`` -> (us-west-2, ec2); ``ec2.amazonaws.com`` -> (us-east-1,
+    ec2); ``bucket.s3.us-east-2.amazonaws.com`` and ``s3-us-west-2.amazonaws.com`` -> S3 in
+    that region; FIPS, dual-stack and VPC endpoint names too. A host outside AWS's endpoint
+    domains, or a label not known to be a service, gives None for that part.
+    """
+    name = host.lower()
+    if name.startswith("["):
+        return None, None
+    name = name.partition(":")[0].rstrip(".")
+    match = next(((sfx, dflt) for sfx, dflt in _AWS_SUFFIXES if name.endswith(sfx)), None)
+    if match is None:
+        return None, None
+    labels, default_region = name[: -len(match[0])].split("."), match[1]
+    region: str | None = None
+    service_label: str | None = None
+    for i in range(len(labels) - 1, -1, -1):
+        if _REGION.fullmatch(labels[i]):
+            region = labels[i]
+            before = [lb for lb in labels[:i] if lb not in ("dualstack", "fips")]
+            service_label = before[-1] if before else None
+            break
+    s3 = _s3_label(labels)
+    if s3 is not None:
+        s3_region = s3.removeprefix("s3-website").removeprefix("s3").lstrip("-.")
+        if region is None and _REGION.fullmatch(s3_region):
+            region = s3_region
+        elif region is None and s3_region in ("", "external-1"):
+            region = default_region
+        return region, s3 if s3 in ("s3-object-lambda", "s3-outposts") else "s3"
+    if region is None:
+        region = default_region
+        service_label = labels[-1] if labels and labels[-1] else None
+    if service_label is not None:
+        service_label = service_label.removesuffix("-fips")
+    return region, _HOST_SERVICES.get(service_label or "")
+
+
+def _s3_label(labels: list[str]) -> str | None:
+    """The S3 label of a host (``s3``, ``s3-us-west-2``, ``s3-website-…``), if it has one."""
+    for label in labels:
+        if label == "s3" or label.startswith(("s3-", "s3.")):
+            return label.removesuffix("-fips")
+    return None
+
+
+def _query_params(query: str) -> dict[str, str]:
+    """First value of each query parameter, decoded (for reading CopySnapshot's parameters)."""
+    params: dict[str, str] = {}
+    for key, value in canonical_query_pairs(query):
+        params.setdefault(unquote(key), unquote(value))
+    return params
+
+
+class _Builder:
+    """Collects warnings while the explanation is assembled."""
+
+    def __init__(self) -> None:
+        self.warnings: list[ExplainWarning] = []
+
+    def warn(self, code: str, message: str) -> None:
+        self.warnings.append(ExplainWarning(code, message))
+
+
+def explain_request(
+    request: Request,
+    *,
+    now: datetime | str | None = None,
+    normalize_path: bool | None = None,
+    double_encode_path: bool | None = None,
+) -> Explanation:
+    """Explain the signature ``request`` carries (header-signed, or a presigned URL parsed with
+    ``sigv4kit.wire.parse_url_request``); no secret needed.
+
+    The canonical request is rebuilt as ``verify_request`` would (path rules of the scope's
+    service unless overridden). Problems in the request become warnings, never exceptions;
+    only invalid arguments (a naive ``now``, a non-Request) raise ``SigningError``.
+    """
+    moment = _now(now)
+    out = _Builder()
+    if not isinstance(request, Request):
+        raise SigningError("request: must be a sigv4kit.Request", field="request")
+    try:
+        return _explain(request, moment, out, normalize_path, double_encode_path)
+    except Exception as exc:  # defensive: explaining must never fail on odd input
+        message = str(exc) if isinstance(exc, SigningError) else type(exc).__name__
+        out.warn(getattr(exc, "reason", "malformed"), f"request: could not be read ({message})")
+        return _empty(request, moment, None, None, None, out)
+
+
+def _empty(
+    request: Request,
+    moment: datetime,
+    host: str | None,
+    host_region: str | None,
+    host_service: str | None,
+    out: _Builder,
+) -> Explanation:
+    return Explanation(
+        method=request.method,
+        url=request.url,
+        host=host,
+        host_region=host_region,
+        host_service=host_service,
+        mode=None,
+        algorithm=None,
+        access_key_id=None,
+        credential_scope=None,
+        scope_date=None,
+        region=None,
+        region_set=None,
+        service=None,
+        signed_headers=(),
+        unsigned_headers=(),
+        issued=None,
+        expires_in=None,
+        expires_at=None,
+        now=moment,
+        seconds_left=None,
+        signature=None,
+        session_token=None,
+        session_token_signed=None,
+        canonical_request=None,
+        string_to_sign=None,
+        warnings=tuple(out.warnings),
+    )
+
+
+def _explain(
+    request: Request,
+    moment: datetime,
+    out: _Builder,
+    normalize_path: bool | None,
+    double_encode_path: bool | None,
+) -> Explanation:
+    parts = split_url(request.url)
+    host = request.header("host") or parts.host or None
+    host_region, host_service = host_region_and_service(host) if host else (None, None)
+    try:
+        sig = read_signature(request)
+    except MalformedInputError as exc:
+        out.warn(exc.reason, str(exc))
+        return _empty(request, moment, host, host_region, host_service, out)
+
+    canonical: str | None = None
+    to_sign: str | None = None
+    try:
+        canonical, to_sign = rebuild_canonical(
+            request, sig, normalize_path=normalize_path, double_encode_path=double_encode_path
+        )
+    except MalformedInputError as exc:
+        out.warn(exc.reason, str(exc))
+
+    validity = DEFAULT_MAX_SKEW if sig.expires is None else timedelta(seconds=sig.expires)
+    try:
+        expires_at = sig.issued + validity
+    except OverflowError:  # X-Amz-Expires beyond year 9999: reported as too long below
+        expires_at = datetime.max.replace(tzinfo=sig.issued.tzinfo)
+    unsigned = _check_headers(request, sig, out)
+    _check_scope(sig, host, host_region, host_service, out)
+    _check_time(sig, moment, expires_at, out)
+    if sig.mode == "query":
+        _check_copy_snapshot(_query_params(parts.query), sig, host_region, out)
+
+    return Explanation(
+        method=request.method,
+        url=request.url,
+        host=host,
+        host_region=host_region,
+        host_service=host_service,
+        mode=sig.mode,
+        algorithm=sig.algorithm,
+        access_key_id=sig.access_key_id,
+        credential_scope=sig.credential_scope,
+        scope_date=sig.scope_date,
+        region=sig.region,
+        region_set=sig.region_set,
+        service=sig.service,
+        signed_headers=sig.signed_headers,
+        unsigned_headers=unsigned,
+        issued=sig.issued,
+        expires_in=sig.expires,
+        expires_at=expires_at,
+        now=moment,
+        seconds_left=int((expires_at - moment).total_seconds()),
+        signature=sig.signature,
+        session_token=sig.session_token,
+        session_token_signed=sig.session_token_signed,
+        canonical_request=canonical,
+        string_to_sign=to_sign,
+        warnings=tuple(out.warnings),
+    )
+
+
+def _check_headers(request: Request, sig: ReceivedSignature, out: _Builder) -> tuple[str, ...]:
+    """Headers sent but not signed: a proxy or client may change them, and S3 refuses unsigned
+    x-amz-* headers. A session token sent unsigned gets its own warning."""
+    if "host" not in sig.signed_headers:
+        out.warn("host_not_signed", "SignedHeaders: host is not signed; AWS requires it")
+    if (
+        sig.mode == "header"
+        and sig.region_set is not None
+        and "x-amz-region-set" not in sig.signed_headers
+    ):
+        out.warn(
+            "region_set_not_signed",
+            "SignedHeaders: X-Amz-Region-Set is not signed; SigV4a requires it",
+        )
+    unsigned: list[str] = []
+    for name, _ in request.headers:
+        lname = name.lower()
+        if lname in sig.signed_headers or lname in UNSIGNED_HEADERS or lname in unsigned:
+            continue
+        unsigned.append(lname)
+        if lname == "x-amz-security-token":
+            out.warn(
+                "token_not_signed",
+                "X-Amz-Security-Token is sent but not signed: fine for IoT-style signing, but "
+                "most services expect it in SignedHeaders",
+            )
+        else:
+            out.warn(
+                "header_not_signed",
+                f"{name} is sent but not signed: anything on the way may change it, and S3 "
+                "refuses unsigned x-amz-* headers",
+            )
+    return tuple(unsigned)
+
+
+def _check_scope(
+    sig: ReceivedSignature,
+    host: str | None,
+    host_region: str | None,
+    host_service: str | None,
+    out: _Builder,
+) -> None:
+    if sig.scope_date != sig.amz_date[:8]:
+        out.warn(
+            "date_mismatch",
+            f"the credential scope date {sig.scope_date} is not the date of X-Amz-Date "
+            f"{sig.amz_date}: AWS refuses the signature",
+        )
+    if host_region is not None:
+        if sig.region is not None and sig.region != host_region:
+            out.warn(
+                "region_mismatch",
+                f"signed for region {sig.region} but sent to {host} ({host_region}): sign for "
+                "the region of the endpoint that receives the request",
+            )
+        elif sig.region_set is not None and not any(
+            _region_in(host_region, r) for r in sig.region_set
+        ):
+            out.warn(
+                "region_mismatch",
+                f"X-Amz-Region-Set {','.join(sig.region_set)} does not include {host_region}, "
+                f"the region of {host}",
+            )
+    if host_service is not None and sig.service != host_service:
+        out.warn(
+            "service_mismatch",
+            f"signed for service {sig.service!r} but {host} is {host_service!r}'s endpoint",
+        )
+
+
+def _check_time(
+    sig: ReceivedSignature, moment: datetime, expires_at: datetime, out: _Builder
+) -> None:
+    if sig.expires is not None:
+        if sig.expires > MAX_EXPIRES:
+            out.warn(
+                "expires_too_long",
+                f"X-Amz-Expires is {sig.expires}s, over the 7-day ({MAX_EXPIRES}s) maximum: AWS "
+                "refuses the URL",
+            )
+        elif sig.expires < 1:
+            out.warn("expires_too_short", "X-Amz-Expires is 0: the URL is never valid")
+    if sig.issued - moment > DEFAULT_MAX_SKEW:
+        out.warn(
+            "not_yet_valid",
+            f"X-Amz-Date is {_span(sig.issued - moment)} in the future: the signer's clock is "
+            "probably wrong",
+        )
+    elif moment > expires_at:
+        what = "the presigned URL expired" if sig.mode == "query" else "the 5-minute window ended"
+        out.warn("expired", f"{what} {_span(moment - expires_at)} ago, at {_fmt(expires_at)}")
+
+
+def _check_copy_snapshot(
+    params: dict[str, str], sig: ReceivedSignature, host_region: str | None, out: _Builder
+) -> None:
+    """An EC2 CopySnapshot PresignedUrl is a CopySnapshot call presigned for the *source*
+    region and its endpoint; EC2 in the destination region replays it there."""
+    if params.get("Action") != "CopySnapshot" or "PresignedUrl" in params:
+        return
+    for name in _COPY_SNAPSHOT_PARAMS:
+        if not params.get(name):
+            out.warn(
+                "copy_snapshot_missing_parameter",
+                f"CopySnapshot PresignedUrl: {name} is missing; EC2 refuses the copy",
+            )
+    source = params.get("SourceRegion")
+    if sig.service != "ec2":
+        out.warn(
+            "copy_snapshot_service",
+            f"CopySnapshot PresignedUrl: signed for service {sig.service!r}, must be 'ec2'",
+        )
+    if not source:
+        return
+    if sig.region is not None and sig.region != source:
+        out.warn(
+            "copy_snapshot_scope_region",
+            f"CopySnapshot PresignedUrl: signed for {sig.region} but SourceRegion is {source}; "
+            "presign it for the source region",
+        )
+    if sig.region_set is not None and not any(_region_in(source, r) for r in sig.region_set):
+        out.warn(
+            "copy_snapshot_scope_region",
+            f"CopySnapshot PresignedUrl: X-Amz-Region-Set {','.join(sig.region_set)} does not "
+            f"include SourceRegion {source}",
+        )
+    if host_region is not None and host_region != source:
+        out.warn(
+            "copy_snapshot_host_region",
+            f"CopySnapshot PresignedUrl: addressed to an endpoint in {host_region} but "
+            f"SourceRegion is {source}; use the source region's EC2 endpoint",
+        )
+
+
+def _safe_canonical(e: Explanation) -> str | None:
+    if e.canonical_request is None:
+        return None
+    return redact_text(e.canonical_request, [e.session_token])
+
+
+def to_dict(e: Explanation) -> dict[str, Any]:
+    """A JSON-able dict of ``e`` (times as ISO 8601 UTC), token and signature redacted."""
+    return {
+        "method": e.method,
+        "url": redact_url(e.url),
+        "host": e.host,
+        "host_region": e.host_region,
+        "host_service": e.host_service,
+        "mode": e.mode,
+        "algorithm": e.algorithm,
+        "access_key_id": e.access_key_id,
+        "credential_scope": e.credential_scope,
+        "scope": {
+            "date": e.scope_date,
+            "region": e.region,
+            "region_set": None if e.region_set is None else list(e.region_set),
+            "service": e.service,
+        },
+        "signed_headers": list(e.signed_headers),
+        "unsigned_headers": list(e.unsigned_headers),
+        "issued": None if e.issued is None else _fmt(e.issued),
+        "expires_in": e.expires_in,
+        "expires_at": None if e.expires_at is None else _fmt(e.expires_at),
+        "now": _fmt(e.now),
+        "seconds_left": e.seconds_left,
+        "signature": None if e.signature is None else redacted(e.signature),
+        "session_token": None if e.session_token is None else redacted(e.session_token),
+        "session_token_signed": e.session_token_signed,
+        "canonical_request": _safe_canonical(e),
+        "string_to_sign": e.string_to_sign,
+        "warnings": [{"code": w.code, "message": w.message} for w in e.warnings],
+    }
+
+
+def render_text(e: Explanation) -> str:
+    """The explanation for a terminal: summary lines, warnings, then the rebuilt canonical
+    request and string to sign (to diff against the signer's debug log)."""
+    lines = [f"Request:         {e.method} {redact_url(e.url)}"]
+    if e.algorithm is None:
+        lines.append("Signature:       none that can be read")
+    else:
+        kind = "SigV4a" if e.algorithm == ALGORITHM_V4A else "SigV4"
+        mode = "presigned URL" if e.mode == "query" else "Authorization header"
+        lines += [
+            f"Algorithm:       {e.algorithm} ({kind}, {mode})",
+            f"Access key id:   {e.access_key_id}",
+            f"Scope:           {e.credential_scope}",
+            f"  date:          {e.scope_date}",
+        ]
+        if e.region_set is not None:
+            lines.append(f"  region set:    {','.join(e.region_set)}")
+        else:
+            lines.append(f"  region:        {e.region}")
+        lines += [
+            f"  service:       {e.service}",
+            f"Signed headers:  {';'.join(e.signed_headers)}",
+        ]
+        if e.unsigned_headers:
+            lines.append(f"Unsigned:        {', '.join(e.unsigned_headers)}")
+        if e.issued is not None and e.expires_at is not None and e.seconds_left is not None:
+            validity = (
+                f"X-Amz-Expires {e.expires_in}s" if e.mode == "query" else "5 minutes of clock skew"
+            )
+            left = timedelta(seconds=e.seconds_left)
+            status = f"{_span(left)} left" if e.seconds_left >= 0 else f"overdue by {_span(left)}"
+            lines += [
+                f"Issued:          {_fmt(e.issued)}",
+                f"Valid until:     {_fmt(e.expires_at)} ({validity})",
+                f"Now:             {_fmt(e.now)} ({status})",
+            ]
+        if e.session_token is not None:
+            signed = {True: "signed", False: "not signed", None: "signed unless appended later"}
+            lines.append(
+                f"Session token:   {redacted(e.session_token)}, {signed[e.session_token_signed]}"
+            )
+        lines.append(f"Signature:       {redacted(e.signature or '')}")
+    if e.host is not None:
+        where = ", ".join(
+            f"{k} {v}" for k, v in (("region", e.host_region), ("service", e.host_service)) if v
+        )
+        lines.append(f"Host:            {e.host}" + (f" ({where})" if where else ""))
+    lines.append("")
+    if e.warnings:
+        lines.append("Warnings:")
+        lines += [f"  [{w.code}] {w.message}" for w in e.warnings]
+    else:
+        lines.append("Warnings:        none")
+    canonical = _safe_canonical(e)
+    if canonical is not None and e.string_to_sign is not None:
+        lines += ["", "Canonical request:", *_indent(canonical), ""]
+        lines += ["String to sign:", *_indent(e.string_to_sign)]
+    return "\n".join(lines) + "\n"
+
+
+def _indent(text: str) -> list[str]:
+    return ["  " + line for line in text.split("\n")]

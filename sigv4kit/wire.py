@@ -1,0 +1,318 @@
+"""Untrusted input (a raw HTTP/1.1 request, a pasted URL) turned into a ``sigv4kit.Request``.
+
+The debugger and the verifier read requests that somebody else produced: a capture from a proxy,
+a URL copied out of a log, a fuzzer's output. Everything here is therefore bounded (total size,
+header count, header length, query length) and every problem, whatever the bytes, surfaces as
+one exception type, ``MalformedInputError``, whose message names what is wrong. Nothing is
+re-encoded or normalised beyond what HTTP itself defines (RFC 9112: line endings, obs-fold), so
+the bytes a signature covers stay the bytes we verify.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .errors import SigningError
+from .model import HeadersLike, Request
+from .url import SplitUrl, host_header_value, split_url
+
+MAX_INPUT_BYTES = 1024 * 1024
+"""Largest raw request (head and body together) accepted: a debugger input, not an upload."""
+MAX_HEADERS = 100
+"""Most header fields a request may carry; AWS front ends refuse far fewer than attackers send."""
+MAX_HEADER_LINE = 16 * 1024
+"""Longest header field (name, colon and value, after unfolding)."""
+MAX_QUERY = 64 * 1024
+"""Longest query string; presigned URLs with a session token stay well under 8 KiB."""
+
+_VERSION = re.compile(r"HTTP/[0-9]\.[0-9]")
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HEAD_END = re.compile(rb"\r?\n\r?\n")
+_SCHEMES = ("http", "https")
+
+
+class MalformedInputError(SigningError):
+    """Input that is not a well-formed, reasonably sized HTTP request or URL.
+
+    ``reason`` is a short machine-readable code (``"malformed"`` here; the verifier reuses the
+    type for its own codes such as ``"unsupported_algorithm"``) so callers can branch without
+    parsing the message. The message never quotes a header value, which may be a credential.
+    """
+
+    def __init__(
+        self, message: str, *, field: str | None = None, reason: str = "malformed"
+    ) -> None:
+        super().__init__(message, field=field)
+        self.reason = reason
+
+
+def check_limits(headers: tuple[tuple[str, str], ...], query: str) -> None:
+    """Raise ``MalformedInputError`` when ``headers`` or ``query`` exceed the module's limits.
+
+    Shared with the verifier, which must apply the same bounds to a ``Request`` built by hand.
+    """
+    if len(headers) > MAX_HEADERS:
+        raise MalformedInputError(
+            f"headers: {len(headers)} header fields, more than the limit of {MAX_HEADERS}",
+            field="headers",
+        )
+    for name, value in headers:
+        if len(name) + len(value) + 1 > MAX_HEADER_LINE:
+            raise MalformedInputError(
+                f"headers: the {_safe_name(name)} header is longer than the limit of "
+                f"{MAX_HEADER_LINE} bytes",
+                field="headers",
+            )
+    if len(query) > MAX_QUERY:
+        raise MalformedInputError(
+            f"url: the query string is {len(query)} characters, more than the limit of {MAX_QUERY}",
+            field="url",
+        )
+
+
+def _safe_name(name: str) -> str:
+    """A header name fit for an error message: quoted when it is a token, elided otherwise."""
+    return repr(name[:64]) if _TOKEN.fullmatch(name) else "(invalid name)"
+
+
+def _request(
+    method: str, url: str, headers: HeadersLike, body: bytes | bytearray | memoryview | str
+) -> Request:
+    try:
+        return Request(method, url, headers, body)
+    except SigningError as exc:
+        raise MalformedInputError(str(exc), field=exc.field) from None
+
+
+def parse_url(
+    url: str,
+    method: str = "GET",
+    headers: HeadersLike = (),
+    body: bytes | bytearray | memoryview | str = b"",
+) -> tuple[Request, SplitUrl]:
+    """``parse_url_request`` plus the split URL, so the verifier need not split it again."""
+    if not isinstance(url, str):
+        raise MalformedInputError("url: must be a string", field="url")
+    url = url.strip(" \t\r\n")
+    if len(url) > MAX_INPUT_BYTES:
+        raise MalformedInputError(
+            f"url: {len(url)} characters, more than the limit of {MAX_INPUT_BYTES}", field="url"
+        )
+    try:
+        if not url.isascii():
+            url.encode("utf-8")
+    except UnicodeEncodeError:
+        raise MalformedInputError(
+            "url: is not valid Unicode (lone surrogate)", field="url"
+        ) from None
+    request = _request(method, url, headers, body)
+    try:
+        parts = split_url(url)
+    except SigningError as exc:
+        raise MalformedInputError(str(exc), field="url") from None
+    check_limits(request.headers, parts.query)
+    if not parts.host and request.header("host") is None:
+        raise MalformedInputError(
+            "url: must be absolute (https://host/path?query), or give a Host header",
+            field="url",
+        )
+    return request, parts
+
+
+def parse_url_request(
+    url: str,
+    method: str = "GET",
+    headers: HeadersLike = (),
+    body: bytes | bytearray | memoryview | str = b"",
+) -> Request:
+    """A request for ``url`` as pasted (surrounding whitespace dropped, nothing re-encoded).
+
+    Meant for presigned URLs: ``headers`` are the ones the URL's user will send alongside it
+    (those listed in X-Amz-SignedHeaders besides host).
+    """
+    return parse_url(url, method, headers, body)[0]
+
+
+def _decode_head(head: bytes) -> str:
+    try:
+        return head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MalformedInputError(
+            f"request: the request line or headers are not valid UTF-8 (byte {exc.start})",
+            field="request",
+        ) from None
+
+
+def _header_fields(lines: list[str]) -> list[tuple[str, str]]:
+    """Header field lines to (name, value) pairs, obs-fold continuations joined with one space
+    (RFC 9112 section 5.2), optional whitespace around values trimmed."""
+    headers: list[tuple[str, str]] = []
+    for line in lines:
+        if len(line) > MAX_HEADER_LINE:
+            raise MalformedInputError(
+                f"headers: a header line is longer than the limit of {MAX_HEADER_LINE} bytes",
+                field="headers",
+            )
+        if line[:1] in (" ", "\t"):
+            if not headers:
+                raise MalformedInputError(
+                    "headers: the first header line starts with whitespace (a continuation "
+                    "of nothing)",
+                    field="headers",
+                )
+            name, value = headers[-1]
+            more = line.strip(" \t")
+            value = f"{value} {more}" if value else more
+            if len(name) + len(value) + 1 > MAX_HEADER_LINE:
+                raise MalformedInputError(
+                    f"headers: the {_safe_name(name)} header is longer than the limit of "
+                    f"{MAX_HEADER_LINE} bytes once unfolded",
+                    field="headers",
+                )
+            headers[-1] = (name, value)
+            continue
+        name, colon, value = line.partition(":")
+        if not colon:
+            raise MalformedInputError(
+                f"headers: line {len(headers) + 2} has no ':' (expected 'Name: value')",
+                field="headers",
+            )
+        if not _TOKEN.fullmatch(name):
+            raise MalformedInputError(
+                f"headers: {_safe_name(name)} is not a valid header name (no whitespace "
+                "before ':', ASCII token characters only)",
+                field="headers",
+            )
+        headers.append((name, value.strip(" \t")))
+        if len(headers) > MAX_HEADERS:
+            raise MalformedInputError(
+                f"headers: more than the limit of {MAX_HEADERS} header fields", field="headers"
+            )
+    return headers
+
+
+def _only(headers: list[tuple[str, str]], lname: str) -> str | None:
+    values = [v for n, v in headers if n.lower() == lname]
+    if len(values) > 1:
+        raise MalformedInputError(
+            f"headers: {len(values)} {lname.title()} headers; a request carries at most one "
+            "(RFC 9112)",
+            field="headers",
+        )
+    return values[0] if values else None
+
+
+def _body(headers: list[tuple[str, str]], rest: bytes) -> bytes:
+    """The message body: exactly Content-Length bytes when that header is there (what follows
+    would be the next request), everything after the blank line otherwise."""
+    te = _only(headers, "transfer-encoding")
+    if te is not None and te.strip().lower() != "identity":
+        raise MalformedInputError(
+            "headers: Transfer-Encoding bodies are not supported; give the decoded body with a "
+            "Content-Length header instead",
+            field="headers",
+        )
+    length = _only(headers, "content-length")
+    if length is None:
+        return rest
+    length = length.strip()
+    if not (length.isascii() and length.isdigit()) or len(length) > 10:
+        raise MalformedInputError(
+            "headers: Content-Length is not a whole number of bytes", field="headers"
+        )
+    size = int(length)
+    if size > len(rest):
+        raise MalformedInputError(
+            f"body: Content-Length says {size} bytes but only {len(rest)} follow the headers",
+            field="body",
+        )
+    return rest[:size]
+
+
+def _target_url(target: str, scheme: str, headers: list[tuple[str, str]]) -> str:
+    """The absolute URL for a request target: absolute-form as is (its host must agree with any
+    Host header), origin-form joined to the Host header (RFC 9112 section 3.2)."""
+    host = _only(headers, "host")
+    if target.startswith("/"):
+        if host is None:
+            raise MalformedInputError(
+                "headers: a request target in origin form (/path) needs a Host header",
+                field="headers",
+            )
+        try:
+            host_header_value(scheme, host)
+        except SigningError:
+            raise MalformedInputError(
+                "headers: the Host header is not a valid host[:port]", field="headers"
+            ) from None
+        return f"{scheme}://{host}{target}"
+    if "://" not in target:
+        raise MalformedInputError(
+            "request line: the target must be a path (/path?query) or an absolute URL "
+            "(asterisk and authority forms are not signed requests)",
+            field="request line",
+        )
+    try:
+        parts = split_url(target)
+        if host is not None and host_header_value(parts.scheme, host) != parts.host:
+            raise MalformedInputError(
+                f"headers: the Host header conflicts with the request target's host "
+                f"{parts.host[:255]!r}",
+                field="headers",
+            )
+    except MalformedInputError:
+        raise
+    except SigningError as exc:
+        raise MalformedInputError(str(exc), field="url") from None
+    return target
+
+
+def parse_raw_request(data: bytes | str, *, scheme: str = "https") -> Request:
+    """Parse HTTP/1.1 request text: request line, header fields, a blank line, the body.
+
+    CRLF and bare LF line endings are both accepted (captures and pasted text differ), as are
+    leading blank lines (RFC 9112 section 2.2). ``scheme`` completes origin-form targets, which
+    carry no scheme; it is never signed, only used to drop a default port from the host.
+    """
+    if scheme not in _SCHEMES:
+        raise SigningError(f"scheme: must be 'http' or 'https', got {scheme!r}", field="scheme")
+    if isinstance(data, str):
+        try:
+            data = data.encode("utf-8")
+        except UnicodeEncodeError:
+            raise MalformedInputError(
+                "request: is not valid Unicode (lone surrogate)", field="request"
+            ) from None
+    elif isinstance(data, bytearray | memoryview):
+        data = bytes(data)
+    elif not isinstance(data, bytes):
+        raise MalformedInputError("request: must be bytes or str", field="request")
+    if len(data) > MAX_INPUT_BYTES:
+        raise MalformedInputError(
+            f"request: {len(data)} bytes, more than the limit of {MAX_INPUT_BYTES}",
+            field="request",
+        )
+    data = data.lstrip(b"\r\n")
+    end = _HEAD_END.search(data)
+    head, rest = (data[: end.start()], data[end.end() :]) if end else (data, b"")
+    lines = [line.removesuffix("\r") for line in _decode_head(head).split("\n")]
+    if lines and not lines[-1]:
+        lines.pop()
+    if not lines:
+        raise MalformedInputError("request: is empty", field="request")
+    method, _, rest_of_line = lines[0].partition(" ")
+    target, _, version = rest_of_line.rpartition(" ")
+    if not _VERSION.fullmatch(version) or not target.strip(" "):
+        raise MalformedInputError(
+            "request line: must be 'METHOD target HTTP/1.1'", field="request line"
+        )
+    headers = _header_fields(lines[1:])
+    body = _body(headers, rest)
+    url = _target_url(target.strip(" "), scheme, headers)
+    request = _request(method, url, headers, body)
+    try:
+        query = split_url(url).query
+    except SigningError as exc:
+        raise MalformedInputError(str(exc), field="url") from None
+    check_limits(request.headers, query)
+    return request
