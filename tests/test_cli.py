@@ -314,3 +314,67 @@ def test_demo_runs_end_to_end() -> None:
     assert "CopySnapshot with an explicit" in result.stdout
     assert "state=completed" in result.stdout
     _no_leaks(result)
+
+
+# -- explain / verify ----------------------------------------------------------------------
+
+def _copy_url(timestamp: str = TS) -> str:
+    return presigned_copy_snapshot_url(
+        Credentials("AKIDEXAMPLE", SECRET, TOKEN), source_region="us-west-2",
+        source_snapshot_id=SNAP, destination_region="us-east-1", timestamp=timestamp,
+    )
+
+
+def test_explain_and_verify_a_presigned_url(tmp_path: Path) -> None:
+    url = _copy_url()
+    explained = run("explain", url, "--now", "2026-11-25T12:30:00Z", env=_env())
+    assert explained.returncode == 0, explained.stdout + explained.stderr
+    assert "20261125/us-west-2/ec2/aws4_request" in explained.stdout
+    assert TOKEN not in explained.stdout and "30m 0s left" in explained.stdout
+    valid = run("verify", url, "--now", "2026-11-25T12:30:00Z")
+    assert valid.returncode == 0 and valid.stdout.startswith("valid"), valid.stderr
+    expired = run("verify", url, "--now", "2026-11-25T14:00:00Z")
+    assert expired.returncode == 1 and "expired" in expired.stdout
+    wrong = run("verify", url, "--now", "2026-11-25T12:30:00Z",
+                env=_env(AWS_SECRET_ACCESS_KEY="another-secret-0123456789abcdef"))
+    assert wrong.returncode == 1 and "signature_mismatch" in wrong.stdout
+    for result in (explained, valid, expired, wrong):
+        _no_leaks(result)
+
+
+def test_explain_warns_about_a_url_signed_for_the_wrong_region() -> None:
+    from sigv4kit import Request, presign
+
+    bad = presign(
+        Request("GET", "https://ec2.us-west-2.amazonaws.com/?Action=CopySnapshot&Version="
+                "2016-11-15&SourceRegion=us-west-2&SourceSnapshotId=" + SNAP),
+        Credentials("AKIDEXAMPLE", SECRET), region="us-east-1", service="ec2", timestamp=TS,
+    ).url
+    result = run("explain", bad, "--now", "2026-11-25T12:30:00Z", "--output", "json")
+    assert result.returncode == 1
+    codes = {w["code"] for w in json.loads(result.stdout)["warnings"]}
+    assert "region_mismatch" in codes and "copy_snapshot_missing_parameter" in codes
+
+
+def test_verify_raw_request_file(tmp_path: Path) -> None:
+    from sigv4kit import Request, sign_request
+
+    signed = sign_request(
+        Request("POST", "https://ec2.us-east-1.amazonaws.com/",
+                [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")],
+                b"Action=DescribeRegions&Version=2016-11-15"),
+        Credentials("AKIDEXAMPLE", SECRET, TOKEN), region="us-east-1", service="ec2",
+        timestamp=TS,
+    ).request
+    raw = "POST / HTTP/1.1\r\nHost: ec2.us-east-1.amazonaws.com\r\n" + "".join(
+        f"{n}: {v}\r\n" for n, v in signed.headers
+    ) + "\r\n" + signed.body.decode()
+    path = tmp_path / "request.txt"
+    path.write_text(raw)
+    ok = run("verify", f"@{path}", "--now", "2026-11-25T12:01:00Z")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    path.write_text(raw.replace("DescribeRegions", "DescribeRegionz"))
+    tampered = run("verify", f"@{path}", "--now", "2026-11-25T12:01:00Z")
+    assert tampered.returncode == 1
+    garbage = run("verify", "@-", stdin="\x00\x01 not http")
+    assert garbage.returncode == 2 and "Traceback" not in garbage.stderr

@@ -149,6 +149,22 @@ def demo(
             expires_at = issued + timedelta(seconds=presigned.expires)
             _show_url(presigned.url, f"{expires_at:%Y-%m-%d %H:%M:%S} UTC")
 
+            _step("Checking the PresignedUrl offline, as EC2 will when the copy runs")
+            from ..explain import explain_request
+            from ..verify import verify_presigned_url
+            from ..wire import parse_url_request
+
+            check = verify_presigned_url(
+                presigned.url, lambda key: creds if key == creds.access_key_id else None
+            )
+            warnings = explain_request(parse_url_request(presigned.url)).warnings
+            click.echo(f"    signature   {'valid' if check.valid else check.reason}: "
+                       f"{check.message}")
+            for warning in warnings:
+                click.echo(f"    warning     {warning.code}: {warning.message}")
+            if not check.valid or warnings:
+                raise ServiceError("the PresignedUrl would fail; not sending CopySnapshot")
+
             _step(f"CopySnapshot sent to {destination_region}, exactly these parameters")
             params = {
                 "SourceRegion": source_region,
