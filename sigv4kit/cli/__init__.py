@@ -43,9 +43,8 @@ class _LazyGroup(click.Group):
                 if exc.name != module_name:
                     raise
                 return None
-            command = getattr(module, attr)
-            assert isinstance(command, click.Command)
-            return command
+            command = getattr(module, attr, None)
+            return command if isinstance(command, click.Command) else None
         return super().get_command(ctx, cmd_name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
