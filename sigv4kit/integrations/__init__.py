@@ -1,0 +1,1 @@
+"""Adapters that plug sigv4kit's signing into HTTP libraries."""
