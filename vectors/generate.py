@@ -1284,6 +1284,9 @@ def main(argv: Sequence[str]) -> int:
                         "derived by hand (see vectors/README.md)", "cases": pinned},
     )
     print(f"{'pinned':15} {len(pinned):4} cases")
+    import copy_snapshot  # vectors/copy_snapshot.py, beside this script
+
+    copy_snapshot.main()
     print(f"{'total':15} {total + len(pinned):4} cases (botocore {botocore.__version__})")
     return 0
 
