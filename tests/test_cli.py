@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -20,7 +19,8 @@ from click.testing import CliRunner
 from sigv4kit import Credentials
 from sigv4kit.cli import cli
 from sigv4kit.ec2.presigned import presigned_copy_snapshot_url
-from sigv4kit.local_endpoint import LocalEndpoint
+
+from .servers import MotoServer
 
 SECRET = "CANARYsecretCANARYsecretCANARYsecret0123"
 TOKEN = "CANARYtokenIQoJb3JpZ2luX2VjEXAMPLEtokenCANARY/+="
@@ -58,13 +58,12 @@ def _no_leaks(result: subprocess.CompletedProcess[str]) -> None:
     assert SECRET not in output
 
 
-@pytest.fixture(scope="module")
-def local() -> Iterator[LocalEndpoint]:
-    with LocalEndpoint() as endpoint:
-        yield endpoint
+@pytest.fixture
+def local(moto_server: MotoServer) -> MotoServer:
+    return moto_server
 
 
-def _local_env(local: LocalEndpoint) -> dict[str, str]:
+def _local_env(local: MotoServer) -> dict[str, str]:
     env = _env(AWS_ACCESS_KEY_ID=local.credentials.access_key_id,
                AWS_SECRET_ACCESS_KEY=local.credentials.secret_access_key)
     del env["AWS_SESSION_TOKEN"]
@@ -155,7 +154,7 @@ def test_sign_prints_headers_and_curl(tmp_path: Path) -> None:
     _no_leaks(curl)
 
 
-def test_sign_send_against_local_endpoint(local: LocalEndpoint) -> None:
+def test_sign_send_against_local_endpoint(local: MotoServer) -> None:
     result = run("sign", "POST", local.endpoint_url + "/", "--region", "us-west-2",
                  "--service", "ec2", "--header",
                  "Content-Type: application/x-www-form-urlencoded; charset=utf-8",
@@ -168,11 +167,11 @@ def test_sign_send_against_local_endpoint(local: LocalEndpoint) -> None:
 
 # -- ec2 -----------------------------------------------------------------------------------
 
-def _ec2(local: LocalEndpoint, *args: str) -> subprocess.CompletedProcess[str]:
+def _ec2(local: MotoServer, *args: str) -> subprocess.CompletedProcess[str]:
     return run("ec2", *args, "--endpoint-url", local.endpoint_url, env=_local_env(local))
 
 
-def test_ec2_commands_end_to_end(local: LocalEndpoint) -> None:
+def test_ec2_commands_end_to_end(local: MotoServer) -> None:
     volume = _ec2(local, "call", "CreateVolume", "--region", "us-west-2",
                   "--param", "AvailabilityZone=us-west-2a", "--param", "Size=1")
     assert volume.returncode == 0, volume.stderr
@@ -195,7 +194,7 @@ def test_ec2_commands_end_to_end(local: LocalEndpoint) -> None:
     assert dry.returncode == 0 and json.loads(dry.stdout)["DryRun"] == "permitted"
 
 
-def test_ec2_service_error_exits_1(local: LocalEndpoint) -> None:
+def test_ec2_service_error_exits_1(local: MotoServer) -> None:
     missing = _ec2(local, "describe-snapshots", "--region", "us-east-1",
                    "--snapshot-id", "snap-0123456789abcdef0")
     assert missing.returncode == 1

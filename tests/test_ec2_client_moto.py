@@ -3,7 +3,6 @@ with signature checking on, every call signed by sigv4kit with an IAM user's key
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -12,18 +11,18 @@ import requests
 
 from sigv4kit import Credentials
 from sigv4kit.ec2 import ApiError, Client, presigned_copy_snapshot_url
-from sigv4kit.local_endpoint import LocalEndpoint
+
+from .servers import MotoServer
 
 SOURCE, DESTINATION = "us-west-2", "us-east-1"
 
 
-@pytest.fixture(scope="module")
-def local() -> Iterator[LocalEndpoint]:
-    with LocalEndpoint() as endpoint:
-        yield endpoint
+@pytest.fixture
+def local(moto_server: MotoServer) -> MotoServer:
+    return moto_server
 
 
-def _client(local: LocalEndpoint, region: str, creds: Credentials | None = None) -> Client:
+def _client(local: MotoServer, region: str, creds: Credentials | None = None) -> Client:
     return Client(region, creds or local.credentials, endpoint_url=local.endpoint_url,
                   retry_base_delay=0.01)
 
@@ -35,7 +34,7 @@ def _snapshot(client: Client) -> str:
     return str(snap["SnapshotId"])
 
 
-def test_copy_snapshot_end_to_end(local: LocalEndpoint) -> None:
+def test_copy_snapshot_end_to_end(local: MotoServer) -> None:
     src, dst = _client(local, SOURCE), _client(local, DESTINATION)
     snapshot_id = _snapshot(src)
     url = presigned_copy_snapshot_url(
@@ -60,7 +59,7 @@ def test_copy_snapshot_end_to_end(local: LocalEndpoint) -> None:
     assert [s["SnapshotId"] for s in listed] == [copy["SnapshotId"]]
 
 
-def test_sends_exactly_what_it_is_given(local: LocalEndpoint) -> None:
+def test_sends_exactly_what_it_is_given(local: MotoServer) -> None:
     """No PresignedUrl, no DestinationRegion: the client must not invent them (boto3 would)."""
     src, dst = _client(local, SOURCE), _client(local, DESTINATION)
     snapshot_id = _snapshot(src)
@@ -74,7 +73,7 @@ def test_sends_exactly_what_it_is_given(local: LocalEndpoint) -> None:
     ]
 
 
-def test_wrong_secret_is_auth_failure_with_redacted_debug(local: LocalEndpoint) -> None:
+def test_wrong_secret_is_auth_failure_with_redacted_debug(local: MotoServer) -> None:
     bad = Credentials(local.credentials.access_key_id, "not-the-secret-at-all-0123456789")
     with pytest.raises(ApiError) as info:
         _client(local, SOURCE, bad).describe_snapshots(OwnerIds=["self"])
@@ -85,14 +84,14 @@ def test_wrong_secret_is_auth_failure_with_redacted_debug(local: LocalEndpoint) 
     assert bad.secret_access_key not in err.debug and bad.secret_access_key not in str(err)
 
 
-def test_unknown_access_key_is_rejected(local: LocalEndpoint) -> None:
+def test_unknown_access_key_is_rejected(local: MotoServer) -> None:
     stranger = Credentials("AKIAUNKNOWN000000000", "whatever-secret-0123456789")
     with pytest.raises(ApiError) as info:
         _client(local, SOURCE, stranger).describe_snapshots()
     assert info.value.code == "AuthFailure"
 
 
-def test_dry_run_is_recognisable(local: LocalEndpoint) -> None:
+def test_dry_run_is_recognisable(local: MotoServer) -> None:
     src = _client(local, SOURCE)
     snapshot_id = _snapshot(src)
     with pytest.raises(ApiError) as info:
@@ -102,14 +101,14 @@ def test_dry_run_is_recognisable(local: LocalEndpoint) -> None:
     assert info.value.is_dry_run_success and info.value.http_status == 412
 
 
-def test_unknown_snapshot(local: LocalEndpoint) -> None:
+def test_unknown_snapshot(local: MotoServer) -> None:
     with pytest.raises(ApiError) as info:
         _client(local, SOURCE).describe_snapshots(SnapshotIds=["snap-0123456789abcdef0"])
     assert info.value.code == "InvalidSnapshot.NotFound"
     assert info.value.request_id
 
 
-def test_generic_call_and_pooled_session(local: LocalEndpoint) -> None:
+def test_generic_call_and_pooled_session(local: MotoServer) -> None:
     session = requests.Session()
     client = Client(SOURCE, local.credentials, endpoint_url=local.endpoint_url, session=session)
     result: dict[str, Any] = client.call("DescribeRegions", {})
@@ -126,7 +125,7 @@ def test_generic_call_and_pooled_session(local: LocalEndpoint) -> None:
     ],
 )
 def test_copy_snapshot_refuses_what_ec2_would_fail_later(
-    local: LocalEndpoint, params: dict[str, str], field: str
+    local: MotoServer, params: dict[str, str], field: str
 ) -> None:
     from sigv4kit import SigningError
 
@@ -137,7 +136,7 @@ def test_copy_snapshot_refuses_what_ec2_would_fail_later(
     assert info.value.field == field
 
 
-def test_presigned_url_for_other_snapshot_is_refused(local: LocalEndpoint) -> None:
+def test_presigned_url_for_other_snapshot_is_refused(local: MotoServer) -> None:
     from sigv4kit import SigningError
 
     url = presigned_copy_snapshot_url(

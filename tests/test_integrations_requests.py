@@ -12,8 +12,9 @@ import requests
 
 from sigv4kit import S3_OPTIONS, UNSIGNED_PAYLOAD, Credentials, Request, SigningError
 from sigv4kit.integrations.requests import SigV4Auth
-from sigv4kit.local_endpoint import LocalEndpoint
 from sigv4kit.verify import verify_request
+
+from .servers import MotoServer
 
 CREDS = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "TOKEN/+=")
 
@@ -109,16 +110,12 @@ def test_sigv4a_through_requests(verifying_server: str) -> None:
     assert response.status_code == 200, response.text
 
 
-def test_against_moto_server() -> None:
-    with LocalEndpoint() as local:
-        auth = SigV4Auth(local.credentials, "us-west-2", "ec2")
-        response = requests.post(
-            local.endpoint_url + "/", auth=auth, timeout=30,
-            data={"Action": "DescribeRegions", "Version": "2016-11-15"},
-        )
-        assert response.status_code == 200, response.text
-        bad = SigV4Auth(Credentials(local.credentials.access_key_id, "wrong-secret-0123456789"),
-                        "us-west-2", "ec2")
-        denied = requests.post(local.endpoint_url + "/", auth=bad, timeout=30,
-                               data={"Action": "DescribeRegions", "Version": "2016-11-15"})
-        assert denied.status_code == 401 and "AuthFailure" in denied.text
+def test_against_moto_server(moto_server: MotoServer) -> None:
+    url = moto_server.endpoint_url + "/"
+    form = {"Action": "DescribeRegions", "Version": "2016-11-15"}
+    auth = SigV4Auth(moto_server.credentials, "us-west-2", "ec2")
+    response = requests.post(url, auth=auth, data=form, timeout=30)
+    assert response.status_code == 200, response.text
+    wrong = Credentials(moto_server.access_key_id, "wrong-secret-0123456789")
+    denied = requests.post(url, auth=SigV4Auth(wrong, "us-west-2", "ec2"), data=form, timeout=30)
+    assert denied.status_code == 401 and "AuthFailure" in denied.text
