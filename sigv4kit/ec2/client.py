@@ -168,15 +168,24 @@ class Client:
             )
         chunks: list[bytes] = []
         size = 0
-        for chunk in response.iter_content(64 * 1024):
-            size += len(chunk)
-            if size > self.max_response_bytes:
-                response.close()
-                raise ResponseParseError(
-                    f"response larger than {self.max_response_bytes} bytes",
-                    http_status=response.status_code,
-                )
-            chunks.append(chunk)
+        try:
+            for chunk in response.iter_content(64 * 1024):
+                size += len(chunk)
+                if size > self.max_response_bytes:
+                    response.close()
+                    raise ResponseParseError(
+                        f"response larger than {self.max_response_bytes} bytes",
+                        http_status=response.status_code,
+                    )
+                chunks.append(chunk)
+        except (requests.exceptions.ChunkedEncodingError,
+                requests.exceptions.ContentDecodingError) as exc:
+            # EC2 received the request and answered: it may have acted on it.
+            raise ResponseParseError(
+                f"response cut short or undecodable ({type(exc).__name__})",
+                http_status=response.status_code,
+                body_size=size,
+            ) from None
         return b"".join(chunks)
 
     def _backoff(self, attempt: int) -> None:
@@ -212,8 +221,13 @@ class Client:
                     stream=True,
                 )
                 with response:
-                    raw = self._read(response)
                     status, headers = response.status_code, dict(response.headers)
+                    raw = self._read(response)
+            except ResponseParseError:
+                if idempotent and attempt < self.max_attempts:
+                    self._backoff(attempt)
+                    continue
+                raise
             except requests.exceptions.RequestException as exc:
                 retry = _surely_not_sent(exc) or idempotent
                 logger.debug("%s attempt %d failed: %s", action, attempt, type(exc).__name__)
