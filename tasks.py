@@ -3,6 +3,7 @@
 
     python3 tasks.py demo      # main job: CopySnapshot demo on a local EC2-compatible endpoint
     python3 tasks.py test      # ruff, mypy --strict, pytest
+    python3 tasks.py fuzz      # long fuzz run of every parser of untrusted input
     python3 tasks.py bench     # benchmarks against botocore (and awscrt when installed)
     python3 tasks.py vectors   # regenerate vectors/ from botocore
 
@@ -59,6 +60,14 @@ def test(args: list[str]) -> None:
     _run(python, "-m", "pytest", *args)
 
 
+def fuzz(args: list[str]) -> None:
+    """The long fuzz run: every hypothesis test of untrusted-input parsers, 20 000 examples."""
+    python = ensure_venv()
+    os.environ["HYPOTHESIS_PROFILE"] = "fuzz"
+    _run(python, "-m", "pytest", "-q", "tests/test_fuzz_cli.py", "tests/test_verify.py",
+         "tests/test_ec2_parser.py", "tests/test_diagnose.py", *args)
+
+
 def bench(args: list[str]) -> None:
     python = ensure_venv("test,bench")
     _run(python, "benchmarks/run.py", *args)
@@ -69,7 +78,7 @@ def vectors(args: list[str]) -> None:
     _run(python, "vectors/generate.py", *args)
 
 
-TASKS = {"demo": demo, "test": test, "bench": bench, "vectors": vectors}
+TASKS = {"demo": demo, "test": test, "fuzz": fuzz, "bench": bench, "vectors": vectors}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in TASKS:

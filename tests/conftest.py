@@ -19,6 +19,9 @@ settings.register_profile(
     "dev", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.register_profile("quick", max_examples=50, deadline=None)
+settings.register_profile(
+    "fuzz", max_examples=20000, deadline=None, suppress_health_check=list(HealthCheck)
+)
 _default = "ci" if os.environ.get("CI") else "dev"
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or _default)
 

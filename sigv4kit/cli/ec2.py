@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from .common import (
+    InputError,
     ServiceError,
     credential_options,
     debug_option,
@@ -58,7 +59,8 @@ def _run(
         credentials = load_credentials(
             profile, opts.get("access_key_id"), bool(opts.get("secret_access_key_stdin"))
         )
-    client = Client(region, credentials, endpoint_url=opts.get("endpoint_url"))
+    client = Client(region, credentials, endpoint_url=opts.get("endpoint_url"),
+                    max_attempts=_max_attempts())
     if opts.get("debug"):
         client.on_signed = show_debug
     try:
@@ -83,6 +85,18 @@ def _run(
     finally:
         client.close()
     print_json(result)
+
+
+def _max_attempts() -> int:
+    """``AWS_MAX_ATTEMPTS``, as botocore and the AWS CLI read it; 5 otherwise."""
+    import os
+
+    value = os.environ.get("AWS_MAX_ATTEMPTS", "")
+    if not value:
+        return 5
+    if not value.isdigit() or int(value) < 1:
+        raise InputError(f"AWS_MAX_ATTEMPTS: must be a whole number >= 1, got {value!r}")
+    return int(value)
 
 
 def _tags(resource: str, tags: tuple[str, ...]) -> list[dict[str, Any]]:
