@@ -50,8 +50,10 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
 from .errors import ApiError, ResponseParseError
+from .model import API_VERSION
+from .model import service_model as _service_model
 
-EC2_API_VERSION: Final = "2016-11-15"
+EC2_API_VERSION: Final = API_VERSION
 DEFAULT_MAX_BYTES: Final = 10 * 1024 * 1024
 MAX_DEPTH: Final = 64
 """EC2 output shapes nest at most 14 levels; anything far deeper is an attack, and refusing
@@ -330,16 +332,6 @@ def _reason(status: int) -> str:
 
 
 # --- model -------------------------------------------------------------------------------
-
-
-@functools.cache
-def _service_model() -> Any:
-    """botocore's EC2 model, loaded once; the only place botocore's loader is touched."""
-    from botocore.loaders import Loader  # type: ignore[import-untyped]
-    from botocore.model import ServiceModel  # type: ignore[import-untyped]
-
-    data = Loader().load_service_model("ec2", "service-2", api_version=EC2_API_VERSION)
-    return ServiceModel(data, service_name="ec2")
 
 
 @functools.cache
