@@ -208,20 +208,32 @@ def explain_request(
     now: datetime | str | None = None,
     normalize_path: bool | None = None,
     double_encode_path: bool | None = None,
+    credentials_expire_at: datetime | None = None,
 ) -> Explanation:
     """Explain the signature ``request`` carries (header-signed, or a presigned URL parsed with
     ``sigv4kit.wire.parse_url_request``); no secret needed.
+
+    ``credentials_expire_at`` (when the signing credentials are temporary) adds a warning if
+    a presigned URL would outlive them: AWS rejects it from that moment, whatever its
+    X-Amz-Expires says.
 
     The canonical request is rebuilt as ``verify_request`` would (path rules of the scope's
     service unless overridden). Problems in the request become warnings, never exceptions;
     only invalid arguments (a naive ``now``, a non-Request) raise ``SigningError``.
     """
     moment = _now(now)
+    if credentials_expire_at is not None and credentials_expire_at.utcoffset() is None:
+        raise SigningError(
+            "credentials_expire_at: a naive datetime is ambiguous; give an aware one",
+            field="credentials_expire_at",
+        )
     out = _Builder()
     if not isinstance(request, Request):
         raise SigningError("request: must be a sigv4kit.Request", field="request")
     try:
-        return _explain(request, moment, out, normalize_path, double_encode_path)
+        return _explain(
+            request, moment, out, normalize_path, double_encode_path, credentials_expire_at
+        )
     except Exception as exc:  # defensive: explaining must never fail on odd input
         message = str(exc) if isinstance(exc, SigningError) else type(exc).__name__
         out.warn(getattr(exc, "reason", "malformed"), f"request: could not be read ({message})")
@@ -272,6 +284,7 @@ def _explain(
     out: _Builder,
     normalize_path: bool | None,
     double_encode_path: bool | None,
+    credentials_expire_at: datetime | None = None,
 ) -> Explanation:
     parts = split_url(request.url)
     host = request.header("host") or parts.host or None
@@ -299,6 +312,16 @@ def _explain(
     unsigned = _check_headers(request, sig, out)
     _check_scope(sig, host, host_region, host_service, out)
     _check_time(sig, moment, expires_at, out)
+    if (
+        sig.mode == "query"
+        and credentials_expire_at is not None
+        and credentials_expire_at < expires_at
+    ):
+        out.warn(
+            "outlives_credentials",
+            f"the URL is valid until {_fmt(expires_at)} but the credentials that signed it "
+            f"expire at {_fmt(credentials_expire_at)}: AWS rejects it from then on",
+        )
     if sig.mode == "query":
         _check_copy_snapshot(_query_params(parts.query), sig, host_region, out)
 

@@ -413,3 +413,23 @@ def test_random_authorization_never_raises(auth: str) -> None:
     auth = "".join(c for c in auth if c not in "\r\n\x00")
     headers = [("X-Amz-Date", TS), ("Authorization", "AWS4-HMAC-SHA256 " + auth)]
     _explain_anything(Request("GET", "https://ec2.amazonaws.com/", headers))
+
+
+def test_presigned_url_outliving_its_credentials_is_flagged() -> None:
+    from datetime import UTC, datetime
+
+    from sigv4kit import Credentials, Request, presign
+    from sigv4kit.explain import explain_request
+    from sigv4kit.wire import parse_url_request
+
+    creds = Credentials("ASIAEXAMPLE", "secret-secret-secret", "token-token-token")
+    url = presign(Request("GET", "https://ec2.us-west-2.amazonaws.com/?Action=DescribeRegions"),
+                  creds, region="us-west-2", service="ec2", expires=7200,
+                  timestamp="20261125T120000Z").url
+    now = datetime(2026, 11, 25, 12, 10, tzinfo=UTC)
+    short = explain_request(parse_url_request(url), now=now,
+                            credentials_expire_at=datetime(2026, 11, 25, 13, 0, tzinfo=UTC))
+    assert "outlives_credentials" in {w.code for w in short.warnings}
+    long = explain_request(parse_url_request(url), now=now,
+                           credentials_expire_at=datetime(2026, 11, 25, 15, 0, tzinfo=UTC))
+    assert "outlives_credentials" not in {w.code for w in long.warnings}
