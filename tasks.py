@@ -75,6 +75,8 @@ def bench(args: list[str]) -> None:
 
 def vectors(args: list[str]) -> None:
     python = ensure_venv()
+    # botocore's pure-Python signers, even where awscrt is installed: same files everywhere.
+    os.environ["BOTO_DISABLE_CRT"] = "true"
     _run(python, "vectors/generate.py", *args)
 
 

@@ -7,6 +7,7 @@ with a canned response. The clock botocore signs with is frozen.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ from typing import Any
 from unittest import mock
 from urllib.parse import parse_qsl
 
+import botocore.compat
 import botocore.session
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 
@@ -67,13 +69,26 @@ def botocore_wire_request(
             aws_session_token=creds.session_token,
         )
         client.meta.events.register("before-send.ec2", before_send)
-        with mock.patch("botocore.auth.get_current_datetime", return_value=now):
+        # With awscrt installed botocore signs with its CRT signers, which read the clock
+        # through botocore.crt.auth: freeze both, so the oracle is whatever botocore uses.
+        with _frozen_clock(now):
             try:
                 getattr(client, _snake(operation))(**params)
             except Exception:  # a canned response that does not fit the operation
                 if not captured:
                     raise
     return captured[0]
+
+
+@contextmanager
+def _frozen_clock(now: datetime) -> Iterator[None]:
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(mock.patch("botocore.auth.get_current_datetime", return_value=now))
+        if botocore.compat.HAS_CRT:
+            stack.enter_context(
+                mock.patch("botocore.crt.auth.get_current_datetime", return_value=now)
+            )
+        yield
 
 
 def botocore_copy_snapshot_presigned_url(

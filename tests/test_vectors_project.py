@@ -24,7 +24,9 @@ MIN_CASES = 200
 
 def _load() -> list[dict[str, Any]]:
     cases = []
-    for path in sorted(VECTORS.rglob("*.json")):
+    # Signer vectors only; copy_snapshot/ has its own format and test.
+    paths = [*VECTORS.glob("botocore/*.json"), *VECTORS.glob("pinned/*.json")]
+    for path in sorted(paths):
         data = json.loads(path.read_text(encoding="utf-8"))
         cases.extend(data["cases"])
     return cases
