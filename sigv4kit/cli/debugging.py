@@ -16,6 +16,7 @@ from .common import (
     InputError,
     credential_options,
     load_credentials,
+    load_region,
     output_option,
     print_json,
     signing_errors,
@@ -129,4 +130,116 @@ def verify(source: str, now: str | None, method: str, headers: tuple[str, ...],
     if str(result.reason) == "malformed":
         raise InputError(result.message)
     if not result.valid:
+        sys.exit(1)
+
+
+_DIFF_FIELDS = {"region": "--region", "service": "--service", "url": "URL",
+                "headers": "--header", "method": "METHOD", "timestamp": "--timestamp",
+                "expires": "--expires"}
+
+_SAME_REQUEST = frozenset({"wrong-secret-key"})
+"""The cause diff_report names when both sides built the same request: the key must differ.
+Alone it means "identical" (exit 0); any other cause is a difference (exit 1)."""
+
+
+def _read_server_error(source: str) -> bytes:
+    """The error text from a file or stdin, read no further than the parser would accept."""
+    from ..server_error import MAX_INPUT_BYTES
+
+    if source == "-":
+        return sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+    try:
+        with open(source, "rb") as fh:
+            return fh.read(MAX_INPUT_BYTES + 1)
+    except OSError as exc:
+        raise click.BadParameter(
+            f"cannot read {source!r}: {exc.strerror}", param_hint="--server-error"
+        ) from None
+
+
+@click.command(
+    epilog="Example:\n\n\b\n  sigv4kit diff --server-error error.xml PUT "
+    "https://amzn-s3-demo-bucket.s3.us-east-1.amazonaws.com/photo.jpg --region us-east-1 "
+    "--service s3 --s3 --data @photo.jpg --timestamp 20261125T120000Z",
+)
+@click.argument("method")
+@click.argument("url")
+@click.option("--server-error", "server_error", required=True, metavar="FILE|-",
+              help="The server's error response (body, raw HTTP response or SDK error "
+              "message); - reads standard input.")
+@click.option("--region", help="Signing Region (default: AWS_REGION or the profile's).")
+@click.option("--service", required=True, help="Signing name of the service, e.g. ec2, s3.")
+@click.option("--header", "headers", multiple=True, metavar="'Name: value'",
+              help="Request header, signed (repeatable).")
+@click.option("--data", metavar="TEXT|@file|@-", help="Request body, as curl's --data-binary.")
+@click.option("--s3", is_flag=True, help="S3 rules (path encoded once, X-Amz-Content-SHA256).")
+@click.option("--unsigned-payload", is_flag=True, help="Sign UNSIGNED-PAYLOAD as the body hash.")
+@click.option("--timestamp", help="Signing time (ISO 8601): the X-Amz-Date of the rejected "
+              "request; default now.")
+@click.option("--presigned", is_flag=True,
+              help="Compare a presigned URL (as 'sigv4kit presign url' makes it) instead of "
+              "an Authorization header.")
+@click.option("--expires", type=int, default=None,
+              help="With --presigned: seconds, 1..604800 (default 3600).")
+@credential_options
+@output_option
+@signing_errors(_DIFF_FIELDS)
+def diff(method: str, url: str, server_error: str, region: str | None, service: str,
+         headers: tuple[str, ...], data: str | None, s3: bool, unsigned_payload: bool,
+         timestamp: str | None, presigned: bool, expires: int | None, profile: str | None,
+         access_key_id: str | None, secret_access_key_stdin: bool, output: str | None) -> None:
+    """Sign METHOD URL as 'sigv4kit sign' does (or presign it, with --presigned) and compare
+    our canonical request and string to sign with those in the server's error response: where
+    they differ, and the likely causes, most likely first."""
+    from ..diagnose import DiagnoseError, diff_report, parse_server_error, render_text, to_dict
+    from ..model import PresignedRequest, SignedRequest
+    from ..signing import (
+        S3_OPTIONS,
+        S3_PRESIGN_OPTIONS,
+        UNSIGNED_PAYLOAD,
+        SigningOptions,
+        presign,
+        sign_request,
+    )
+    from .requestopts import read_data, wire_url
+
+    if server_error == "-" and data == "@-":
+        raise click.UsageError("--server-error - and --data @- both need stdin")
+    if secret_access_key_stdin and (server_error == "-" or data == "@-"):
+        raise click.UsageError(
+            "--secret-access-key-stdin cannot share stdin with --server-error - or --data @-"
+        )
+    if expires is not None and not presigned:
+        raise click.UsageError("--expires needs --presigned")
+    try:
+        report = parse_server_error(_read_server_error(server_error))
+    except DiagnoseError as exc:
+        raise InputError(str(exc)) from None
+    method = method.upper()
+    credentials = load_credentials(profile, access_key_id, secret_access_key_stdin)
+    body, _ = read_data(data)
+    header_pairs = [parse_header(h) for h in headers]
+    preset = S3_PRESIGN_OPTIONS if presigned else S3_OPTIONS
+    options: SigningOptions = dict(preset) if s3 else {}  # type: ignore[assignment]
+    if unsigned_payload:
+        options["payload_hash"] = UNSIGNED_PAYLOAD
+    signing_region = load_region(region, profile)
+    ours: SignedRequest | PresignedRequest
+    if presigned:
+        ours = presign(Request(method, url, header_pairs, body), credentials,
+                       region=signing_region, service=service,
+                       expires=3600 if expires is None else expires, timestamp=timestamp,
+                       **options)
+    else:
+        ours = sign_request(Request(method, wire_url(method, url), header_pairs, body),
+                            credentials, region=signing_region, service=service,
+                            timestamp=timestamp, **options)
+    diagnosis = diff_report(ours.canonical_request, ours.string_to_sign, report,
+                            signature=ours.signature)
+    secrets = [s for s in (credentials.secret_access_key, credentials.session_token) if s]
+    if output == "json":
+        print_json(to_dict(diagnosis, secrets=secrets))
+    else:
+        click.echo(render_text(diagnosis, color=sys.stdout.isatty(), secrets=secrets), nl=False)
+    if not diagnosis.identical or any(c.code not in _SAME_REQUEST for c in diagnosis.causes):
         sys.exit(1)

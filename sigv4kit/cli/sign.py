@@ -19,36 +19,7 @@ from .common import (
     signing_errors,
 )
 from .headers import parse_header
-
-
-def _read_data(data: str | None) -> tuple[bytes, str | None]:
-    """curl's ``-d`` forms: TEXT, ``@file`` or ``@-``; returns the body and the file name."""
-    if data is None:
-        return b"", None
-    if data == "@-":
-        return sys.stdin.buffer.read(), "-"
-    if data.startswith("@"):
-        path = data[1:]
-        try:
-            with open(path, "rb") as fh:
-                return fh.read(), path
-        except OSError as exc:
-            raise click.BadParameter(
-                f"cannot read {path!r}: {exc.strerror}", param_hint="--data"
-            ) from None
-    return data.encode("utf-8"), None
-
-
-def _wire_url(method: str, url: str) -> str:
-    """The URL exactly as requests will send it (re-quoted), which is what must be signed."""
-    import requests
-
-    try:
-        prepared = requests.Request(method, url).prepare()
-    except requests.exceptions.RequestException as exc:
-        raise click.BadParameter(str(exc), param_hint="URL") from None
-    assert prepared.url is not None
-    return prepared.url
+from .requestopts import read_data, wire_url
 
 
 @click.command(
@@ -131,8 +102,8 @@ def sign(
         raise click.UsageError("--data @- and --secret-access-key-stdin both need stdin")
     method = method.upper()
     credentials = load_credentials(profile, access_key_id, secret_access_key_stdin)
-    body, data_file = _read_data(data)
-    request = Request(method, _wire_url(method, url), [parse_header(h) for h in headers], body)
+    body, data_file = read_data(data)
+    request = Request(method, wire_url(method, url), [parse_header(h) for h in headers], body)
     options: SigningOptions = dict(S3_OPTIONS) if s3 else {}  # type: ignore[assignment]
     if unsigned_payload:
         options["payload_hash"] = UNSIGNED_PAYLOAD
