@@ -193,15 +193,8 @@ def diff(method: str, url: str, server_error: str, region: str | None, service: 
     they differ, and the likely causes, most likely first."""
     from ..diagnose import DiagnoseError, diff_report, parse_server_error, render_text, to_dict
     from ..model import PresignedRequest, SignedRequest
-    from ..signing import (
-        S3_OPTIONS,
-        S3_PRESIGN_OPTIONS,
-        UNSIGNED_PAYLOAD,
-        SigningOptions,
-        presign,
-        sign_request,
-    )
-    from .requestopts import read_data, wire_url
+    from ..signing import presign, sign_request
+    from .requestopts import read_data, signing_options, wire_url
 
     if server_error == "-" and data == "@-":
         raise click.UsageError("--server-error - and --data @- both need stdin")
@@ -219,10 +212,7 @@ def diff(method: str, url: str, server_error: str, region: str | None, service: 
     credentials = load_credentials(profile, access_key_id, secret_access_key_stdin)
     body, _ = read_data(data)
     header_pairs = [parse_header(h) for h in headers]
-    preset = S3_PRESIGN_OPTIONS if presigned else S3_OPTIONS
-    options: SigningOptions = dict(preset) if s3 else {}  # type: ignore[assignment]
-    if unsigned_payload:
-        options["payload_hash"] = UNSIGNED_PAYLOAD
+    options = signing_options(s3=s3, unsigned_payload=unsigned_payload, presign=presigned)
     signing_region = load_region(region, profile)
     ours: SignedRequest | PresignedRequest
     if presigned:

@@ -19,6 +19,7 @@ from .common import (
     show_debug,
     signing_errors,
 )
+from .requestopts import copy_snapshot_extra, tag_specifications
 
 F = TypeVar("F", bound=Callable[..., Any])
 _EX = "Example:\n\n\b\n  "  # \b: click must not re-wrap the example
@@ -99,15 +100,6 @@ def _max_attempts() -> int:
     return int(value)
 
 
-def _tags(resource: str, tags: tuple[str, ...]) -> list[dict[str, Any]]:
-    pairs = []
-    for tag in tags:
-        key, sep, value = tag.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"{tag!r} is not KEY=VALUE", param_hint="--tag")
-        pairs.append({"Key": key, "Value": value})
-    return [{"ResourceType": resource, "Tags": pairs}]
-
 
 @click.group()
 def ec2() -> None:
@@ -151,15 +143,7 @@ def copy_snapshot(source_region: str, source_snapshot_id: str, destination_regio
     region = load_region(opts.get("region"), opts.get("profile"))
     opts["region"] = region
     params: dict[str, Any] = {"SourceRegion": source_region, "SourceSnapshotId": source_snapshot_id}
-    extra: dict[str, Any] = {}
-    if description is not None:
-        extra["Description"] = description
-    if encrypted:
-        extra["Encrypted"] = True
-    if kms_key_id is not None:
-        extra["KmsKeyId"] = kms_key_id
-    if tags:
-        extra["TagSpecifications"] = _tags("snapshot", tags)
+    extra = copy_snapshot_extra(description, encrypted, kms_key_id, tags)
     params.update(extra)
     if destination_region is not None:
         if destination_region != region:
@@ -202,7 +186,7 @@ def create_snapshot(volume_id: str, description: str | None, tags: tuple[str, ..
     if description is not None:
         params["Description"] = description
     if tags:
-        params["TagSpecifications"] = _tags("snapshot", tags)
+        params["TagSpecifications"] = tag_specifications("snapshot", tags)
     _run("CreateSnapshot", params, opts)
 
 

@@ -3,21 +3,19 @@ credentials) botocore, so it starts fast."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from .common import (
     credential_options,
     debug_option,
     load_credentials,
-    load_region,
     output_option,
     print_json,
     show_debug,
     signing_errors,
 )
 from .headers import parse_header
+from .requestopts import copy_snapshot_extra, signing_options, signing_scope
 
 _COPY_FIELDS = {
     "source_region": "--source-region",
@@ -39,12 +37,6 @@ _COPY_FIELDS = {
 def presign() -> None:
     """Make presigned URLs."""
 
-
-def _tag(value: str) -> dict[str, str]:
-    key, sep, val = value.partition("=")
-    if not sep or not key:
-        raise click.BadParameter(f"{value!r} is not KEY=VALUE", param_hint="--tag")
-    return {"Key": key, "Value": val}
 
 
 @presign.command(
@@ -92,15 +84,7 @@ def copy_snapshot(
     """
     from ..ec2.presigned import presign_copy_snapshot
 
-    extra: dict[str, Any] = {}
-    if description is not None:
-        extra["Description"] = description
-    if encrypted:
-        extra["Encrypted"] = True
-    if kms_key_id is not None:
-        extra["KmsKeyId"] = kms_key_id
-    if tags:
-        extra["TagSpecifications"] = [{"ResourceType": "snapshot", "Tags": [_tag(t) for t in tags]}]
+    extra = copy_snapshot_extra(description, encrypted, kms_key_id, tags)
     credentials = load_credentials(profile, access_key_id, secret_access_key_stdin)
     result = presign_copy_snapshot(
         credentials,
@@ -185,38 +169,18 @@ def url(
 ) -> None:
     """Presign any URL for any service and print it alone on stdout."""
     from ..model import Request
-    from ..signing import S3_PRESIGN_OPTIONS, UNSIGNED_PAYLOAD, SigningOptions
     from ..signing import presign as presign_request
 
-    options: SigningOptions = dict(S3_PRESIGN_OPTIONS) if s3 else {}  # type: ignore[assignment]
-    if unsigned_payload:
-        options["payload_hash"] = UNSIGNED_PAYLOAD
+    options = signing_options(s3=s3, unsigned_payload=unsigned_payload, presign=True)
+    scope, algorithm = signing_scope(
+        sigv4a=sigv4a, region=region, region_set=region_set, profile=profile
+    )
     request = Request(method.upper(), url, [parse_header(h) for h in headers])
     credentials = load_credentials(profile, access_key_id, secret_access_key_stdin)
-    if sigv4a:
-        regions = region_set or region or load_region(None, profile, "--region-set")
-        result = presign_request(
-            request,
-            credentials,
-            region=regions.split(","),
-            service=service,
-            expires=expires,
-            timestamp=timestamp,
-            algorithm="sigv4a",
-            **options,
-        )
-    else:
-        if region_set:
-            raise click.UsageError("--region-set needs --sigv4a")
-        result = presign_request(
-            request,
-            credentials,
-            region=load_region(region, profile),
-            service=service,
-            expires=expires,
-            timestamp=timestamp,
-            **options,
-        )
+    result = presign_request(
+        request, credentials, region=scope, service=service, expires=expires,
+        timestamp=timestamp, algorithm=algorithm, **options,
+    )
     if debug:
         show_debug(result, credentials)
     if output == "json":

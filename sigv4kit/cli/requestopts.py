@@ -1,14 +1,19 @@
-"""The request a command signs, as given on the command line: its body and its URL as sent.
+"""The request a command signs, as given on the command line: body, URL as sent, signing
+options and scope, EC2 tags and CopySnapshot parameters.
 
-``sign`` and ``diff`` must build the same request from the same arguments, or ``diff`` would
-compare the server's canonical request with something ``sign`` never sent.
+``sign``, ``presign`` and ``diff`` must build the same request from the same arguments, or
+``diff`` would compare the server's canonical request with something ``sign`` never sent.
 """
 
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from ..signing import Algorithm, RegionSet, SigningOptions
 
 
 def read_data(data: str | None) -> tuple[bytes, str | None]:
@@ -39,3 +44,58 @@ def wire_url(method: str, url: str) -> str:
         raise click.BadParameter(str(exc), param_hint="URL") from None
     assert prepared.url is not None
     return prepared.url
+
+
+def signing_options(*, s3: bool, unsigned_payload: bool, presign: bool) -> SigningOptions:
+    """The core's options for ``--s3`` / ``--unsigned-payload``: S3's header or presign rules."""
+    from ..signing import S3_OPTIONS, S3_PRESIGN_OPTIONS, UNSIGNED_PAYLOAD
+
+    options: SigningOptions = {}
+    if s3:
+        options.update(S3_PRESIGN_OPTIONS if presign else S3_OPTIONS)
+    if unsigned_payload:
+        options["payload_hash"] = UNSIGNED_PAYLOAD
+    return options
+
+
+def signing_scope(
+    *, sigv4a: bool, region: str | None, region_set: str | None, profile: str | None
+) -> tuple[RegionSet, Algorithm]:
+    """The region (SigV4) or region set (SigV4a, ``--region-set a,b`` or ``*``) and the
+    algorithm to sign with."""
+    from .common import load_region
+
+    if sigv4a:
+        regions = region_set or region or load_region(None, profile, "--region-set")
+        return regions.split(","), "sigv4a"
+    if region_set:
+        raise click.UsageError("--region-set needs --sigv4a")
+    return load_region(region, profile), "sigv4"
+
+
+def tag_specifications(resource: str, tags: tuple[str, ...]) -> list[dict[str, Any]]:
+    """``--tag KEY=VALUE`` options as EC2 TagSpecifications for ``resource``."""
+    pairs = []
+    for tag in tags:
+        key, sep, value = tag.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{tag!r} is not KEY=VALUE", param_hint="--tag")
+        pairs.append({"Key": key, "Value": value})
+    return [{"ResourceType": resource, "Tags": pairs}]
+
+
+def copy_snapshot_extra(
+    description: str | None, encrypted: bool | None, kms_key_id: str | None, tags: tuple[str, ...]
+) -> dict[str, Any]:
+    """CopySnapshot parameters beyond source and destination, from their options; the
+    PresignedUrl and the call itself must carry the same ones."""
+    extra: dict[str, Any] = {}
+    if description is not None:
+        extra["Description"] = description
+    if encrypted:
+        extra["Encrypted"] = True
+    if kms_key_id is not None:
+        extra["KmsKeyId"] = kms_key_id
+    if tags:
+        extra["TagSpecifications"] = tag_specifications("snapshot", tags)
+    return extra

@@ -12,14 +12,13 @@ from .common import (
     credential_options,
     debug_option,
     load_credentials,
-    load_region,
     output_option,
     print_json,
     show_debug,
     signing_errors,
 )
 from .headers import parse_header
-from .requestopts import read_data, wire_url
+from .requestopts import read_data, signing_options, signing_scope, wire_url
 
 
 @click.command(
@@ -94,7 +93,7 @@ def sign(
     What awscurl does, done right: the URL is signed exactly as it will be sent.
     """
     from ..model import Request
-    from ..signing import S3_OPTIONS, UNSIGNED_PAYLOAD, SigningOptions, sign_request
+    from ..signing import sign_request
 
     if as_curl and send:
         raise click.UsageError("--curl and --send exclude each other")
@@ -104,31 +103,14 @@ def sign(
     credentials = load_credentials(profile, access_key_id, secret_access_key_stdin)
     body, data_file = read_data(data)
     request = Request(method, wire_url(method, url), [parse_header(h) for h in headers], body)
-    options: SigningOptions = dict(S3_OPTIONS) if s3 else {}  # type: ignore[assignment]
-    if unsigned_payload:
-        options["payload_hash"] = UNSIGNED_PAYLOAD
-    if sigv4a:
-        regions = region_set or region or load_region(None, profile, "--region-set")
-        signed = sign_request(
-            request,
-            credentials,
-            region=regions.split(","),
-            service=service,
-            timestamp=timestamp,
-            algorithm="sigv4a",
-            **options,
-        )
-    else:
-        if region_set:
-            raise click.UsageError("--region-set needs --sigv4a")
-        signed = sign_request(
-            request,
-            credentials,
-            region=load_region(region, profile),
-            service=service,
-            timestamp=timestamp,
-            **options,
-        )
+    options = signing_options(s3=s3, unsigned_payload=unsigned_payload, presign=False)
+    scope, algorithm = signing_scope(
+        sigv4a=sigv4a, region=region, region_set=region_set, profile=profile
+    )
+    signed = sign_request(
+        request, credentials, region=scope, service=service, timestamp=timestamp,
+        algorithm=algorithm, **options,
+    )
     if debug:
         show_debug(signed, credentials)
     out = signed.request
