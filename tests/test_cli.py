@@ -377,3 +377,32 @@ def test_verify_raw_request_file(tmp_path: Path) -> None:
     assert tampered.returncode == 1
     garbage = run("verify", "@-", stdin="\x00\x01 not http")
     assert garbage.returncode == 2 and "Traceback" not in garbage.stderr
+
+
+def test_presign_warns_when_temporary_credentials_expire_first(tmp_path: Path) -> None:
+    """Credentials from botocore's chain (here a credential_process profile) carry their
+    expiry; a URL that outlives them is flagged on stderr, the URL still alone on stdout."""
+    from datetime import UTC, datetime, timedelta
+
+    expiry = (datetime.now(UTC) + timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    process = tmp_path / "creds.py"
+    process.write_text(
+        "import json\nprint(json.dumps({'Version': 1, 'AccessKeyId': 'ASIATEMPORARY',"
+        f" 'SecretAccessKey': {SECRET!r}, 'SessionToken': 'tok', 'Expiration': {expiry!r}}}))\n"
+    )
+    config = tmp_path / "config"
+    config.write_text(f"[profile temp]\ncredential_process = {sys.executable} {process}\n")
+    env = _env(AWS_CONFIG_FILE=str(config))
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        del env[name]
+    long = run(*COPY, "--profile", "temp", "--expires", "7200", env=env)
+    assert long.returncode == 0, long.stderr
+    assert "ASIATEMPORARY%2F" in long.stdout and long.stdout.count("\n") == 1
+    assert "credentials that signed it expire at" in long.stderr
+    short = run(*COPY, "--profile", "temp", "--expires", "600", env=env)
+    assert short.returncode == 0 and short.stderr == ""
+    _no_leaks(long)
+    explained = run("explain", long.stdout.strip(), "--credentials-expire-at", expiry,
+                    "--output", "json")
+    assert explained.returncode == 1
+    assert "outlives_credentials" in {w["code"] for w in json.loads(explained.stdout)["warnings"]}

@@ -60,15 +60,30 @@ def _request_options(f: Any) -> Any:
     epilog="Example:\n\n\b\n  sigv4kit explain \"$URL\"\n  sigv4kit explain @request.txt",
 )
 @_request_options
+@click.option("--credentials-expire-at", metavar="T",
+              help="When the signing credentials expire (ISO 8601): warn if the URL outlives "
+              "them.")
 @output_option
-@signing_errors(_FIELDS)
+@signing_errors({**_FIELDS, "credentials_expire_at": "--credentials-expire-at"})
 def explain(source: str, now: str | None, method: str, headers: tuple[str, ...],
-            output: str | None) -> None:
+            credentials_expire_at: str | None, output: str | None) -> None:
     """Explain a signed URL or raw request (@file, @-): algorithm, key id, scope, signed
     headers, times, the canonical request rebuilt, and warnings. No secret needed."""
     from ..explain import explain_request, render_text, to_dict
 
-    result = explain_request(_read_request(source, method, headers), now=now)
+    expiry = None
+    if credentials_expire_at is not None:
+        from datetime import datetime
+
+        try:
+            expiry = datetime.fromisoformat(credentials_expire_at)
+        except ValueError:
+            raise click.BadParameter("is not ISO 8601", param_hint="--credentials-expire-at")
+        if expiry.utcoffset() is None:
+            raise click.BadParameter("needs a time zone (e.g. Z)",
+                                     param_hint="--credentials-expire-at")
+    result = explain_request(_read_request(source, method, headers), now=now,
+                             credentials_expire_at=expiry)
     if output == "json":
         print_json(to_dict(result))
     else:

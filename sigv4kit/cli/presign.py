@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import click
 
+from ..model import Credentials, PresignedRequest
 from .common import (
     credential_options,
     debug_option,
@@ -31,6 +32,24 @@ _COPY_FIELDS = {
     "access_key_id": "--access-key-id",
     "secret_access_key": "--secret-access-key-stdin",
 }
+
+
+def _warn_if_outlives_credentials(result: PresignedRequest, credentials: Credentials) -> None:
+    """Temporary credentials end a presigned URL's life early, whatever X-Amz-Expires says."""
+    if credentials.expiration is None:
+        return
+    from datetime import UTC, datetime, timedelta
+
+    issued = datetime.strptime(result.timestamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    valid_until = issued + timedelta(seconds=result.expires)
+    if valid_until > credentials.expiration:
+        click.echo(
+            f"Warning: the URL is valid until {valid_until:%Y-%m-%dT%H:%M:%SZ} but the "
+            f"credentials that signed it expire at "
+            f"{credentials.expiration.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}; AWS rejects it "
+            "from then on.",
+            err=True,
+        )
 
 
 @click.group()
@@ -96,6 +115,7 @@ def copy_snapshot(
         source_endpoint_url=source_endpoint_url,
         extra_params=extra,
     )
+    _warn_if_outlives_credentials(result, credentials)
     if debug:
         show_debug(result, credentials)
     if output == "json":
@@ -181,6 +201,7 @@ def url(
         request, credentials, region=scope, service=service, expires=expires,
         timestamp=timestamp, algorithm=algorithm, **options,
     )
+    _warn_if_outlives_credentials(result, credentials)
     if debug:
         show_debug(result, credentials)
     if output == "json":
