@@ -78,7 +78,9 @@ def explain(source: str, now: str | None, method: str, headers: tuple[str, ...],
         try:
             expiry = datetime.fromisoformat(credentials_expire_at)
         except ValueError:
-            raise click.BadParameter("is not ISO 8601", param_hint="--credentials-expire-at")
+            raise click.BadParameter(
+                "is not ISO 8601", param_hint="--credentials-expire-at"
+            ) from None
         if expiry.utcoffset() is None:
             raise click.BadParameter("needs a time zone (e.g. Z)",
                                      param_hint="--credentials-expire-at")
