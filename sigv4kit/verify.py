@@ -345,11 +345,15 @@ def _read_header_mode(view: _View, authorization: list[str]) -> ReceivedSignatur
 
 
 def _decode(value: str) -> str:
-    """Percent-decode a canonical query value; the escapes presigned URLs carry ('/' in the
-    credential, ';' between signed headers) are replaced directly, as that is most of the work."""
+    """Percent-decode a canonical query value. The escapes presigned URLs carry ('/' in the
+    credential, ';' between signed headers, '+', '/' and '=' of a base64 session token) are
+    replaced directly, as that is most of the work; anything else goes to ``unquote``. No
+    replacement yields a '%', so a '%' left over means another escape."""
     if "%" not in value:
         return value
-    simple = value.replace("%2F", "/").replace("%3B", ";")
+    simple = (
+        value.replace("%2F", "/").replace("%3B", ";").replace("%2B", "+").replace("%3D", "=")
+    )
     return simple if "%" not in simple else unquote(value, errors="strict")
 
 
