@@ -71,6 +71,7 @@ def fuzz(args: list[str]) -> None:
 def bench(args: list[str]) -> None:
     python = ensure_venv("test,bench")
     _run(python, "benchmarks/run.py", *args)
+    _run(python, "benchmarks/sigv4a.py")
 
 
 def vectors(args: list[str]) -> None:
