@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from urllib.parse import quote, quote_from_bytes, unquote_to_bytes
 
 from .errors import SigningError
@@ -38,10 +39,18 @@ UNSIGNED_HEADERS = frozenset(
 """Headers never signed, whatever the request carries; botocore's list plus Authorization."""
 
 _ESCAPE = re.compile(r"(%[0-9A-Fa-f]{2})")
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*").fullmatch
+_UNRESERVED_OR_SLASH = re.compile(r"[A-Za-z0-9_.~/-]*").fullmatch
+_UNRESERVED_QUERY = re.compile(r"[A-Za-z0-9_.~=&-]*").fullmatch
+_UNRESERVED_LINES = re.compile(r"[A-Za-z0-9_.~\n-]*").fullmatch
+"""Text these match is its own encoding; most names, values and paths signed are such text,
+and one regex match costs a fraction of ``quote``."""
 
 
 def uri_encode(value: str, *, keep_slash: bool = False) -> str:
     """RFC 3986 percent-encoding of the UTF-8 bytes: everything but ``A-Za-z0-9-_.~``."""
+    if (_UNRESERVED_OR_SLASH if keep_slash else _UNRESERVED)(value):
+        return value
     try:
         return quote(value, safe="/" if keep_slash else "")
     except UnicodeEncodeError:
@@ -91,7 +100,8 @@ def canonical_uri(
     """
     if not path:
         path = "/"
-    if normalize_path:
+    # Without "//" or "/." an absolute path has no empty, "." or ".." segment to remove.
+    if normalize_path and (path[0] != "/" or "//" in path or "/." in path):
         path = remove_dot_segments(path)
     if double_encode_path:
         return uri_encode(path, keep_slash=True)
@@ -110,11 +120,17 @@ def canonical_query_pairs(query: str) -> list[tuple[str, str]]:
     ``+`` is a literal plus (``%2B``), not a space: AWS never reads it as one. A bare key
     ``k`` means ``k=``. Empty ``&&`` pieces carry nothing and are dropped.
     """
+    # Unreserved characters and separators only: every piece is already canonical, unless a
+    # value holds a second "=" (which is encoded as %3D).
+    canonical = _UNRESERVED_QUERY(query) is not None
     pairs = []
     for piece in query.split("&"):
         if piece:
             key, _, value = piece.partition("=")
-            pairs.append((_reencode(key), _reencode(value)))
+            if canonical and "=" not in value:
+                pairs.append((key, value))
+            else:
+                pairs.append((_reencode(key), _reencode(value)))
     return pairs
 
 
@@ -124,8 +140,29 @@ def canonical_query_string(pairs: Iterable[tuple[str, str]]) -> str:
     return "&".join([f"{k}={v}" for k, v in sorted(pairs)])
 
 
+def encode_pairs(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Each name and value RFC 3986 encoded (``uri_encode``): what a query built from
+    unencoded pairs carries, and already its canonical form."""
+    pairs = list(pairs)
+    # Usually nothing needs encoding: one match over all fields, newline-separated, says so
+    # in half the time of a match per field. A field holding a newline itself (which must be
+    # encoded) shows in the count.
+    fields = "\n".join([f"{k}\n{v}" for k, v in pairs])
+    if _UNRESERVED_LINES(fields) and fields.count("\n") == 2 * len(pairs) - 1:
+        return pairs
+    return [(uri_encode(k), uri_encode(v)) for k, v in pairs]
+
+
 def canonical_header_value(value: str) -> str:
     """Trimmed, with runs of whitespace collapsed to one space (as botocore does)."""
+    if len(value) > 256:
+        return _canonical_long_value(value)
+    return " ".join(value.split())
+
+
+@lru_cache(maxsize=16)
+def _canonical_long_value(value: str) -> str:
+    # Long values are session tokens, the same in every request a credential signs.
     return " ".join(value.split())
 
 
@@ -134,16 +171,16 @@ def canonical_headers(headers: Iterable[tuple[str, str]]) -> tuple[str, str]:
 
     Names are lower-cased and sorted; repeated headers are joined with ``,`` in the order sent.
     """
-    grouped: dict[str, list[str]] = {}
+    grouped: dict[str, str] = {}
     for name, value in headers:
         lname = name.lower()
-        values = grouped.get(lname)
-        if values is None:
-            grouped[lname] = [canonical_header_value(value)]
+        value = canonical_header_value(value)
+        if lname in grouped:
+            grouped[lname] += "," + value
         else:
-            values.append(canonical_header_value(value))
+            grouped[lname] = value
     names = sorted(grouped)
-    block = "".join([f"{n}:{','.join(grouped[n])}\n" for n in names])
+    block = "".join([f"{n}:{grouped[n]}\n" for n in names])
     return block, ";".join(names)
 
 

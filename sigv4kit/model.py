@@ -17,6 +17,8 @@ from .redact import redact_url, redacted
 # RFC 9110 section 5.6.2: a header name (and a method) is a token of these characters.
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _FORBIDDEN_IN_VALUE = re.compile(r"[\r\n\x00]")
+_COMMON_METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS"})
+"""Valid tokens, so the regex check can be skipped for them."""
 
 SENSITIVE_HEADERS = frozenset({"authorization", "x-amz-security-token"})
 """Header values that are credentials in themselves; reprs and debug output redact them."""
@@ -69,8 +71,11 @@ class Credentials:
 
 
 def _header_pairs(headers: HeadersLike) -> tuple[tuple[str, str], ...]:
-    items = headers.items() if isinstance(headers, Mapping) else headers
-    pairs = tuple((n, v) for n, v in items)
+    if type(headers) is list or type(headers) is tuple:  # the usual types: no ABC check
+        items: Iterable[tuple[str, str]] = headers
+    else:
+        items = headers.items() if isinstance(headers, Mapping) else headers
+    pairs = tuple([(n, v) for n, v in items])
     for name, value in pairs:
         if not isinstance(name, str) or not _TOKEN.fullmatch(name):
             raise SigningError(
@@ -108,11 +113,13 @@ class Request:
         headers: HeadersLike = (),
         body: bytes | bytearray | memoryview | str = b"",
     ) -> None:
-        if not isinstance(method, str) or not _TOKEN.fullmatch(method):
+        if not isinstance(method, str) or (
+            method not in _COMMON_METHODS and not _TOKEN.fullmatch(method)
+        ):
             raise SigningError(f"method: {method!r} is not a valid HTTP method", field="method")
         if not isinstance(url, str) or not url:
             raise SigningError("url: must be a non-empty string", field="url")
-        if any(c in url for c in "\r\n\x00"):
+        if _FORBIDDEN_IN_VALUE.search(url):
             raise SigningError("url: contains CR, LF or NUL", field="url")
         if isinstance(body, str):
             body = body.encode("utf-8")
@@ -120,10 +127,8 @@ class Request:
             if not isinstance(body, bytearray | memoryview):
                 raise SigningError("body: must be bytes or str", field="body")
             body = bytes(body)
-        object.__setattr__(self, "method", method)
-        object.__setattr__(self, "url", url)
-        object.__setattr__(self, "headers", _header_pairs(headers))
-        object.__setattr__(self, "body", body)
+        # Frozen: fields are set through __dict__, as the dataclass __init__ would (but faster).
+        self.__dict__.update(method=method, url=url, headers=_header_pairs(headers), body=body)
 
     @classmethod
     def _trusted(
@@ -131,10 +136,7 @@ class Request:
     ) -> Request:
         """Build without validation, for values the signer produced from a validated request."""
         self = object.__new__(cls)
-        object.__setattr__(self, "method", method)
-        object.__setattr__(self, "url", url)
-        object.__setattr__(self, "headers", headers)
-        object.__setattr__(self, "body", body)
+        self.__dict__.update(method=method, url=url, headers=headers, body=body)
         return self
 
     def header(self, name: str) -> str | None:
@@ -165,6 +167,32 @@ class SignedRequest:
     credential_scope: str
     signed_headers: str
     timestamp: str
+
+    @classmethod
+    def _trusted(
+        cls,
+        request: Request,
+        canonical_request: str,
+        string_to_sign: str,
+        signature: str,
+        algorithm: str,
+        credential_scope: str,
+        signed_headers: str,
+        timestamp: str,
+    ) -> SignedRequest:
+        """Build without the frozen-dataclass ``__init__`` (a setattr call per field)."""
+        self = object.__new__(cls)
+        self.__dict__.update(
+            request=request,
+            canonical_request=canonical_request,
+            string_to_sign=string_to_sign,
+            signature=signature,
+            algorithm=algorithm,
+            credential_scope=credential_scope,
+            signed_headers=signed_headers,
+            timestamp=timestamp,
+        )
+        return self
 
     @property
     def authorization(self) -> str:
@@ -198,6 +226,38 @@ class PresignedRequest:
     signed_headers: str
     timestamp: str
     expires: int
+
+    @classmethod
+    def _trusted(
+        cls,
+        url: str,
+        method: str,
+        headers: tuple[tuple[str, str], ...],
+        canonical_request: str,
+        string_to_sign: str,
+        signature: str,
+        algorithm: str,
+        credential_scope: str,
+        signed_headers: str,
+        timestamp: str,
+        expires: int,
+    ) -> PresignedRequest:
+        """Build without the frozen-dataclass ``__init__`` (a setattr call per field)."""
+        self = object.__new__(cls)
+        self.__dict__.update(
+            url=url,
+            method=method,
+            headers=headers,
+            canonical_request=canonical_request,
+            string_to_sign=string_to_sign,
+            signature=signature,
+            algorithm=algorithm,
+            credential_scope=credential_scope,
+            signed_headers=signed_headers,
+            timestamp=timestamp,
+            expires=expires,
+        )
+        return self
 
     def __repr__(self) -> str:
         return (

@@ -8,6 +8,7 @@ they will be sent, so the split here is deliberately literal.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 from .errors import SigningError
@@ -16,6 +17,7 @@ _DEFAULT_PORTS = {"http": "80", "https": "443"}
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
 _REG_NAME = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=%-]+")
 _IPV6 = re.compile(r"\[[0-9A-Fa-f:.]+(?:%25[A-Za-z0-9._~-]+)?\]")
+_AUTHORITY_END = re.compile(r"[/?#]")
 
 
 class SplitUrl(NamedTuple):
@@ -31,18 +33,21 @@ class SplitUrl(NamedTuple):
 def split_url(url: str) -> SplitUrl:
     """Split ``url`` (absolute, or a request target starting with ``/``); the fragment is dropped
     because it is never sent. ``host`` is the value of the Host header a client sends for it."""
+    if len(url) <= 256:
+        # Short URLs (an API's endpoint, POSTed to again and again) are split once.
+        return _split_short_url(url)
+    return _split(url)
+
+
+def _split(url: str) -> SplitUrl:
     scheme, sep, rest = url.partition("://")
     if sep:
-        if not _SCHEME.fullmatch(scheme):
+        if scheme != "https" and not _SCHEME.fullmatch(scheme):
             raise SigningError(f"url: {scheme!r} is not a valid URL scheme", field="url")
+        end = _AUTHORITY_END.search(rest)
+        authority, rest = (rest[: end.start()], rest[end.start() :]) if end else (rest, "")
         scheme = scheme.lower()
-        end = len(rest)
-        for ch in "/?#":
-            i = rest.find(ch)
-            if 0 <= i < end:
-                end = i
-        host = host_header_value(scheme, rest[:end])
-        rest = rest[end:]
+        host = _cached_host_header_value(scheme, authority)
     elif url.startswith("/"):
         scheme, host, rest = "", "", url
     else:
@@ -51,7 +56,8 @@ def split_url(url: str) -> SplitUrl:
             "with '/'",
             field="url",
         )
-    rest = rest.partition("#")[0]
+    if "#" in rest:
+        rest = rest.partition("#")[0]
     path, _, query = rest.partition("?")
     return SplitUrl(scheme, host, path, query)
 
@@ -82,3 +88,9 @@ def host_header_value(scheme: str, authority: str) -> str:
         # Clients send the port as a number (":0443" goes out as 443, then dropped).
         port_part = "" if _DEFAULT_PORTS.get(scheme) == str(number) else f":{number}"
     return host.lower() + port_part
+
+
+_cached_host_header_value = lru_cache(maxsize=256)(host_header_value)
+"""A client talks to few hosts; their Host values are worked out once."""
+
+_split_short_url = lru_cache(maxsize=256)(_split)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -132,4 +131,6 @@ def signing_errors(options: Mapping[str, str]) -> Callable[[F], F]:
 
 
 def print_json(data: Any) -> None:
+    import json
+
     click.echo(json.dumps(data, indent=2, sort_keys=False, default=str, ensure_ascii=False))
