@@ -7,11 +7,13 @@ CopySnapshot ``PresignedUrl`` must point at the source Region's own endpoint, in
 partition as the destination.
 
 Nothing here is hard-coded. The partitions come from botocore's ``partitions.json`` and the
-EC2 endpoint from botocore's endpoint rules for ``ec2`` (``endpoint-rule-set-1``), evaluated
-by botocore's own rules engine (``botocore.endpoint_provider.EndpointProvider``, the engine
-behind ``botocore.regions.EndpointRulesetResolver``). That way the special cases in the
-rules — GovCloud's FIPS endpoint being the ordinary host, for one — come out as botocore
-sends them. botocore is imported on first use only, so ``import sigv4kit`` stays light.
+EC2 endpoint from botocore's endpoint rules for ``ec2`` (``endpoint-rule-set-1``), so the
+special cases in the rules — GovCloud's FIPS endpoint being the ordinary host, for one —
+come out as botocore sends them. The rules are evaluated as botocore's rules engine
+(``botocore.endpoint_provider.EndpointProvider``) evaluates them: here, for the handful of
+rule functions the ec2 rules use (`_Rules`), and by that engine itself for anything else,
+including every error. The files are read without importing botocore
+(``sigv4kit._botocore_data``), so ``sigv4kit presign copy-snapshot`` never loads it.
 
 A Region's endpoint is always computed from its own name; it is never derived by editing
 another Region's URL.
@@ -22,9 +24,9 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
+from ._botocore_data import load_data, load_service_model
 from .errors import SigningError
 
 __all__ = ["check_same_partition", "ec2_endpoint", "partition_of"]
@@ -34,8 +36,7 @@ _REGION_SHAPE: Final = re.compile(r"(?!-)(?![0-9]+$)[a-z0-9-]{1,63}(?<!-)")
 (``botocore.utils.validate_region_name``), minus upper case, which no Region uses."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Partition:
+class _Partition(NamedTuple):
     name: str
     regions: frozenset[str]
     region_regex: re.Pattern[str]
@@ -99,15 +100,13 @@ def check_same_partition(source_region: str, destination_region: str) -> None:
 
 
 def _partition(region: str, field: str) -> _Partition:
+    table = _partitions()
+    if isinstance(region, str):
+        known = table.found.get(region)  # looked up before, so already checked
+        if known is not None:
+            return known
     _check_region(region, field)
-    partitions = _partitions()
-    for partition in partitions:
-        if region in partition.regions:
-            return partition
-    for partition in partitions:
-        if partition.region_regex.match(region):
-            return partition
-    return partitions[0]
+    return table.find(region)
 
 
 def _check_region(region: object, field: str) -> None:
@@ -120,13 +119,16 @@ def _check_region(region: object, field: str) -> None:
 
 
 def _resolve_ec2(region: str, fips: bool, dualstack: bool) -> str:
-    from botocore.exceptions import EndpointProviderError  # type: ignore[import-untyped]
-
     try:
         endpoint = _rules_provider().resolve_endpoint(
             Region=region, UseFIPS=fips, UseDualStack=dualstack
         )
-    except EndpointProviderError as exc:
+    except Exception as exc:
+        # Imported only now: botocore is not loaded when the rules are evaluated here.
+        from botocore.exceptions import EndpointProviderError  # type: ignore[import-untyped]
+
+        if not isinstance(exc, EndpointProviderError):
+            raise
         option = "fips" if fips else "dualstack" if dualstack else "region"
         raise SigningError(
             f"{option}: botocore's ec2 endpoint rules give no endpoint for Region {region} "
@@ -140,15 +142,40 @@ def _resolve_ec2(region: str, fips: bool, dualstack: bool) -> str:
 @functools.cache
 def _partition_data() -> Mapping[str, Any]:
     """botocore's ``partitions.json``, read once."""
-    from botocore.loaders import Loader  # type: ignore[import-untyped]
-
-    data: Mapping[str, Any] = Loader().load_data("partitions")
+    data: Mapping[str, Any] = load_data("partitions")
     return data
 
 
+class _PartitionTable:
+    """The partitions in file order, which is also the order botocore tries their regexes,
+    with the answer for each Region looked up kept (a bounded number of them)."""
+
+    __slots__ = ("found", "partitions")
+
+    def __init__(self, partitions: Sequence[_Partition]) -> None:
+        self.partitions = partitions
+        self.found: dict[str, _Partition] = {}
+
+    def find(self, region: str) -> _Partition:
+        found = self.found.get(region)
+        if found is None:
+            found = self._search(region)
+            if len(self.found) < 1024:
+                self.found[region] = found
+        return found
+
+    def _search(self, region: str) -> _Partition:
+        for partition in self.partitions:
+            if region in partition.regions:
+                return partition
+        for partition in self.partitions:
+            if partition.region_regex.match(region):
+                return partition
+        return self.partitions[0]
+
+
 @functools.cache
-def _partitions() -> Sequence[_Partition]:
-    """The partitions in file order, which is also the order botocore tries their regexes."""
+def _partitions() -> _PartitionTable:
     result = []
     for entry in _partition_data()["partitions"]:
         outputs = entry["outputs"]
@@ -163,14 +190,193 @@ def _partitions() -> Sequence[_Partition]:
         )
     if not result:
         raise RuntimeError("botocore's partitions.json lists no partitions")
-    return tuple(result)
+    return _PartitionTable(tuple(result))
 
 
 @functools.cache
 def _rules_provider() -> Any:
-    """botocore's rules engine loaded with the ec2 endpoint rules and the partitions."""
-    from botocore.endpoint_provider import EndpointProvider  # type: ignore[import-untyped]
-    from botocore.loaders import Loader
+    """The ec2 endpoint rules and the partitions, ready to resolve endpoints."""
+    ruleset = load_service_model("ec2", "endpoint-rule-set-1")
+    return _RulesProvider(ruleset, _partition_data())
 
-    ruleset = Loader().load_service_model("ec2", "endpoint-rule-set-1")
-    return EndpointProvider(ruleset_data=ruleset, partition_data=_partition_data())
+
+class _Endpoint(NamedTuple):
+    url: str
+
+
+class _RulesProvider:
+    """``botocore.endpoint_provider.EndpointProvider``'s ``resolve_endpoint``, answered here
+    when the rules use only the functions `_Rules` knows (the ec2 rules do) and otherwise by
+    botocore's engine itself; each answer is kept, as botocore keeps them.
+
+    Evaluating here spares the CLI from importing botocore at all; anything the rules do that
+    `_Rules` does not reproduce exactly — an unknown function, an error rule that applies, no
+    endpoint at all — is passed to botocore, so errors are botocore's own.
+    """
+
+    def __init__(self, ruleset: Mapping[str, Any], partition_data: Mapping[str, Any]) -> None:
+        self._rules = _Rules(ruleset, partition_data)
+        self._ruleset = ruleset
+        self._partition_data = partition_data
+        self._answers: dict[tuple[tuple[str, object], ...], Any] = {}
+        self._botocore: Any = None
+
+    def resolve_endpoint(self, **params: object) -> Any:
+        key = tuple(params.items())
+        answer = self._answers.get(key)
+        if answer is None:
+            try:
+                answer = _Endpoint(self._rules.evaluate(params))
+            except _Unsupported:
+                answer = self._botocore_provider().resolve_endpoint(**params)
+            if len(self._answers) < 1024:
+                self._answers[key] = answer
+        return answer
+
+    def _botocore_provider(self) -> Any:
+        if self._botocore is None:
+            from botocore.endpoint_provider import (  # type: ignore[import-untyped]
+                EndpointProvider,
+            )
+
+            self._botocore = EndpointProvider(
+                ruleset_data=self._ruleset, partition_data=self._partition_data
+            )
+        return self._botocore
+
+
+class _Unsupported(Exception):
+    """The rules need something `_Rules` leaves to botocore's engine."""
+
+
+_TEMPLATE = re.compile(r"\{([a-zA-Z#]+)\}")
+"""A template reference, as botocore's ``TEMPLATE_STRING_RE`` finds them."""
+_PARAMETER_TYPES: Final = {"string": str, "boolean": bool, "stringarray": tuple}
+
+
+class _Rules:
+    """The subset of the endpoint rules language the ec2 rules use, evaluated as botocore's
+    ``botocore/endpoint_provider.py`` evaluates it: rules in order, each on a copy of the
+    scope; a condition fails on False or None; ``assign`` binds a result; templates read
+    ``{Name}`` and ``{Name#attr}`` from the scope."""
+
+    def __init__(self, ruleset: Mapping[str, Any], partition_data: Mapping[str, Any]) -> None:
+        self._ruleset = ruleset
+        self._partitions = partition_data["partitions"]
+        self._functions: dict[str, Any] = {
+            "isSet": lambda value: value is not None,
+            "not": lambda value: not value,
+            "booleanEquals": self._boolean_equals,
+            "stringEquals": self._string_equals,
+            "getAttr": self._get_attr,
+            "aws.partition": self._aws_partition,
+        }
+
+    def evaluate(self, params: Mapping[str, object]) -> str:
+        scope = dict(params)
+        for name, spec in self._ruleset["parameters"].items():
+            value = scope.get(name)
+            if value is None:
+                if spec.get("default") is not None:
+                    scope[name] = spec["default"]
+                elif spec.get("required"):
+                    raise _Unsupported
+            elif not isinstance(value, _PARAMETER_TYPES.get(str(spec["type"]).lower(), ())):
+                raise _Unsupported
+        for rule in self._ruleset["rules"]:
+            url = self._rule(rule, dict(scope))
+            if url is not None:
+                return url
+        raise _Unsupported  # no endpoint: botocore's error says so
+
+    def _rule(self, rule: Mapping[str, Any], scope: dict[str, Any]) -> str | None:
+        for condition in rule["conditions"]:
+            result = self._call(condition, scope)
+            if result is False or result is None:
+                return None
+        kind = rule["type"]
+        if kind == "tree":
+            for child in rule["rules"]:
+                url = self._rule(child, dict(scope))
+                if url is not None:
+                    return url
+            return None
+        if kind == "endpoint":
+            endpoint = rule["endpoint"]
+            if endpoint.get("properties") or endpoint.get("headers"):
+                raise _Unsupported
+            url = self._value(endpoint["url"], scope)
+            if not isinstance(url, str):
+                raise _Unsupported
+            return url
+        raise _Unsupported  # an error rule that applies, or an unknown kind
+
+    def _call(self, call: Mapping[str, Any], scope: dict[str, Any]) -> Any:
+        function = self._functions.get(call["fn"])
+        if function is None:
+            raise _Unsupported
+        result = function(*[self._value(arg, scope) for arg in call["argv"]])
+        if "assign" in call:
+            if call["assign"] in scope:
+                raise _Unsupported
+            scope[call["assign"]] = result
+        return result
+
+    def _value(self, value: Any, scope: dict[str, Any]) -> Any:
+        if isinstance(value, dict):
+            if "fn" in value:
+                return self._call(value, scope)
+            if "ref" in value:
+                return scope.get(value["ref"])
+        if isinstance(value, str) and _TEMPLATE.search(value):
+            return self._template(value, scope)
+        return value
+
+    @staticmethod
+    def _template(template: str, scope: Mapping[str, Any]) -> str:
+        if "{" in _TEMPLATE.sub("", template) or "}" in _TEMPLATE.sub("", template):
+            raise _Unsupported  # escaped or malformed braces: botocore's Formatter decides
+
+        def substitute(match: re.Match[str]) -> str:
+            value: Any = scope
+            try:
+                for part in match.group(1).split("#"):
+                    value = value[part]
+            except (KeyError, TypeError, IndexError):
+                raise _Unsupported from None
+            return f"{value}"
+
+        return _TEMPLATE.sub(substitute, template)
+
+    @staticmethod
+    def _boolean_equals(left: object, right: object) -> bool:
+        if not isinstance(left, bool) or not isinstance(right, bool):
+            raise _Unsupported
+        return left is right
+
+    @staticmethod
+    def _string_equals(left: object, right: object) -> bool:
+        if not isinstance(left, str) or not isinstance(right, str):
+            raise _Unsupported
+        return left == right
+
+    @staticmethod
+    def _get_attr(value: Any, path: object) -> Any:
+        if not isinstance(path, str) or "[" in path:
+            raise _Unsupported
+        try:
+            for part in path.split("."):
+                value = value[part]
+        except (KeyError, TypeError, IndexError):
+            raise _Unsupported from None
+        return value
+
+    def _aws_partition(self, region: object) -> dict[str, Any]:
+        if region is not None:
+            if not isinstance(region, str):
+                raise _Unsupported
+            for partition in self._partitions:
+                if region in partition["regions"] or re.match(partition["regionRegex"], region):
+                    return {**partition["outputs"], "name": partition["id"]}
+        first = self._partitions[0]
+        return {**first["outputs"], "name": first["id"]}

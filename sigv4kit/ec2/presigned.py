@@ -11,16 +11,17 @@ a snapshot in the ``error`` state. Everything is therefore validated here, befor
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from .. import endpoints
-from ..canonical import uri_encode
+from ..canonical import encode_pairs
 from ..errors import SigningError
-from ..model import Credentials, PresignedRequest, Request
-from ..signing import MAX_EXPIRES, presign
+from ..model import Credentials, PresignedRequest
+from ..signing import MAX_EXPIRES, presign_get_query
 from . import serializer
 
 SNAPSHOT_ID = re.compile(r"snap-(?:[0-9a-f]{8}|[0-9a-f]{17})")
@@ -65,7 +66,17 @@ def validate_copy_snapshot(params: Mapping[str, Any]) -> None:
 
 
 def _endpoint_base(source_endpoint_url: str | None, source_region: str) -> str:
-    url = source_endpoint_url or endpoints.ec2_endpoint(source_region)
+    if not source_endpoint_url and isinstance(source_region, str):
+        return _public_endpoint_base(source_region)
+    return _checked_endpoint_base(source_endpoint_url or endpoints.ec2_endpoint(source_region))
+
+
+@functools.lru_cache(maxsize=256)
+def _public_endpoint_base(source_region: str) -> str:
+    return _checked_endpoint_base(endpoints.ec2_endpoint(source_region))
+
+
+def _checked_endpoint_base(url: str) -> str:
     scheme, sep, rest = url.partition("://")
     if not sep or scheme.lower() not in ("http", "https") or not rest.strip("/"):
         raise SigningError(
@@ -112,10 +123,10 @@ def presign_copy_snapshot(
     }
     validate_copy_snapshot(params)
     pairs = serializer.serialize("CopySnapshot", params)
-    query = "&".join(f"{uri_encode(k)}={uri_encode(v)}" for k, v in pairs)
     base = _endpoint_base(source_endpoint_url, source_region)
-    return presign(
-        Request("GET", f"{base}?{query}"),
+    return presign_get_query(
+        base,
+        encode_pairs(pairs),
         credentials,
         region=source_region,
         service="ec2",

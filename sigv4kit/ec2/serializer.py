@@ -44,24 +44,23 @@ We are more lenient in one way: any ``Mapping`` is accepted where botocore wants
 The serializer only serializes: like botocore's, it adds no ``ClientToken`` (botocore's
 client fills idempotency tokens in an event handler) and no CopySnapshot ``PresignedUrl``.
 
-The model is loaded on first use, botocore is never imported at module import time, and
-each shape is reduced once to a small plan, because the CopySnapshot ``PresignedUrl``
-path serializes on every call.
+The model is loaded on first use and only the operations and shapes used are parsed
+(``sigv4kit._botocore_data``, without importing botocore; botocore's own ``ServiceModel``
+when its loader would merge other files), and each shape is reduced once to a small plan,
+because the CopySnapshot ``PresignedUrl`` path serializes on every call.
 """
 
 from __future__ import annotations
 
-import base64
-import calendar
-import difflib
 import functools
 import math
+import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
-from email.utils import formatdate
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeGuard
+
+if TYPE_CHECKING:
+    from decimal import Decimal
 
 from ..errors import SigningError
 
@@ -73,8 +72,7 @@ API_VERSION: Final = "2016-11-15"
 _MAX_REPORTED: Final = 10
 
 
-@dataclass(frozen=True, slots=True)
-class _Ref:
+class _Ref(NamedTuple):
     """One use of a shape: its type plus the traits the place of use adds.
 
     ``locationName``, ``min`` and ``timestampFormat`` may sit on the member that refers to a
@@ -89,20 +87,17 @@ class _Ref:
     flattened: bool
 
 
-@dataclass(frozen=True, slots=True)
-class _Structure:
+class _Structure(NamedTuple):
     members: Mapping[str, _Ref]
     required: tuple[str, ...]
     valid: str
 
 
-@dataclass(frozen=True, slots=True)
-class _List:
+class _List(NamedTuple):
     item: _Ref
 
 
-@dataclass(frozen=True, slots=True)
-class _Map:
+class _Map(NamedTuple):
     key: _Ref
     value: _Ref
 
@@ -123,15 +118,113 @@ def serialize(action: str, params: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 @functools.cache
 def _ec2_serializer() -> _Serializer:
-    from botocore.loaders import Loader  # type: ignore[import-untyped]
-    from botocore.model import ServiceModel  # type: ignore[import-untyped]
+    from .._botocore_data import service_model_data
 
-    data = Loader().load_service_model("ec2", "service-2", api_version=API_VERSION)
-    return _Serializer(ServiceModel(data, service_name="ec2"))
+    data = service_model_data("ec2", API_VERSION)
+    if data is not None:
+        return _Serializer(_ModelData(data))
+    from .model import service_model  # botocore's, shared with the response parser
+
+    return _Serializer(service_model())
+
+
+class _ModelData:
+    """The model as raw JSON read on demand (``sigv4kit._botocore_data``), answering the few
+    questions the serializer asks of a botocore ``ServiceModel`` the way it answers them.
+
+    A reference (``{"shape": name, ...}``) stands for the named shape with the reference's
+    other keys laid over it (``botocore.model.ShapeResolver.resolve_shape_ref``).
+    """
+
+    def __init__(self, data: Any) -> None:
+        self._data = data
+        self.api_version: str = data.metadata["apiVersion"]
+
+    def operation_names(self) -> list[str]:
+        names: list[str] = self._data.operation_names()
+        return names
+
+    def has_operation(self, action: str) -> bool:
+        return self._data.operation(action) is not None
+
+    def input_ref(self, action: str) -> _Ref | None:
+        operation = self._data.operation(action)
+        return None if "input" not in operation else self._ref(operation["input"], "")
+
+    def container(self, ref: _Ref) -> _Container:
+        shape = self._shape(ref.shape)
+        if ref.kind == "structure":
+            members = {
+                name: self._ref(member, name) for name, member in shape.get("members", {}).items()
+            }
+            return _Structure(
+                members=members,
+                required=tuple(shape.get("required", ())),
+                valid=", ".join(members) or "none",
+            )
+        if ref.kind == "list":
+            return _List(item=self._ref(shape["member"], ""))
+        return _Map(key=self._ref(shape["key"], "key"), value=self._ref(shape["value"], "value"))
+
+    def _shape(self, name: str) -> Any:
+        shape = self._data.shape(name)
+        if shape is None:
+            raise LookupError(f"the EC2 model has no shape {name!r}")
+        return shape
+
+    def _ref(self, reference: Any, default_name: str) -> _Ref:
+        name = reference["shape"]
+        shape = self._shape(name)
+        if len(reference) > 1:
+            shape = {**shape, **{k: v for k, v in reference.items() if k != "shape"}}
+        location = shape.get("locationName")
+        return _make_ref(
+            shape["type"],
+            name,
+            shape.get("queryName"),
+            location,
+            default_name,
+            shape.get("min"),
+            shape.get("timestampFormat", "iso8601"),
+            shape.get("flattened"),
+        )
+
+
+class _BotocoreModel:
+    """The same questions asked of a botocore ``ServiceModel``."""
+
+    def __init__(self, model: Any) -> None:
+        self._model = model
+        self.api_version: str = model.metadata["apiVersion"]
+        self._operations: frozenset[str] = frozenset(model.operation_names)
+
+    def operation_names(self) -> list[str]:
+        return list(self._operations)
+
+    def has_operation(self, action: str) -> bool:
+        return action in self._operations
+
+    def input_ref(self, action: str) -> _Ref | None:
+        shape = self._model.operation_model(action).input_shape
+        return None if shape is None else _ref(shape, "")
+
+    def container(self, ref: _Ref) -> _Container:
+        shape = self._model.shape_for(ref.shape)
+        if ref.kind == "structure":
+            members = {name: _ref(member, name) for name, member in shape.members.items()}
+            return _Structure(
+                members=members,
+                required=tuple(shape.metadata.get("required", ())),
+                valid=", ".join(members) or "none",
+            )
+        if ref.kind == "list":
+            return _List(item=_ref(shape.member, ""))
+        return _Map(key=_ref(shape.key, "key"), value=_ref(shape.value, "value"))
 
 
 class _Serializer:
-    """Serializer for one botocore ``ServiceModel`` of the ``ec2`` protocol.
+    """Serializer for one model of the ``ec2`` protocol: a botocore ``ServiceModel`` or the
+    raw model read on demand.
 
     Plans are built lazily, per action and per shape, and kept: the EC2 model has thousands
     of shapes and a caller uses a handful. Building the same plan twice from two threads is
@@ -139,9 +232,10 @@ class _Serializer:
     """
 
     def __init__(self, model: Any) -> None:
-        self._model = model
-        self._api_version: str = model.metadata["apiVersion"]
-        self._operations: frozenset[str] = frozenset(model.operation_names)
+        self._model: _ModelData | _BotocoreModel = (
+            model if isinstance(model, _ModelData) else _BotocoreModel(model)
+        )
+        self._api_version: str = self._model.api_version
         self._inputs: dict[str, _Ref | None] = {}
         self._containers: dict[str, _Container] = {}
 
@@ -163,15 +257,15 @@ class _Serializer:
 
     def _input(self, action: str) -> _Ref | None:
         if not isinstance(action, str):
-            raise SigningError(_unknown_action(action, self._operations), field="action")
+            raise SigningError(_unknown_action(action, frozenset()), field="action")
         try:
             return self._inputs[action]
         except KeyError:
             pass
-        if action not in self._operations:
-            raise SigningError(_unknown_action(action, self._operations), field="action")
-        shape = self._model.operation_model(action).input_shape
-        ref = None if shape is None else _ref(shape, "")
+        if not self._model.has_operation(action):
+            operations = frozenset(self._model.operation_names())
+            raise SigningError(_unknown_action(action, operations), field="action")
+        ref = self._model.input_ref(action)
         self._inputs[action] = ref
         return ref
 
@@ -180,19 +274,7 @@ class _Serializer:
             return self._containers[ref.shape]
         except KeyError:
             pass
-        shape = self._model.shape_for(ref.shape)
-        node: _Container
-        if ref.kind == "structure":
-            members = {name: _ref(member, name) for name, member in shape.members.items()}
-            node = _Structure(
-                members=members,
-                required=tuple(shape.metadata.get("required", ())),
-                valid=", ".join(members) or "none",
-            )
-        elif ref.kind == "list":
-            node = _List(item=_ref(shape.member, ""))
-        else:
-            node = _Map(key=_ref(shape.key, "key"), value=_ref(shape.value, "value"))
+        node = self._model.container(ref)
         self._containers[ref.shape] = node
         return node
 
@@ -232,14 +314,16 @@ class _Serializer:
                 if member is None:
                     errors.append((path, f"unknown parameter {name!r} (valid: {node.valid})"))
                     continue
-                self._emit(
-                    member_value,
-                    member,
-                    f"{prefix}.{member.wire_name}" if prefix else member.wire_name,
-                    f"{path}.{name}",
-                    out,
-                    errors,
-                )
+                wire_name = f"{prefix}.{member.wire_name}" if prefix else member.wire_name
+                if (
+                    member.kind == "string"
+                    and type(member_value) is str
+                    and member_value.isascii()
+                    and (member.min is None or len(member_value) >= member.min)
+                ):
+                    out.append((wire_name, member_value))  # the common case, without a call
+                    continue
+                self._emit(member_value, member, wire_name, f"{path}.{name}", out, errors)
             for name in node.required:
                 if name not in value:
                     errors.append((path, f"missing required parameter {name!r}"))
@@ -268,7 +352,8 @@ class _Serializer:
             else:
                 out.append((prefix, str(value)))
         elif kind in ("float", "double"):
-            if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+            number = isinstance(value, int | float) or _is_decimal(value)
+            if isinstance(value, bool) or not number:
                 errors.append((path, f"expected a number, got {_kind(value)}"))
             elif ref.min is not None and not _is_nan(value) and value < ref.min:
                 errors.append((path, f"must be at least {ref.min}, got {value}"))
@@ -290,9 +375,9 @@ class _Serializer:
             if isinstance(value, str) and not _utf8_encodable(value):
                 errors.append((path, "string holds a lone surrogate, not valid Unicode text"))
             elif isinstance(value, str):
-                out.append((prefix, base64.b64encode(value.encode("utf-8")).decode("ascii")))
+                out.append((prefix, _base64(value.encode("utf-8"))))
             elif isinstance(value, bytes | bytearray):
-                out.append((prefix, base64.b64encode(value).decode("ascii")))
+                out.append((prefix, _base64(value)))
             else:
                 errors.append((path, f"expected bytes, bytearray or str, got {_kind(value)}"))
         elif kind == "map":
@@ -331,24 +416,42 @@ class _Serializer:
 
 
 def _ref(shape: Any, default_name: str) -> _Ref:
-    """Reduce a botocore member shape (shape plus member traits) to a `_Ref`.
-
-    The wire name is EC2's: ``queryName`` as is, else ``locationName`` with its first
-    letter upper-cased, else ``default_name`` (the member name) unchanged.
-    """
+    """Reduce a botocore member shape (shape plus member traits) to a `_Ref`."""
     serialization = shape.serialization
-    name = serialization.get("queryName")
+    return _make_ref(
+        shape.type_name,
+        shape.name,
+        serialization.get("queryName"),
+        serialization.get("name"),
+        default_name,
+        shape.metadata.get("min"),
+        serialization.get("timestampFormat", "iso8601"),
+        serialization.get("flattened"),
+    )
+
+
+def _make_ref(
+    kind: str,
+    shape: str,
+    query_name: str | None,
+    location_name: str | None,
+    default_name: str,
+    minimum: object,
+    timestamp_format: object,
+    flattened: object,
+) -> _Ref:
+    """The wire name is EC2's: ``queryName`` as is, else ``locationName`` with its first
+    letter upper-cased, else ``default_name`` (the member name) unchanged."""
+    name = query_name
     if name is None:
-        location = serialization.get("name")
-        name = location[:1].upper() + location[1:] if location else default_name
-    minimum = shape.metadata.get("min")
+        name = location_name[:1].upper() + location_name[1:] if location_name else default_name
     return _Ref(
-        kind=shape.type_name,
-        shape=shape.name,
+        kind=kind,
+        shape=shape,
         wire_name=name,
         min=minimum if isinstance(minimum, int | float) else None,
-        timestamp_format=str(serialization.get("timestampFormat", "iso8601")).lower(),
-        flattened=bool(serialization.get("flattened")),
+        timestamp_format=str(timestamp_format).lower(),
+        flattened=bool(flattened),
     )
 
 
@@ -364,8 +467,21 @@ def _utf8_encodable(text: str) -> bool:
     return True
 
 
+def _is_decimal(value: object) -> TypeGuard[Decimal]:
+    """``isinstance(value, decimal.Decimal)`` without importing ``decimal`` (or its C module
+    ``_decimal``): a Decimal can only exist once one of them is loaded."""
+    module = sys.modules.get("decimal") or sys.modules.get("_decimal")
+    return module is not None and isinstance(value, module.Decimal)
+
+
+def _base64(data: bytes | bytearray) -> str:
+    import base64  # blobs are rare in EC2 requests: not loaded before one is sent
+
+    return base64.b64encode(data).decode("ascii")
+
+
 def _is_nan(value: int | float | Decimal) -> bool:
-    if isinstance(value, Decimal):
+    if _is_decimal(value):
         return value.is_nan()
     return isinstance(value, float) and math.isnan(value)
 
@@ -406,12 +522,15 @@ def _to_utc(value: object) -> datetime | None:
 
 def _timestamp_text(moment: datetime, timestamp_format: str) -> str:
     """A UTC datetime written the way botocore's Query serializer writes it."""
+    import calendar  # timestamps are rare in EC2 requests: not loaded before one is sent
     if timestamp_format == "unixtimestamp":
         seconds = calendar.timegm(moment.timetuple())
         if moment.microsecond:
             return str((seconds * 10**6 + moment.microsecond) / 10**6)
         return str(seconds)
     if timestamp_format == "rfc822":
+        from email.utils import formatdate
+
         return formatdate(calendar.timegm(moment.timetuple()), usegmt=True)
     if moment.microsecond:
         return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -422,6 +541,8 @@ def _unknown_action(action: object, operations: frozenset[str]) -> str:
     if not isinstance(action, str):
         return f"action: must be an EC2 action name (str), got {_kind(action)}"
     message = f"action: unknown EC2 action {action!r} (API {API_VERSION})"
+    import difflib  # for this error message only
+
     close = difflib.get_close_matches(action, sorted(operations), n=3)
     if close:
         message += "; did you mean " + " or ".join(close) + "?"
