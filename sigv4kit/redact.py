@@ -7,7 +7,11 @@ first four characters and length, enough to tell two apart while debugging, not 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import quote
+
+if TYPE_CHECKING:
+    from .model import Credentials
 
 _SENSITIVE_QUERY = re.compile(
     r"(?i)((?:^|[?&])(?:X-Amz-Signature|X-Amz-Security-Token|X-Amz-Credential-Secret)=)([^&#]*)"
@@ -35,9 +39,25 @@ def redact_text(text: str, secrets: list[str | None]) -> str:
     (header signing) or percent-encoded (presigning).
     """
     for secret in secrets:
-        if not secret or len(secret) < _MIN_REDACTABLE:
-            continue
-        for form in {secret, quote(secret, safe="-_.~")}:
-            if form in text:
-                text = text.replace(form, redacted(secret))
+        if secret and len(secret) >= _MIN_REDACTABLE:
+            text = _replace_forms(text, secret, redacted(secret))
+    return text
+
+
+def redact_credentials(text: str, credentials: Credentials) -> str:
+    """``text`` with the secret key masked entirely and the session token shown only as its
+    first 4 characters and length, raw or percent-encoded."""
+    text = _replace_forms(text, credentials.secret_access_key, "***")
+    token = credentials.session_token
+    return _replace_forms(text, token, redacted(token)) if token else text
+
+
+def _replace_forms(text: str, secret: str, replacement: str) -> str:
+    try:
+        encoded = quote(secret, safe="-_.~")
+    except UnicodeEncodeError:  # a lone surrogate cannot be sent, so only the raw form
+        encoded = secret
+    for form in {secret, encoded}:
+        if form in text:
+            text = text.replace(form, replacement)
     return text

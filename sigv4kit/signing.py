@@ -30,7 +30,7 @@ from .canonical import (
 )
 from .errors import SigningError
 from .model import Credentials, PresignedRequest, Request, SignedRequest
-from .redact import redact_text
+from .redact import redact_credentials
 from .url import SplitUrl, split_url
 
 ALGORITHM = "AWS4-HMAC-SHA256"
@@ -404,11 +404,10 @@ def __getattr__(name: str) -> Any:
 def _log(kind: str, plan: _Plan, canonical: str, to_sign: str) -> None:
     logger = _debug_logger()
     if logger is not None:
-        secrets = [plan.credentials.secret_access_key, plan.credentials.session_token]
         logger.debug(
             "%s canonical request:\n%s\n%s string to sign:\n%s",
             kind,
-            redact_text(canonical, secrets),
+            redact_credentials(canonical, plan.credentials),
             kind,
             to_sign,
         )

@@ -130,3 +130,15 @@ def test_cli_signed_artefacts_carry_the_token_and_nothing_else_does(local: MotoS
         out2, err2, _ = _invoke(args)
         _clean(out2)
         _clean(err2)
+
+
+def test_secret_key_is_masked_entirely_in_debug_text() -> None:
+    from sigv4kit.redact import redact_credentials
+
+    text = f"a {SECRET} b {quote(SECRET, safe='-_.~')} c {TOKEN} d {quote(TOKEN, safe='')}"
+    out = redact_credentials(text, CREDS)
+    _clean(out)
+    assert out.startswith("a *** b *** c ")
+    assert f"{TOKEN[:4]}…({len(TOKEN)} chars)" in out
+    odd = Credentials("AKIDX", "secret\ud800secret", None)
+    assert redact_credentials("x secret\ud800secret y", odd) == "x *** y"

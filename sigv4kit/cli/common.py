@@ -11,7 +11,7 @@ import click
 
 from ..errors import SigningError
 from ..model import Credentials, PresignedRequest, SignedRequest
-from ..redact import redact_text, redacted
+from ..redact import redact_credentials, redacted
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -98,9 +98,8 @@ def load_region(region: str | None, profile: str | None, option: str = "--region
 
 def show_debug(result: SignedRequest | PresignedRequest, credentials: Credentials) -> None:
     """The artefacts that produced a signature, on stderr, with the token redacted."""
-    secrets = [credentials.secret_access_key, credentials.session_token]
     click.echo("---- canonical request ----", err=True)
-    click.echo(redact_text(result.canonical_request, secrets), err=True)
+    click.echo(redact_credentials(result.canonical_request, credentials), err=True)
     click.echo("---- string to sign ----", err=True)
     click.echo(result.string_to_sign, err=True)
     click.echo(f"---- signature: {redacted(result.signature)} ----", err=True)

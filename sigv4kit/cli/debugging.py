@@ -120,7 +120,7 @@ def verify(source: str, now: str | None, method: str, headers: tuple[str, ...],
            debug: bool) -> None:
     """Verify a signed URL or raw request (@file, @-) with the secret of its access key
     (from the environment, --profile or --secret-access-key-stdin): valid or not, and why."""
-    from ..redact import redact_text
+    from ..redact import redact_credentials
     from ..verify import verify_request
 
     request = _read_request(source, method, headers)
@@ -131,9 +131,8 @@ def verify(source: str, now: str | None, method: str, headers: tuple[str, ...],
 
     result = verify_request(request, lookup, now=now, service=service, region=region)
     if debug and result.canonical_request is not None:
-        secrets = [credentials.secret_access_key, credentials.session_token]
         click.echo("---- canonical request (rebuilt) ----", err=True)
-        click.echo(redact_text(result.canonical_request, secrets), err=True)
+        click.echo(redact_credentials(result.canonical_request, credentials), err=True)
         click.echo("---- string to sign ----", err=True)
         click.echo(result.string_to_sign or "", err=True)
     if output == "json":

@@ -25,7 +25,7 @@ import urllib3.exceptions
 from .. import __version__, endpoints
 from ..errors import SigningError
 from ..model import Credentials, Request, SignedRequest
-from ..redact import redact_text
+from ..redact import redact_credentials
 from ..signing import sign_request
 from . import parser, serializer
 from .errors import ApiError, ResponseParseError, SnapshotStateError, WaitTimeoutError
@@ -344,10 +344,9 @@ def check_presigned_url_matches(url: str, params: Mapping[str, Any], region: str
 
 
 def _debug_text(signed: SignedRequest, credentials: Credentials) -> str:
-    secrets = [credentials.secret_access_key, credentials.session_token]
     return (
         "canonical request:\n"
-        + redact_text(signed.canonical_request, secrets)
+        + redact_credentials(signed.canonical_request, credentials)
         + "\n\nstring to sign:\n"
         + signed.string_to_sign
     )
