@@ -401,6 +401,31 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def _not_unicode() -> SigningError:
+    return SigningError("request: contains text that is not valid Unicode", field="request")
+
+
+def _sign_canonical(
+    kind: str,
+    plan: _Plan,
+    method: str,
+    uri: str,
+    query: str,
+    block: str,
+    signed: str,
+    payload: str,
+) -> tuple[str, str, str]:
+    """Tasks 1-4 from the canonical parts: canonical request, string to sign, signature."""
+    canonical = canonical_request(method.upper(), uri, query, block, signed, payload)
+    try:
+        to_sign = string_to_sign(plan.algorithm, plan.amzdate, plan.scope, canonical)
+    except UnicodeEncodeError:
+        raise _not_unicode() from None
+    sig = plan.sign(to_sign)
+    _log(kind, plan, canonical, to_sign)
+    return canonical, to_sign, sig
+
+
 def _log(kind: str, plan: _Plan, canonical: str, to_sign: str) -> None:
     logger = _debug_logger()
     if logger is not None:
@@ -467,21 +492,13 @@ def _sign(request: Request, plan: _Plan, opts: _Options) -> SignedRequest:
     to_sign = _headers_to_sign(signed_headers, has_host, parts.host, added)
     try:
         block, signed = canonical_headers(to_sign)
-        canonical = canonical_request(
-            request.method.upper(),
-            _canonical_uri(parts.path, opts),
-            canonical_query_string(canonical_query_pairs(parts.query)),
-            block,
-            signed,
-            payload,
-        )
-        to_sign_str = string_to_sign(plan.algorithm, plan.amzdate, plan.scope, canonical)
+        query = canonical_query_string(canonical_query_pairs(parts.query))
+        uri = _canonical_uri(parts.path, opts)
     except UnicodeEncodeError:
-        raise SigningError(
-            "request: contains text that is not valid Unicode", field="request"
-        ) from None
-    sig = plan.sign(to_sign_str)
-    _log("header", plan, canonical, to_sign_str)
+        raise _not_unicode() from None
+    canonical, to_sign_str, sig = _sign_canonical(
+        "header", plan, request.method, uri, query, block, signed, payload
+    )
     auth = (
         f"{plan.algorithm} Credential={plan.credentials.access_key_id}/{plan.scope}, "
         f"SignedHeaders={signed}, Signature={sig}"
@@ -567,21 +584,13 @@ def _presign_parts(
             opts.sign_session_token,
             plan.region_set,
         )
-        canonical = canonical_request(
-            method.upper(),
-            _canonical_uri(path, opts),
-            canonical_query_string([*pairs, *auth]),
-            block,
-            signed,
-            payload,
-        )
-        to_sign_str = string_to_sign(plan.algorithm, plan.amzdate, plan.scope, canonical)
+        query_string = canonical_query_string([*pairs, *auth])
+        uri = _canonical_uri(path, opts)
     except UnicodeEncodeError:
-        raise SigningError(
-            "request: contains text that is not valid Unicode", field="request"
-        ) from None
-    sig = plan.sign(to_sign_str)
-    _log("query", plan, canonical, to_sign_str)
+        raise _not_unicode() from None
+    canonical, to_sign_str, sig = _sign_canonical(
+        "query", plan, method, uri, query_string, block, signed, payload
+    )
     if query:
         url = f"{base}?{query}&{auth_query}&X-Amz-Signature={sig}"
     else:
