@@ -365,6 +365,7 @@ def test_secret_never_shown_and_token_redacted(tmp_path: Path, output: str) -> N
     assert result.returncode == 1
     assert redacted(TOKEN) in out and redacted(TOKEN).startswith(TOKEN[:4])
     assert f"({len(TOKEN)} chars)" in out
+    assert redacted(SECRET) not in out  # the secret key is masked entirely, not abbreviated
 
 
 def test_presigned_token_redacted(tmp_path: Path) -> None:

@@ -242,10 +242,19 @@ def diff(method: str, url: str, server_error: str, region: str | None, service: 
                             timestamp=timestamp, **options)
     diagnosis = diff_report(ours.canonical_request, ours.string_to_sign, report,
                             signature=ours.signature)
-    secrets = [s for s in (credentials.secret_access_key, credentials.session_token) if s]
+    # diagnose shows the token as prefix and length; the secret key, should a server echo it,
+    # is masked entirely over the whole output.
+    from ..redact import redact_credentials
+
+    tokens = [credentials.session_token] if credentials.session_token else []
     if output == "json":
-        print_json(to_dict(diagnosis, secrets=secrets))
+        import json
+
+        text = json.dumps(to_dict(diagnosis, secrets=tokens), indent=2, default=str,
+                          ensure_ascii=False)
+        click.echo(redact_credentials(text, credentials))
     else:
-        click.echo(render_text(diagnosis, color=sys.stdout.isatty(), secrets=secrets), nl=False)
+        text = render_text(diagnosis, color=sys.stdout.isatty(), secrets=tokens)
+        click.echo(redact_credentials(text, credentials), nl=False)
     if not diagnosis.identical or any(c.code not in _SAME_REQUEST for c in diagnosis.causes):
         sys.exit(1)
