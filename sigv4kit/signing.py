@@ -514,7 +514,8 @@ def _sign(request: Request, plan: _Plan, opts: _Options) -> SignedRequest:
     )
 
 
-def _check_expires(expires: object) -> int:
+def check_expires(expires: object) -> int:
+    """``expires`` if it is a whole number of seconds in 1..604800, else SigningError."""
     if isinstance(expires, bool) or not isinstance(expires, int):
         raise SigningError(
             f"expires: must be a whole number of seconds, got {expires!r}", field="expires"
@@ -530,7 +531,7 @@ def _check_expires(expires: object) -> int:
 def _presign(request: Request, plan: _Plan, opts: _Options, expires: int) -> PresignedRequest:
     if not isinstance(request, Request):
         raise SigningError("request: must be a sigv4kit.Request", field="request")
-    expires = _check_expires(expires)
+    expires = check_expires(expires)
     parts = split_url(request.url)
     payload = _payload_hash(opts, request)
     added = [("X-Amz-Content-SHA256", payload)] if opts.content_sha256_header else []
@@ -662,7 +663,7 @@ def presign_get_query(
     the query themselves, such as the CopySnapshot PresignedUrl.
     """
     plan = _plan(credentials, region, service, timestamp, "sigv4")
-    expires = _check_expires(expires)
+    expires = check_expires(expires)
     parts = _split_base_url(base_url)
     query = "&".join([f"{k}={v}" for k, v in encoded_pairs])
     if "X-Amz-" in query:  # parameters presigning sets itself: dropped, as `presign` does

@@ -21,7 +21,7 @@ from .. import endpoints
 from ..canonical import encode_pairs
 from ..errors import SigningError
 from ..model import Credentials, PresignedRequest
-from ..signing import MAX_EXPIRES, presign_get_query
+from ..signing import check_expires, presign_get_query
 from . import serializer
 
 SNAPSHOT_ID = re.compile(r"snap-(?:[0-9a-f]{8}|[0-9a-f]{17})")
@@ -110,11 +110,7 @@ def presign_copy_snapshot(
                 f"extra_params: {name} is set by its own argument, not in extra_params",
                 field="extra_params",
             )
-    if isinstance(expires, bool) or not isinstance(expires, int) or not 1 <= expires <= MAX_EXPIRES:
-        raise SigningError(
-            f"expires: must be a whole number of seconds from 1 to {MAX_EXPIRES}, got {expires!r}",
-            field="expires",
-        )
+    check_expires(expires)  # before anything else is checked or signed
     params = {
         "SourceRegion": source_region,
         "SourceSnapshotId": source_snapshot_id,
