@@ -1,7 +1,9 @@
 """botocore's EC2 service model (API 2016-11-15), loaded once, on first use.
 
-The serializer, the response parser and the CLI all read the same model; loading it costs
-tens of milliseconds, so it is loaded lazily and shared.
+The response parser and ``ec2 call``'s parameter typing read it here; loading it costs tens
+of milliseconds, so it is loaded lazily and shared. The serializer reads the same file through
+``sigv4kit._botocore_data`` (only the shapes it needs, for CLI start-up) and falls back to
+this model when that reader cannot.
 """
 
 from __future__ import annotations
