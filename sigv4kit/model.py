@@ -16,7 +16,7 @@ from .redact import redact_url, redacted
 
 # RFC 9110 section 5.6.2: a header name (and a method) is a token of these characters.
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_FORBIDDEN_IN_VALUE = re.compile(r"[\r\n\x00]")
+
 _COMMON_METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS"})
 """Valid tokens, so the regex check can be skipped for them."""
 
@@ -24,6 +24,12 @@ SENSITIVE_HEADERS = frozenset({"authorization", "x-amz-security-token"})
 """Header values that are credentials in themselves; reprs and debug output redact them."""
 
 HeadersLike = Mapping[str, str] | Iterable[tuple[str, str]]
+
+
+def _forbidden_in_value(text: str) -> bool:
+    """Whether ``text`` holds CR, LF or NUL: three C-speed scans, several times faster than
+    a regex character class over a long value (a presigned URL, a session token)."""
+    return "\n" in text or "\r" in text or "\0" in text
 
 
 @dataclass(frozen=True, repr=False)
@@ -55,7 +61,7 @@ class Credentials:
             )
         token = self.session_token
         if token is not None and (
-            not isinstance(token, str) or not token or _FORBIDDEN_IN_VALUE.search(token)
+            not isinstance(token, str) or not token or _forbidden_in_value(token)
         ):
             raise SigningError(
                 "session_token: must be a non-empty string without CR, LF or NUL",
@@ -85,7 +91,7 @@ def _header_pairs(headers: HeadersLike) -> tuple[tuple[str, str], ...]:
             )
         if not isinstance(value, str):
             raise SigningError(f"headers: value of {name!r} must be a string", field="headers")
-        if _FORBIDDEN_IN_VALUE.search(value):
+        if _forbidden_in_value(value):
             raise SigningError(
                 f"headers: value of {name!r} contains CR, LF or NUL", field="headers"
             )
@@ -119,7 +125,7 @@ class Request:
             raise SigningError(f"method: {method!r} is not a valid HTTP method", field="method")
         if not isinstance(url, str) or not url:
             raise SigningError("url: must be a non-empty string", field="url")
-        if _FORBIDDEN_IN_VALUE.search(url):
+        if _forbidden_in_value(url):
             raise SigningError("url: contains CR, LF or NUL", field="url")
         if isinstance(body, str):
             body = body.encode("utf-8")
