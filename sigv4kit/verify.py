@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
 from hashlib import sha256
-from typing import Literal
+from typing import Literal, TypeVar
 from urllib.parse import unquote
 
 from .canonical import (
@@ -40,8 +40,8 @@ from .signing import (
     EMPTY_SHA256,
     MAX_EXPIRES,
     UNSIGNED_PAYLOAD,
+    _cached_signing_key,
     amz_date,
-    signing_key,
     string_to_sign,
 )
 from .url import SplitUrl, split_url
@@ -75,7 +75,7 @@ class Reason(StrEnum):
     PAYLOAD_HASH_MISMATCH = "payload_hash_mismatch"
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, repr=False)
 class ReceivedSignature:
     """What a request's signature claims, parsed and syntax-checked but not yet verified.
 
@@ -112,7 +112,7 @@ class ReceivedSignature:
         )
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, repr=False)
 class VerifyResult:
     """The verdict on one request.
 
@@ -137,6 +137,17 @@ class VerifyResult:
         )
 
 
+_T = TypeVar("_T")
+
+
+def _built(cls: type[_T], **fields: object) -> _T:
+    """A frozen dataclass built from values this module produced, without the generated
+    ``__init__`` (an ``object.__setattr__`` call per field): every field must be given."""
+    self = object.__new__(cls)
+    self.__dict__.update(fields)
+    return self
+
+
 class _View:
     """The request as the canonical request needs it, computed once: lower-cased header groups
     in the order received, and the query's canonical pairs."""
@@ -158,29 +169,37 @@ class _View:
         self.pairs = _canonical_pairs(parts.query) if parts.query else []
 
 
-_CANONICAL_CHARS = re.compile(r"[A-Za-z0-9_.~%=&-]*")
-_NON_CANONICAL_ESCAPE = re.compile(
-    r"%(?![0-9A-F]{2})|%(?:2D|2E|3[0-9]|4[1-9A-F]|5[0-9AF]|6[1-9A-F]|7[0-9AE])"
-)
-"""A query of unreserved characters, separators and upper-case escapes of reserved bytes only
-is exactly what the core's re-encoding would produce, so it can be split without decoding."""
+_ESCAPED_BYTE = r"%(?:[01][0-9A-F]|2[0-9A-CF]|3[A-F]|[46]0|5[B-E]|7[B-DF]|[89A-F][0-9A-F])"
+_ENCODED = rf"[A-Za-z0-9_.~-]*+(?:{_ESCAPED_BYTE}[A-Za-z0-9_.~-]*+)*+"
+_CANONICAL_PIECE = re.compile(rf"{_ENCODED}(?:={_ENCODED})?+").fullmatch
+"""A ``name=value`` piece of unreserved characters and upper-case escapes of reserved bytes
+only is exactly what the core's re-encoding would produce, so it can be split without
+decoding. (Possessive quantifiers: no backtracking, whatever the input.)"""
 
 
 def _canonical_pairs(query: str) -> list[tuple[str, str]]:
-    """``canonical.canonical_query_pairs`` with a fast path: a query already in canonical form
-    (the usual case for a presigned URL) is split, not decoded and re-encoded piece by piece."""
-    if not _CANONICAL_CHARS.fullmatch(query) or (
-        "%" in query and _NON_CANONICAL_ESCAPE.search(query)
-    ):
-        return canonical_query_pairs(query)
+    """``canonical.canonical_query_pairs`` with a fast path: pieces already in canonical form
+    (the usual case for a presigned URL) are split, not decoded and re-encoded."""
     pairs: list[tuple[str, str]] = []
+    append = pairs.append
     for piece in query.split("&"):
-        if piece:
-            key, _, value = piece.partition("=")
-            if "=" in value:  # a literal '=' in a value is encoded as %3D
-                return canonical_query_pairs(query)
-            pairs.append((key, value))
+        if len(piece) > 256:
+            append(_canonical_long_pair(piece))
+        elif piece:  # an empty piece ('&&') carries nothing
+            append(_canonical_pair(piece))
     return pairs
+
+
+def _canonical_pair(piece: str) -> tuple[str, str]:
+    """The canonical pair of one non-empty ``name=value`` piece."""
+    if _CANONICAL_PIECE(piece):
+        key, _, value = piece.partition("=")
+        return key, value
+    return canonical_query_pairs(piece)[0]
+
+
+_canonical_long_pair = lru_cache(maxsize=16)(_canonical_pair)
+"""Long pieces are session tokens, the same in every URL a credential signs."""
 
 
 _AMZ_DATE = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})T([0-9]{2})([0-9]{2})([0-9]{2})Z")
@@ -193,6 +212,17 @@ _SIGV4_SIGNATURE = re.compile(r"[0-9a-f]{64}")
 _SIGV4A_SIGNATURE = re.compile(r"(?:[0-9a-f]{2}){8,80}")
 _EXPIRES = re.compile(r"[0-9]{1,12}")
 _HEX_SHA256 = re.compile(r"[0-9a-f]{64}")
+_REQUIRED_QUERY_PARAMS = dict.fromkeys(
+    (
+        "X-Amz-Algorithm",
+        "X-Amz-Credential",
+        "X-Amz-Date",
+        "X-Amz-Expires",
+        "X-Amz-SignedHeaders",
+        "X-Amz-Signature",
+    )
+)
+"""The X-Amz-* parameters every presigned URL carries, in the order they are reported."""
 _AUTH_FIELDS = ("Credential", "SignedHeaders", "Signature")
 _QUERY_SIGNALS = ("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature")
 _KNOWN_SCHEMES = frozenset({"AWS", "AWS3", "Basic", "Bearer", "Digest", "Negotiate", "OAuth"})
@@ -214,6 +244,15 @@ def _unsupported(name: str) -> MalformedInputError:
 
 
 def _parse_issued(value: str, source: str) -> datetime:
+    issued = _issued(value) if len(value) == 16 else None
+    if issued is None:
+        raise _malformed(f"{source}: must be a real time in the form 20150830T123600Z")
+    return issued
+
+
+@lru_cache(maxsize=64)
+def _issued(value: str) -> datetime | None:
+    # Many URLs share an X-Amz-Date (signed in the same second), and `now` is often a string.
     m = _AMZ_DATE.fullmatch(value)
     if m:
         year, month, day, hour, minute, second = map(int, m.groups())
@@ -221,7 +260,7 @@ def _parse_issued(value: str, source: str) -> datetime:
             return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
         except ValueError:
             pass
-    raise _malformed(f"{source}: must be a real time in the form 20150830T123600Z")
+    return None
 
 
 def _one_header(view: _View, lname: str, display: str) -> str | None:
@@ -233,9 +272,11 @@ def _one_header(view: _View, lname: str, display: str) -> str | None:
     return values[0]
 
 
+@lru_cache(maxsize=64)
 def _parse_credential(value: str, algorithm: str, source: str) -> tuple[str, str, str | None, str]:
     """``AKID/date/region/service/aws4_request`` (SigV4) or ``AKID/date/service/aws4_request``
-    (SigV4a: the regions are in X-Amz-Region-Set instead)."""
+    (SigV4a: the regions are in X-Amz-Region-Set instead). Cached, like the signed-header
+    list: a key signs for the same scope all day."""
     parts = value.split("/")
     sigv4 = algorithm == ALGORITHM
     shape = (
@@ -259,6 +300,7 @@ def _parse_credential(value: str, algorithm: str, source: str) -> tuple[str, str
     return akid, date, region, parts[-2]
 
 
+@lru_cache(maxsize=64)
 def _parse_signed_headers(value: str, source: str) -> tuple[str, ...]:
     names = tuple(value.split(";"))
     for name in names:
@@ -325,7 +367,8 @@ def _read_header_mode(view: _View, authorization: list[str]) -> ReceivedSignatur
         region_set = _parse_region_set(set_value, "X-Amz-Region-Set")
     token = _one_header(view, "x-amz-security-token", "X-Amz-Security-Token")
     token = None if token is None else token.strip(" \t")
-    return ReceivedSignature(
+    return _built(
+        ReceivedSignature,
         mode="header",
         algorithm=scheme,
         access_key_id=akid,
@@ -351,10 +394,20 @@ def _decode(value: str) -> str:
     replacement yields a '%', so a '%' left over means another escape."""
     if "%" not in value:
         return value
+    if len(value) > 256:
+        return _decode_long(value)
+    return _decode_escapes(value)
+
+
+def _decode_escapes(value: str) -> str:
     simple = (
         value.replace("%2F", "/").replace("%3B", ";").replace("%2B", "+").replace("%3D", "=")
     )
     return simple if "%" not in simple else unquote(value, errors="strict")
+
+
+_decode_long = lru_cache(maxsize=16)(_decode_escapes)
+"""Long values are session tokens, the same in every URL a credential signs."""
 
 
 def _auth_params(view: _View) -> dict[str, str]:
@@ -364,24 +417,19 @@ def _auth_params(view: _View) -> dict[str, str]:
         if key in AUTH_QUERY_PARAMS:
             if key in auth:
                 raise _malformed(f"{key}: the query string carries it twice")
-            try:
-                auth[key] = _decode(value)
-            except UnicodeDecodeError:
-                raise _malformed(f"{key}: is not valid UTF-8 once percent-decoded") from None
+            if "%" in value:
+                try:
+                    value = _decode(value)
+                except UnicodeDecodeError:
+                    raise _malformed(f"{key}: is not valid UTF-8 once percent-decoded") from None
+            auth[key] = value
     return auth
 
 
 def _read_query_mode(view: _View, auth: dict[str, str]) -> ReceivedSignature:
-    for key in (
-        "X-Amz-Algorithm",
-        "X-Amz-Credential",
-        "X-Amz-Date",
-        "X-Amz-Expires",
-        "X-Amz-SignedHeaders",
-        "X-Amz-Signature",
-    ):
-        if key not in auth:
-            raise _malformed(f"{key}: query parameter missing from the presigned URL")
+    if not auth.keys() >= _REQUIRED_QUERY_PARAMS.keys():
+        missing = next(key for key in _REQUIRED_QUERY_PARAMS if key not in auth)
+        raise _malformed(f"{missing}: query parameter missing from the presigned URL")
     algorithm = auth["X-Amz-Algorithm"]
     if algorithm not in (ALGORITHM, ALGORITHM_V4A):
         raise _unsupported(algorithm)
@@ -403,7 +451,8 @@ def _read_query_mode(view: _View, auth: dict[str, str]) -> ReceivedSignature:
         token = _one_header(view, "x-amz-security-token", "X-Amz-Security-Token")
         if token is not None:
             token, token_signed = token.strip(" \t"), "x-amz-security-token" in signed
-    return ReceivedSignature(
+    return _built(
+        ReceivedSignature,
         mode="query",
         algorithm=algorithm,
         access_key_id=akid,
@@ -436,7 +485,7 @@ def _read(view: _View) -> ReceivedSignature:
             )
         return _read_header_mode(view, authorization)
     auth = _auth_params(view)
-    if any(k in auth for k in _QUERY_SIGNALS):
+    if not auth.keys().isdisjoint(_QUERY_SIGNALS):
         return _read_query_mode(view, auth)
     raise _malformed(
         "request: carries no SigV4 signature (no Authorization header, no X-Amz-Signature "
@@ -557,15 +606,13 @@ def rebuild_canonical(
     )
 
 
-_signing_key = lru_cache(maxsize=64)(signing_key)
-
-
 def _signature_matches(sig: ReceivedSignature, creds: Credentials, to_sign: str) -> bool:
     if sig.algorithm == ALGORITHM:
         assert sig.region is not None
-        key = _signing_key(creds.secret_access_key, sig.scope_date, sig.region, sig.service)
-        expected = hmac.digest(key, to_sign.encode("utf-8"), "sha256").hex()
-        return hmac.compare_digest(expected, sig.signature)
+        key = _cached_signing_key(
+            creds.secret_access_key, sig.scope_date, sig.region, sig.service
+        )
+        return hmac.compare_digest(key.hex_signature(to_sign), sig.signature)
     from . import sigv4a
 
     return sigv4a.verify_signature(sigv4a.public_key(creds), to_sign, sig.signature)
@@ -681,7 +728,8 @@ def _fail(
     texts: tuple[str, str] | None = None,
     token_signed: bool | None = None,
 ) -> VerifyResult:
-    return VerifyResult(
+    return _built(
+        VerifyResult,
         valid=False,
         reason=reason,
         message=message,
@@ -821,7 +869,8 @@ def _check(
                 texts,
                 token_signed,
             )
-    return VerifyResult(
+    return _built(
+        VerifyResult,
         valid=True,
         reason=Reason.OK,
         message=f"valid {sig.algorithm} signature by {sig.access_key_id}",

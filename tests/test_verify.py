@@ -733,6 +733,21 @@ def test_canonical_query_fast_path_on_escapes(query: str) -> None:
     assert _canonical_pairs(query) == canonical_query_pairs(query)
 
 
+@given(
+    st.lists(
+        st.sampled_from(["a", "=", "%2F", "%2f", "%41", "%3D", "~", "%", "+", " "]),
+        max_size=8,
+    ).map("".join),
+    st.integers(min_value=250, max_value=300),
+)
+def test_canonical_query_fast_path_on_long_pieces(piece: str, length: int) -> None:
+    """Pieces over 256 characters (session tokens) take a cached path; canonical or not, the
+    pairs are the core's, and a cached answer is never given for another piece."""
+    long_piece = "X-Amz-Security-Token=" + "A" * length + piece
+    for query in (long_piece, f"a=1&{long_piece}&b", long_piece + "B"):
+        assert _canonical_pairs(query) == canonical_query_pairs(query)
+
+
 # --- malformed input: clear reasons -------------------------------------------------------
 
 
