@@ -356,22 +356,20 @@ def _shared_plan(credentials: Credentials, region: str, service: str, amzdate: s
     return _Plan(credentials, region, service, amzdate, "sigv4")
 
 
-def _payload_hash(opts: _Options, request: Request) -> str:
+def _payload_hash(opts: _Options, request: Request, stated: str | None) -> str:
     """The payload hash to sign: the option, else the X-Amz-Content-SHA256 the request itself
-    states (the server hashes with that value; with ``content_sha256_header`` we replace the
-    header instead), else the SHA-256 of the body."""
+    states (``stated``: the server hashes with that value; with ``content_sha256_header`` we
+    replace the header instead), else the SHA-256 of the body."""
     if opts.payload_hash is not None:
         return opts.payload_hash
-    if not opts.content_sha256_header:
-        stated = request.header("x-amz-content-sha256")
-        if stated is not None:
-            if not _PAYLOAD_HASH.fullmatch(stated):
-                raise SigningError(
-                    "headers: X-Amz-Content-SHA256 must be a lower-case hex SHA-256 digest, "
-                    "UNSIGNED-PAYLOAD or a STREAMING-… value",
-                    field="headers",
-                )
-            return stated
+    if not opts.content_sha256_header and stated is not None:
+        if not _PAYLOAD_HASH.fullmatch(stated):
+            raise SigningError(
+                "headers: X-Amz-Content-SHA256 must be a lower-case hex SHA-256 digest, "
+                "UNSIGNED-PAYLOAD or a STREAMING-… value",
+                field="headers",
+            )
+        return stated
     return sha256(request.body).hexdigest() if request.body else EMPTY_SHA256
 
 
@@ -440,21 +438,26 @@ def _log(kind: str, plan: _Plan, canonical: str, to_sign: str) -> None:
 
 def _request_headers(
     request: Request, opts: _Options
-) -> tuple[list[tuple[str, str]], list[tuple[str, str]], bool]:
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]], bool, str | None]:
     """One pass over the request's headers: those kept (all but the ones signing sets, which
-    are replaced, never duplicated), those of them signed, and whether Host is among them."""
+    are replaced, never duplicated), those of them signed, whether Host is among them, and
+    the X-Amz-Content-SHA256 value the request states (repeated values joined with ',')."""
     drop = _REPLACED_WITH_SHA256 if opts.content_sha256_header else _REPLACED_HEADERS
     kept = []
     signed = []
     has_host = False
+    stated = None
     for name, value in request.headers:
         lname = name.lower()
         if lname not in drop:
             kept.append((name, value))
             if lname not in UNSIGNED_HEADERS:
                 signed.append((name, value))
-                has_host = has_host or lname == "host"
-    return kept, signed, has_host
+                if lname == "host":
+                    has_host = True
+                elif lname == "x-amz-content-sha256":
+                    stated = value if stated is None else f"{stated},{value}"
+    return kept, signed, has_host, stated
 
 
 def _headers_to_sign(
@@ -469,9 +472,26 @@ def _headers_to_sign(
     return signed + added
 
 
+_canonical_headers = lru_cache(maxsize=16)(canonical_headers)
+"""The headers a client signs are the same request after request (its Content-Type, the
+host, the session token) but for X-Amz-Date, which changes once a second: their canonical
+block is built once per second, not per request."""
+
+
 def _canonical_uri(path: str, opts: _Options) -> str:
+    if len(path) <= 256:
+        return _short_canonical_uri(path, opts.normalize_path, opts.double_encode_path)
     return canonical_uri(
         path, normalize_path=opts.normalize_path, double_encode_path=opts.double_encode_path
+    )
+
+
+@lru_cache(maxsize=256)
+def _short_canonical_uri(path: str, normalize_path: bool, double_encode_path: bool) -> str:
+    """Short paths (an API's ``/``, a bucket's keys) are canonicalised once, as their URLs
+    are split once."""
+    return canonical_uri(
+        path, normalize_path=normalize_path, double_encode_path=double_encode_path
     )
 
 
@@ -479,8 +499,8 @@ def _sign(request: Request, plan: _Plan, opts: _Options) -> SignedRequest:
     if not isinstance(request, Request):
         raise SigningError("request: must be a sigv4kit.Request", field="request")
     parts = split_url(request.url)
-    payload = _payload_hash(opts, request)
-    kept, signed_headers, has_host = _request_headers(request, opts)
+    kept, signed_headers, has_host, stated = _request_headers(request, opts)
+    payload = _payload_hash(opts, request, stated)
     added = [("X-Amz-Date", plan.amzdate)]
     if plan.region_set is not None:
         added.append(("X-Amz-Region-Set", plan.region_set))
@@ -491,8 +511,8 @@ def _sign(request: Request, plan: _Plan, opts: _Options) -> SignedRequest:
         added.append(("X-Amz-Content-SHA256", payload))
     to_sign = _headers_to_sign(signed_headers, has_host, parts.host, added)
     try:
-        block, signed = canonical_headers(to_sign)
-        query = canonical_query_string(canonical_query_pairs(parts.query))
+        block, signed = _canonical_headers(tuple(to_sign))
+        query = canonical_query_string(canonical_query_pairs(parts.query)) if parts.query else ""
         uri = _canonical_uri(parts.path, opts)
     except UnicodeEncodeError:
         raise _not_unicode() from None
@@ -533,9 +553,9 @@ def _presign(request: Request, plan: _Plan, opts: _Options, expires: int) -> Pre
         raise SigningError("request: must be a sigv4kit.Request", field="request")
     expires = check_expires(expires)
     parts = split_url(request.url)
-    payload = _payload_hash(opts, request)
+    _, signed_headers, has_host, stated = _request_headers(request, opts)
+    payload = _payload_hash(opts, request, stated)
     added = [("X-Amz-Content-SHA256", payload)] if opts.content_sha256_header else []
-    _, signed_headers, has_host = _request_headers(request, opts)
     to_sign = _headers_to_sign(signed_headers, has_host, parts.host, added)
     query = _without_auth_params(parts.query)
     try:

@@ -223,6 +223,29 @@ def test_payload_hash_options() -> None:
     assert p.canonical_request.endswith("\nUNSIGNED-PAYLOAD")
 
 
+def test_stated_payload_hash_is_signed_whatever_the_header_case() -> None:
+    req = Request("POST", "https://example.com/", [("x-AMZ-content-sha256", UNSIGNED_PAYLOAD)])
+    signed = sign_request(req, CREDS, region="us-east-1", service="s", timestamp=TS)
+    assert signed.canonical_request.endswith("\nUNSIGNED-PAYLOAD")
+    assert "x-amz-content-sha256" in signed.signed_headers
+    twice = Request("POST", "https://example.com/", [*req.headers, ("X-Amz-Content-Sha256", "x")])
+    with pytest.raises(SigningError, match=r"^headers: X-Amz-Content-SHA256 must be"):
+        sign_request(twice, CREDS, region="us-east-1", service="s", timestamp=TS)
+
+
+def test_repeated_signing_reflects_every_header_change() -> None:
+    """Canonical header blocks are reused within a second: a changed value must never be
+    answered with the block of an earlier request."""
+    seen = set()
+    for value in ("a", "b", "a  b", "a b", "a"):
+        req = Request("GET", "https://example.com/", [("X-Custom", value)])
+        signed = sign_request(req, CREDS, region="us-east-1", service="s", timestamp=TS)
+        canonical_value = " ".join(value.split())
+        assert f"\nx-custom:{canonical_value}\n" in signed.canonical_request
+        seen.add((canonical_value, signed.signature))
+    assert len(seen) == 3
+
+
 def test_signer_matches_functions_and_s3_preset() -> None:
     req = Request("GET", "https://b.s3.amazonaws.com/a%20b/../c")
     signer = Signer.for_s3(CREDS, region="us-west-2")
@@ -297,11 +320,15 @@ def test_bad_input_names_the_field(kwargs: dict[str, object], field: str) -> Non
         (lambda: Request("GET", "https:///path"), "url"),
         (lambda: Request("GET", "https://e.com:99999/"), "url"),
         (lambda: Request("GET", "https://e.com/\r\n"), "url"),
+        (lambda: Request("GET", "https://e.com/a\rb"), "url"),
+        (lambda: Request("GET", "https://e.com/?a=\x00"), "url"),
+        (lambda: Request("GET", "https://e.com/", [("X-A", "a\rb")]), "headers"),
         (lambda: Request("G T", "https://e.com/"), "method"),
         (lambda: Credentials("", "s"), "access_key_id"),
         (lambda: Credentials("AK/ID", "s"), "access_key_id"),
         (lambda: Credentials("AKID", ""), "secret_access_key"),
         (lambda: Credentials("AKID", "s", "tok\r\nen"), "session_token"),
+        (lambda: Credentials("AKID", "s", "tok\x00en"), "session_token"),
     ],
 )
 def test_bad_request_values(build: object, field: str) -> None:
