@@ -5,11 +5,11 @@
 
 Every contender is called once on the case's inputs before it is timed, so every cache is
 warm for everyone: our signing-key cache, endpoint and serializer plans, botocore's loaded
-model and client, awscrt's credentials provider. A timing is then the best of ``--repeat``
-repeats of a loop long enough (``timeit.Timer.autorange``, at least 0.2 s) for a stable
-number; µs/op is that best time divided by the loop count. Before timing, each case checks
-that the contenders produce the same signature for the same fixed clock, so the comparison
-is between equal pieces of work.
+model and client, awscrt's credentials provider. The contenders of a case are then timed in
+interleaved rounds (one ~0.05 s loop of each per round, ``--repeat`` rounds), so that a slow
+spell of a shared machine hits them alike; µs/op is each one's best loop divided by its loop
+count. Before timing, each case checks that the contenders produce the same signature for
+the same fixed clock, so the comparison is between equal pieces of work.
 
 botocore is forced onto its pure-Python signers (``BOTO_DISABLE_CRT=true``, set before it
 is imported): when awscrt is installed botocore would otherwise sign through awscrt itself.
@@ -56,10 +56,7 @@ try:
 except ImportError:
     AWSCRT = None
 
-try:
-    from sigv4kit.verify import verify_presigned_url
-except ImportError:
-    verify_presigned_url = None  # type: ignore[assignment]
+from sigv4kit.verify import verify_presigned_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -103,11 +100,26 @@ Case = dict[str, Any]
 # --------------------------------------------------------------------------- measurement
 
 
-def best_us(fn: Callable[[], object], repeat: int) -> float:
-    """Best-of-``repeat`` µs per call of ``fn`` (already warmed by the caller)."""
-    timer = timeit.Timer(fn)
-    loops, _ = timer.autorange()
-    return min(timer.repeat(repeat=repeat, number=loops)) / loops * 1e6
+ROUND_S = 0.05
+"""Length of one timed loop; short loops, many rounds: a noisy spell spoils few of them."""
+
+
+def best_us_each(fns: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
+    """Best-of-``repeat`` µs per call of each of ``fns`` (already warmed by the caller).
+
+    The contenders are timed in interleaved rounds (one loop of each, ``repeat`` times), so a
+    slow spell of a shared machine hits them alike and their ratios stay meaningful.
+    """
+    timers = {name: timeit.Timer(fn) for name, fn in fns.items()}
+    loops = {}
+    for name, timer in timers.items():
+        n, seconds = timer.autorange()  # at least 0.2 s: n calls take `seconds`
+        loops[name] = max(1, int(n * ROUND_S / seconds))
+    best = dict.fromkeys(fns, float("inf"))
+    for _ in range(repeat):
+        for name, timer in timers.items():
+            best[name] = min(best[name], timer.timeit(loops[name]) / loops[name])
+    return {name: seconds * 1e6 for name, seconds in best.items()}
 
 
 def query_of(url: str) -> dict[str, str]:
@@ -189,15 +201,17 @@ def crt_sign(request: Any, config: Any) -> Any:
     return awscrt.auth.aws_sign_request(request, config).result()
 
 
-def time_awscrt(
-    result: Case, repeat: int, config: Callable[[Any], Any], sign: Callable[[Any], str]
-) -> None:
+def awscrt_contenders(
+    config: Callable[[Any], Any], sign: Callable[[Any], str]
+) -> dict[str, Callable[[], object]]:
     """awscrt twice: reusing one AwsSigningConfig (its fastest; the config then holds a fixed
     signing time) as the ratio's reference, and building one per signature, as its docs
     advise, for the record."""
     reused = config(None)
-    result["awscrt"] = best_us(lambda: sign(reused), repeat)
-    result["awscrt_new_config"] = best_us(lambda: sign(config(None)), repeat)
+    return {
+        "awscrt": lambda: sign(reused),
+        "awscrt_new_config": lambda: sign(config(None)),
+    }
 
 
 CRT_PROVIDER = (
@@ -216,11 +230,10 @@ def case_copy_snapshot(repeat: int) -> Case:
     with frozen_botocore_clock():
         injected = botocore_inject(signer, model, request_dict)
     assert query_of(ours) == query_of(theirs) == query_of(injected), "botocore differs"
-    result: Case = {
-        "name": "1. presign EC2 CopySnapshot PresignedUrl",
-        "ours": best_us(ours_copy_snapshot, repeat),
-        "botocore": best_us(botocore_copy_snapshot, repeat),
-        "botocore_full": best_us(lambda: botocore_inject(signer, model, request_dict), repeat),
+    contenders: dict[str, Callable[[], object]] = {
+        "ours": ours_copy_snapshot,
+        "botocore": botocore_copy_snapshot,
+        "botocore_full": lambda: botocore_inject(signer, model, request_dict),
     }
     if AWSCRT:
         query = "&".join(f"{k}={v}" for k, v in COPY_PARAMS.items())
@@ -240,8 +253,11 @@ def case_copy_snapshot(repeat: int) -> Case:
             return "https://ec2.us-west-2.amazonaws.com" + crt_sign(request, config).path
 
         assert query_of(crt(config(FIXED))) == query_of(ours), "awscrt differs"
-        time_awscrt(result, repeat, config, crt)
-    return result
+        contenders.update(awscrt_contenders(config, crt))
+    return {
+        "name": "1. presign EC2 CopySnapshot PresignedUrl",
+        **best_us_each(contenders, repeat),
+    }
 
 
 def case_header_sign(repeat: int) -> Case:
@@ -261,11 +277,7 @@ def case_header_sign(repeat: int) -> Case:
 
     with frozen_botocore_clock():
         assert ours(FIXED_AMZ) == theirs(), "botocore differs"
-    result: Case = {
-        "name": "2. header-sign EC2 Query POST",
-        "ours": best_us(ours, repeat),
-        "botocore": best_us(theirs, repeat),
-    }
+    contenders: dict[str, Callable[[], object]] = {"ours": ours, "botocore": theirs}
     if AWSCRT:
         headers = [("Host", "ec2.us-east-1.amazonaws.com"), *POST_HEADERS]
 
@@ -282,8 +294,8 @@ def case_header_sign(repeat: int) -> Case:
             return auth.rpartition("Signature=")[2]
 
         assert crt(config(FIXED)) == ours(FIXED_AMZ), "awscrt differs"
-        time_awscrt(result, repeat, config, crt)
-    return result
+        contenders.update(awscrt_contenders(config, crt))
+    return {"name": "2. header-sign EC2 Query POST", **best_us_each(contenders, repeat)}
 
 
 def case_s3_presign(repeat: int) -> Case:
@@ -307,11 +319,7 @@ def case_s3_presign(repeat: int) -> Case:
 
     with frozen_botocore_clock():
         assert query_of(ours(FIXED_AMZ)) == query_of(theirs()), "botocore differs"
-    result: Case = {
-        "name": "3. presign S3 GET",
-        "ours": best_us(ours, repeat),
-        "botocore": best_us(theirs, repeat),
-    }
+    contenders: dict[str, Callable[[], object]] = {"ours": ours, "botocore": theirs}
     if AWSCRT:
         headers = [("Host", S3_HOST)]
 
@@ -332,14 +340,12 @@ def case_s3_presign(repeat: int) -> Case:
             return f"https://{S3_HOST}" + crt_sign(request, config).path
 
         assert query_of(crt(config(FIXED))) == query_of(ours(FIXED_AMZ)), "awscrt differs"
-        time_awscrt(result, repeat, config, crt)
-    return result
+        contenders.update(awscrt_contenders(config, crt))
+    return {"name": "3. presign S3 GET", **best_us_each(contenders, repeat)}
 
 
-def case_verify(repeat: int, copy_us: float) -> Case:
-    name = "4. verify a presigned URL (the URL of case 1)"
-    if verify_presigned_url is None:
-        return {"name": name, "skipped": "sigv4kit.verify is not importable yet"}
+def case_verify(repeat: int) -> Case:
+    """Verifying case 1's URL, timed in the same rounds as presigning it (case 1's ours)."""
     url = ours_copy_snapshot(FIXED_AMZ)
 
     def lookup(akid: str) -> Credentials | None:
@@ -349,8 +355,13 @@ def case_verify(repeat: int, copy_us: float) -> Case:
         return verify_presigned_url(url, lookup, now=FIXED_AMZ).valid
 
     assert ours(), "our own URL does not verify"
-    us = best_us(ours, repeat)
-    return {"name": name, "ours": us, "vs_case_1": us / copy_us}
+    times = best_us_each({"ours": ours, "presign": ours_copy_snapshot}, repeat)
+    return {
+        "name": "4. verify a presigned URL (the URL of case 1)",
+        "ours": times["ours"],
+        "presign_same_rounds": times["presign"],
+        "vs_case_1": times["ours"] / times["presign"],
+    }
 
 
 # --------------------------------------------------------------------------- case 5
@@ -482,9 +493,6 @@ def print_table(cases: list[Case], meta: dict[str, Any]) -> None:
     print(f"| {' | '.join(head)} |")
     print("|" + "|".join("---" for _ in head) + "|")
     for c in cases:
-        if "skipped" in c:
-            print(f"| {c['name']} | skipped: {c['skipped']} | | | | |")
-            continue
         if "cli_ms" in c:
             continue
         row = [c["name"], _us(c, "ours"), _us(c, "botocore"), _us(c, "awscrt")]
@@ -534,7 +542,9 @@ def _cpu_model() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
-    parser.add_argument("--repeat", type=int, default=7, help="timing repeats (best is kept)")
+    parser.add_argument(
+        "--repeat", type=int, default=15, help="timing rounds (the best of each is kept)"
+    )
     parser.add_argument("--quick", action="store_true", help="fewer repeats, 10 000-URL bulk")
     parser.add_argument("--bulk", type=int, default=100_000, help="URLs in the bulk case")
     parser.add_argument("--cli-runs", type=int, default=21, help="runs of each command")
@@ -556,18 +566,14 @@ def main() -> None:
     }
     wanted = {int(n) for n in args.cases.split(",")}
     cases: list[Case] = []
-    copy_us = None
-    if 1 in wanted or 4 in wanted:
-        first = case_copy_snapshot(repeat)
-        copy_us = first["ours"]
-        if 1 in wanted:
-            cases.append(first)
+    if 1 in wanted:
+        cases.append(case_copy_snapshot(repeat))
     if 2 in wanted:
         cases.append(case_header_sign(repeat))
     if 3 in wanted:
         cases.append(case_s3_presign(repeat))
-    if 4 in wanted and copy_us is not None:
-        cases.append(case_verify(repeat, copy_us))
+    if 4 in wanted:
+        cases.append(case_verify(repeat))
     if 5 in wanted:
         cases.append(case_bulk(bulk, min(bulk, 10_000)))
     if 6 in wanted:
