@@ -98,6 +98,12 @@ def canonical_uri(
     Non-S3 services encode the path *as sent* once more, so ``%2F`` becomes ``%252F`` and a raw
     space ``%20``; S3 encodes it once only.
     """
+    if len(path) <= 256:
+        return _short_canonical_uri(path, normalize_path, double_encode_path)
+    return _canonical_uri(path, normalize_path, double_encode_path)
+
+
+def _canonical_uri(path: str, normalize_path: bool, double_encode_path: bool) -> str:
     if not path:
         path = "/"
     # Without "//" or "/." an absolute path has no empty, "." or ".." segment to remove.
@@ -106,6 +112,11 @@ def canonical_uri(
     if double_encode_path:
         return uri_encode(path, keep_slash=True)
     return _encode_once(path)
+
+
+_short_canonical_uri = lru_cache(maxsize=256)(_canonical_uri)
+"""Short paths (an API's ``/``, a bucket's keys) are canonicalised once, as their URLs are
+split once."""
 
 
 def _reencode(component: str) -> str:

@@ -479,19 +479,8 @@ block is built once per second, not per request."""
 
 
 def _canonical_uri(path: str, opts: _Options) -> str:
-    if len(path) <= 256:
-        return _short_canonical_uri(path, opts.normalize_path, opts.double_encode_path)
     return canonical_uri(
         path, normalize_path=opts.normalize_path, double_encode_path=opts.double_encode_path
-    )
-
-
-@lru_cache(maxsize=256)
-def _short_canonical_uri(path: str, normalize_path: bool, double_encode_path: bool) -> str:
-    """Short paths (an API's ``/``, a bucket's keys) are canonicalised once, as their URLs
-    are split once."""
-    return canonical_uri(
-        path, normalize_path=normalize_path, double_encode_path=double_encode_path
     )
 
 

@@ -859,6 +859,11 @@ def test_host_must_be_signed() -> None:
     assert _verify(changed).reason == "required_header_not_signed"
 
 
+def _edit_signature(url: str, edit: Callable[[str], str]) -> str:
+    head, _, signature = url.rpartition("X-Amz-Signature=")
+    return head + "X-Amz-Signature=" + edit(signature)
+
+
 @pytest.mark.parametrize(
     ("edit", "reason", "words"),
     [
@@ -868,6 +873,13 @@ def test_host_must_be_signed() -> None:
         (lambda u: u.replace("X-Amz-Expires=3600", "X-Amz-Expires=604801"), "malformed", "7 days"),
         (lambda u: u.replace("X-Amz-Expires=3600", "X-Amz-Expires=-1"), "malformed", "Expires"),
         (lambda u: u.replace("X-Amz-Expires=3600&", ""), "malformed", "X-Amz-Expires"),
+        (lambda u: u.replace("X-Amz-Expires=3600", "X-Amz-Expires=%C2%B2"), "malformed", "whole"),
+        (lambda u: u.replace("X-Amz-Expires=3600", "X-Amz-Expires=1" * 13), "malformed", "whole"),
+        (lambda u: u.replace("X-Amz-Expires=3600", "X-Amz-Expires=+60"), "malformed", "whole"),
+        (lambda u: _edit_signature(u, str.upper), "malformed", "64 lower-case hex"),
+        (lambda u: _edit_signature(u, lambda s: s[:-1]), "malformed", "64 lower-case hex"),
+        (lambda u: _edit_signature(u, lambda s: s[:-1] + "g"), "malformed", "64 lower-case hex"),
+        (lambda u: _edit_signature(u, lambda s: s[:-1] + " "), "malformed", "64 lower-case hex"),
         (lambda u: u.replace("X-Amz-Credential=", "X-Amz-Credential=%FF"), "malformed", "UTF-8"),
         (lambda u: u.replace("%2Fus-east-1%2F", "%2F"), "malformed", "X-Amz-Credential"),
         (lambda u: u.replace("AWS4-HMAC-SHA256", "AWS4-HMAC-SHA512"), "unsupported_algorithm", ""),
