@@ -142,9 +142,10 @@ _T = TypeVar("_T")
 
 def _built(cls: type[_T], **fields: object) -> _T:
     """A frozen dataclass built from values this module produced, without the generated
-    ``__init__`` (an ``object.__setattr__`` call per field): every field must be given."""
+    ``__init__`` (an ``object.__setattr__`` call per field): every field must be given. The
+    keyword dictionary becomes the instance's, uncopied."""
     self = object.__new__(cls)
-    self.__dict__.update(fields)
+    object.__setattr__(self, "__dict__", fields)
     return self
 
 
