@@ -29,7 +29,6 @@ import statistics
 import subprocess
 import sys
 import time
-import timeit
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,9 +43,11 @@ import botocore.credentials
 import botocore.handlers
 import botocore.session
 from botocore.awsrequest import AWSRequest
+from timing import best_us_each
 
 from sigv4kit import S3_PRESIGN_OPTIONS, Credentials, Request, presign, sign_request
 from sigv4kit.ec2.presigned import presigned_copy_snapshot_url
+from sigv4kit.verify import verify_presigned_url
 
 try:
     import awscrt.auth
@@ -55,8 +56,6 @@ try:
     AWSCRT: str | None = awscrt.__version__
 except ImportError:
     AWSCRT = None
-
-from sigv4kit.verify import verify_presigned_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -98,28 +97,6 @@ Case = dict[str, Any]
 
 
 # --------------------------------------------------------------------------- measurement
-
-
-ROUND_S = 0.05
-"""Length of one timed loop; short loops, many rounds: a noisy spell spoils few of them."""
-
-
-def best_us_each(fns: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
-    """Best-of-``repeat`` µs per call of each of ``fns`` (already warmed by the caller).
-
-    The contenders are timed in interleaved rounds (one loop of each, ``repeat`` times), so a
-    slow spell of a shared machine hits them alike and their ratios stay meaningful.
-    """
-    timers = {name: timeit.Timer(fn) for name, fn in fns.items()}
-    loops = {}
-    for name, timer in timers.items():
-        n, seconds = timer.autorange()  # at least 0.2 s: n calls take `seconds`
-        loops[name] = max(1, int(n * ROUND_S / seconds))
-    best = dict.fromkeys(fns, float("inf"))
-    for _ in range(repeat):
-        for name, timer in timers.items():
-            best[name] = min(best[name], timer.timeit(loops[name]) / loops[name])
-    return {name: seconds * 1e6 for name, seconds in best.items()}
 
 
 def query_of(url: str) -> dict[str, str]:

@@ -5,14 +5,17 @@
 ECDSA P-256 signing dominates: both libraries derive the key once per credential (ours is
 cached) and then sign with OpenSSL (ours through `cryptography`, awscrt through its own C).
 awscrt has no public SigV4a verification API, so verification is ours only. Each contender is
-called once before timing; numbers are the best of 7 `timeit` loops of at least 0.2 s.
+called once before timing; then all are timed in 15 interleaved rounds and each one's best
+loop counts (``timing.best_us_each``, as in run.py).
 """
 
 from __future__ import annotations
 
 import hashlib
-import timeit
+from collections.abc import Callable
 from datetime import UTC, datetime
+
+from timing import best_us_each
 
 from sigv4kit import Credentials, Request, presign, sign_request
 from sigv4kit.verify import verify_request
@@ -27,13 +30,7 @@ REQUEST = Request(
 REGIONS = ["us-east-1", "us-west-2"]
 
 
-def _best(func: object) -> float:
-    timer = timeit.Timer(func)  # type: ignore[arg-type]
-    loops, _ = timer.autorange()
-    return min(timer.repeat(7, loops)) / loops * 1e6
-
-
-def _awscrt_signer() -> object | None:
+def _awscrt_signer() -> Callable[[], None] | None:
     try:
         from awscrt import auth, http
     except ImportError:
@@ -59,21 +56,21 @@ def main() -> None:
     presigned = presign(REQUEST, CREDS, region=REGIONS, service="ec2", algorithm="sigv4a")
     lookup = {CREDS.access_key_id: CREDS}.get
     assert verify_request(signed.request, lookup).valid
-    rows = [
-        ("SigV4a header-sign (ours)", _best(lambda: sign_request(
-            REQUEST, CREDS, region=REGIONS, service="ec2", algorithm="sigv4a"))),
-        ("SigV4a presign (ours)", _best(lambda: presign(
-            REQUEST, CREDS, region=REGIONS, service="ec2", algorithm="sigv4a"))),
-        ("SigV4a verify header-signed (ours)", _best(
-            lambda: verify_request(signed.request, lookup))),
-        ("SigV4a verify presigned (ours)", _best(lambda: verify_request(
-            Request(presigned.method, presigned.url, presigned.headers, REQUEST.body), lookup))),
-    ]
+    contenders: dict[str, Callable[[], object]] = {
+        "SigV4a header-sign (ours)": lambda: sign_request(
+            REQUEST, CREDS, region=REGIONS, service="ec2", algorithm="sigv4a"),
+        "SigV4a presign (ours)": lambda: presign(
+            REQUEST, CREDS, region=REGIONS, service="ec2", algorithm="sigv4a"),
+        "SigV4a verify header-signed (ours)": lambda: verify_request(signed.request, lookup),
+        "SigV4a verify presigned (ours)": lambda: verify_request(
+            Request(presigned.method, presigned.url, presigned.headers, REQUEST.body), lookup),
+    }
     crt = _awscrt_signer()
     if crt is not None:
-        crt()  # type: ignore[operator]
-        rows.append(("SigV4a header-sign (awscrt)", _best(crt)))
-    else:
+        crt()
+        contenders["SigV4a header-sign (awscrt)"] = crt
+    rows = list(best_us_each(contenders, repeat=15).items())
+    if crt is None:
         rows.append(("SigV4a header-sign (awscrt)", float("nan")))
     print("| SigV4a case | µs/op |\n|---|---:|")
     for name, micros in rows:
