@@ -16,7 +16,6 @@ from .redact import redact_url, redacted
 
 # RFC 9110 section 5.6.2: a header name (and a method) is a token of these characters.
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-
 _COMMON_METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS"})
 """Valid tokens, so the regex check can be skipped for them."""
 

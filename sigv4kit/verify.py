@@ -201,7 +201,8 @@ def _canonical_pair(piece: str) -> tuple[str, str]:
 
 _canonical_short_pair = lru_cache(maxsize=256)(_canonical_pair)
 """Most pieces recur from URL to URL (the action, the version, regions, the X-Amz-*
-parameters of a credential's second): a cache hit costs a third of the regex match."""
+parameters of a credential's second): a cache hit costs a third of the regex match. Pieces
+of up to 256 characters only, so the cache stays under 64 KiB of text."""
 _canonical_long_pair = lru_cache(maxsize=16)(_canonical_pair)
 """Long pieces are session tokens, the same in every URL a credential signs."""
 
