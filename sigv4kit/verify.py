@@ -629,12 +629,8 @@ def _now(now: datetime | str | None) -> datetime:
         if now.tzinfo is None or now.utcoffset() is None:
             raise SigningError("now: a naive datetime is ambiguous; give an aware one", field="now")
         return now.astimezone(UTC)
-    if isinstance(now, str):
-        issued = _issued(now) if len(now) == 16 else None
-        if issued is not None:
-            return issued
-        if _AMZ_DATE.fullmatch(now):
-            return _parse_issued(now, "now")
+    if isinstance(now, str) and _AMZ_DATE.fullmatch(now):
+        return _parse_issued(now, "now")
     return _parse_issued(amz_date(now), "now")
 
 
