@@ -13,8 +13,6 @@ the time of the same code path. Needs valgrind (``apt-get install valgrind``).
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
 import shutil
 import subprocess
@@ -26,48 +24,24 @@ OPERATIONS = ("copy", "header", "s3", "verify")
 
 
 def operation(name: str) -> Callable[[], object]:
-    """The operation of run.py's case of that name, on the same inputs (botocore not loaded)."""
-    from sigv4kit import S3_PRESIGN_OPTIONS, Credentials, Request, presign, sign_request
-    from sigv4kit.ec2.presigned import presigned_copy_snapshot_url
-    from sigv4kit.verify import verify_presigned_url
+    """The operation of run.py's case of that name, on the same inputs (``inputs.py``)."""
+    from inputs import (
+        FIXED_AMZ,
+        ours_copy_snapshot,
+        ours_header_sign,
+        ours_s3_presign,
+        ours_verify_of,
+    )
 
-    token = "IQoJb3JpZ2luX2VjE" + base64.b64encode(
-        b"".join(hashlib.sha256(bytes([i])).digest() for i in range(18))
-    ).decode()
-    token += base64.b64encode(hashlib.sha512(token.encode()).digest()).decode() * 2
-    creds = Credentials("ASIAEXAMPLEACCESSKEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", token)
-
-    def copy(timestamp: str | None = None) -> str:
-        return presigned_copy_snapshot_url(
-            creds,
-            source_region="us-west-2",
-            source_snapshot_id="snap-066877671789bd71b",
-            destination_region="us-east-1",
-            timestamp=timestamp,
-        )
-
-    def header() -> str:
-        request = Request(
-            "POST",
-            "https://ec2.us-east-1.amazonaws.com/",
-            [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")],
-            b"Action=DescribeInstances&Version=2016-11-15&InstanceId.1=i-0123456789abcdef0"
-            b"&InstanceId.2=i-0fedcba9876543210&Filter.1.Name=instance-state-name"
-            b"&Filter.1.Value.1=running",
-        )
-        return sign_request(request, creds, region="us-east-1", service="ec2").signature
-
-    def s3() -> str:
-        request = Request("GET", "https://examplebucket.s3.us-east-1.amazonaws.com/photos/a.jpg")
-        return presign(request, creds, region="us-east-1", service="s3", **S3_PRESIGN_OPTIONS).url
-
-    url = copy("20261125T123456Z")
-
-    def verify() -> bool:
-        return verify_presigned_url(url, lambda _: creds, now="20261125T123456Z").valid
-
+    verify = ours_verify_of(ours_copy_snapshot(FIXED_AMZ))
     assert verify()
-    return {"copy": copy, "header": header, "s3": s3, "verify": verify}[name]
+    operations: dict[str, Callable[[], object]] = {
+        "copy": ours_copy_snapshot,
+        "header": ours_header_sign,
+        "s3": ours_s3_presign,
+        "verify": verify,
+    }
+    return operations[name]
 
 
 def count(name: str, runs: int) -> int:

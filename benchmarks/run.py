@@ -18,8 +18,6 @@ is imported): when awscrt is installed botocore would otherwise sign through aws
 from __future__ import annotations
 
 import argparse
-import base64
-import hashlib
 import io
 import json
 import multiprocessing
@@ -30,7 +28,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -43,11 +41,27 @@ import botocore.credentials
 import botocore.handlers
 import botocore.session
 from botocore.awsrequest import AWSRequest
+from inputs import (
+    AKID,
+    COPY_PARAMS,
+    EC2_WEST,
+    FIXED,
+    FIXED_AMZ,
+    POST_BODY,
+    POST_HEADERS,
+    POST_URL,
+    S3_HOST,
+    S3_PATH,
+    S3_URL,
+    SECRET,
+    SNAP,
+    TOKEN,
+    ours_copy_snapshot,
+    ours_header_sign,
+    ours_s3_presign,
+    ours_verify_of,
+)
 from timing import best_us_each
-
-from sigv4kit import S3_PRESIGN_OPTIONS, Credentials, Request, presign, sign_request
-from sigv4kit.ec2.presigned import presigned_copy_snapshot_url
-from sigv4kit.verify import verify_presigned_url
 
 try:
     import awscrt.auth
@@ -59,39 +73,7 @@ except ImportError:
 
 ROOT = Path(__file__).resolve().parent.parent
 
-AKID = "ASIAEXAMPLEACCESSKEY"
-SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
-# A session token of realistic length (~800 characters, base64 with '/', '+' and '=').
-TOKEN = (
-    "IQoJb3JpZ2luX2VjE"
-    + base64.b64encode(b"".join(hashlib.sha256(bytes([i])).digest() for i in range(18))).decode()
-)
-TOKEN += base64.b64encode(hashlib.sha512(TOKEN.encode()).digest()).decode() * 2
-CREDS = Credentials(AKID, SECRET, TOKEN)
 BOTO_CREDS = botocore.credentials.Credentials(AKID, SECRET, TOKEN)
-
-FIXED = datetime(2026, 11, 25, 12, 34, 56, tzinfo=UTC)
-FIXED_AMZ = "20261125T123456Z"
-SNAP = "snap-066877671789bd71b"
-EC2_WEST = "https://ec2.us-west-2.amazonaws.com/"
-COPY_PARAMS = {
-    "Action": "CopySnapshot",
-    "Version": "2016-11-15",
-    "SourceRegion": "us-west-2",
-    "SourceSnapshotId": SNAP,
-    "DestinationRegion": "us-east-1",
-}
-
-POST_URL = "https://ec2.us-east-1.amazonaws.com/"
-POST_BODY = (
-    b"Action=DescribeInstances&Version=2016-11-15&InstanceId.1=i-0123456789abcdef0"
-    b"&InstanceId.2=i-0fedcba9876543210&Filter.1.Name=instance-state-name&Filter.1.Value.1=running"
-)
-POST_HEADERS = [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")]
-
-S3_HOST = "examplebucket.s3.us-east-1.amazonaws.com"
-S3_PATH = "/photos/2026/holiday-pic.jpg"
-S3_URL = f"https://{S3_HOST}{S3_PATH}"
 
 Case = dict[str, Any]
 
@@ -108,16 +90,6 @@ def frozen_botocore_clock() -> Any:
 
 
 # --------------------------------------------------------------------------- contenders
-
-
-def ours_copy_snapshot(timestamp: str | None = None, snapshot_id: str = SNAP) -> str:
-    return presigned_copy_snapshot_url(
-        CREDS,
-        source_region="us-west-2",
-        source_snapshot_id=snapshot_id,
-        destination_region="us-east-1",
-        timestamp=timestamp,
-    )
 
 
 def botocore_copy_snapshot(snapshot_id: str = SNAP) -> str:
@@ -238,11 +210,7 @@ def case_copy_snapshot(repeat: int) -> Case:
 
 
 def case_header_sign(repeat: int) -> Case:
-    def ours(timestamp: str | None = None) -> str:
-        request = Request("POST", POST_URL, POST_HEADERS, POST_BODY)
-        return sign_request(
-            request, CREDS, region="us-east-1", service="ec2", timestamp=timestamp
-        ).signature
+    ours = ours_header_sign
 
     def theirs() -> str:
         request = AWSRequest(
@@ -276,15 +244,7 @@ def case_header_sign(repeat: int) -> Case:
 
 
 def case_s3_presign(repeat: int) -> Case:
-    def ours(timestamp: str | None = None) -> str:
-        return presign(
-            Request("GET", S3_URL),
-            CREDS,
-            region="us-east-1",
-            service="s3",
-            timestamp=timestamp,
-            **S3_PRESIGN_OPTIONS,
-        ).url
+    ours = ours_s3_presign
 
     def theirs() -> str:
         request = AWSRequest(method="GET", url=S3_URL)
@@ -323,14 +283,7 @@ def case_s3_presign(repeat: int) -> Case:
 
 def case_verify(repeat: int) -> Case:
     """Verifying case 1's URL, timed in the same rounds as presigning it (case 1's ours)."""
-    url = ours_copy_snapshot(FIXED_AMZ)
-
-    def lookup(akid: str) -> Credentials | None:
-        return CREDS if akid == AKID else None
-
-    def ours() -> bool:
-        return verify_presigned_url(url, lookup, now=FIXED_AMZ).valid
-
+    ours = ours_verify_of(ours_copy_snapshot(FIXED_AMZ))
     assert ours(), "our own URL does not verify"
     times = best_us_each({"ours": ours, "presign": ours_copy_snapshot}, repeat)
     return {
