@@ -6,15 +6,9 @@ framework and no botocore. See DESIGN.md for the layers.
 
 from .errors import SigningError
 from .model import Credentials, PresignedRequest, Request, SignedRequest
-from .signing import (
-    S3_OPTIONS,
-    S3_PRESIGN_OPTIONS,
-    UNSIGNED_PAYLOAD,
-    Signer,
-    SigningOptions,
-    presign,
-    sign_request,
-)
+from .options import S3_OPTIONS, S3_PRESIGN_OPTIONS, UNSIGNED_PAYLOAD, SigningOptions
+from .signing import Signer, presign, sign_request
+from .verify import verify_presigned_url, verify_request
 
 __version__ = "0.1.0"
 
@@ -32,4 +26,6 @@ __all__ = [
     "__version__",
     "presign",
     "sign_request",
+    "verify_presigned_url",
+    "verify_request",
 ]

@@ -10,19 +10,29 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from .errors import SigningError
-from .redact import redact_url, redacted
+from .redact import redact_header_value, redact_url, redacted
 
 # RFC 9110 section 5.6.2: a header name (and a method) is a token of these characters.
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _COMMON_METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS"})
 """Valid tokens, so the regex check can be skipped for them."""
 
-SENSITIVE_HEADERS = frozenset({"authorization", "x-amz-security-token"})
-"""Header values that are credentials in themselves; reprs and debug output redact them."""
-
 HeadersLike = Mapping[str, str] | Iterable[tuple[str, str]]
+
+_T = TypeVar("_T")
+
+
+def trusted(cls: type[_T], **fields: object) -> _T:
+    """A frozen dataclass built from values the package produced and checked, without the
+    generated ``__init__`` (an ``object.__setattr__`` call per field): the one fast constructor
+    of the result values. Every field must be given (a test checks each call site); the
+    keyword dictionary becomes the instance's, uncopied."""
+    self = object.__new__(cls)
+    object.__setattr__(self, "__dict__", fields)
+    return self
 
 
 def _forbidden_in_value(text: str) -> bool:
@@ -135,14 +145,6 @@ class Request:
         # Frozen: fields are set through __dict__, as the dataclass __init__ would (but faster).
         self.__dict__.update(method=method, url=url, headers=_header_pairs(headers), body=body)
 
-    @classmethod
-    def _trusted(
-        cls, method: str, url: str, headers: tuple[tuple[str, str], ...], body: bytes
-    ) -> Request:
-        """Build without validation, for values the signer produced from a validated request."""
-        self = object.__new__(cls)
-        self.__dict__.update(method=method, url=url, headers=headers, body=body)
-        return self
 
     def header(self, name: str) -> str | None:
         """The values of header ``name`` (any case) joined with ``,``, or None when absent."""
@@ -151,9 +153,7 @@ class Request:
         return ",".join(values) if values else None
 
     def __repr__(self) -> str:
-        headers = [
-            (n, redacted(v) if n.lower() in SENSITIVE_HEADERS else v) for n, v in self.headers
-        ]
+        headers = [(n, redact_header_value(n, v)) for n, v in self.headers]
         return (
             f"Request(method={self.method!r}, url={redact_url(self.url)!r}, headers={headers!r}, "
             f"body=<{len(self.body)} bytes>)"
@@ -162,7 +162,13 @@ class Request:
 
 @dataclass(frozen=True, repr=False)
 class SignedRequest:
-    """The result of header signing: the new request and the artefacts that produced it."""
+    """The result of header signing: the new request and the artefacts that produced it.
+
+    ``added_headers`` are the headers signing set, in the order they are in ``request``
+    (X-Amz-Date, X-Amz-Region-Set, X-Amz-Security-Token, X-Amz-Content-SHA256, Authorization):
+    the "signing instructions" an HTTP adapter applies to the request it sends, replacing any
+    header of the same name.
+    """
 
     request: Request
     canonical_request: str
@@ -173,31 +179,6 @@ class SignedRequest:
     signed_headers: str
     timestamp: str
 
-    @classmethod
-    def _trusted(
-        cls,
-        request: Request,
-        canonical_request: str,
-        string_to_sign: str,
-        signature: str,
-        algorithm: str,
-        credential_scope: str,
-        signed_headers: str,
-        timestamp: str,
-    ) -> SignedRequest:
-        """Build without the frozen-dataclass ``__init__`` (a setattr call per field)."""
-        self = object.__new__(cls)
-        self.__dict__.update(
-            request=request,
-            canonical_request=canonical_request,
-            string_to_sign=string_to_sign,
-            signature=signature,
-            algorithm=algorithm,
-            credential_scope=credential_scope,
-            signed_headers=signed_headers,
-            timestamp=timestamp,
-        )
-        return self
 
     @property
     def authorization(self) -> str:
@@ -232,37 +213,6 @@ class PresignedRequest:
     timestamp: str
     expires: int
 
-    @classmethod
-    def _trusted(
-        cls,
-        url: str,
-        method: str,
-        headers: tuple[tuple[str, str], ...],
-        canonical_request: str,
-        string_to_sign: str,
-        signature: str,
-        algorithm: str,
-        credential_scope: str,
-        signed_headers: str,
-        timestamp: str,
-        expires: int,
-    ) -> PresignedRequest:
-        """Build without the frozen-dataclass ``__init__`` (a setattr call per field)."""
-        self = object.__new__(cls)
-        self.__dict__.update(
-            url=url,
-            method=method,
-            headers=headers,
-            canonical_request=canonical_request,
-            string_to_sign=string_to_sign,
-            signature=signature,
-            algorithm=algorithm,
-            credential_scope=credential_scope,
-            signed_headers=signed_headers,
-            timestamp=timestamp,
-            expires=expires,
-        )
-        return self
 
     def __repr__(self) -> str:
         return (

@@ -1,25 +1,55 @@
 """Keeping credentials out of reprs, logs, errors and debug output.
 
-A secret access key must never be shown. A session token or signature is shown only as its
-first four characters and length, enough to tell two apart while debugging, not enough to use.
+A secret access key must never be shown. A session token, a signature or another header value
+that is a credential in itself is shown only as its first four characters and length, enough to
+tell two apart while debugging, not enough to use. Redaction goes by the *decoded* name of a
+header or query parameter (``X-Amz-Security%2DToken`` is the token too), at display time, as
+smithy-rs's ``RedactedCanonicalRequest`` does.
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
-from urllib.parse import quote
+from collections.abc import Sequence
+from typing import Protocol
+from urllib.parse import quote, unquote
 
-if TYPE_CHECKING:
-    from .model import Credentials
-
-_SENSITIVE_QUERY = re.compile(
-    r"(?i)((?:^|[?&])(?:X-Amz-Signature|X-Amz-Security-Token|X-Amz-Credential-Secret)=)([^&#]*)"
+SENSITIVE_HEADERS = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "set-cookie",
+        "x-amz-security-token",
+        "x-amz-server-side-encryption-customer-key",
+        "x-amz-server-side-encryption-customer-key-md5",
+        "x-amz-copy-source-server-side-encryption-customer-key",
+        "x-amz-copy-source-server-side-encryption-customer-key-md5",
+    }
 )
+"""Header values that are credentials in themselves (lower-case names): every debug artefact
+(reprs, logs, ``--debug``, explain, diff) shows them redacted. The SSE-C key headers carry the
+customer's encryption key (and its digest)."""
 
+SENSITIVE_QUERY_PARAMS = frozenset(
+    {"x-amz-signature", "x-amz-security-token", "x-amz-credential-secret", "signature"}
+)
+"""Query parameter names (lower-case, decoded) whose values are credentials."""
+
+_QUERY_PIECE = re.compile(r"(?:^|(?<=[?&;\s]))([^=&#;?\s]*)=([^&#;\s]*)")
 
 _MIN_REDACTABLE = 6
 """Shorter values (test keys like "x") would redact ordinary text; real secrets are 40+."""
+
+
+class HasSecrets(Protocol):
+    """What ``redact_credentials`` needs of a ``sigv4kit.Credentials``."""
+
+    @property
+    def secret_access_key(self) -> str: ...
+
+    @property
+    def session_token(self) -> str | None: ...
 
 
 def redacted(value: str) -> str:
@@ -27,12 +57,43 @@ def redacted(value: str) -> str:
     return f"{value[:4]}…({len(value)} chars)"
 
 
+def is_sensitive_header(name: str) -> bool:
+    """Whether the value of header ``name`` (any case) is a credential."""
+    return name.lower() in SENSITIVE_HEADERS
+
+
+def redact_header_value(name: str, value: str) -> str:
+    """``value`` redacted when header ``name`` is sensitive, else unchanged."""
+    return redacted(value) if name.lower() in SENSITIVE_HEADERS else value
+
+
+def _sensitive_param(name: str) -> bool:
+    lname = name.lower()
+    if lname in SENSITIVE_QUERY_PARAMS:
+        return True
+    if "%" in name or "+" in name:
+        try:
+            decoded = unquote(name.replace("+", " "), errors="strict")
+        except UnicodeDecodeError:
+            return True  # not a name anyone can read: hide its value rather than guess
+        return decoded.lower() in SENSITIVE_QUERY_PARAMS
+    return False
+
+
 def redact_url(url: str) -> str:
-    """The URL with the values of X-Amz-Signature and X-Amz-Security-Token redacted."""
-    return _SENSITIVE_QUERY.sub(lambda m: m.group(1) + redacted(m.group(2)), url)
+    """The URL (or any text holding a query) with the values of the signature, the session
+    token and the other credential parameters redacted, whatever the encoding of their names."""
+    if "=" not in url:
+        return url
+
+    def piece(m: re.Match[str]) -> str:
+        name, value = m.group(1), m.group(2)
+        return f"{name}={redacted(value)}" if value and _sensitive_param(name) else m.group(0)
+
+    return _QUERY_PIECE.sub(piece, url)
 
 
-def redact_text(text: str, secrets: list[str | None]) -> str:
+def redact_text(text: str, secrets: Sequence[str | None]) -> str:
     """``text`` with every occurrence of each secret (raw or percent-encoded) redacted.
 
     Used on canonical requests before they are logged: a session token appears in them verbatim
@@ -44,12 +105,29 @@ def redact_text(text: str, secrets: list[str | None]) -> str:
     return text
 
 
-def redact_credentials(text: str, credentials: Credentials) -> str:
+def redact_credentials(text: str, credentials: HasSecrets) -> str:
     """``text`` with the secret key masked entirely and the session token shown only as its
     first 4 characters and length, raw or percent-encoded."""
     text = _replace_forms(text, credentials.secret_access_key, "***")
     token = credentials.session_token
     return _replace_forms(text, token, redacted(token)) if token else text
+
+
+def redact_canonical_headers(text: str) -> str:
+    """A canonical request (or any ``name:value`` lines) with the values of sensitive headers
+    redacted, line by line, by header name."""
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        name, colon, value = line.partition(":")
+        if colon and value and name.strip().lower() in SENSITIVE_HEADERS:
+            lines[i] = f"{name}:{redacted(value)}"
+    return "\n".join(lines)
+
+
+def redact_for_display(text: str, secrets: Sequence[str | None] = ()) -> str:
+    """Everything a debug artefact needs: sensitive header lines and query values redacted by
+    name, then each of ``secrets`` wherever it still appears."""
+    return redact_text(redact_url(redact_canonical_headers(text)), secrets)
 
 
 def _replace_forms(text: str, secret: str, replacement: str) -> str:

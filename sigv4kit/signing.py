@@ -9,15 +9,11 @@ request, the network, the disk or (when a timestamp is given) the clock.
 
 from __future__ import annotations
 
-import hmac
-import re
 import sys
-import time
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import datetime
 from functools import lru_cache
-from hashlib import sha256
-from typing import Any, Literal, NamedTuple, TypedDict, Unpack
+from typing import Any, Unpack
 
 from .canonical import (
     UNSIGNED_HEADERS,
@@ -29,16 +25,27 @@ from .canonical import (
     uri_encode,
 )
 from .errors import SigningError
-from .model import Credentials, PresignedRequest, Request, SignedRequest
+from .keys import ALGORITHM, ALGORITHM_V4A, cached_signing_key, string_to_sign
+from .model import Credentials, PresignedRequest, Request, SignedRequest, trusted
+from .options import (
+    DEFAULT_OPTIONS,
+    EMPTY_SHA256,
+    S3_OPTIONS,
+    S3_PRESIGN_OPTIONS,
+    Algorithm,
+    Options,
+    RegionSet,
+    SigningOptions,
+    body_sha256,
+    check_expires,
+    check_scope_name,
+    is_payload_hash,
+    region_set_value,
+    scope_name_problem,
+)
 from .redact import redact_credentials
+from .timestamps import amz_date
 from .url import SplitUrl, split_url
-
-ALGORITHM = "AWS4-HMAC-SHA256"
-ALGORITHM_V4A = "AWS4-ECDSA-P256-SHA256"
-UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
-EMPTY_SHA256 = sha256(b"").hexdigest()
-MAX_EXPIRES = 604800
-"""Seven days: the longest validity SigV4 allows a presigned URL."""
 
 AUTH_QUERY_PARAMS = frozenset(
     {
@@ -58,214 +65,6 @@ _REPLACED_HEADERS = frozenset(
     {"authorization", "x-amz-date", "x-amz-security-token", "x-amz-region-set"}
 )
 _REPLACED_WITH_SHA256 = _REPLACED_HEADERS | {"x-amz-content-sha256"}
-_AMZ_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z")
-_PAYLOAD_HASH = re.compile(r"[0-9a-f]{64}|UNSIGNED-PAYLOAD|STREAMING-[A-Z0-9-]+")
-_SCOPE_PART = re.compile(r"[A-Za-z0-9*._-]+")
-
-Algorithm = Literal["sigv4", "sigv4a"]
-RegionSet = str | Sequence[str]
-
-
-class SigningOptions(TypedDict, total=False):
-    """The keyword options of ``sign_request``, ``presign`` and ``Signer``; defaults suit every
-    service but S3."""
-
-    normalize_path: bool
-    double_encode_path: bool
-    payload_hash: str | None
-    content_sha256_header: bool
-    sign_session_token: bool
-
-
-S3_OPTIONS: SigningOptions = {
-    "normalize_path": False,
-    "double_encode_path": False,
-    "content_sha256_header": True,
-}
-"""Header signing as S3 wants it: the path encoded once and never normalised, and the payload
-hash sent and signed as X-Amz-Content-SHA256."""
-
-S3_PRESIGN_OPTIONS: SigningOptions = {
-    "normalize_path": False,
-    "double_encode_path": False,
-    "payload_hash": UNSIGNED_PAYLOAD,
-}
-"""Presigning as S3 wants it: the URL's holder chooses the body, so it is not signed."""
-
-
-class _Options(NamedTuple):
-    normalize_path: bool = True
-    double_encode_path: bool = True
-    payload_hash: str | None = None
-    content_sha256_header: bool = False
-    sign_session_token: bool = True
-
-    @classmethod
-    def of(cls, options: SigningOptions) -> _Options:
-        if not options:
-            return _DEFAULT_OPTIONS
-        try:
-            return _options_of(tuple(options.items()))
-        except TypeError:  # an unhashable value: let the checks say what is wrong with it
-            return cls._checked(options)
-
-    @classmethod
-    def _checked(cls, options: SigningOptions) -> _Options:
-        unknown = set(options) - set(SigningOptions.__annotations__)
-        if unknown:
-            raise SigningError(
-                f"options: unknown option(s) {', '.join(sorted(unknown))}", field="options"
-            )
-        opts = cls(**options)
-        ph = opts.payload_hash
-        if ph is not None and (not isinstance(ph, str) or not _PAYLOAD_HASH.fullmatch(ph)):
-            raise SigningError(
-                "payload_hash: must be None, UNSIGNED-PAYLOAD, a STREAMING-… value or a "
-                "lower-case hex SHA-256 digest",
-                field="payload_hash",
-            )
-        return opts
-
-
-_DEFAULT_OPTIONS = _Options()
-
-
-@lru_cache(maxsize=64)
-def _options_of(items: tuple[tuple[str, object], ...]) -> _Options:
-    """Options checked once per distinct set: most callers pass none, or S3's, every time."""
-    return _Options._checked(dict(items))  # type: ignore[arg-type]
-
-
-def amz_date(timestamp: str | datetime | None = None) -> str:
-    """The X-Amz-Date value (``20150830T123600Z``) for ``timestamp``: that basic ISO 8601 form,
-    an extended ISO 8601 string with offset, or an aware datetime; None reads the clock."""
-    if timestamp is None:
-        return _clock_amz_date()
-    if isinstance(timestamp, str):
-        return _amz_date_of_text(timestamp)
-    return _amz_date_of_datetime(timestamp)
-
-
-_last_clock_reading: tuple[int, str] = (-1, "")
-
-
-def _clock_amz_date() -> str:
-    """The clock as X-Amz-Date; formatted once a second, which is all the precision it has."""
-    global _last_clock_reading
-    second = int(time.time())
-    last = _last_clock_reading
-    if last[0] == second:
-        return last[1]
-    text = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(second))
-    _last_clock_reading = (second, text)
-    return text
-
-
-@lru_cache(maxsize=128)
-def _amz_date_of_text(timestamp: str) -> str:
-    # A caller that passes a timestamp usually passes the same one many times: check it once.
-    m = _AMZ_DATE.fullmatch(timestamp)
-    if m:
-        year, month, day, hour, minute, second = map(int, m.groups())
-        try:
-            datetime(year, month, day, hour, minute, second)
-        except ValueError:
-            raise SigningError(
-                f"timestamp: {timestamp!r} is not a real date and time", field="timestamp"
-            ) from None
-        return timestamp
-    try:
-        parsed = datetime.fromisoformat(timestamp)
-    except ValueError:
-        raise SigningError(
-            f"timestamp: {timestamp!r} is not ISO 8601 (e.g. 20150830T123600Z or "
-            "2015-08-30T12:36:00Z)",
-            field="timestamp",
-        ) from None
-    return _amz_date_of_datetime(parsed)
-
-
-def _amz_date_of_datetime(timestamp: object) -> str:
-    if not isinstance(timestamp, datetime):
-        raise SigningError("timestamp: must be a string or a datetime", field="timestamp")
-    if timestamp.tzinfo is None or timestamp.utcoffset() is None:
-        raise SigningError(
-            "timestamp: a naive datetime is ambiguous; give an aware one (e.g. tzinfo=UTC)",
-            field="timestamp",
-        )
-    return timestamp.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-_VALID_SCOPE_PARTS: set[str] = set()
-"""Regions and services already checked (a few, bounded): most callers use the same ones."""
-
-
-def _scope_part(name: str, value: object) -> str:
-    if type(value) is str and value in _VALID_SCOPE_PARTS:
-        return value
-    if not isinstance(value, str) or not value:
-        raise SigningError(f"{name}: must be a non-empty string", field=name)
-    if not _SCOPE_PART.fullmatch(value):
-        raise SigningError(
-            f"{name}: {value!r} may hold only letters, digits, '-', '_' and '.' (it is part "
-            "of the credential scope, separated by '/')",
-            field=name,
-        )
-    if len(_VALID_SCOPE_PARTS) < 256:
-        _VALID_SCOPE_PARTS.add(value)
-    return value
-
-
-def region_set_value(region: RegionSet) -> str:
-    """The X-Amz-Region-Set value of a SigV4a region set: one region, ``*``, or a list."""
-    regions = [region] if isinstance(region, str) else list(region)
-    if not regions:
-        raise SigningError("region: the SigV4a region set is empty", field="region")
-    return ",".join(_scope_part("region", r) for r in regions)
-
-
-def signing_key(secret_access_key: str, date: str, region: str, service: str) -> bytes:
-    """Task 3: kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service),
-    "aws4_request")."""
-    key = hmac.digest(("AWS4" + secret_access_key).encode("utf-8"), date.encode(), "sha256")
-    key = hmac.digest(key, region.encode(), "sha256")
-    key = hmac.digest(key, service.encode(), "sha256")
-    return hmac.digest(key, b"aws4_request", "sha256")
-
-
-_PAD_INNER = bytes(b ^ 0x36 for b in range(256))
-_PAD_OUTER = bytes(b ^ 0x5C for b in range(256))
-
-
-class _SigningKey:
-    """HMAC-SHA256 (RFC 2104) under one signing key, with the hashes of the two padded key
-    blocks computed once: a signature then costs two SHA-256 state copies instead of a fresh
-    HMAC set-up, about half the time of ``hmac.digest`` here."""
-
-    __slots__ = ("_inner", "_outer")
-
-    def __init__(self, key: bytes) -> None:
-        if len(key) > 64:  # never for a signing key (32 bytes); RFC 2104 for any other
-            key = sha256(key).digest()
-        block = key.ljust(64, b"\0")
-        self._inner = sha256(block.translate(_PAD_INNER))
-        self._outer = sha256(block.translate(_PAD_OUTER))
-
-    def hex_signature(self, to_sign: str) -> str:
-        inner = self._inner.copy()
-        inner.update(to_sign.encode("utf-8"))
-        outer = self._outer.copy()
-        outer.update(inner.digest())
-        return outer.hexdigest()
-
-
-@lru_cache(maxsize=64)
-def _cached_signing_key(
-    secret_access_key: str, date: str, region: str, service: str
-) -> _SigningKey:
-    """Keys change once a day per (secret, region, service): deriving them once saves 4 HMACs a
-    request. Bounded, and never listed or printed."""
-    return _SigningKey(signing_key(secret_access_key, date, region, service))
 
 
 @lru_cache(maxsize=64)
@@ -273,17 +72,6 @@ def _encoded_credential_value(value: str) -> str:
     """The X-Amz-Credential or X-Amz-Security-Token value, percent-encoded; both are the same
     for every URL a credential signs in a day, and a session token is ~1000 characters."""
     return uri_encode(value)
-
-
-def string_to_sign(algorithm: str, amzdate: str, scope: str, canonical: str) -> str:
-    """Task 2: algorithm, request time, credential scope and the hash of the canonical request."""
-    digest = sha256(canonical.encode("utf-8")).hexdigest()
-    return f"{algorithm}\n{amzdate}\n{scope}\n{digest}"
-
-
-def signature(key: bytes, to_sign: str) -> str:
-    """Task 4: the hex HMAC-SHA256 of the string to sign under the signing key."""
-    return hmac.digest(key, to_sign.encode("utf-8"), "sha256").hex()
 
 
 class _Plan:
@@ -301,7 +89,7 @@ class _Plan:
     ) -> None:
         if not isinstance(credentials, Credentials):
             raise SigningError("credentials: must be a sigv4kit.Credentials", field="credentials")
-        _scope_part("service", service)
+        check_scope_name("service", "service", service)
         self.credentials = credentials
         self.amzdate = amzdate = amz_date(timestamp)
         date = amzdate[:8]
@@ -311,11 +99,11 @@ class _Plan:
                     "region: SigV4 signs for one region (a region set needs algorithm='sigv4a')",
                     field="region",
                 )
-            _scope_part("region", region)
+            check_scope_name("region", "region", region)
             self.algorithm = ALGORITHM
             self.scope = f"{date}/{region}/{service}/aws4_request"
             self.region_set: str | None = None
-            key = _cached_signing_key(credentials.secret_access_key, date, region, service)
+            key = cached_signing_key(credentials.secret_access_key, date, region, service)
             self.sign: Callable[[str], str] = key.hex_signature
         elif algorithm == "sigv4a":
             from . import sigv4a
@@ -344,7 +132,7 @@ def _plan(
         algorithm == "sigv4"
         and type(service) is str
         and type(region) is str
-        and service in _VALID_SCOPE_PARTS
+        and scope_name_problem("service", service) is None
         and isinstance(credentials, Credentials)
     ):
         return _shared_plan(credentials, region, service, amz_date(timestamp))
@@ -356,21 +144,21 @@ def _shared_plan(credentials: Credentials, region: str, service: str, amzdate: s
     return _Plan(credentials, region, service, amzdate, "sigv4")
 
 
-def _payload_hash(opts: _Options, request: Request, stated: str | None) -> str:
+def _payload_hash(opts: Options, request: Request, stated: str | None) -> str:
     """The payload hash to sign: the option, else the X-Amz-Content-SHA256 the request itself
     states (``stated``: the server hashes with that value; with ``content_sha256_header`` we
     replace the header instead), else the SHA-256 of the body."""
     if opts.payload_hash is not None:
         return opts.payload_hash
     if not opts.content_sha256_header and stated is not None:
-        if not _PAYLOAD_HASH.fullmatch(stated):
+        if not is_payload_hash(stated):
             raise SigningError(
                 "headers: X-Amz-Content-SHA256 must be a lower-case hex SHA-256 digest, "
                 "UNSIGNED-PAYLOAD or a STREAMING-… value",
                 field="headers",
             )
         return stated
-    return sha256(request.body).hexdigest() if request.body else EMPTY_SHA256
+    return body_sha256(request.body)
 
 
 _logger: Any = None
@@ -437,7 +225,7 @@ def _log(kind: str, plan: _Plan, canonical: str, to_sign: str) -> None:
 
 
 def _request_headers(
-    request: Request, opts: _Options
+    request: Request, opts: Options
 ) -> tuple[list[tuple[str, str]], list[tuple[str, str]], bool, str | None]:
     """One pass over the request's headers: those kept (all but the ones signing sets, which
     are replaced, never duplicated), those of them signed, whether Host is among them, and
@@ -478,13 +266,13 @@ host, the session token) but for X-Amz-Date, which changes once a second: their 
 block is built once per second, not per request."""
 
 
-def _canonical_uri(path: str, opts: _Options) -> str:
+def _canonical_uri(path: str, opts: Options) -> str:
     return canonical_uri(
         path, normalize_path=opts.normalize_path, double_encode_path=opts.double_encode_path
     )
 
 
-def _sign(request: Request, plan: _Plan, opts: _Options) -> SignedRequest:
+def _sign(request: Request, plan: _Plan, opts: Options) -> SignedRequest:
     if not isinstance(request, Request):
         raise SigningError("request: must be a sigv4kit.Request", field="request")
     parts = split_url(request.url)
@@ -512,32 +300,28 @@ def _sign(request: Request, plan: _Plan, opts: _Options) -> SignedRequest:
         f"{plan.algorithm} Credential={plan.credentials.access_key_id}/{plan.scope}, "
         f"SignedHeaders={signed}, Signature={sig}"
     )
-    kept += added
     if token is not None and not opts.sign_session_token:
-        kept.append(("X-Amz-Security-Token", token))
-    kept.append(("Authorization", auth))
-    signed_request = Request._trusted(request.method, request.url, tuple(kept), request.body)
-    return SignedRequest._trusted(
-        signed_request, canonical, to_sign_str, sig, plan.algorithm, plan.scope, signed,
-        plan.amzdate,
+        added.append(("X-Amz-Security-Token", token))
+    added.append(("Authorization", auth))
+    kept += added
+    return trusted(
+        SignedRequest,
+        request=trusted(
+            Request, method=request.method, url=request.url, headers=tuple(kept),
+            body=request.body,
+        ),
+        canonical_request=canonical,
+        string_to_sign=to_sign_str,
+        signature=sig,
+        algorithm=plan.algorithm,
+        credential_scope=plan.scope,
+        signed_headers=signed,
+        timestamp=plan.amzdate,
+        added_headers=tuple(added),
     )
 
 
-def check_expires(expires: object) -> int:
-    """``expires`` if it is a whole number of seconds in 1..604800, else SigningError."""
-    if isinstance(expires, bool) or not isinstance(expires, int):
-        raise SigningError(
-            f"expires: must be a whole number of seconds, got {expires!r}", field="expires"
-        )
-    if not 1 <= expires <= MAX_EXPIRES:
-        raise SigningError(
-            f"expires: must be between 1 and {MAX_EXPIRES} seconds (7 days), got {expires}",
-            field="expires",
-        )
-    return expires
-
-
-def _presign(request: Request, plan: _Plan, opts: _Options, expires: int) -> PresignedRequest:
+def _presign(request: Request, plan: _Plan, opts: Options, expires: int) -> PresignedRequest:
     if not isinstance(request, Request):
         raise SigningError("request: must be a sigv4kit.Request", field="request")
     expires = check_expires(expires)
@@ -578,7 +362,7 @@ def _presign_parts(
     to_sign: list[tuple[str, str]],
     payload: str,
     plan: _Plan,
-    opts: _Options,
+    opts: Options,
     expires: int,
 ) -> PresignedRequest:
     """The URL ``base?query`` query-signed; ``pairs`` are the canonical pairs of ``query``."""
@@ -605,18 +389,19 @@ def _presign_parts(
         url = f"{base}?{query}&{auth_query}&X-Amz-Signature={sig}"
     else:
         url = f"{base}?{auth_query}&X-Amz-Signature={sig}"
-    return PresignedRequest._trusted(
-        url,
-        method,
-        tuple([(n, v) for n, v in to_sign if n.lower() != "host"]),
-        canonical,
-        to_sign_str,
-        sig,
-        plan.algorithm,
-        plan.scope,
-        signed,
-        plan.amzdate,
-        expires,
+    return trusted(
+        PresignedRequest,
+        url=url,
+        method=method,
+        headers=tuple([(n, v) for n, v in to_sign if n.lower() != "host"]),
+        canonical_request=canonical,
+        string_to_sign=to_sign_str,
+        signature=sig,
+        algorithm=plan.algorithm,
+        credential_scope=plan.scope,
+        signed_headers=signed,
+        timestamp=plan.amzdate,
+        expires=expires,
     )
 
 
@@ -687,7 +472,7 @@ def presign_get_query(
         [("host", parts.host)],
         EMPTY_SHA256,
         plan,
-        _DEFAULT_OPTIONS,
+        DEFAULT_OPTIONS,
         expires,
     )
 
@@ -721,7 +506,7 @@ def sign_request(
     """Sign ``request`` with an Authorization header; returns the new request and the canonical
     request, string to sign and signature that produced it."""
     plan = _plan(credentials, region, service, timestamp, algorithm)
-    return _sign(request, plan, _Options.of(options))
+    return _sign(request, plan, Options.of(options))
 
 
 def presign(
@@ -737,7 +522,7 @@ def presign(
 ) -> PresignedRequest:
     """Sign ``request`` into its URL's query string, valid for ``expires`` seconds (1..604800)."""
     plan = _plan(credentials, region, service, timestamp, algorithm)
-    return _presign(request, plan, _Options.of(options), expires)
+    return _presign(request, plan, Options.of(options), expires)
 
 
 class Signer:
@@ -763,7 +548,7 @@ class Signer:
         self.region = region
         self.service = service
         self.algorithm: Algorithm = algorithm
-        self._sign_opts = self._presign_opts = _Options.of(options)
+        self._sign_opts = self._presign_opts = Options.of(options)
 
     @classmethod
     def for_s3(
@@ -771,7 +556,7 @@ class Signer:
     ) -> Signer:
         """A signer for S3: ``S3_OPTIONS`` for headers, ``S3_PRESIGN_OPTIONS`` for URLs."""
         signer = cls(credentials, region=region, service="s3", algorithm=algorithm, **S3_OPTIONS)
-        signer._presign_opts = _Options.of(S3_PRESIGN_OPTIONS)
+        signer._presign_opts = Options.of(S3_PRESIGN_OPTIONS)
         return signer
 
     def _plan(self, timestamp: str | datetime | None) -> _Plan:

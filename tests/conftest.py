@@ -9,7 +9,8 @@ from collections.abc import Callable, Iterable, Iterator
 import pytest
 from hypothesis import HealthCheck, settings
 
-from .faulty_server import Action, FaultyServer
+from sigv4kit.testing.faulty_server import Action, FaultyServer
+
 from .servers import MotoServer, Snapshot, moto_server_running
 
 settings.register_profile(

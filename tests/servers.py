@@ -1,4 +1,4 @@
-"""The moto server fixture's test-side helpers, over ``sigv4kit.local_endpoint``.
+"""The moto server fixture's test-side helpers, over ``sigv4kit.testing.local_endpoint``.
 
 The server itself (child process, signature checking switched on after set-up) is the
 package's ``LocalEndpoint``, which the demo uses too; this adds what only tests need:
@@ -17,7 +17,7 @@ import botocore.session
 from botocore.config import Config
 
 from sigv4kit import Credentials
-from sigv4kit.local_endpoint import LocalEndpoint, LocalEndpointError
+from sigv4kit.testing.local_endpoint import LocalEndpoint, LocalEndpointError
 
 _BOTOCORE_CONFIG = Config(
     connect_timeout=5, read_timeout=30, retries={"max_attempts": 1, "mode": "standard"}

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from sigv4kit import Credentials, Request, presign, sign_request
-from sigv4kit.signing import amz_date
+from sigv4kit.timestamps import amz_date
 
 from .suite_files import BOTOCORE_SUITE, SUITE, case_dirs, parse_raw_request, read_json, require
 

@@ -1,5 +1,5 @@
 """Reading botocore's data without botocore (``sigv4kit._botocore_data``) and evaluating the ec2
-endpoint rules without its engine (``sigv4kit.endpoints._Rules``) give botocore's answers.
+endpoint rules without its engine (``sigv4kit.aws.endpoints._Rules``) give botocore's answers.
 
 Both exist so that ``sigv4kit presign copy-snapshot`` starts without importing botocore; these
 tests hold them to botocore's own Loader and EndpointProvider, entry by entry.
@@ -19,7 +19,8 @@ import botocore.loaders
 import pytest
 from botocore.endpoint_provider import EndpointProvider
 
-from sigv4kit import _botocore_data, endpoints
+from sigv4kit.aws import data as _botocore_data
+from sigv4kit.aws import endpoints
 from sigv4kit.ec2.serializer import API_VERSION
 
 

@@ -58,8 +58,8 @@ from sigv4kit.diagnose import (
     render_text,
     to_dict,
 )
+from sigv4kit.keys import ALGORITHM, signature, signing_key, string_to_sign
 from sigv4kit.redact import redacted
-from sigv4kit.signing import ALGORITHM, signature, signing_key, string_to_sign
 
 WHEN = datetime(2024, 1, 15, 12, 0, 0, tzinfo=UTC)
 AMZ = "20240115T120000Z"
@@ -703,7 +703,7 @@ def test_every_catalogue_entry_is_proven() -> None:
 
 def test_details_of_specific_causes() -> None:
     d, _ = diagnose("date_restamped_by_retry", "s3-xml-bytes")
-    assert d.causes[0].title == "The server read a request time 10min later than you signed"
+    assert d.causes[0].title == "The server read a request time 10m 0s later than you signed"
     assert len(d.causes) == 1  # the x-amz-date header line is explained by the same cause
     d, _ = diagnose("content_type_charset_added", "json-type")
     assert "Content-Type" in d.causes[0].title

@@ -13,8 +13,7 @@ import requests
 
 from sigv4kit import Credentials
 from sigv4kit.ec2 import ApiError, Client, ResponseParseError
-
-from .faulty_server import (
+from sigv4kit.testing.faulty_server import (
     Action,
     Delay,
     Error,

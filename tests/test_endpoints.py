@@ -12,7 +12,8 @@ import botocore.loaders
 import botocore.session
 import pytest
 
-from sigv4kit import SigningError, endpoints
+from sigv4kit import SigningError
+from sigv4kit.aws import endpoints
 
 # --- fixed facts ----------------------------------------------------------------------------
 

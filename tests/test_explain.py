@@ -1,5 +1,5 @@
-"""The signature debugger (sigv4kit.explain): what a signed request claims, and the warnings
-that predict a rejection, with secrets redacted in every rendering.
+"""The signature debugger (sigv4kit.diagnose.explain): what a signed request claims, and the
+warnings that predict a rejection, with secrets redacted in every rendering.
 
 Warnings are provoked with URLs we presign ourselves (a CopySnapshot PresignedUrl signed for the
 wrong region is the case this project exists for); the official suite's requests, all correct,
@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sigv4kit import Credentials, Request, SigningError, presign, sign_request
-from sigv4kit.explain import (
+from sigv4kit.diagnose.explain import (
     Explanation,
     explain_request,
     host_region_and_service,
@@ -419,7 +419,7 @@ def test_presigned_url_outliving_its_credentials_is_flagged() -> None:
     from datetime import UTC, datetime
 
     from sigv4kit import Credentials, Request, presign
-    from sigv4kit.explain import explain_request
+    from sigv4kit.diagnose.explain import explain_request
     from sigv4kit.wire import parse_url_request
 
     creds = Credentials("ASIAEXAMPLE", "secret-secret-secret", "token-token-token")

@@ -9,7 +9,7 @@ from xml.etree import ElementTree
 import pytest
 import requests
 
-from .faulty_server import (
+from sigv4kit.testing.faulty_server import (
     MAX_DELAY,
     Action,
     Delay,

@@ -16,8 +16,8 @@ from click.testing import CliRunner
 
 from sigv4kit import Credentials, Request, Signer, SigningError, presign, sign_request
 from sigv4kit.cli import cli
+from sigv4kit.diagnose.explain import explain_request, render_text, to_dict
 from sigv4kit.ec2 import ApiError, Client, presign_copy_snapshot
-from sigv4kit.explain import explain_request, render_text, to_dict
 from sigv4kit.verify import verify_request
 from sigv4kit.wire import parse_url_request
 

@@ -1,4 +1,4 @@
-"""sigv4kit.server_error: reading a server's signature-error text, never trusting it.
+"""sigv4kit.diagnose.server_error: reading a server's signature-error text, never trusting it.
 
 The envelopes themselves (S3 XML, Query/EC2 XML, JSON, text, raw HTTP) are exercised with
 really mis-signed requests in test_diagnose.py; here, input that is not an AWS error at all.
@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 
 import sigv4kit.diagnose
-from sigv4kit.server_error import MAX_INPUT_BYTES, DiagnoseError, parse_server_error
+from sigv4kit.diagnose.server_error import MAX_INPUT_BYTES, DiagnoseError, parse_server_error
 
 
 def test_module_is_pure() -> None:
     """server_error belongs to the core: no HTTP library, CLI framework or botocore."""
     code = (
-        "import sys, sigv4kit.server_error;"
+        "import sys, sigv4kit.diagnose.server_error;"
         "bad = {'requests', 'click', 'botocore', 'urllib3', 'cryptography'} & set(sys.modules);"
         "print(sorted(bad))"
     )
@@ -30,7 +30,7 @@ def test_module_is_pure() -> None:
 def test_diagnose_reexports_the_reading_names() -> None:
     for name in ("parse_server_error", "ServerReport", "DiagnoseError", "MAX_INPUT_BYTES"):
         assert name in sigv4kit.diagnose.__all__
-        assert getattr(sigv4kit.diagnose, name) is getattr(sigv4kit.server_error, name)
+        assert getattr(sigv4kit.diagnose, name) is getattr(sigv4kit.diagnose.server_error, name)
 
 
 BILLION_LAUGHS = (

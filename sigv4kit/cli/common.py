@@ -66,7 +66,7 @@ def load_credentials(
     """Credentials from stdin, the environment or the botocore chain, in that order."""
     import os
 
-    from ..credentials import resolve_credentials
+    from ..aws.credentials import resolve_credentials
 
     if secret_stdin:
         if not access_key_id:
@@ -85,7 +85,7 @@ def load_credentials(
 def load_region(region: str | None, profile: str | None, option: str = "--region") -> str:
     if region:
         return region
-    from ..credentials import resolve_region
+    from ..aws.credentials import resolve_region
 
     found = resolve_region(profile)
     if not found:

@@ -69,7 +69,7 @@ def explain(source: str, now: str | None, method: str, headers: tuple[str, ...],
             credentials_expire_at: str | None, output: str | None) -> None:
     """Explain a signed URL or raw request (@file, @-): algorithm, key id, scope, signed
     headers, times, the canonical request rebuilt, and warnings. No secret needed."""
-    from ..explain import explain_request, render_text, to_dict
+    from ..diagnose.explain import explain_request, render_text, to_dict
 
     expiry = None
     if credentials_expire_at is not None:
@@ -160,7 +160,7 @@ Alone it means "identical" (exit 0); any other cause is a difference (exit 1).""
 
 def _read_server_error(source: str) -> bytes:
     """The error text from a file or stdin, read no further than the parser would accept."""
-    from ..server_error import MAX_INPUT_BYTES
+    from ..diagnose.server_error import MAX_INPUT_BYTES
 
     if source == "-":
         return sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)

@@ -50,7 +50,7 @@ def _target(
     if aws or endpoint_url:
         yield endpoint_url, None
         return
-    from ..local_endpoint import LocalEndpoint
+    from ..testing.local_endpoint import LocalEndpoint
 
     _step("Starting the local EC2-compatible endpoint (moto server, signature checking on)")
     with LocalEndpoint() as local:
@@ -102,7 +102,7 @@ def demo(
 
     with _target(aws, endpoint_url, profile) as (endpoint, creds):
         if creds is None:
-            from ..credentials import resolve_credentials
+            from ..aws.credentials import resolve_credentials
 
             creds = resolve_credentials(profile)
         src = Client(source_region, creds, endpoint_url=endpoint)
@@ -150,7 +150,7 @@ def demo(
             _show_url(presigned.url, f"{expires_at:%Y-%m-%d %H:%M:%S} UTC")
 
             _step("Checking the PresignedUrl offline, as EC2 will when the copy runs")
-            from ..explain import explain_request
+            from ..diagnose.explain import explain_request
             from ..verify import verify_presigned_url
             from ..wire import parse_url_request
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from ..signing import Algorithm, RegionSet, SigningOptions
+    from ..options import Algorithm, RegionSet, SigningOptions
 
 
 def read_data(data: str | None) -> tuple[bytes, str | None]:
@@ -48,7 +48,7 @@ def wire_url(method: str, url: str) -> str:
 
 def signing_options(*, s3: bool, unsigned_payload: bool, presign: bool) -> SigningOptions:
     """The core's options for ``--s3`` / ``--unsigned-payload``: S3's header or presign rules."""
-    from ..signing import S3_OPTIONS, S3_PRESIGN_OPTIONS, UNSIGNED_PAYLOAD
+    from ..options import S3_OPTIONS, S3_PRESIGN_OPTIONS, UNSIGNED_PAYLOAD
 
     options: SigningOptions = {}
     if s3:

@@ -22,7 +22,8 @@ import requests
 import requests.adapters
 import urllib3.exceptions
 
-from .. import __version__, endpoints
+from .. import __version__
+from ..aws import endpoints
 from ..errors import SigningError
 from ..model import Credentials, Request, SignedRequest
 from ..redact import redact_credentials
@@ -133,7 +134,7 @@ class Client:
         if source is None:
             with self._credentials_lock:
                 if self._credentials is None:
-                    from ..credentials import chain_credentials
+                    from ..aws.credentials import chain_credentials
 
                     self._credentials = chain_credentials(self._profile)
                 source = self._credentials

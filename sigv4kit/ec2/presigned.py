@@ -17,11 +17,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from .. import endpoints
+from ..aws import endpoints
 from ..canonical import encode_pairs
 from ..errors import SigningError
 from ..model import Credentials, PresignedRequest
-from ..signing import check_expires, presign_get_query
+from ..options import check_expires
+from ..signing import presign_get_query
 from . import serializer
 
 SNAPSHOT_ID = re.compile(r"snap-(?:[0-9a-f]{8}|[0-9a-f]{17})")

@@ -118,7 +118,7 @@ def serialize(action: str, params: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 @functools.cache
 def _ec2_serializer() -> _Serializer:
-    from .._botocore_data import service_model_data
+    from ..aws.data import service_model_data
 
     data = service_model_data("ec2", API_VERSION)
     if data is not None:

@@ -15,7 +15,8 @@ import requests.auth
 
 from ..errors import SigningError
 from ..model import Credentials, Request
-from ..signing import Algorithm, RegionSet, Signer, SigningOptions
+from ..options import Algorithm, RegionSet, SigningOptions
+from ..signing import Signer
 
 CredentialSource = Credentials | Callable[[], Credentials]
 

@@ -27,7 +27,7 @@ from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
-from .redact import redacted
+from ..redact import redacted
 
 __all__ = [
     "MAX_INPUT_BYTES",

@@ -17,23 +17,18 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
-from .canonical import UNSIGNED_HEADERS, canonical_query_pairs
-from .errors import SigningError
-from .model import Request
-from .redact import redact_text, redact_url, redacted
-from .signing import ALGORITHM_V4A, MAX_EXPIRES
-from .url import split_url
-from .verify import (
-    DEFAULT_MAX_SKEW,
-    ReceivedSignature,
-    _fmt,
-    _now,
-    _region_in,
-    _span,
-    read_signature,
-    rebuild_canonical,
-)
-from .wire import MalformedInputError
+from ..canonical import UNSIGNED_HEADERS, canonical_query_pairs
+from ..errors import SigningError
+from ..keys import ALGORITHM_V4A
+from ..model import Request
+from ..options import MAX_EXPIRES
+from ..received import ReceivedSignature, read_signature
+from ..redact import redact_text, redact_url, redacted
+from ..rules import DEFAULT_MAX_SKEW, region_in
+from ..timestamps import format_iso, now_or, span
+from ..url import split_url
+from ..verify import rebuild_canonical
+from ..wire import MalformedInputError
 
 _REGION = re.compile(r"[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}")
 _AWS_SUFFIXES = (
@@ -221,7 +216,7 @@ def explain_request(
     service unless overridden). Problems in the request become warnings, never exceptions;
     only invalid arguments (a naive ``now``, a non-Request) raise ``SigningError``.
     """
-    moment = _now(now)
+    moment = now_or(now)
     if credentials_expire_at is not None and credentials_expire_at.utcoffset() is None:
         raise SigningError(
             "credentials_expire_at: a naive datetime is ambiguous; give an aware one",
@@ -319,8 +314,8 @@ def _explain(
     ):
         out.warn(
             "outlives_credentials",
-            f"the URL is valid until {_fmt(expires_at)} but the credentials that signed it "
-            f"expire at {_fmt(credentials_expire_at)}: AWS rejects it from then on",
+            f"the URL is valid until {format_iso(expires_at)} but the credentials that signed it "
+            f"expire at {format_iso(credentials_expire_at)}: AWS rejects it from then on",
         )
     if sig.mode == "query":
         _check_copy_snapshot(_query_params(parts.query), sig, host_region, out)
@@ -411,7 +406,7 @@ def _check_scope(
                 "the region of the endpoint that receives the request",
             )
         elif sig.region_set is not None and not any(
-            _region_in(host_region, r) for r in sig.region_set
+            region_in(host_region, r) for r in sig.region_set
         ):
             out.warn(
                 "region_mismatch",
@@ -440,12 +435,12 @@ def _check_time(
     if sig.issued - moment > DEFAULT_MAX_SKEW:
         out.warn(
             "not_yet_valid",
-            f"X-Amz-Date is {_span(sig.issued - moment)} in the future: the signer's clock is "
+            f"X-Amz-Date is {span(sig.issued - moment)} in the future: the signer's clock is "
             "probably wrong",
         )
     elif moment > expires_at:
         what = "the presigned URL expired" if sig.mode == "query" else "the 5-minute window ended"
-        out.warn("expired", f"{what} {_span(moment - expires_at)} ago, at {_fmt(expires_at)}")
+        out.warn("expired", f"{what} {span(moment - expires_at)} ago, at {format_iso(expires_at)}")
 
 
 def _check_copy_snapshot(
@@ -475,7 +470,7 @@ def _check_copy_snapshot(
             f"CopySnapshot PresignedUrl: signed for {sig.region} but SourceRegion is {source}; "
             "presign it for the source region",
         )
-    if sig.region_set is not None and not any(_region_in(source, r) for r in sig.region_set):
+    if sig.region_set is not None and not any(region_in(source, r) for r in sig.region_set):
         out.warn(
             "copy_snapshot_scope_region",
             f"CopySnapshot PresignedUrl: X-Amz-Region-Set {','.join(sig.region_set)} does not "
@@ -515,10 +510,10 @@ def to_dict(e: Explanation) -> dict[str, Any]:
         },
         "signed_headers": list(e.signed_headers),
         "unsigned_headers": list(e.unsigned_headers),
-        "issued": None if e.issued is None else _fmt(e.issued),
+        "issued": None if e.issued is None else format_iso(e.issued),
         "expires_in": e.expires_in,
-        "expires_at": None if e.expires_at is None else _fmt(e.expires_at),
-        "now": _fmt(e.now),
+        "expires_at": None if e.expires_at is None else format_iso(e.expires_at),
+        "now": format_iso(e.now),
         "seconds_left": e.seconds_left,
         "signature": None if e.signature is None else redacted(e.signature),
         "session_token": None if e.session_token is None else redacted(e.session_token),
@@ -559,11 +554,11 @@ def render_text(e: Explanation) -> str:
                 f"X-Amz-Expires {e.expires_in}s" if e.mode == "query" else "5 minutes of clock skew"
             )
             left = timedelta(seconds=e.seconds_left)
-            status = f"{_span(left)} left" if e.seconds_left >= 0 else f"overdue by {_span(left)}"
+            status = f"{span(left)} left" if e.seconds_left >= 0 else f"overdue by {span(left)}"
             lines += [
-                f"Issued:          {_fmt(e.issued)}",
-                f"Valid until:     {_fmt(e.expires_at)} ({validity})",
-                f"Now:             {_fmt(e.now)} ({status})",
+                f"Issued:          {format_iso(e.issued)}",
+                f"Valid until:     {format_iso(e.expires_at)} ({validity})",
+                f"Now:             {format_iso(e.now)} ({status})",
             ]
         if e.session_token is not None:
             signed = {True: "signed", False: "not signed", None: "signed unless appended later"}

@@ -25,13 +25,14 @@ import textwrap
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from hashlib import sha256
 from typing import Any, Literal
 from urllib.parse import quote, unquote
 
-from .canonical import remove_dot_segments
-from .redact import redact_text, redacted
+from ..canonical import remove_dot_segments
+from ..options import EMPTY_SHA256, UNSIGNED_PAYLOAD
+from ..redact import redact_text, redacted
+from ..timestamps import parse_amz_date, span
 from .server_error import (
     MAX_INPUT_BYTES,
     DiagnoseError,
@@ -39,7 +40,6 @@ from .server_error import (
     escape_lone_surrogates,
     parse_server_error,
 )
-from .signing import EMPTY_SHA256, UNSIGNED_PAYLOAD
 
 __all__ = [
     "MAX_INPUT_BYTES",
@@ -63,7 +63,6 @@ Confidence = Literal["high", "medium", "low"]
 _RANK: dict[str, int] = {"high": 0, "medium": 1, "low": 2}
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
-_AMZ_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
 
 # Characters a terminal would act on or hide (controls, bidi overrides, zero-width marks):
 # server text is untrusted, so they are shown escaped.
@@ -271,23 +270,6 @@ def _service_of(sts: _StringToSign | None) -> str | None:
     if sts is None or len(sts.scope) < 3:
         return None
     return sts.scope[-2]
-
-
-def _parse_amz_date(value: str) -> datetime | None:
-    try:
-        return datetime.strptime(value, _AMZ_DATE_FORMAT)
-    except ValueError:
-        return None
-
-
-def _span(seconds: int) -> str:
-    seconds = abs(seconds)
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [f"{v}{unit}" for v, unit in ((days, "d"), (hours, "h"), (minutes, "min"), (secs, "s"))]
-    shown = [p for p in parts if not p.startswith("0")]
-    return " ".join(shown) or "0s"
 
 
 def _quote_path(path: str) -> str:
@@ -500,14 +482,14 @@ def _check_time(
     for a, b in pairs:
         if a is None or b is None or a == b:
             continue
-        ta, tb = _parse_amz_date(a), _parse_amz_date(b)
+        ta, tb = parse_amz_date(a), parse_amz_date(b)
         if ta is None or tb is None:
             title = f"The request time differs: you signed {a!r}, the server read {b!r}"
             skew = ""
         else:
             delta = int((tb - ta).total_seconds())
             side = "later" if delta > 0 else "earlier"
-            title = f"The server read a request time {_span(delta)} {side} than you signed"
+            title = f"The server read a request time {span(delta)} {side} than you signed"
             skew = (
                 " It is also more than 5 minutes from your signing time; servers refuse "
                 "requests that far from their clock (RequestTimeTooSkewed)."

@@ -26,8 +26,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, NamedTuple
 
-from ._botocore_data import load_data, load_service_model
-from .errors import SigningError
+from ..errors import SigningError
+from .data import load_data, load_service_model
 
 __all__ = ["check_same_partition", "ec2_endpoint", "partition_of"]
 

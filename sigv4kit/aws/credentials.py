@@ -12,8 +12,8 @@ import os
 from collections.abc import Callable
 from datetime import datetime
 
-from .errors import SigningError
-from .model import Credentials
+from ..errors import SigningError
+from ..model import Credentials
 
 
 class NoCredentialsError(SigningError):

@@ -33,8 +33,8 @@ from xml.etree.ElementTree import Element
 import requests
 from defusedxml import ElementTree
 
-from .model import Credentials, Request
-from .signing import sign_request
+from ..model import Credentials, Request
+from ..signing import sign_request
 
 _ALLOW_ALL = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
 _SETUP_CREDENTIALS = Credentials("AKIDSETUP00000000000", "any-key-signs-while-auth-is-off")
@@ -84,7 +84,7 @@ class LocalEndpoint:
         self._log = tempfile.TemporaryFile("w+", prefix="sigv4kit-moto-", suffix=".log")  # noqa: SIM115
         try:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "sigv4kit.local_endpoint", "--serve"],
+                [sys.executable, "-m", "sigv4kit.testing.local_endpoint", "--serve"],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
                 env=env, text=True,
             )
