@@ -16,7 +16,7 @@ from .errors import SigningError
 from .redact import redact_header_value, redact_url, redacted
 
 # RFC 9110 section 5.6.2: a header name (and a method) is a token of these characters.
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+HTTP_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _COMMON_METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS"})
 """Valid tokens, so the regex check can be skipped for them."""
 
@@ -92,7 +92,7 @@ def _header_pairs(headers: HeadersLike) -> tuple[tuple[str, str], ...]:
         items = headers.items() if isinstance(headers, Mapping) else headers
     pairs = tuple([(n, v) for n, v in items])
     for name, value in pairs:
-        if not isinstance(name, str) or not _TOKEN.fullmatch(name):
+        if not isinstance(name, str) or not HTTP_TOKEN.fullmatch(name):
             raise SigningError(
                 f"headers: {name!r} is not a valid header name (an HTTP token: ASCII letters, "
                 "digits and !#$%&'*+-.^_`|~)",
@@ -129,7 +129,7 @@ class Request:
         body: bytes | bytearray | memoryview | str = b"",
     ) -> None:
         if not isinstance(method, str) or (
-            method not in _COMMON_METHODS and not _TOKEN.fullmatch(method)
+            method not in _COMMON_METHODS and not HTTP_TOKEN.fullmatch(method)
         ):
             raise SigningError(f"method: {method!r} is not a valid HTTP method", field="method")
         if not isinstance(url, str) or not url:

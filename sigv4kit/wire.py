@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from .errors import SigningError
-from .model import HeadersLike, Request
+from .model import HTTP_TOKEN, HeadersLike, Request
 from .url import SplitUrl, host_header_value, split_url
 
 MAX_INPUT_BYTES = 1024 * 1024
@@ -26,7 +26,6 @@ MAX_QUERY = 64 * 1024
 """Longest query string; presigned URLs with a session token stay well under 8 KiB."""
 
 _VERSION = re.compile(r"HTTP/[0-9]\.[0-9]")
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _SCHEMES = ("http", "https")
 
@@ -72,7 +71,7 @@ def check_limits(headers: tuple[tuple[str, str], ...], query: str) -> None:
 
 def _safe_name(name: str) -> str:
     """A header name fit for an error message: quoted when it is a token, elided otherwise."""
-    return repr(name[:64]) if _TOKEN.fullmatch(name) else "(invalid name)"
+    return repr(name[:64]) if HTTP_TOKEN.fullmatch(name) else "(invalid name)"
 
 
 def _request(
@@ -177,7 +176,7 @@ def _header_fields(lines: list[str]) -> list[tuple[str, str]]:
                 f"headers: line {len(headers) + 2} has no ':' (expected 'Name: value')",
                 field="headers",
             )
-        if not _TOKEN.fullmatch(name):
+        if not HTTP_TOKEN.fullmatch(name):
             raise MalformedInputError(
                 f"headers: {_safe_name(name)} is not a valid header name (no whitespace "
                 "before ':', ASCII token characters only)",

@@ -28,6 +28,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
 from ..redact import redacted
+from ..wire import MAX_INPUT_BYTES
 
 __all__ = [
     "MAX_INPUT_BYTES",
@@ -37,8 +38,6 @@ __all__ = [
     "parse_server_error",
 ]
 
-MAX_INPUT_BYTES = 1024 * 1024
-"""Error documents are a few KiB; anything past 1 MiB is not one, and is refused unread."""
 
 MAX_XML_DEPTH = 32
 """AWS error documents nest three deep; deeper XML is hostile or not an error document."""

@@ -63,10 +63,10 @@ if TYPE_CHECKING:
     from decimal import Decimal
 
 from ..errors import SigningError
+from .model import API_VERSION
 
 __all__ = ["API_VERSION", "serialize"]
 
-API_VERSION: Final = "2016-11-15"
 """The EC2 API version every request is serialized for (the ``Version`` pair)."""
 
 _MAX_REPORTED: Final = 10
