@@ -8,9 +8,12 @@ clock unless none is given, no HTTP library.
 
 from __future__ import annotations
 
-from .diff import Cause, Diagnosis, FirstDifference, PartDiff, diff_report, render_text, to_dict
+from .causes import Cause
+from .diff import Diagnosis, diff_report
 from .explain import ExplainWarning, Explanation, explain_request
+from .render import render_text, to_dict
 from .server_error import MAX_INPUT_BYTES, DiagnoseError, ServerReport, parse_server_error
+from .textdiff import FirstDifference, PartDiff
 
 __all__ = [
     "MAX_INPUT_BYTES",
