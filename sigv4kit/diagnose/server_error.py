@@ -22,13 +22,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from xml.etree.ElementTree import Element, ParseError, TreeBuilder
-
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import DefusedXMLParser
+from xml.etree.ElementTree import Element
 
 from ..redact import redacted
 from ..wire import MAX_INPUT_BYTES
+from ..xmldoc import XmlError, child, child_text, parse_xml
 
 __all__ = [
     "MAX_INPUT_BYTES",
@@ -213,77 +211,13 @@ def _message_parts(message: str) -> tuple[str | None, str | None, list[str]]:
     return canonical, sts, notes
 
 
-class _TooDeep(Exception):
-    pass
-
-
-class _Builder:
-    """An ElementTree target that drops namespaces and attributes and refuses deep nesting
-    (the tree is torn down recursively, and nothing legitimate nests deeply)."""
-
-    def __init__(self) -> None:
-        self._tree = TreeBuilder()
-        self._depth = 0
-
-    def start(self, tag: str, attrs: Mapping[str, str]) -> Element:
-        self._depth += 1
-        if self._depth > MAX_XML_DEPTH:
-            raise _TooDeep
-        return self._tree.start(tag.rpartition("}")[2], {})
-
-    def end(self, tag: str) -> Element:
-        self._depth -= 1
-        return self._tree.end(tag.rpartition("}")[2])
-
-    def data(self, data: str) -> None:
-        self._tree.data(data)
-
-    def close(self) -> Element:
-        return self._tree.close()
-
-
 def _parse_xml(text: str) -> Element:
-    """defusedxml with DTDs, entities and external references refused; encoding pinned to the
-    UTF-8 the text was checked in, whatever the declaration says."""
-    parser = DefusedXMLParser(
-        target=_Builder(),
-        encoding="utf-8",
-        forbid_dtd=True,
-        forbid_entities=True,
-        forbid_external=True,
-    )
+    """The hardened reader (``sigv4kit.xmldoc``); the text was checked as UTF-8 already."""
     try:
-        parser.feed(text.encode("utf-8"))
-        root: Element = parser.close()
-    except _TooDeep:
-        raise DiagnoseError(f"server error text: XML nested deeper than {MAX_XML_DEPTH}") from None
-    except DefusedXmlException as exc:
-        raise DiagnoseError(
-            f"server error text: XML uses a forbidden feature ({type(exc).__name__}); AWS "
-            "error responses have no DTD or entities"
-        ) from None
-    except ParseError as exc:
-        raise DiagnoseError(f"server error text: not well-formed XML ({exc})") from None
-    except (ValueError, LookupError, RecursionError) as exc:
-        raise DiagnoseError(
-            f"server error text: not well-formed XML ({type(exc).__name__})"
-        ) from None
-    return root
-
-
-def _child(parent: Element, tag: str) -> Element | None:
-    for child in parent:
-        if child.tag == tag:
-            return child
-    return None
-
-
-def _child_text(parent: Element, *tags: str) -> str | None:
-    for tag in tags:
-        child = _child(parent, tag)
-        if child is not None:
-            return escape_lone_surrogates(child.text or "")
-    return None
+        return parse_xml(text.encode("utf-8"), max_depth=MAX_XML_DEPTH, max_bytes=MAX_INPUT_BYTES)
+    except XmlError as exc:
+        hint = "; AWS error responses have no DTD or entities" if exc.kind == "hostile" else ""
+        raise DiagnoseError(f"server error text: {exc}{hint}") from None
 
 
 def _error_element(root: Element) -> tuple[Element, str] | None:
@@ -291,12 +225,12 @@ def _error_element(root: Element) -> tuple[Element, str] | None:
     EC2 (``<Response><Errors><Error>``)."""
     if root.tag == "Error":
         return root, "s3-xml"
-    found = _child(root, "Error")
+    found = child(root, "Error")
     if found is not None:
         return found, "query-xml"
-    errors = _child(root, "Errors")
+    errors = child(root, "Errors")
     if errors is not None:
-        found = _child(errors, "Error")
+        found = child(errors, "Error")
         if found is not None:
             return found, "ec2-xml"
     return None
@@ -312,21 +246,21 @@ def _from_xml(text: str) -> ServerReport:
         )
     error, fmt = located
     notes: list[str] = []
-    message = _child_text(error, "Message")
-    canonical = _hex_text(_child_text(error, "CanonicalRequestBytes"))
-    sts = _hex_text(_child_text(error, "StringToSignBytes"))
+    message = child_text(error, "Message")
+    canonical = _hex_text(child_text(error, "CanonicalRequestBytes"))
+    sts = _hex_text(child_text(error, "StringToSignBytes"))
     for tag, value in (("CanonicalRequestBytes", canonical), ("StringToSignBytes", sts)):
-        if value is None and _child_text(error, tag):
+        if value is None and child_text(error, tag):
             notes.append(f"<{tag}> is not hex bytes; used the text form")
     if canonical is None:
-        canonical = _child_text(error, "CanonicalRequest")
+        canonical = child_text(error, "CanonicalRequest")
         if canonical is not None:
             notes.append(
                 "the server's canonical request comes from XML text (no <CanonicalRequestBytes>)"
                 ": carriage returns and some whitespace may have been normalised"
             )
     if sts is None:
-        sts = _child_text(error, "StringToSign")
+        sts = child_text(error, "StringToSign")
     if (canonical is None or sts is None) and message:
         from_message = _message_parts(message)
         canonical = canonical if canonical is not None else from_message[0]
@@ -335,12 +269,12 @@ def _from_xml(text: str) -> ServerReport:
     return ServerReport(
         canonical_request=canonical,
         string_to_sign=sts,
-        code=_child_text(error, "Code"),
+        code=child_text(error, "Code"),
         message=message,
-        access_key_id=_child_text(error, "AWSAccessKeyId"),
-        request_id=_child_text(error, "RequestId", "RequestID")
-        or _child_text(root, "RequestId", "RequestID"),
-        signature_provided=_child_text(error, "SignatureProvided"),
+        access_key_id=child_text(error, "AWSAccessKeyId"),
+        request_id=child_text(error, "RequestId", "RequestID")
+        or child_text(root, "RequestId", "RequestID"),
+        signature_provided=child_text(error, "SignatureProvided"),
         format=fmt,
         notes=tuple(notes),
     )

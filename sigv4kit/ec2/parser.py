@@ -44,11 +44,9 @@ import http
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, TypeAlias
-from xml.etree.ElementTree import Element, ParseError, TreeBuilder
+from xml.etree.ElementTree import Element
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import DefusedXMLParser
-
+from ..xmldoc import XmlError, child, child_text, parse_xml
 from .errors import ApiError, ResponseParseError
 from .model import API_VERSION
 from .model import service_model as _service_model
@@ -160,7 +158,7 @@ def parse_response(
     except _Invalid as exc:
         raise ResponseParseError(str(exc), http_status=status, body_size=size) from None
     metadata: dict[str, Any] = {}
-    request_id = _child_text(root, ("requestId",)) or lowered.get(_REQUEST_ID_HEADER)
+    request_id = child_text(root, "requestId") or lowered.get(_REQUEST_ID_HEADER)
     if request_id:
         metadata["RequestId"] = request_id
     metadata["HTTPStatusCode"] = status
@@ -200,82 +198,14 @@ class _Hostile(Exception):
     """The body is XML that uses features no AWS response needs and attacks rely on."""
 
 
-class _StrippingTreeBuilder:
-    """Builds the tree with namespaces removed from tag names and a cap on nesting.
-
-    EC2 puts every element in ``http://ec2.amazonaws.com/doc/<version>/``; the model knows
-    only local names. Attributes are dropped: the EC2 model maps none.
-    """
-
-    def __init__(self) -> None:
-        self._builder = TreeBuilder()
-        self._depth = 0
-
-    def start(self, tag: str, attrib: dict[str, str]) -> Element:
-        self._depth += 1
-        if self._depth > MAX_DEPTH:
-            raise _TooDeep
-        return self._builder.start(_local_name(tag), {})
-
-    def end(self, tag: str) -> Element:
-        self._depth -= 1
-        return self._builder.end(_local_name(tag))
-
-    def data(self, data: str) -> None:
-        self._builder.data(data)
-
-    def close(self) -> Element:
-        return self._builder.close()
-
-
-def _local_name(tag: str) -> str:
-    return tag.rpartition("}")[2]
-
-
 def _parse_xml(body: bytes) -> Element:
-    """Parse with defusedxml, DTDs included in what it refuses.
-
-    The encoding is pinned to UTF-8 (as botocore does) so a document cannot declare one that
-    Python lacks or that changes how the cap on size relates to content.
-    """
-    target = _StrippingTreeBuilder()
-    parser = DefusedXMLParser(
-        target=target,
-        encoding="utf-8",
-        forbid_dtd=True,
-        forbid_entities=True,
-        forbid_external=True,
-    )
+    """The hardened reader (``sigv4kit.xmldoc``), its refusals mapped to this module's."""
     try:
-        parser.feed(body)
-        root: Element = parser.close()
-    except _TooDeep:
-        raise _Hostile(f"XML nested deeper than {MAX_DEPTH} elements") from None
-    except DefusedXmlException as exc:
-        raise _Hostile(f"XML uses a forbidden feature ({type(exc).__name__})") from None
-    except ParseError as exc:
-        raise _NotXml(f"response is not well-formed XML ({exc})") from None
-    except (ValueError, LookupError, RecursionError) as exc:
-        raise _NotXml(f"response is not well-formed XML ({type(exc).__name__})") from None
-    return root
-
-
-def _child_text(parent: Element, tags: Iterable[str]) -> str | None:
-    wanted = set(tags)
-    for child in parent:
-        if child.tag in wanted:
-            return child.text or ""
-    return None
-
-
-def _child(parent: Element, tag: str) -> Element | None:
-    for child in parent:
-        if child.tag == tag:
-            return child
-    return None
-
-
-# --- errors ------------------------------------------------------------------------------
+        return parse_xml(body, max_depth=MAX_DEPTH, max_bytes=len(body))
+    except XmlError as exc:
+        if exc.kind == "hostile":
+            raise _Hostile(str(exc)) from None
+        raise _NotXml(f"response is {exc}") from None
 
 
 def _find_error(root: Element) -> Element | None:
@@ -286,23 +216,23 @@ def _find_error(root: Element) -> Element | None:
     """
     if root.tag == "Error":
         return root
-    errors = _child(root, "Errors")
+    errors = child(root, "Errors")
     if errors is not None:
-        found = _child(errors, "Error")
+        found = child(errors, "Error")
         if found is not None:
             return found
-    return _child(root, "Error")
+    return child(root, "Error")
 
 
 def _api_error(
     action: str, status: int, headers: dict[str, str], root: Element, error: Element
 ) -> ApiError:
     fallback = "Unknown" if 200 <= status < 300 else status_error_code(status)
-    code = (_child_text(error, ("Code",)) or "").strip() or fallback
-    message = _child_text(error, ("Message",))
+    code = (child_text(error, "Code") or "").strip() or fallback
+    message = child_text(error, "Message")
     if message is None:
         message = _reason(status)
-    request_id = _child_text(root, _REQUEST_ID_TAGS) or _child_text(error, _REQUEST_ID_TAGS)
+    request_id = child_text(root, *_REQUEST_ID_TAGS) or child_text(error, *_REQUEST_ID_TAGS)
     return ApiError(
         code,
         message,
@@ -411,8 +341,8 @@ def _parse_node(node: _Node, element: Element, path: str) -> Any:
 
 def _parse_structure(plan: _Structure, element: Element, path: str) -> dict[str, Any]:
     by_tag: dict[str, list[Element]] = {}
-    for child in element:
-        by_tag.setdefault(child.tag, []).append(child)
+    for element_child in element:
+        by_tag.setdefault(element_child.tag, []).append(element_child)
     parsed: dict[str, Any] = {}
     for field in plan.fields:
         found = by_tag.get(field.tag)
@@ -436,8 +366,8 @@ def _parse_entries(member: _Node, entries: Iterable[Element], path: str) -> list
 def _parse_map_entries(node: _Map, entries: list[Element], path: str) -> dict[Any, Any]:
     parsed: dict[Any, Any] = {}
     for i, entry in enumerate(entries):
-        key = _child(entry, node.key_tag)
-        value = _child(entry, node.value_tag)
+        key = child(entry, node.key_tag)
+        value = child(entry, node.value_tag)
         if key is None or value is None:
             raise _Invalid(
                 f"{path}[{i}]: map entry without <{node.key_tag}> and <{node.value_tag}>"
