@@ -29,6 +29,7 @@ from ..timestamps import format_iso, now_or, span
 from ..url import split_url
 from ..verify import rebuild_canonical
 from ..wire import MalformedInputError
+from .service_rules import REPLAYED_CALLS
 
 _REGION = re.compile(r"[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}")
 _AWS_SUFFIXES = (
@@ -74,7 +75,6 @@ _HOST_SERVICES = {
 """Endpoint prefix -> signing name, for well-known services only: an unknown host label (the
 official suite's ``example.amazonaws.com``) says nothing about the service, so no warning."""
 
-_COPY_SNAPSHOT_PARAMS = ("SourceRegion", "SourceSnapshotId", "DestinationRegion")
 _SEVEN_DAYS = timedelta(seconds=MAX_EXPIRES)
 
 
@@ -318,7 +318,7 @@ def _explain(
             f"expire at {format_iso(credentials_expire_at)}: AWS rejects it from then on",
         )
     if sig.mode == "query":
-        _check_copy_snapshot(_query_params(parts.query), sig, host_region, out)
+        _check_replayed_call(_query_params(parts.query), sig, host_region, out)
 
     return Explanation(
         method=request.method,
@@ -443,44 +443,46 @@ def _check_time(
         out.warn("expired", f"{what} {span(moment - expires_at)} ago, at {format_iso(expires_at)}")
 
 
-def _check_copy_snapshot(
+def _check_replayed_call(
     params: dict[str, str], sig: ReceivedSignature, host_region: str | None, out: _Builder
 ) -> None:
-    """An EC2 CopySnapshot PresignedUrl is a CopySnapshot call presigned for the *source*
-    region and its endpoint; EC2 in the destination region replays it there."""
-    if params.get("Action") != "CopySnapshot" or "PresignedUrl" in params:
+    """A presigned call the service replays itself (``service_rules.REPLAYED_CALLS``) must be
+    complete, scoped to its service, and signed for and addressed to its source Region."""
+    rule = REPLAYED_CALLS.get(params.get("Action", ""))
+    if rule is None or rule.outer_parameter in params:
         return
-    for name in _COPY_SNAPSHOT_PARAMS:
+    what = f"{rule.action} {rule.outer_parameter}"
+    for name in rule.required:
         if not params.get(name):
             out.warn(
-                "copy_snapshot_missing_parameter",
-                f"CopySnapshot PresignedUrl: {name} is missing; EC2 refuses the copy",
+                f"{rule.code}_missing_parameter",
+                f"{what}: {name} is missing; {rule.service.upper()} refuses the call",
             )
-    source = params.get("SourceRegion")
-    if sig.service != "ec2":
+    if sig.service != rule.service:
         out.warn(
-            "copy_snapshot_service",
-            f"CopySnapshot PresignedUrl: signed for service {sig.service!r}, must be 'ec2'",
+            f"{rule.code}_service",
+            f"{what}: signed for service {sig.service!r}, must be {rule.service!r}",
         )
+    source = params.get(rule.source_region)
     if not source:
         return
     if sig.region is not None and sig.region != source:
         out.warn(
-            "copy_snapshot_scope_region",
-            f"CopySnapshot PresignedUrl: signed for {sig.region} but SourceRegion is {source}; "
+            f"{rule.code}_scope_region",
+            f"{what}: signed for {sig.region} but {rule.source_region} is {source}; "
             "presign it for the source region",
         )
     if sig.region_set is not None and not any(region_in(source, r) for r in sig.region_set):
         out.warn(
-            "copy_snapshot_scope_region",
-            f"CopySnapshot PresignedUrl: X-Amz-Region-Set {','.join(sig.region_set)} does not "
-            f"include SourceRegion {source}",
+            f"{rule.code}_scope_region",
+            f"{what}: X-Amz-Region-Set {','.join(sig.region_set)} does not "
+            f"include {rule.source_region} {source}",
         )
     if host_region is not None and host_region != source:
         out.warn(
-            "copy_snapshot_host_region",
-            f"CopySnapshot PresignedUrl: addressed to an endpoint in {host_region} but "
-            f"SourceRegion is {source}; use the source region's EC2 endpoint",
+            f"{rule.code}_host_region",
+            f"{what}: addressed to an endpoint in {host_region} but "
+            f"{rule.source_region} is {source}; use the source region's endpoint",
         )
 
 
