@@ -42,13 +42,24 @@ class _Partition(NamedTuple):
     region_regex: re.Pattern[str]
     supports_fips: bool
     supports_dualstack: bool
+    outputs: Mapping[str, Any]
+
+
+def _find_partition(region: str, partitions: Sequence[_Partition]) -> _Partition:
+    """The one partition rule, botocore's ``aws.partition``
+    (``botocore.endpoint_provider.RuleSetStandardLibrary.aws_partition``): the first partition,
+    in file order, that lists ``region`` or whose ``regionRegex`` matches it; else the first."""
+    for partition in partitions:
+        if region in partition.regions or partition.region_regex.match(region):
+            return partition
+    return partitions[0]
 
 
 def partition_of(region: str) -> str:
     """The partition ``region`` belongs to, e.g. ``"aws-cn"`` for ``"cn-north-1"``.
 
-    A Region listed explicitly by a partition wins; otherwise the first partition whose
-    ``regionRegex`` matches. A well-formed name that matches no partition is in the first
+    The first partition (in botocore's file order) that lists the Region or whose
+    ``regionRegex`` matches it. A well-formed name that matches no partition is in the first
     partition of the file (``aws``), as in botocore's ``aws.partition`` rule function, so a
     Region launched after this copy of botocore resolves the way botocore itself resolves it.
     """
@@ -159,25 +170,16 @@ class _PartitionTable:
     def find(self, region: str) -> _Partition:
         found = self.found.get(region)
         if found is None:
-            found = self._search(region)
-            if len(self.found) < 1024:
+            found = _find_partition(region, self.partitions)
+            if len(self.found) < 1024:  # Regions a process names: a handful, bounded anyway
                 self.found[region] = found
         return found
 
-    def _search(self, region: str) -> _Partition:
-        for partition in self.partitions:
-            if region in partition.regions:
-                return partition
-        for partition in self.partitions:
-            if partition.region_regex.match(region):
-                return partition
-        return self.partitions[0]
 
-
-@functools.cache
-def _partitions() -> _PartitionTable:
+def _read_partitions(data: Mapping[str, Any]) -> tuple[_Partition, ...]:
+    """The partitions of a ``partitions.json`` document, in file order."""
     result = []
-    for entry in _partition_data()["partitions"]:
+    for entry in data["partitions"]:
         outputs = entry["outputs"]
         result.append(
             _Partition(
@@ -186,11 +188,17 @@ def _partitions() -> _PartitionTable:
                 region_regex=re.compile(entry["regionRegex"]),
                 supports_fips=bool(outputs.get("supportsFIPS")),
                 supports_dualstack=bool(outputs.get("supportsDualStack")),
+                outputs=outputs,
             )
         )
     if not result:
         raise RuntimeError("botocore's partitions.json lists no partitions")
-    return _PartitionTable(tuple(result))
+    return tuple(result)
+
+
+@functools.cache
+def _partitions() -> _PartitionTable:
+    return _PartitionTable(_read_partitions(_partition_data()))
 
 
 @functools.cache
@@ -262,7 +270,7 @@ class _Rules:
 
     def __init__(self, ruleset: Mapping[str, Any], partition_data: Mapping[str, Any]) -> None:
         self._ruleset = ruleset
-        self._partitions = partition_data["partitions"]
+        self._partitions = _read_partitions(partition_data)
         self._functions: dict[str, Any] = {
             "isSet": lambda value: value is not None,
             "not": lambda value: not value,
@@ -375,8 +383,7 @@ class _Rules:
         if region is not None:
             if not isinstance(region, str):
                 raise _Unsupported
-            for partition in self._partitions:
-                if region in partition["regions"] or re.match(partition["regionRegex"], region):
-                    return {**partition["outputs"], "name": partition["id"]}
+            found = _find_partition(region, self._partitions)
+            return {**found.outputs, "name": found.name}
         first = self._partitions[0]
-        return {**first["outputs"], "name": first["id"]}
+        return {**first.outputs, "name": first.name}
