@@ -178,6 +178,7 @@ class SignedRequest:
     credential_scope: str
     signed_headers: str
     timestamp: str
+    added_headers: tuple[tuple[str, str], ...] = ()
 
 
     @property

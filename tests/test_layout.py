@@ -1,0 +1,174 @@
+"""The layers of DESIGN.md, enforced: who may import whom, what the pure parts load, and the
+one fast constructor of result values used with exactly the dataclass's fields."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import sigv4kit
+from sigv4kit import model, received, verify
+from sigv4kit.diagnose import explain
+
+PACKAGE = Path(sigv4kit.__file__).parent
+
+ALLOWED_LAYERS: dict[str, frozenset[str]] = {
+    "core": frozenset({"core"}),
+    "aws": frozenset({"core", "aws"}),
+    "diagnose": frozenset({"core", "diagnose"}),
+    "ec2": frozenset({"core", "aws", "ec2", "transport"}),
+    "transport": frozenset({"core", "transport"}),
+    "integrations": frozenset({"core", "aws", "integrations"}),
+    "testing": frozenset(
+        {"core", "aws", "diagnose", "ec2", "integrations", "testing", "transport"}
+    ),
+    "cli": frozenset(
+        {"core", "aws", "diagnose", "ec2", "integrations", "testing", "transport", "cli"}
+    ),
+}
+"""DESIGN.md's import rules: a layer imports the layers listed for it and nothing else of the
+package (cli imports anything)."""
+
+THIRD_PARTY_IN_CORE = {"sigv4a": {"cryptography"}, "xmldoc": {"defusedxml"}}
+"""The core imports only the standard library, but for these (module -> top-level packages)."""
+
+
+def _layer(module: str) -> str:
+    if module == "sigv4kit.__main__":  # ``python -m sigv4kit``: the CLI's entry point
+        return "cli"
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] in ALLOWED_LAYERS else "core"
+
+
+def _modules() -> list[tuple[str, Path]]:
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE.parent).with_suffix("")
+        name = ".".join(relative.parts)
+        found.append((name.removesuffix(".__init__"), path))
+    return found
+
+
+def _imports(module: str, path: Path) -> list[str]:
+    """Absolute names of every module ``module`` imports, at any depth in the file."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    is_package = path.name == "__init__.py"
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = module.split(".")
+                if not is_package:
+                    base = base[:-1]
+                base = base[: len(base) - (node.level - 1)]
+                prefix = ".".join(base)
+                target = f"{prefix}.{node.module}" if node.module else prefix
+                if node.module is None:
+                    names += [f"{target}.{alias.name}" for alias in node.names]
+                else:
+                    names.append(target)
+            else:
+                names.append(node.module or "")
+    return names
+
+
+def _stdlib(name: str) -> bool:
+    return name.split(".")[0] in sys.stdlib_module_names or name == "__future__"
+
+
+@pytest.mark.parametrize(("module", "path"), _modules(), ids=lambda v: str(v))
+def test_imports_follow_the_layers(module: str, path: Path) -> None:
+    layer = _layer(module)
+    allowed = ALLOWED_LAYERS[layer]
+    for name in _imports(module, path):
+        if name.startswith("sigv4kit"):
+            target = _layer(name)
+            assert target in allowed, f"{module} ({layer}) imports {name} ({target})"
+        elif layer == "core" and not _stdlib(name):
+            extra = THIRD_PARTY_IN_CORE.get(module.split(".")[1], set())
+            assert name.split(".")[0] in extra, f"core module {module} imports {name}"
+
+
+def test_the_layer_rule_can_fail(tmp_path: Path) -> None:
+    """The checker sees a core module importing a layer above it (so the test above can fail)."""
+    probe = tmp_path / "probe.py"
+    probe.write_text("from .ec2 import client\nfrom . import cli\nimport requests\n")
+    names = _imports("sigv4kit.probe", probe)
+    assert names == ["sigv4kit.ec2", "sigv4kit.cli", "requests"]
+    assert [_layer(n) for n in names[:2]] == ["ec2", "cli"]
+    assert not {"ec2", "cli"} & ALLOWED_LAYERS["core"]
+
+
+def test_core_and_diagnose_load_no_io_library() -> None:
+    """A fresh interpreter importing every core and diagnose module loads none of requests,
+    click, botocore, urllib3, httpx, aiohttp (cryptography only with sigv4a, not asked here)."""
+    pure = [
+        name
+        for name, _ in _modules()
+        if _layer(name) in {"core", "diagnose"} and name != "sigv4kit.sigv4a"
+    ]
+    code = (
+        "import importlib, sys\n"
+        f"for name in {pure!r}: importlib.import_module(name)\n"
+        "bad = {'requests', 'click', 'botocore', 'urllib3', 'httpx', 'aiohttp', 'cryptography'}\n"
+        "print(sorted(bad & set(sys.modules)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    assert len(pure) > 20
+
+
+def _trusted_calls() -> list[tuple[str, int, str, frozenset[str]]]:
+    calls = []
+    for module, path in _modules():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "trusted"
+                and node.args
+                and isinstance(node.args[0], ast.Name)
+            ):
+                keywords = frozenset(k.arg for k in node.keywords if k.arg is not None)
+                calls.append((module, node.lineno, node.args[0].id, keywords))
+    return calls
+
+
+RESULT_CLASSES = {
+    "Request": model.Request,
+    "SignedRequest": model.SignedRequest,
+    "PresignedRequest": model.PresignedRequest,
+    "ReceivedSignature": received.ReceivedSignature,
+    "VerifyResult": verify.VerifyResult,
+}
+
+
+def test_every_trusted_call_sets_exactly_the_fields() -> None:
+    calls = _trusted_calls()
+    assert {cls for _, _, cls, _ in calls} >= {"SignedRequest", "PresignedRequest", "VerifyResult"}
+    for module, line, cls, keywords in calls:
+        fields = frozenset(f.name for f in dataclasses.fields(RESULT_CLASSES[cls]))  # type: ignore[arg-type]
+        wrong = sorted(keywords ^ fields)
+        assert keywords == fields, f"{module}:{line}: trusted({cls}, …) gets {wrong} wrong"
+
+
+def test_no_module_grows_past_the_anchor_size() -> None:
+    """One concept per module: smithy-rs's and h11's modules stay under ~700 lines; so do ours."""
+    long = {name: n for name, path in _modules() if (n := len(path.read_text().splitlines())) > 720}
+    assert not long, long
+
+
+def test_explain_uses_the_shared_rules_not_verify_internals() -> None:
+    names = _imports("sigv4kit.diagnose.explain", Path(explain.__file__))
+    assert "sigv4kit.rules" in names
+    source = Path(explain.__file__).read_text()
+    assert "verify import _" not in source and "._" not in "".join(
+        n for n in names if n.startswith("sigv4kit.verify")
+    )
