@@ -249,7 +249,7 @@ def _parse_credential(value: str, algorithm: str, source: str) -> tuple[str, str
     return akid, date, region, parts[-2]
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=64)  # a client signs the same header list request after request
 def _parse_signed_headers(value: str, source: str) -> tuple[str, ...]:
     names = tuple(value.split(";"))
     for name in names:

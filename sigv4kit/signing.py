@@ -139,7 +139,7 @@ def _plan(
     return _Plan(credentials, region, service, timestamp, algorithm)
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=64)  # one plan per credential, scope and second: a burst signs with one
 def _shared_plan(credentials: Credentials, region: str, service: str, amzdate: str) -> _Plan:
     return _Plan(credentials, region, service, amzdate, "sigv4")
 

@@ -94,3 +94,4 @@ _cached_host_header_value = lru_cache(maxsize=256)(host_header_value)
 """A client talks to few hosts; their Host values are worked out once."""
 
 _split_short_url = lru_cache(maxsize=256)(_split)
+"""Short URLs recur (an API's endpoint, a bucket's keys): each is split and checked once."""

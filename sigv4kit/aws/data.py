@@ -34,7 +34,7 @@ _TOP_LEVEL_KEY = re.compile(rb'\n  "([^"\n]*)":')
 """The file names botocore's JSONFileLoader tries, in its order."""
 
 
-@functools.cache
+@functools.cache  # the file system is asked once a process
 def _builtin_data_dir() -> str | None:
     """botocore's ``data`` folder when it is the only place the default Loader searches."""
     if os.path.isdir(os.path.join(os.path.expanduser("~"), ".aws", "models")):
@@ -46,7 +46,7 @@ def _builtin_data_dir() -> str | None:
     return data if os.path.isdir(data) else None
 
 
-@functools.cache
+@functools.cache  # botocore's Loader is costly to build and keeps its own cache
 def _botocore_loader() -> Any:
     from botocore.loaders import Loader  # type: ignore[import-untyped]
 

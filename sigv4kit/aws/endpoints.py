@@ -150,7 +150,7 @@ def _resolve_ec2(region: str, fips: bool, dualstack: bool) -> str:
     return url
 
 
-@functools.cache
+@functools.cache  # one read of the file a process
 def _partition_data() -> Mapping[str, Any]:
     """botocore's ``partitions.json``, read once."""
     data: Mapping[str, Any] = load_data("partitions")
@@ -196,12 +196,12 @@ def _read_partitions(data: Mapping[str, Any]) -> tuple[_Partition, ...]:
     return tuple(result)
 
 
-@functools.cache
+@functools.cache  # parsed (and regexes compiled) once a process
 def _partitions() -> _PartitionTable:
     return _PartitionTable(_read_partitions(_partition_data()))
 
 
-@functools.cache
+@functools.cache  # the rule set is read once a process
 def _rules_provider() -> Any:
     """The ec2 endpoint rules and the partitions, ready to resolve endpoints."""
     ruleset = load_service_model("ec2", "endpoint-rule-set-1")

@@ -14,7 +14,7 @@ from typing import Any, Final
 API_VERSION: Final = "2016-11-15"
 
 
-@functools.cache
+@functools.cache  # botocore builds the model in ~100 ms: once a process
 def service_model() -> Any:
     """The ``botocore.model.ServiceModel`` of ec2 at ``API_VERSION``."""
     import botocore.loaders  # type: ignore[import-untyped]

@@ -264,7 +264,7 @@ def _reason(status: int) -> str:
 # --- model -------------------------------------------------------------------------------
 
 
-@functools.cache
+@functools.cache  # one plan per action, compiled from the model on first use
 def _output_plan(action: str) -> _Structure | None:
     """The compiled output shape of ``action``; ``None`` for operations without output."""
     model = _service_model()

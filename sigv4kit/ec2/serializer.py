@@ -116,7 +116,7 @@ def serialize(action: str, params: Mapping[str, Any]) -> list[tuple[str, str]]:
     return _ec2_serializer().serialize(action, params)
 
 
-@functools.cache
+@functools.cache  # the model is read and sliced once a process
 def _ec2_serializer() -> _Serializer:
     from ..aws.data import service_model_data
 
