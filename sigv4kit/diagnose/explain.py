@@ -24,7 +24,7 @@ from ..model import Request
 from ..options import MAX_EXPIRES
 from ..received import ReceivedSignature, read_signature
 from ..redact import redact_text, redact_url, redacted
-from ..rules import DEFAULT_MAX_SKEW, region_in
+from ..rules import DEFAULT_MAX_SKEW, region_in, scope_problem, time_problem
 from ..timestamps import format_iso, now_or, span
 from ..url import split_url
 from ..verify import rebuild_canonical
@@ -306,7 +306,7 @@ def _explain(
         expires_at = datetime.max.replace(tzinfo=sig.issued.tzinfo)
     unsigned = _check_headers(request, sig, out)
     _check_scope(sig, host, host_region, host_service, out)
-    _check_time(sig, moment, expires_at, out)
+    _check_time(sig, moment, out)
     if (
         sig.mode == "query"
         and credentials_expire_at is not None
@@ -392,12 +392,9 @@ def _check_scope(
     host_service: str | None,
     out: _Builder,
 ) -> None:
-    if sig.scope_date != sig.amz_date[:8]:
-        out.warn(
-            "date_mismatch",
-            f"the credential scope date {sig.scope_date} is not the date of X-Amz-Date "
-            f"{sig.amz_date}: AWS refuses the signature",
-        )
+    problem = scope_problem(sig, None, None)  # the date rule; Region and service follow
+    if problem is not None:
+        out.warn("date_mismatch", f"{problem}: AWS refuses the signature")
     if host_region is not None:
         if sig.region is not None and sig.region != host_region:
             out.warn(
@@ -420,9 +417,8 @@ def _check_scope(
         )
 
 
-def _check_time(
-    sig: ReceivedSignature, moment: datetime, expires_at: datetime, out: _Builder
-) -> None:
+def _check_time(sig: ReceivedSignature, moment: datetime, out: _Builder) -> None:
+    """The verifier's time rule (``rules.time_problem``), and X-Amz-Expires' range."""
     if sig.expires is not None:
         if sig.expires > MAX_EXPIRES:
             out.warn(
@@ -432,15 +428,9 @@ def _check_time(
             )
         elif sig.expires < 1:
             out.warn("expires_too_short", "X-Amz-Expires is 0: the URL is never valid")
-    if sig.issued - moment > DEFAULT_MAX_SKEW:
-        out.warn(
-            "not_yet_valid",
-            f"X-Amz-Date is {span(sig.issued - moment)} in the future: the signer's clock is "
-            "probably wrong",
-        )
-    elif moment > expires_at:
-        what = "the presigned URL expired" if sig.mode == "query" else "the 5-minute window ended"
-        out.warn("expired", f"{what} {span(moment - expires_at)} ago, at {format_iso(expires_at)}")
+    problem = time_problem(sig, moment, DEFAULT_MAX_SKEW)
+    if problem is not None:
+        out.warn(problem[0].value, problem[1])
 
 
 def _check_replayed_call(
