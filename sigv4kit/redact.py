@@ -36,7 +36,13 @@ SENSITIVE_QUERY_PARAMS = frozenset(
 )
 """Query parameter names (lower-case, decoded) whose values are credentials."""
 
-_QUERY_PIECE = re.compile(r"(?:^|(?<=[?&;\s]))([^=&#;?\s]*)=([^&#;\s]*)")
+_QUERY_PIECE = re.compile(
+    r"(?:^|(?<=[?&;\s]))([^=&#;?\s]*)=([^&#;\s…]{0,4}…\(\d+ chars\)|[^&#;\s]*)"
+)
+"""``name=value`` in a query or in text holding one; a value already redacted is one piece."""
+
+_REDACTED = re.compile(r".{0,4}…\(\d+ chars\)")
+"""What ``redacted`` returns: a value already shown this way is not redacted again."""
 
 _MIN_REDACTABLE = 6
 """Shorter values (test keys like "x") would redact ordinary text; real secrets are 40+."""
@@ -88,7 +94,9 @@ def redact_url(url: str) -> str:
 
     def piece(m: re.Match[str]) -> str:
         name, value = m.group(1), m.group(2)
-        return f"{name}={redacted(value)}" if value and _sensitive_param(name) else m.group(0)
+        if not value or _REDACTED.fullmatch(value) or not _sensitive_param(name):
+            return m.group(0)
+        return f"{name}={redacted(value)}"
 
     return _QUERY_PIECE.sub(piece, url)
 
@@ -119,15 +127,20 @@ def redact_canonical_headers(text: str) -> str:
     lines = text.split("\n")
     for i, line in enumerate(lines):
         name, colon, value = line.partition(":")
-        if colon and value and name.strip().lower() in SENSITIVE_HEADERS:
+        if (
+            colon
+            and value
+            and name.strip().lower() in SENSITIVE_HEADERS
+            and not _REDACTED.fullmatch(value)
+        ):
             lines[i] = f"{name}:{redacted(value)}"
     return "\n".join(lines)
 
 
 def redact_for_display(text: str, secrets: Sequence[str | None] = ()) -> str:
-    """Everything a debug artefact needs: sensitive header lines and query values redacted by
-    name, then each of ``secrets`` wherever it still appears."""
-    return redact_text(redact_url(redact_canonical_headers(text)), secrets)
+    """Everything a debug artefact needs: each of ``secrets`` wherever it appears (so a token
+    shows its decoded length), then sensitive header lines and query values by name."""
+    return redact_url(redact_canonical_headers(redact_text(text, secrets)))
 
 
 def _replace_forms(text: str, secret: str, replacement: str) -> str:

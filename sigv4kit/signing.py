@@ -43,7 +43,7 @@ from .options import (
     region_set_value,
     scope_name_problem,
 )
-from .redact import redact_credentials
+from .redact import redact_canonical_headers, redact_credentials
 from .timestamps import amz_date
 from .url import SplitUrl, split_url
 
@@ -218,7 +218,7 @@ def _log(kind: str, plan: _Plan, canonical: str, to_sign: str) -> None:
         logger.debug(
             "%s canonical request:\n%s\n%s string to sign:\n%s",
             kind,
-            redact_credentials(canonical, plan.credentials),
+            redact_canonical_headers(redact_credentials(canonical, plan.credentials)),
             kind,
             to_sign,
         )

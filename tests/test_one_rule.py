@@ -179,3 +179,31 @@ def test_sensitive_headers_are_redacted_by_name(header: str) -> None:
         assert key in signed.canonical_request  # signed as is …
     assert key not in redact_canonical_headers(signed.canonical_request)  # … shown redacted
     assert key not in repr(signed.request)
+
+
+def test_sse_c_key_never_shown_by_explain_diff_or_the_debug_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from sigv4kit.diagnose import diff_report, explain_request, parse_server_error, render_text
+    from sigv4kit.diagnose import to_dict as diff_dict
+    from sigv4kit.diagnose.explain import render_text as explain_text
+    from sigv4kit.diagnose.explain import to_dict as explain_dict
+
+    key = "c2VjcmV0LWN1c3RvbWVyLWtleS0zMi1ieXRlcy0hIQ=="
+    header = ("x-amz-server-side-encryption-customer-key", key)
+    request = Request("PUT", "https://b.s3.amazonaws.com/k", [header])
+    with caplog.at_level("DEBUG", logger="sigv4kit.signing"):
+        signed = sign_request(request, CREDS, region="us-east-1", service="s3", timestamp=TS)
+    assert "canonical request" in caplog.text and key not in caplog.text
+    explanation = explain_request(signed.request, now=TS)
+    assert key in (explanation.canonical_request or "")
+    assert key not in explain_text(explanation) and key not in str(explain_dict(explanation))
+    server = signed.canonical_request.replace("PUT\n/k", "PUT\n/k2")
+    xml = (
+        "<Error><Code>SignatureDoesNotMatch</Code><Message>m</Message>"
+        f"<CanonicalRequest>{server}</CanonicalRequest></Error>"
+    )
+    report = parse_server_error(xml)
+    diagnosis = diff_report(signed.canonical_request, signed.string_to_sign, report)
+    assert diagnosis.canonical_request is not None and not diagnosis.canonical_request.identical
+    assert key not in render_text(diagnosis) and key not in str(diff_dict(diagnosis))

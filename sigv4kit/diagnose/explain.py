@@ -23,7 +23,7 @@ from ..keys import ALGORITHM_V4A
 from ..model import Request
 from ..options import MAX_EXPIRES
 from ..received import ReceivedSignature, read_signature
-from ..redact import redact_text, redact_url, redacted
+from ..redact import redact_for_display, redact_url, redacted
 from ..rules import DEFAULT_MAX_SKEW, region_in, scope_problem, time_problem
 from ..timestamps import format_iso, now_or, span
 from ..url import split_url
@@ -479,7 +479,7 @@ def _check_replayed_call(
 def _safe_canonical(e: Explanation) -> str | None:
     if e.canonical_request is None:
         return None
-    return redact_text(e.canonical_request, [e.session_token])
+    return redact_for_display(e.canonical_request, [e.session_token])
 
 
 def to_dict(e: Explanation) -> dict[str, Any]:

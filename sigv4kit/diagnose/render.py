@@ -10,7 +10,7 @@ import textwrap
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..redact import redact_text, redacted
+from ..redact import redact_for_display, redacted
 from .causes import first_line
 from .diff import Diagnosis
 from .server_error import escape_lone_surrogates
@@ -56,7 +56,7 @@ def render_text(diagnosis: Diagnosis, color: bool = False, secrets: list[str] | 
     hidden = _secrets_of(diagnosis, secrets)
 
     def show(text: str) -> str:
-        return visible(redact_text(text, hidden))
+        return visible(redact_for_display(text, hidden))
 
     report = diagnosis.report
     verdict = report.code or "(no error code)"
@@ -146,7 +146,7 @@ def to_dict(diagnosis: Diagnosis, secrets: list[str] | None = None) -> dict[str,
     hidden = _secrets_of(diagnosis, secrets)
 
     def show(text: str | None) -> str | None:
-        return None if text is None else redact_text(text, hidden)
+        return None if text is None else redact_for_display(text, hidden)
 
     def part_dict(part: PartDiff | None) -> dict[str, Any] | None:
         if part is None:

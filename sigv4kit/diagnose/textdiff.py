@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from ..redact import redact_text
+from ..redact import redact_for_display
 
 MAX_DIFF_LINES = 2000
 """difflib is quadratic in lines: beyond this the line diff covers the first lines only (a real
@@ -75,7 +75,7 @@ def visible(text: str) -> str:
 
 
 def display(line: str | None, secrets: Sequence[str | None]) -> str | None:
-    return None if line is None else visible(redact_text(line, list(secrets)))
+    return None if line is None else visible(redact_for_display(line, secrets))
 
 
 def first_difference(
