@@ -212,6 +212,7 @@ class ChunkDecoder:
         self.offset = 0
         """Framed bytes consumed so far."""
         self._chunk_offset = 0
+        self._pending: ChunkError | None = None
 
     # -- errors -----------------------------------------------------------------------------
 
@@ -226,6 +227,8 @@ class ChunkDecoder:
 
     def feed(self, data: bytes | bytearray | memoryview) -> list[bytes]:
         """Consume framed bytes; return the object bytes of the chunks they completed."""
+        if self._pending is not None:
+            raise self._pending
         if self._state == _DONE and self._buf is None:
             raise ChunkError("malformed_chunk", "aws-chunked body: the decoder has failed")
         if self._state == _DONE:
@@ -250,10 +253,13 @@ class ChunkDecoder:
                     done = False
                 if not done:
                     break
-        except ChunkError:
+        except ChunkError as exc:
             self._buf = None  # type: ignore[assignment]
             self._state = _DONE
-            raise
+            if not out:
+                raise
+            self._pending = exc  # chunks proven before the failure are returned first
+            return out
         del buf[:pos]
         return out
 
@@ -381,6 +387,8 @@ class ChunkDecoder:
 
     def finish(self) -> None:
         """Check the end of the body: complete, trailer signed and checksum right."""
+        if self._pending is not None:
+            raise self._pending
         if self._buf is None:
             raise ChunkError("malformed_chunk", "aws-chunked body: the decoder has failed")
         tolerated_end = self._state == _TRAILER and self._lf_after_trailer and not self._buf

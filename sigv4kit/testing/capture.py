@@ -168,7 +168,7 @@ class CaptureServer:
         if head is None:
             return False
         lines = head[:-4].decode("latin-1").split("\r\n")
-        method, target, _ = (lines[0].split(" ", 2) + ["", ""])[:3]
+        method, target, _ = [*lines[0].split(" ", 2), "", ""][:3]
         headers = tuple(
             (name, value.strip(" \t"))
             for name, _, value in (line.partition(":") for line in lines[1:])
