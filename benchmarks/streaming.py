@@ -24,9 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sigv4kit import Credentials, Request  # noqa: E402
-from sigv4kit.streaming import ChunkedVerifier, sign_chunked  # noqa: E402
-from sigv4kit.verify import verify_request  # noqa: E402
+from sigv4kit import Credentials, Request
+from sigv4kit.streaming import ChunkedVerifier, sign_chunked
+from sigv4kit.verify import verify_request
 
 CREDS = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
 LOOKUP = {CREDS.access_key_id: CREDS}.get

@@ -168,7 +168,8 @@ class ChunkDecoder:
     ``feed(data)`` returns the object bytes of every chunk completed *and verified* by that
     data; ``finish()`` checks what only the end can prove (final chunk, trailer signature,
     checksum, decoded length). Either raises ``ChunkError``; after that the decoder is dead.
-    Memory: one chunk (at most ``max_chunk_size``) plus one line.
+    Memory: one chunk (at most ``max_chunk_size``) plus one line. ``check=None`` on a signed
+    variant checks the framing, checksum and length but no signature (no secret at hand).
     """
 
     def __init__(
@@ -183,8 +184,11 @@ class ChunkDecoder:
         trailer: str | None,
         checksum_header: tuple[str, str] | None = None,
         max_chunk_size: int = MAX_CHUNK_SIZE,
+        record_sizes: bool = False,
     ) -> None:
         self.variant = variant
+        self.sizes: list[int] | None = [] if record_sizes else None
+        """The size of each chunk decoded, when asked for (``record_sizes``)."""
         self._prev = seed
         self._amzdate = amzdate
         self._scope = scope
@@ -333,8 +337,7 @@ class ChunkDecoder:
                 self.variant.algorithm, self._amzdate, self._scope, self._prev,
                 sha256(data).hexdigest(),
             )
-            assert self._check is not None
-            if not self._check(to_sign, self._sig):
+            if self._check is not None and not self._check(to_sign, self._sig):
                 data.release()
                 self._state = _DONE
                 raise ChunkError(
@@ -350,6 +353,8 @@ class ChunkDecoder:
         data.release()
         self.chunks += 1
         self.decoded += size
+        if self.sizes is not None:
+            self.sizes.append(size)
         if ends_data:
             self._state = _TRAILER
             return pos, True
@@ -426,8 +431,7 @@ class ChunkDecoder:
                 self.variant.algorithm, self._amzdate, self._scope, self._prev,
                 trailer_lines(trailers),
             )
-            assert self._check is not None
-            if not self._check(to_sign, signatures[0].rstrip("*")):
+            if self._check is not None and not self._check(to_sign, signatures[0].rstrip("*")):
                 raise ChunkError(
                     "trailer_signature_mismatch",
                     f"aws-chunked body: {where}: the trailer signature does not match "
@@ -478,3 +482,50 @@ def trailer_algorithm(value: str | None) -> str | None:
             "sha1, sha256)"
         )
     return algorithms[0]
+
+
+@dataclass(frozen=True)
+class ChunkedLayout:
+    """What an aws-chunked body holds, read without a secret (for the debugger)."""
+
+    variant: Variant
+    chunk_sizes: tuple[int, ...]
+    trailers: tuple[tuple[str, str], ...]
+    """Trailer lines, names lower-cased; the trailer signature's value is replaced by '***'."""
+    reason: str | None
+    """None when the framing, checksum and decoded length are right, else a Reason value."""
+    problem: str | None
+
+
+def read_layout(
+    body: bytes,
+    payload_hash: str,
+    *,
+    trailer_header: str | None = None,
+    decoded_length: int | None = None,
+    max_chunk_size: int = MAX_CHUNK_SIZE,
+) -> ChunkedLayout | None:
+    """The chunks and trailer of ``body`` under ``payload_hash`` (None when that is not an
+    aws-chunked variant), with the framing, checksum and decoded length checked but no
+    signature (that needs the secret: ``verify_request``). Bounded like ``ChunkDecoder``."""
+    variant = VARIANTS.get(payload_hash)
+    if variant is None:
+        return None
+    reason = problem = None
+    try:
+        trailer = trailer_algorithm(trailer_header) if variant.trailer else None
+    except ValueError as exc:
+        return ChunkedLayout(variant, (), (), "malformed_chunk", str(exc))
+    decoder = ChunkDecoder(
+        variant, seed="", amzdate="", scope="", check=None, decoded_length=decoded_length,
+        trailer=trailer, max_chunk_size=max_chunk_size, record_sizes=True,
+    )
+    try:
+        decoder.feed(body)
+        decoder.finish()
+    except ChunkError as exc:
+        reason, problem = exc.reason, str(exc)
+    trailers = tuple(
+        (name, "***" if name == TRAILER_SIGNATURE else value) for name, value in decoder.trailers
+    )
+    return ChunkedLayout(variant, tuple(decoder.sizes or ()), trailers, reason, problem)

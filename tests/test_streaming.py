@@ -604,3 +604,24 @@ def test_decoder_refuses_input_after_failure() -> None:
         decoder.feed(b"zz\r\n")
     with pytest.raises(ChunkError, match="has failed"):
         decoder.feed(b"0\r\n")
+
+
+def test_read_layout_without_a_secret() -> None:
+    from sigv4kit.chunked import read_layout
+
+    body = published_body(TRAILER_CHUNK_SIGS, PUBLISHED_TRAILER)
+    layout = read_layout(body, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+                         trailer_header="x-amz-checksum-crc32c", decoded_length=66560)
+    assert layout is not None and layout.reason is None, layout
+    assert layout.chunk_sizes == (65536, 1024, 0)
+    assert layout.trailers == (("x-amz-checksum-crc32c", TRAILER_CRC32C),
+                               ("x-amz-trailer-signature", "***"))
+    bad = read_layout(body.replace(b"a\r\n400", b"a\r\n401"),
+                      "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+                      trailer_header="x-amz-checksum-crc32c")
+    assert bad is not None and bad.reason == "malformed_chunk"
+    wrong = read_layout(body.replace(TRAILER_CRC32C.encode(), b"AAAAAA=="),
+                        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+                        trailer_header="x-amz-checksum-crc32c")
+    assert wrong is not None and wrong.reason == "checksum_mismatch"
+    assert read_layout(body, "UNSIGNED-PAYLOAD") is None
