@@ -306,6 +306,10 @@ def sign_chunked(
     """
     if not isinstance(request, Request):
         raise SigningError("request: must be a sigv4kit.Request", field="request")
+    if request.body:
+        raise SigningError(
+            "request: its body must be empty; pass the object as payload", field="request"
+        )
     if "payload_hash" in options:
         raise SigningError(
             "payload_hash: sign_chunked sets it (STREAMING-…); leave it out", field="payload_hash"
@@ -323,7 +327,14 @@ def sign_chunked(
         )
     variant = variant_of("", signed, trailer is not None, "AWS4-ECDSA-P256-SHA256"
                          if algorithm == "sigv4a" else "AWS4-HMAC-SHA256")
-    decoded = _payload_length(payload, request.header("x-amz-decoded-content-length"))
+    declared = request.header("x-amz-decoded-content-length")
+    decoded = _payload_length(payload, declared)
+    if declared is not None and declared.strip() != str(decoded):
+        raise SigningError(
+            f"headers: X-Amz-Decoded-Content-Length says {declared.strip()[:20]} but the "
+            f"payload is {decoded} bytes",
+            field="headers",
+        )
     value_length = 0 if trailer is None else 4 * ((digest_size(trailer) + 2) // 3)
     framed = (
         None if decoded is None

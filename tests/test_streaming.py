@@ -456,6 +456,15 @@ def test_bad_arguments_name_the_field(kwargs: dict[str, object], words: str) -> 
         upload.body.read_all()
 
 
+def test_request_body_and_declared_length_must_agree() -> None:
+    with pytest.raises(SigningError, match="request: its body must be empty"):
+        sign_chunked(Request("PUT", EXAMPLE_URL, body=b"x"), EXAMPLE_CREDS,
+                     region="us-east-1", service="s3", payload=b"x")
+    with pytest.raises(SigningError, match="X-Amz-Decoded-Content-Length says 2 but the"):
+        sign_chunked(Request("PUT", EXAMPLE_URL, [("X-Amz-Decoded-Content-Length", "2")]),
+                     EXAMPLE_CREDS, region="us-east-1", service="s3", payload=b"x")
+
+
 def test_wrong_content_length_is_refused() -> None:
     with pytest.raises(SigningError, match="headers: Content-Length must be the framed"):
         sign_chunked(Request("PUT", EXAMPLE_URL, [("Content-Length", "5")]), EXAMPLE_CREDS,
