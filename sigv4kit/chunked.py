@@ -159,7 +159,7 @@ def hmac_checker(hex_signature: Callable[[str], str]) -> Checker:
     return lambda to_sign, sig: hmac.compare_digest(hex_signature(to_sign), sig)
 
 
-_HEAD, _DATA, _TRAILER, _DONE = range(4)
+_HEAD, _DATA, _CRLF, _TRAILER, _DONE = range(5)
 
 
 class ChunkDecoder:
@@ -203,7 +203,11 @@ class ChunkDecoder:
             self._checksum = new_checksum(checksum_header[0])
             self._expected_checksum = checksum_header[1].strip()
         self._max = max_chunk_size
-        self._buf = bytearray()
+        self._line_buf = bytearray()
+        self._parts: list[memoryview] = []
+        self._hash = sha256()
+        self._need = 0
+        self._failed = False
         self._state = _HEAD
         self._size = 0
         self._sig = ""
@@ -233,65 +237,79 @@ class ChunkDecoder:
         """Consume framed bytes; return the object bytes of the chunks they completed."""
         if self._pending is not None:
             raise self._pending
-        if self._state == _DONE and self._buf is None:
-            raise ChunkError("malformed_chunk", "aws-chunked body: the decoder has failed")
-        if self._state == _DONE:
-            if data:
-                raise self._malformed_tail(len(data))
-            return []
-        self._buf += data
+        if self._failed:
+            raise ChunkError("malformed_chunk", "aws-chunked body: the decoder has failed or finished")
+        # chunk data is kept by reference until its chunk is proven: never a mutable buffer
+        view = memoryview(data if isinstance(data, bytes) else bytes(data)).cast("B")
         out: list[bytes] = []
         pos = 0
-        buf = self._buf
         try:
-            while True:
-                if self._state == _HEAD:
-                    pos, done = self._head(buf, pos)
-                elif self._state == _DATA:
-                    pos, done = self._data(buf, pos, out)
-                elif self._state == _TRAILER:
-                    pos, done = self._trailer_line(buf, pos)
+            while pos < len(view):
+                if self._state == _DATA:
+                    pos = self._data(view, pos)
+                elif self._state == _DONE:
+                    raise self._malformed_tail(len(view) - pos)
                 else:
-                    if len(buf) > pos:
-                        raise self._malformed_tail(len(buf) - pos)
-                    done = False
-                if not done:
-                    break
+                    pos, line = self._line(view, pos)
+                    if line is None:
+                        break
+                    self._on_line(line, out)
         except ChunkError as exc:
-            self._buf = None  # type: ignore[assignment]
+            self._failed = True
             self._state = _DONE
+            self._parts = []
             if not out:
                 raise
             self._pending = exc  # chunks proven before the failure are returned first
-            return out
-        del buf[:pos]
         return out
 
     def _malformed_tail(self, count: int) -> ChunkError:
-        self._state = _DONE
         return ChunkError(
             "malformed_chunk",
             f"aws-chunked body: {count} byte(s) after the end of the body at byte offset "
             f"{self.offset} (nothing may follow the final chunk and trailer)",
         )
 
-    def _line(self, buf: bytearray, pos: int, limit: int, what: str) -> tuple[int, bytes] | None:
-        """The next line (without its LF) or None when incomplete; bounded by ``limit``."""
-        end = buf.find(b"\n", pos, pos + limit + 1)
-        if end < 0:
-            if len(buf) - pos > limit:
-                raise self._malformed(f"the {what} line is longer than {limit} bytes")
-            return None
-        line = bytes(buf[pos:end])
-        self.offset += end + 1 - pos
-        return end + 1, line
+    def _limit(self) -> tuple[int, str]:
+        if self._state == _HEAD:
+            return MAX_HEADER_LINE, "chunk header"
+        if self._state == _TRAILER:
+            return MAX_TRAILER_LINE, "trailer"
+        return 1, "data end"  # _CRLF: exactly "\r\n"
 
-    def _head(self, buf: bytearray, pos: int) -> tuple[int, bool]:
-        self._chunk_offset = self.offset
-        got = self._line(buf, pos, MAX_HEADER_LINE, "chunk header")
-        if got is None:
-            return pos, False
-        pos, line = got
+    def _line(self, view: memoryview, pos: int) -> tuple[int, bytes | None]:
+        """The next line (without its LF), joined with what earlier feeds left, or None
+        when it is still incomplete; at most ``_limit()`` bytes are ever buffered."""
+        limit, what = self._limit()
+        room = limit + 1 - len(self._line_buf)
+        window = bytes(view[pos : pos + room])
+        end = window.find(b"\n")
+        if end < 0:
+            if len(window) >= room:
+                if self._state == _CRLF:
+                    raise self._malformed(
+                        f"the {self._size} data bytes are not followed by CRLF"
+                    )
+                raise self._malformed(f"the {what} line is longer than {limit} bytes")
+            self._line_buf += window
+            self.offset += len(window)
+            return pos + len(window), None
+        line = bytes(self._line_buf) + window[:end]
+        self._line_buf.clear()
+        self.offset += end + 1
+        return pos + end + 1, line
+
+    def _on_line(self, line: bytes, out: list[bytes]) -> None:
+        if self._state == _HEAD:
+            self._head(line)
+        elif self._state == _CRLF:
+            if line != b"\r":
+                raise self._malformed(f"the {self._size} data bytes are not followed by CRLF")
+            self._chunk_done(out)
+        else:
+            self._trailer_line(line)
+
+    def _head(self, line: bytes) -> None:
         if not line.endswith(b"\r"):
             raise self._malformed("the chunk header does not end with CRLF")
         line = line[:-1]
@@ -319,65 +337,64 @@ class ChunkDecoder:
             self._sig = sig
         elif sep:
             raise self._malformed("an unsigned chunk carries an extension")
-        self._size = size
-        self._state = _DATA
-        return pos, True
+        self._size = self._need = size
+        self._hash = sha256()
+        if size:
+            self._state = _DATA
+        elif self.variant.trailer:  # the final chunk: its trailer lines follow directly
+            self._chunk_done([])
+        else:
+            self._state = _CRLF
 
-    def _data(self, buf: bytearray, pos: int, out: list[bytes]) -> tuple[int, bool]:
-        size = self._size
-        ends_data = size == 0 and self.variant.trailer  # trailer lines follow directly
-        if len(buf) - pos < size + (0 if ends_data else 2):
-            return pos, False
-        data = memoryview(buf)[pos : pos + size]
-        if not ends_data and buf[pos + size : pos + size + 2] != b"\r\n":
-            data.release()
-            raise self._malformed(f"the {size} data bytes are not followed by CRLF")
+    def _data(self, view: memoryview, pos: int) -> int:
+        piece = view[pos : pos + self._need]
+        if self.variant.signed:
+            self._hash.update(piece)
+        if self._checksum is not None:
+            self._checksum.update(piece)
+        self._parts.append(piece)
+        self._need -= len(piece)
+        self.offset += len(piece)
+        if not self._need:
+            self._state = _CRLF
+        return pos + len(piece)
+
+    def _chunk_done(self, out: list[bytes]) -> None:
+        """A whole chunk is in: check its signature, then release its bytes."""
         if self.variant.signed:
             to_sign = chunk_string_to_sign(
                 self.variant.algorithm, self._amzdate, self._scope, self._prev,
-                sha256(data).hexdigest(),
+                self._hash.hexdigest(),
             )
             if self._check is not None and not self._check(to_sign, self._sig):
-                data.release()
-                self._state = _DONE
                 raise ChunkError(
                     "chunk_signature_mismatch",
                     f"aws-chunked body: {self._where()}: the chunk signature does not match "
                     "(data altered, or chunks dropped or reordered)",
                 )
             self._prev = self._sig
-        if self._checksum is not None:
-            self._checksum.update(data)
+        size = self._size
         if size:
-            out.append(bytes(data))
-        data.release()
+            parts = self._parts
+            out.append(bytes(parts[0]) if len(parts) == 1 else b"".join(parts))
+            self._parts = []
         self.chunks += 1
         self.decoded += size
         if self.sizes is not None:
             self.sizes.append(size)
-        if ends_data:
-            self._state = _TRAILER
-            return pos, True
-        if size == 0:
-            self.offset += 2
-            self._state = _DONE
-            return pos + 2, True
-        self.offset += size + 2
-        self._state = _HEAD
-        return pos + size + 2, True
-
-    def _trailer_line(self, buf: bytearray, pos: int) -> tuple[int, bool]:
+        if size:
+            self._state = _HEAD
+        else:
+            self._state = _TRAILER if self.variant.trailer else _DONE
         self._chunk_offset = self.offset
-        got = self._line(buf, pos, MAX_TRAILER_LINE, "trailer")
-        if got is None:
-            return pos, False
-        pos, line = got
+
+    def _trailer_line(self, line: bytes) -> None:
         if line in (b"\r", b""):
             if line == b"" and self._trailers and not self._lf_after_trailer:
                 self._lf_after_trailer = True  # tolerated: a bare LF after a trailer line
-                return pos, True
+                return
             self._state = _DONE
-            return pos, True
+            return
         self._lf_after_trailer = False
         text = line.removesuffix(b"\r").decode("ascii", "replace")
         name, colon, value = text.partition(":")
@@ -386,7 +403,6 @@ class ChunkDecoder:
         if len(self._trailers) >= MAX_TRAILER_LINES:
             raise self._malformed(f"more than {MAX_TRAILER_LINES} trailer lines")
         self._trailers.append((name.strip().lower(), value.strip()))
-        return pos, True
 
     # -- end --------------------------------------------------------------------------------
 
@@ -394,9 +410,11 @@ class ChunkDecoder:
         """Check the end of the body: complete, trailer signed and checksum right."""
         if self._pending is not None:
             raise self._pending
-        if self._buf is None:
-            raise ChunkError("malformed_chunk", "aws-chunked body: the decoder has failed")
-        tolerated_end = self._state == _TRAILER and self._lf_after_trailer and not self._buf
+        if self._failed:
+            raise ChunkError("malformed_chunk", "aws-chunked body: the decoder has failed or finished")
+        tolerated_end = (
+            self._state == _TRAILER and self._lf_after_trailer and not self._line_buf
+        )
         if self._state != _DONE and not tolerated_end:
             self._chunk_offset = self.offset
             raise self._malformed(
@@ -404,7 +422,7 @@ class ChunkDecoder:
                 "object bytes decoded): no final zero-length chunk and closing CRLF"
             )
         self._state = _DONE
-        self._buf = None  # type: ignore[assignment]
+        self._failed = True  # finished: no more input
         where = f"the trailer after chunk {self.chunks} at byte offset {self._chunk_offset}"
         if self.variant.trailer:
             self._check_trailer(where)
