@@ -162,6 +162,10 @@ def hmac_checker(hex_signature: Callable[[str], str]) -> Checker:
 _HEAD, _DATA, _CRLF, _TRAILER, _DONE = range(5)
 
 
+def _dead() -> ChunkError:
+    return ChunkError("malformed_chunk", "aws-chunked body: the decoder has failed or finished")
+
+
 class ChunkDecoder:
     """Incremental aws-chunked decoder and verifier (sans-I/O, like h11).
 
@@ -238,7 +242,7 @@ class ChunkDecoder:
         if self._pending is not None:
             raise self._pending
         if self._failed:
-            raise ChunkError("malformed_chunk", "aws-chunked body: the decoder has failed or finished")
+            raise _dead()
         # chunk data is kept by reference until its chunk is proven: never a mutable buffer
         view = memoryview(data if isinstance(data, bytes) else bytes(data)).cast("B")
         out: list[bytes] = []
@@ -411,7 +415,7 @@ class ChunkDecoder:
         if self._pending is not None:
             raise self._pending
         if self._failed:
-            raise ChunkError("malformed_chunk", "aws-chunked body: the decoder has failed or finished")
+            raise _dead()
         tolerated_end = (
             self._state == _TRAILER and self._lf_after_trailer and not self._line_buf
         )
