@@ -634,3 +634,33 @@ def test_read_layout_without_a_secret() -> None:
                         trailer_header="x-amz-checksum-crc32c")
     assert wrong is not None and wrong.reason == "checksum_mismatch"
     assert read_layout(body, "UNSIGNED-PAYLOAD") is None
+
+
+_BODY_REASONS = {Reason.MALFORMED_CHUNK, Reason.CHUNK_SIGNATURE_MISMATCH,
+                 Reason.TRAILER_SIGNATURE_MISMATCH, Reason.CHECKSUM_MISMATCH,
+                 Reason.DECODED_LENGTH_MISMATCH}
+_EXAMPLE_TRAILER_UPLOAD = example_upload(trailer="crc32c")
+_EXAMPLE_TRAILER_BODY = published_body(TRAILER_CHUNK_SIGS, PUBLISHED_TRAILER)
+
+
+@given(st.binary(max_size=3000), st.integers(0, 66946))
+def test_any_mutation_is_refused_with_a_body_reason(junk: bytes, where: int) -> None:
+    body = _EXAMPLE_TRAILER_BODY[:where] + junk + _EXAMPLE_TRAILER_BODY[where + len(junk) // 2 :]
+    if body == _EXAMPLE_TRAILER_BODY:
+        return
+    result = check(received(_EXAMPLE_TRAILER_UPLOAD, body))
+    assert not result.valid
+    assert result.reason in _BODY_REASONS
+    assert "aws-chunked body" in result.message and TRAILER_SIGNATURE not in result.message
+
+
+@given(st.lists(st.integers(1, 9000), min_size=1, max_size=40))
+def test_any_split_of_the_body_gives_the_same_verdict(sizes: list[int]) -> None:
+    head_request = Request("PUT", EXAMPLE_URL, _EXAMPLE_TRAILER_UPLOAD.request.headers)
+    verifier = ChunkedVerifier(check(head_request, defer_body=True), head_request, LOOKUP)
+    body, pos, out = _EXAMPLE_TRAILER_BODY, 0, []
+    for size in sizes * (len(body) // sum(sizes) + 1):
+        out += verifier.feed(body[pos : pos + size])
+        pos += size
+    assert verifier.finish().valid
+    assert b"".join(out) == b"a" * 66560
