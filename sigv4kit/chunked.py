@@ -103,8 +103,10 @@ def trailer_string_to_sign(
 
 
 def trailer_lines(pairs: list[tuple[str, str]]) -> str:
-    """The trailer lines as the trailer signature hashes them: lower-case name, trimmed value."""
-    return "".join([f"{name.lower()}:{value.strip()}\n" for name, value in pairs])
+    """The trailer lines as the trailer signature hashes them: canonical like headers (sorted
+    by lower-case name, values trimmed), as aws-c-auth builds them."""
+    lines = sorted([(name.lower(), value.strip()) for name, value in pairs], key=lambda p: p[0])
+    return "".join([f"{name}:{value}\n" for name, value in lines])
 
 
 def pad_signature(signature: str, v4a: bool) -> str:

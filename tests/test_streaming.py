@@ -674,7 +674,7 @@ def test_trailer_signature_of_several_trailers_matches_aws_c_auth() -> None:
     from sigv4kit.keys import cached_signing_key
 
     key = cached_signing_key(EXAMPLE_CREDS.secret_access_key, "20130524", "us-east-1", "s3")
-    lines = trailer_lines([("first", "1st"), ("second", "2nd"), ("third", "3rd")])
+    lines = trailer_lines([("Third", "3rd "), ("first", "1st"), ("second", "2nd")])
     to_sign = trailer_string_to_sign("AWS4-HMAC-SHA256", EXAMPLE_TIME,
                                      "20130524/us-east-1/s3/aws4_request", CHUNK_SIGS[2], lines)
     assert key.hex_signature(to_sign) == (
