@@ -435,8 +435,9 @@ class ChunkDecoder:
         if self._declared is not None and self.decoded != self._declared:
             raise ChunkError(
                 "decoded_length_mismatch",
-                f"aws-chunked body: {self.decoded} object bytes in {self.chunks} chunks, but "
-                f"X-Amz-Decoded-Content-Length says {self._declared}",
+                f"aws-chunked body: {self.decoded} object bytes in {self.chunks} chunks (the "
+                f"body ends at byte offset {self.offset}), but X-Amz-Decoded-Content-Length "
+                f"says {self._declared}",
             )
         if self._expected_checksum is not None and self._checksum is not None:
             self._compare_checksum(self._expected_checksum, where)

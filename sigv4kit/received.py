@@ -91,31 +91,6 @@ class ReceivedSignature:
         )
 
 
-@dataclass(frozen=True, repr=False)
-class VerifyResult:
-    """The verdict on one request.
-
-    ``canonical_request`` and ``string_to_sign`` are what the request, as received, hashes to;
-    compare them with the signer's debug output to find the difference. They are set once
-    verification got that far. The canonical request may contain the session token: redact it
-    (``sigv4kit.redact.redact_text``) before printing it.
-    """
-
-    valid: bool
-    reason: Reason
-    message: str
-    received: ReceivedSignature | None = None
-    session_token_signed: bool | None = None
-    canonical_request: str | None = None
-    string_to_sign: str | None = None
-
-    def __repr__(self) -> str:
-        return (
-            f"VerifyResult(valid={self.valid!r}, reason={self.reason.value!r}, "
-            f"message={self.message!r})"
-        )
-
-
 class View:
     """The request as the canonical request needs it, computed once: lower-cased header groups
     in the order received, and the query's canonical pairs."""

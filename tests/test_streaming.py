@@ -733,3 +733,33 @@ def test_sigv4a_chunk_signatures_are_padded_and_chain_unpadded() -> None:
                                        hashlib.sha256(data).hexdigest())
         assert sigv4a.verify_signature(key, to_sign, signature)
         previous = signature
+
+
+def test_pure_fallback_without_awscrt(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "awscrt", None)  # import awscrt now fails
+    raw = crc_function.__wrapped__  # type: ignore[attr-defined]
+    assert raw("crc32c") is crc32c_pure and raw("crc64nvme") is crc64nvme_pure
+
+
+def test_streaming_core_imports_no_io_libraries() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from sigv4kit import Credentials, Request;"
+        "from sigv4kit.streaming import sign_chunked;"
+        "u = sign_chunked(Request('PUT', 'https://b.s3.amazonaws.com/k'),"
+        " Credentials('AKID', 'SECRET'), region='us-east-1', service='s3', payload=b'x',"
+        " trailer='crc32');"
+        "from sigv4kit.verify import verify_request;"
+        "r = verify_request(Request('PUT', u.request.url, u.request.headers,"
+        " u.body.read_all()), {'AKID': Credentials('AKID', 'SECRET')}.get);"
+        "assert r.valid, r.message;"
+        "bad = {'requests', 'click', 'botocore', 'urllib3', 'cryptography', 'awscrt'};"
+        "print(sorted(bad & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=60)
+    assert out.stdout.strip() == "[]"
