@@ -151,3 +151,24 @@ def test_plain_http_capture() -> None:
     assert result.valid, result.message
     assert (result.decoded_body or captured.body) == data
     assert captured.head.startswith(b"PUT /bucket/dir/an%20object.bin HTTP/1.1\r\n")
+
+
+def test_sigv4a_upload_with_its_own_content_encoding(https_server: CaptureServer) -> None:
+    """boto3 with ``signature_version="s3v4a"`` (signed by awscrt): aws-chunked after the
+    caller's gzip, an ECDSA seed over STREAMING-UNSIGNED-PAYLOAD-TRAILER."""
+    data = os.urandom(150_000)
+    before = len(https_server.requests)
+    _client(https_server, signature_version="s3v4a").put_object(
+        Bucket="bucket", Key="k", Body=data, ContentEncoding="gzip"
+    )
+    captured = https_server.requests[before]
+    assert captured.header("content-encoding") == "gzip,aws-chunked"
+    assert (captured.header("authorization") or "").startswith("AWS4-ECDSA-P256-SHA256 ")
+    result = verify_request(captured.to_request(), LOOKUP)
+    assert result.valid, result.message
+    assert result.decoded_body == data
+    framed = bytearray(captured.body)
+    framed[_data_offset(captured.body) + 7] ^= 0x20
+    assert verify_request(_with_body(captured, bytes(framed)), LOOKUP).reason == (
+        Reason.CHECKSUM_MISMATCH
+    )
