@@ -49,7 +49,7 @@ from .received import Reason
 from .signing import sign_request
 from .verify import Lookup, VerifyResult, chunk_decoder, streaming_verdict
 
-__all__ = ["ChunkedUpload", "ChunkedVerifier", "FramedBody", "sign_chunked"]
+__all__ = ["ChunkedUpload", "ChunkedVerifier", "FramedBody", "SizedFramedBody", "sign_chunked"]
 
 Payload = bytes | bytearray | memoryview | BinaryIO | Iterable[bytes]
 
@@ -62,9 +62,10 @@ _SET_HEADERS = frozenset(
 class ChunkedUpload:
     """A signed aws-chunked upload: send ``request``'s method, URL and headers with ``body``.
 
-    ``body`` is an iterator of framed bytes (with ``len()`` when the payload's length is
-    known, so ``requests`` and ``http.client`` send a Content-Length instead of re-chunking
-    it). ``signed`` is the seed signing (canonical request, string to sign, signature).
+    ``body`` is an iterator of framed bytes (a ``SizedFramedBody``, with ``len()``, when the
+    payload's length is known, so ``requests`` and ``http.client`` send a Content-Length
+    instead of re-chunking it). ``signed`` is the seed signing (canonical request, string to
+    sign, signature).
     """
 
     request: Request
@@ -98,11 +99,6 @@ class FramedBody:
     def __next__(self) -> bytes:
         return next(self._pieces)
 
-    def __len__(self) -> int:
-        if self._length is None:
-            raise TypeError("the payload's length is not known")
-        return self._length
-
     @property
     def length(self) -> int | None:
         """The framed length (the Content-Length), or None when the payload's is unknown."""
@@ -114,6 +110,17 @@ class FramedBody:
 
     def __repr__(self) -> str:
         return f"FramedBody(length={self._length!r})"
+
+
+class SizedFramedBody(FramedBody):
+    """A framed body of known length: ``len()`` gives it, so ``requests`` and ``http.client``
+    send a Content-Length (a body without one has no ``__len__``: they then send it with
+    ``Transfer-Encoding: chunked``, as boto3 does)."""
+
+    _length: int
+
+    def __len__(self) -> int:
+        return self._length
 
 
 def _payload_length(payload: Any, declared: str | None) -> int | None:
@@ -375,7 +382,7 @@ def sign_chunked(
     return trusted(
         ChunkedUpload,
         request=out,
-        body=FramedBody(frames, framed),
+        body=FramedBody(frames, None) if framed is None else SizedFramedBody(frames, framed),
         seed_signature=seed.signature,
         signed=seed,
     )
