@@ -84,3 +84,14 @@ def test_moto_checks_the_seed_signature(moto_server: MotoServer) -> None:
     response = requests.put(upload.request.url, headers=headers, data=upload.body, timeout=20)
     assert response.status_code == 403
     assert "SignatureDoesNotMatch" in response.text
+
+
+def test_unknown_length_goes_out_http_chunked(moto_server: MotoServer, s3: Any) -> None:
+    """An iterable payload of unknown length: no Content-Length, so ``requests`` sends the
+    aws-chunked body inside Transfer-Encoding: chunked, as boto3 does."""
+    data = os.urandom(200_000)
+    response = _put(moto_server, "unknown-length", iter([data[:5000], data[5000:]]),
+                    signed=False, trailer="crc32")
+    assert response.status_code == 200, response.text
+    assert response.request.headers.get("Transfer-Encoding") == "chunked"
+    assert s3.get_object(Bucket=BUCKET, Key="unknown-length")["Body"].read() == data
