@@ -172,3 +172,60 @@ def test_sigv4a_upload_with_its_own_content_encoding(https_server: CaptureServer
     assert verify_request(_with_body(captured, bytes(framed)), LOOKUP).reason == (
         Reason.CHECKSUM_MISMATCH
     )
+
+
+# -- the capture server verifying as S3 would (a server built on ChunkedVerifier) ------------
+
+
+def _replay(server: CaptureServer, head: bytes, body: bytes) -> bytes:
+    import socket
+    import ssl
+
+    assert server.ca_file is not None
+    context = ssl.create_default_context(cafile=server.ca_file)
+    with socket.create_connection(("127.0.0.1", server.port), 10) as raw, \
+            context.wrap_socket(raw, server_hostname="127.0.0.1") as conn:
+        conn.sendall(head.replace(b"Expect: 100-continue\r\n", b"") + body)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            more = conn.recv(65536)
+            if not more:
+                break
+            answer += more
+        return answer
+
+
+def test_verifying_server_accepts_boto3_and_refuses_forgeries() -> None:
+    data = os.urandom(2 * 1024 * 1024 + 1)
+    with CaptureServer(tls=True, lookup=LOOKUP) as server:
+        _client(server).put_object(Bucket="bucket", Key="k", Body=data)
+        good = server.requests[0]
+        assert good.verdict is not None and good.verdict.valid, good.verdict
+        assert "aws-chunked body (4 chunks, 2097153 bytes)" in good.verdict.message
+
+        assert _replay(server, good.head, good.raw_body).startswith(b"HTTP/1.1 200 OK")
+        flipped = bytearray(good.raw_body)
+        flipped[len(flipped) // 2] ^= 0x01  # an object byte, inside both framings
+        answer = _replay(server, good.head, bytes(flipped))
+        assert answer.startswith(b"HTTP/1.1 400 BadDigest"), answer[:200]
+        assert server.requests[-1].verdict is not None
+        assert server.requests[-1].verdict.reason == Reason.CHECKSUM_MISMATCH
+
+
+def test_verifying_server_refuses_a_bad_seed_before_the_body() -> None:
+    import botocore.exceptions
+
+    with CaptureServer(tls=True, lookup=LOOKUP) as server:
+        s3 = boto3.client(
+            "s3", region_name="us-east-1", endpoint_url=server.url, verify=server.ca_file,
+            aws_access_key_id=CREDS.access_key_id, aws_secret_access_key="wrong-secret",
+            aws_session_token=CREDS.session_token,
+            config=botocore.config.Config(s3={"addressing_style": "path"},
+                                          retries={"max_attempts": 1}),
+        )
+        with pytest.raises(botocore.exceptions.ClientError) as info:
+            s3.put_object(Bucket="bucket", Key="k", Body=os.urandom(3 * 1024 * 1024))
+    assert info.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
+    refused = server.requests[0]
+    assert refused.verdict is not None and refused.verdict.reason == Reason.SIGNATURE_MISMATCH
+    assert refused.raw_body == b""  # answered before any of the body was read

@@ -12,9 +12,14 @@ tests point them here::
     verify_request(captured.to_request(), lookup)  # the HTTP framing removed, nothing else
 
 Every request gets ``200 OK`` with an ETag (the MD5 of the decoded body, as S3 answers
-PutObject and UploadPart) and an empty body. Bounded so no test can hang: heads of at most
-64 KiB, bodies of at most ``max_body`` bytes, a socket timeout per read, and closing the server
-shuts every connection down. ``Expect: 100-continue`` is answered before the body is read.
+PutObject and UploadPart) and an empty body. Given a ``lookup``, the server verifies as S3
+would, the way a server should (``verify_request(head, defer_body=True)``, then the body
+through ``ChunkedVerifier`` as it arrives): a bad seed is refused before the body is read (no
+``100 Continue``), a bad body with an S3 error, and ``CapturedRequest.verdict`` says why.
+
+Bounded so no test can hang: heads of at most 64 KiB, bodies of at most ``max_body`` bytes, a
+socket timeout per read, and closing the server shuts every connection down. ``Expect:
+100-continue`` is answered before the body is read.
 """
 
 from __future__ import annotations
@@ -28,11 +33,28 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from xml.sax.saxutils import escape
 
 from ..model import Request
+from ..received import Reason
+from ..streaming import ChunkedVerifier
+from ..verify import Lookup, VerifyResult, verify_request
 from ..wire import decode_http_chunked
 
 MAX_HEAD = 64 * 1024
+_S3_ERRORS = {
+    Reason.SIGNATURE_MISMATCH: (403, "SignatureDoesNotMatch"),
+    Reason.CHUNK_SIGNATURE_MISMATCH: (403, "SignatureDoesNotMatch"),
+    Reason.TRAILER_SIGNATURE_MISMATCH: (403, "SignatureDoesNotMatch"),
+    Reason.PAYLOAD_HASH_MISMATCH: (400, "XAmzContentSHA256Mismatch"),
+    Reason.CHECKSUM_MISMATCH: (400, "BadDigest"),
+    Reason.DECODED_LENGTH_MISMATCH: (400, "IncompleteBody"),
+    Reason.MALFORMED_CHUNK: (400, "IncompleteBody"),
+    Reason.UNKNOWN_ACCESS_KEY: (403, "InvalidAccessKeyId"),
+    Reason.EXPIRED: (403, "RequestTimeTooSkewed"),
+    Reason.NOT_YET_VALID: (403, "RequestTimeTooSkewed"),
+}
+"""The S3 error a verdict's reason answers with (others: 403 AccessDenied)."""
 READ_TIMEOUT = 10.0
 
 
@@ -47,6 +69,8 @@ class CapturedRequest:
     head: bytes
     raw_body: bytes
     scheme: str
+    verdict: VerifyResult | None = None
+    """The verifying server's verdict (None without a ``lookup``)."""
 
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (any case), or None."""
@@ -75,8 +99,15 @@ class _Problem(Exception):
 class CaptureServer:
     """Records requests on 127.0.0.1 (``tls=True``: HTTPS with a fresh trustme CA)."""
 
-    def __init__(self, *, tls: bool = False, max_body: int = 128 * 1024 * 1024) -> None:
+    def __init__(
+        self,
+        *,
+        tls: bool = False,
+        max_body: int = 128 * 1024 * 1024,
+        lookup: Lookup | None = None,
+    ) -> None:
         self.tls = tls
+        self.lookup = lookup
         self.max_body = max_body
         self.requests: list[CapturedRequest] = []
         self._lock = threading.Lock()
@@ -174,24 +205,80 @@ class CaptureServer:
             for name, _, value in (line.partition(":") for line in lines[1:])
         )
         fields = {n.lower(): v for n, v in headers}
+        scheme = "https" if self.tls else "http"
+        verdict, body_check = self._check_head(method, target, headers, scheme)
+        if verdict is not None and not verdict.valid:  # refused before the body is sent
+            self._record(CapturedRequest(method, target, headers, head, b"", scheme, verdict))
+            self._error(conn, verdict)
+            return False
         if fields.get("expect", "").lower() == "100-continue":
             conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
         if fields.get("transfer-encoding", "").lower() == "chunked":
-            raw_body = self._chunked(reader)
+            raw_body = self._chunked(reader, body_check)
         else:
             length = int(fields.get("content-length", "0") or 0)
             if length > self.max_body:
                 raise _Problem("body too large")
             raw_body = reader.exactly(length)
-        captured = CapturedRequest(
-            method, target, headers, head, raw_body, "https" if self.tls else "http"
-        )
-        with self._lock:
-            self.requests.append(captured)
+            if body_check is not None:
+                body_check.feed(raw_body)
+        if verdict is not None:
+            verdict = self._final(method, target, headers, scheme, raw_body, body_check)
+        captured = CapturedRequest(method, target, headers, head, raw_body, scheme, verdict)
+        if verdict is not None and not verdict.valid:
+            self._record(captured)
+            self._error(conn, verdict)
+            return False
+        self._record(captured)
         self._answer(conn, captured)
         return fields.get("connection", "").lower() != "close"
 
-    def _chunked(self, reader: _Reader) -> bytes:
+    def _record(self, captured: CapturedRequest) -> None:
+        with self._lock:
+            self.requests.append(captured)
+
+    def _check_head(
+        self, method: str, target: str, headers: tuple[tuple[str, str], ...], scheme: str
+    ) -> tuple[VerifyResult | None, ChunkedVerifier | None]:
+        """The headers verdict, and the body verifier when the body is aws-chunked."""
+        if self.lookup is None:
+            return None, None
+        host = next((v for n, v in headers if n.lower() == "host"), "127.0.0.1")
+        request = Request(method, f"{scheme}://{host}{target}", headers)
+        verdict = verify_request(request, self.lookup, defer_body=True)
+        streaming = (dict((n.lower(), v) for n, v in headers).get("x-amz-content-sha256", "")
+                     .startswith("STREAMING-"))
+        if not verdict.valid or not streaming:
+            return verdict, None
+        return verdict, ChunkedVerifier(verdict, request, self.lookup)
+
+    def _final(
+        self,
+        method: str,
+        target: str,
+        headers: tuple[tuple[str, str], ...],
+        scheme: str,
+        raw_body: bytes,
+        body_check: ChunkedVerifier | None,
+    ) -> VerifyResult:
+        if body_check is not None:
+            return body_check.finish()
+        assert self.lookup is not None
+        captured = CapturedRequest(method, target, headers, b"", raw_body, scheme)
+        return verify_request(captured.to_request(), self.lookup)
+
+    def _error(self, conn: socket.socket, verdict: VerifyResult) -> None:
+        status, code = _S3_ERRORS.get(verdict.reason, (403, "AccessDenied"))
+        body = (
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
+            f"<Message>{escape(verdict.message)}</Message></Error>"
+        ).encode()
+        conn.sendall(
+            b"HTTP/1.1 %d %s\r\nContent-Type: application/xml\r\nContent-Length: %d\r\n"
+            b"Connection: close\r\n\r\n%s" % (status, code.encode(), len(body), body)
+        )
+
+    def _chunked(self, reader: _Reader, body_check: ChunkedVerifier | None = None) -> bytes:
         """The raw bytes of an HTTP chunked body, up to and including its last empty line."""
         out = bytearray()
         while True:
@@ -204,7 +291,10 @@ class CaptureServer:
                 break
             if len(out) + size > self.max_body:
                 raise _Problem("body too large")
-            out += reader.exactly(size + 2)
+            data = reader.exactly(size + 2)
+            out += data
+            if body_check is not None:
+                body_check.feed(data[:-2])  # verified as it arrives, one HTTP chunk at a time
         while True:  # trailer fields, then the empty line
             line = reader.until(b"\r\n", 4096)
             if line is None:
