@@ -299,7 +299,9 @@ def _verify(
         raise TypeError(f"lookup returned {type(creds).__name__}, not Credentials or None")
 
     try:
-        result = _check(view, sig, creds, texts, headers_block, payload, normalize, double)
+        result = _check(
+            view, sig, creds, texts, headers_block, payload, normalize, double, opts.defer_body
+        )
         if result.valid and payload.startswith(STREAMING_PREFIX) and creds is not None:
             return _check_streaming(view, sig, creds, result, payload, opts.defer_body)
         return result
@@ -318,6 +320,7 @@ def _check(
     payload: str,
     normalize: bool,
     double: bool,
+    defer_body: bool = False,
 ) -> VerifyResult:
     """Steps that need the secret: who signed, with which token, and the signature itself."""
     token_signed = sig.session_token_signed
@@ -344,7 +347,10 @@ def _check(
     else:
         return _mismatch(view, sig, creds, texts, headers_block, payload, normalize, double)
     sent = view.groups.get("x-amz-content-sha256")
-    if sent is not None and len(sent) == 1 and is_sha256_hex(sent[0]):
+    deferred = ""
+    if defer_body and sent is not None and len(sent) == 1 and is_sha256_hex(sent[0]):
+        deferred = "; body not verified yet: its SHA-256 must equal X-Amz-Content-SHA256"
+    elif sent is not None and len(sent) == 1 and is_sha256_hex(sent[0]):
         actual = body_sha256(view.request.body)
         if actual != sent[0]:
             return _fail(
@@ -359,7 +365,7 @@ def _check(
         VerifyResult,
         valid=True,
         reason=Reason.OK,
-        message=f"valid {sig.algorithm} signature by {sig.access_key_id}",
+        message=f"valid {sig.algorithm} signature by {sig.access_key_id}{deferred}",
         received=sig,
         session_token_signed=token_signed,
         canonical_request=texts[0],
@@ -577,7 +583,10 @@ def verify_request(
     An aws-chunked body (X-Amz-Content-SHA256 ``STREAMING-…``) is checked whole: chunk
     signatures, framing, trailer, checksum and X-Amz-Decoded-Content-Length; the object bytes
     are then ``decoded_body``. ``defer_body=True`` checks the headers only (the body is not
-    there yet), for ``sigv4kit.streaming.ChunkedVerifier`` to check it as it arrives.
+    there yet): an aws-chunked body is then checked by ``sigv4kit.streaming.ChunkedVerifier``
+    as it arrives; a body whose SHA-256 X-Amz-Content-SHA256 states is the caller's to hash
+    (or ``verify_request`` it once whole). Without X-Amz-Content-SHA256 the signature covers
+    the body's own hash, so it cannot be deferred.
     """
     opts = _Options(
         now, service, region, max_skew, normalize_path, double_encode_path, defer_body

@@ -229,3 +229,20 @@ def test_verifying_server_refuses_a_bad_seed_before_the_body() -> None:
     refused = server.requests[0]
     assert refused.verdict is not None and refused.verdict.reason == Reason.SIGNATURE_MISMATCH
     assert refused.raw_body == b""  # answered before any of the body was read
+
+
+def test_verifying_server_with_a_signed_plain_body() -> None:
+    data = os.urandom(1024 * 1024)
+    with CaptureServer(tls=True, lookup=LOOKUP) as server:
+        _client(server, request_checksum_calculation="when_required").put_object(
+            Bucket="bucket", Key="k", Body=data
+        )
+        good = server.requests[0]
+        assert good.verdict is not None and good.verdict.valid, good.verdict
+        head = Request(good.method, good.to_request().url, good.headers)
+        deferred = verify_request(head, LOOKUP, defer_body=True)
+        assert deferred.valid and "body not verified yet" in deferred.message
+        flipped = bytearray(good.raw_body)
+        flipped[12345] ^= 0x01
+        answer = _replay(server, good.head, bytes(flipped))
+        assert answer.startswith(b"HTTP/1.1 400 XAmzContentSHA256Mismatch"), answer[:200]
