@@ -76,7 +76,7 @@ VARIANTS: Final = {
 stream, not aws-chunked.) The unsigned variant is valid under either signing algorithm."""
 
 
-def variant_of(payload_hash: str, signed: bool, trailer: bool, algorithm: str) -> Variant:
+def variant_of(signed: bool, trailer: bool, algorithm: str) -> Variant:
     """The variant for a signer's choices (unsigned chunks always carry a trailer)."""
     if not signed:
         return VARIANTS[UNSIGNED_TRAILER]
@@ -131,9 +131,12 @@ def framed_length(
 ) -> int:
     """The Content-Length of the framed body of ``decoded_length`` object bytes."""
     extension = len(_SIG_EXT) + signature_width(variant) if variant.signed else 0
+
+    def framed(n: int) -> int:  # "<hex n>[;chunk-signature=…]\r\n" + n bytes + "\r\n"
+        return len(b"%x" % n) + extension + 2 + n + 2
+
     full, rest = divmod(decoded_length, chunk_size)
-    sizes = [chunk_size] * full + ([rest] if rest else []) + [0]
-    total = sum(len(b"%x" % n) + extension + 2 + n + 2 for n in sizes)  # last: "0…\r\n" + end
+    total = full * framed(chunk_size) + (framed(rest) if rest else 0) + framed(0)
     if variant.trailer:
         total -= 2  # the final chunk's own CRLF is replaced by the trailer section
         if trailer_name is not None:

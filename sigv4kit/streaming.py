@@ -42,7 +42,7 @@ from .chunked import (
     variant_of,
 )
 from .errors import SigningError
-from .keys import ALGORITHM_V4A, cached_signing_key
+from .keys import ALGORITHM, ALGORITHM_V4A, cached_signing_key
 from .model import Credentials, Request, SignedRequest, trusted
 from .options import Algorithm, RegionSet, SigningOptions, path_rules
 from .received import Reason
@@ -332,8 +332,9 @@ def sign_chunked(
             "(STREAMING-UNSIGNED-PAYLOAD-TRAILER)",
             field="trailer",
         )
-    variant = variant_of("", signed, trailer is not None, "AWS4-ECDSA-P256-SHA256"
-                         if algorithm == "sigv4a" else "AWS4-HMAC-SHA256")
+    variant = variant_of(
+        signed, trailer is not None, ALGORITHM_V4A if algorithm == "sigv4a" else ALGORITHM
+    )
     declared = request.header("x-amz-decoded-content-length")
     decoded = _payload_length(payload, declared)
     if declared is not None and declared.strip() != str(decoded):
