@@ -149,19 +149,18 @@ def _pieces(payload: Any, chunk_size: int) -> Iterator[bytes | memoryview]:
         for start in range(0, len(view), chunk_size):
             yield view[start : start + chunk_size]
         return
-    if hasattr(payload, "read"):
-        source: Iterable[bytes] = iter(lambda: payload.read(chunk_size), b"")
-    elif isinstance(payload, str):
-        raise SigningError("payload: must be bytes, a binary file or an iterable of bytes",
-                           field="payload")
-    else:
-        source = payload
+    source: Iterable[bytes] = (
+        iter(lambda: payload.read(chunk_size), b"") if hasattr(payload, "read") else payload
+    )
     pending = bytearray()
     for piece in source:
         if not isinstance(piece, bytes | bytearray | memoryview):
             raise SigningError(
                 f"payload: yielded {type(piece).__name__}, not bytes", field="payload"
             )
+        if not pending and len(piece) == chunk_size and isinstance(piece, bytes):
+            yield piece  # a file read whole chunks: no copy
+            continue
         pending += piece
         while len(pending) >= chunk_size:
             yield bytes(pending[:chunk_size])
@@ -322,6 +321,14 @@ def sign_chunked(
             "payload_hash: sign_chunked sets it (STREAMING-…); leave it out", field="payload_hash"
         )
     chunk_size = _check_chunk_size(chunk_size)
+    if isinstance(payload, str) or not (
+        isinstance(payload, bytes | bytearray | memoryview)
+        or hasattr(payload, "read")
+        or hasattr(payload, "__iter__")
+    ):
+        raise SigningError(
+            "payload: must be bytes, a binary file or an iterable of bytes", field="payload"
+        )
     if trailer is not None:
         trailer = check_algorithm(trailer)
     if not isinstance(signed, bool):

@@ -444,6 +444,8 @@ def test_body_is_read_as_it_is_sent() -> None:
         ({"signed": False}, "trailer: unsigned chunks"),
         ({"payload_hash": "UNSIGNED-PAYLOAD"}, "payload_hash: sign_chunked sets it"),
         ({"payload": "text"}, "payload: must be bytes"),
+        ({"payload": 42}, "payload: must be bytes"),
+        ({"payload": io.StringIO("text")}, "payload: yielded str"),
         ({"payload": [b"a", 3]}, "payload: yielded int"),
     ],
 )
