@@ -764,3 +764,17 @@ def test_streaming_core_imports_no_io_libraries() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=60)
     assert out.stdout.strip() == "[]"
+
+
+def test_checksum_sent_as_a_header_is_checked_too() -> None:
+    data = os.urandom(30_000)
+    for value, valid in ((checksum_base64("sha256", data), True),
+                         (checksum_base64("sha256", b"other"), False)):
+        upload = sign_chunked(
+            Request("PUT", EXAMPLE_URL, [("x-amz-checksum-sha256", value)]), EXAMPLE_CREDS,
+            region="us-east-1", service="s3", payload=data, timestamp=EXAMPLE_TIME,
+        )
+        result = check(received(upload))
+        assert result.valid is valid, result.message
+        if not valid:
+            assert result.reason == Reason.CHECKSUM_MISMATCH
