@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import io
 import os
-import random
 import time
 import tracemalloc
-import zlib
 
 import pytest
 from botocore import httpchecksum
@@ -21,17 +19,11 @@ from hypothesis import strategies as st
 
 from sigv4kit import Credentials, Request, SigningError, sign_request
 from sigv4kit.checksums import (
-    ALGORITHMS,
-    algorithm_of_header,
     checksum_base64,
-    crc32c_pure,
-    crc64nvme_pure,
-    crc_function,
-    new_checksum,
 )
-from sigv4kit.chunked import MAX_TRAILER_LINES, ChunkDecoder, ChunkError
+from sigv4kit.chunked import MAX_TRAILER_LINES
 from sigv4kit.received import Reason
-from sigv4kit.streaming import ChunkedVerifier, sign_chunked
+from sigv4kit.streaming import sign_chunked
 from sigv4kit.verify import verify_request
 from sigv4kit.wire import parse_raw_request
 
@@ -100,48 +92,6 @@ def received(upload, body: bytes | None = None) -> Request:  # type: ignore[no-u
 
 def check(request: Request, **kw: object):  # type: ignore[no-untyped-def]
     return verify_request(request, LOOKUP, now=EXAMPLE_TIME, **kw)  # type: ignore[arg-type]
-
-
-# -- checksums ------------------------------------------------------------------------------
-
-
-def test_crc_check_values() -> None:
-    """The catalogued check values of CRC-32C and CRC-64/NVME over "123456789"."""
-    assert crc32c_pure(b"123456789") == 0xE3069283
-    assert crc64nvme_pure(b"123456789") == 0xAE8B14860A799888
-    assert crc_function("crc32c")(b"123456789", 0) == 0xE3069283
-    assert crc_function("crc64nvme")(b"123456789", 0) == 0xAE8B14860A799888
-
-
-@given(st.binary(max_size=300), st.integers(0, 300))
-def test_pure_crcs_agree_with_awscrt_incrementally(data: bytes, cut: int) -> None:
-    from awscrt import checksums as crt
-
-    cut = min(cut, len(data))
-    assert crc32c_pure(data[cut:], crc32c_pure(data[:cut])) == crt.crc32c(data)
-    assert crc64nvme_pure(data[cut:], crc64nvme_pure(data[:cut])) == crt.crc64nvme(data)
-
-
-@pytest.mark.parametrize("name", ALGORITHMS)
-def test_checksum_values_match_botocore(name: str) -> None:
-    data = os.urandom(100_000)
-    theirs = httpchecksum._CHECKSUM_CLS[name]()
-    theirs.update(data)
-    ours = new_checksum(name)
-    for start in range(0, len(data), 7777):
-        ours.update(data[start : start + 7777])
-    assert ours.base64() == theirs.b64digest() == checksum_base64(name, data)
-
-
-def test_checksum_names() -> None:
-    assert algorithm_of_header("X-Amz-Checksum-CRC32") == "crc32"
-    assert algorithm_of_header("x-amz-checksum-md5") is None
-    with pytest.raises(SigningError, match="trailer: must be one of"):
-        new_checksum("md5")
-
-
-def test_crc32_is_zlibs() -> None:
-    assert crc_function("crc32")(b"abc", 0) == zlib.crc32(b"abc")
 
 
 # -- the S3 reference examples, byte for byte ----------------------------------------------
@@ -529,93 +479,6 @@ def test_inside_http_chunked_transfer_encoding() -> None:
     assert result.decoded_body == data
 
 
-# -- the incremental verifier ----------------------------------------------------------------
-
-
-def _streamed(upload, body: bytes, sizes: list[int], **kw: object):  # type: ignore[no-untyped-def]
-    head_request = Request(upload.request.method, upload.request.url, upload.request.headers)
-    head = check(head_request, defer_body=True)
-    assert head.valid and "not verified yet" in head.message
-    verifier = ChunkedVerifier(head, head_request, LOOKUP, **kw)  # type: ignore[arg-type]
-    out: list[bytes] = []
-    pos = 0
-    rng = random.Random(7)
-    while pos < len(body):
-        n = rng.choice(sizes)
-        out += verifier.feed(body[pos : pos + n])
-        pos += n
-    return out, verifier.finish()
-
-
-def test_incremental_verifier_any_read_sizes() -> None:
-    for trailer, sigs, tail in ((None, CHUNK_SIGS, None),
-                                ("crc32c", TRAILER_CHUNK_SIGS, PUBLISHED_TRAILER)):
-        upload = example_upload(trailer=trailer)
-        out, verdict = _streamed(upload, published_body(sigs, tail), [1, 2, 3, 100, 70_000])
-        assert verdict.valid, verdict.message
-        assert [len(piece) for piece in out] == [65536, 1024]
-        assert b"".join(out) == b"a" * 66560
-
-
-def test_incremental_verifier_yields_nothing_unproven() -> None:
-    for where, reason in ((65626 + 86 + 5, Reason.CHUNK_SIGNATURE_MISMATCH),
-                          (65626 + 5, Reason.MALFORMED_CHUNK)):
-        body = bytearray(published_body(CHUNK_SIGS))
-        body[where] ^= 1  # second chunk's data, then its header, forged
-        for sizes in ([4096], [len(body)]):
-            out, verdict = _streamed(example_upload(), bytes(body), sizes)
-            assert [len(piece) for piece in out] == [65536]  # only the proven first chunk
-            assert verdict.reason == reason
-            assert "chunk 2 at byte offset 65626" in verdict.message
-
-
-def test_incremental_verifier_enforces_max_chunk_size() -> None:
-    out, verdict = _streamed(example_upload(), published_body(CHUNK_SIGS), [1000],
-                             max_chunk_size=16384)
-    assert out == [] and verdict.reason == Reason.MALFORMED_CHUNK
-    assert "over the limit of 16384" in verdict.message
-
-
-def test_incremental_verifier_needs_a_valid_headers_verdict() -> None:
-    upload = example_upload()
-    head_request = Request("PUT", upload.request.url, upload.request.headers)
-    late = verify_request(head_request, LOOKUP, defer_body=True)  # the clock: 2013 is expired
-    assert not late.valid
-    with pytest.raises(SigningError, match="verdict: must be a valid headers verdict"):
-        ChunkedVerifier(late, head_request, LOOKUP)
-
-
-def test_decoder_memory_is_bounded_by_one_chunk() -> None:
-    """A server feeding a 16 MiB-chunk upload piece by piece holds one chunk, not the body."""
-    data = os.urandom(4 * 1024 * 1024)
-    upload = sign_chunked(Request("PUT", EXAMPLE_URL), EXAMPLE_CREDS, region="us-east-1",
-                          service="s3", payload=data, chunk_size=256 * 1024,
-                          timestamp=EXAMPLE_TIME)
-    body = upload.body.read_all()
-    head_request = Request("PUT", upload.request.url, upload.request.headers)
-    verifier = ChunkedVerifier(check(head_request, defer_body=True), head_request, LOOKUP)
-    tracemalloc.start()
-    total = 0
-    for start in range(0, len(body), 65536):
-        total += sum(len(p) for p in verifier.feed(body[start : start + 65536]))
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    assert verifier.finish().valid and total == len(data)
-    assert peak < 3 * 256 * 1024, peak
-
-
-def test_decoder_refuses_input_after_failure() -> None:
-    decoder = ChunkDecoder(
-        next(iter(__import__("sigv4kit.chunked", fromlist=["VARIANTS"]).VARIANTS.values())),
-        seed=SEED, amzdate=EXAMPLE_TIME, scope="20130524/us-east-1/s3/aws4_request",
-        check=lambda to_sign, sig: False, decoded_length=None, trailer=None,
-    )
-    with pytest.raises(ChunkError):
-        decoder.feed(b"zz\r\n")
-    with pytest.raises(ChunkError, match="has failed"):
-        decoder.feed(b"0\r\n")
-
-
 def test_read_layout_without_a_secret() -> None:
     from sigv4kit.chunked import read_layout
 
@@ -653,18 +516,6 @@ def test_any_mutation_is_refused_with_a_body_reason(junk: bytes, where: int) -> 
     assert not result.valid
     assert result.reason in _BODY_REASONS
     assert "aws-chunked body" in result.message and TRAILER_SIGNATURE not in result.message
-
-
-@given(st.lists(st.integers(1, 9000), min_size=1, max_size=40))
-def test_any_split_of_the_body_gives_the_same_verdict(sizes: list[int]) -> None:
-    head_request = Request("PUT", EXAMPLE_URL, _EXAMPLE_TRAILER_UPLOAD.request.headers)
-    verifier = ChunkedVerifier(check(head_request, defer_body=True), head_request, LOOKUP)
-    body, pos, out = _EXAMPLE_TRAILER_BODY, 0, []
-    for size in sizes * (len(body) // sum(sizes) + 1):
-        out += verifier.feed(body[pos : pos + size])
-        pos += size
-    assert verifier.finish().valid
-    assert b"".join(out) == b"a" * 66560
 
 
 # -- aws-c-auth's own chunked-signing test vectors (tests/sigv4_chunked_signing_tests.c) -----
@@ -734,14 +585,6 @@ def test_sigv4a_chunk_signatures_are_padded_and_chain_unpadded() -> None:
                                        hashlib.sha256(data).hexdigest())
         assert sigv4a.verify_signature(key, to_sign, signature)
         previous = signature
-
-
-def test_pure_fallback_without_awscrt(monkeypatch: pytest.MonkeyPatch) -> None:
-    import sys
-
-    monkeypatch.setitem(sys.modules, "awscrt", None)  # import awscrt now fails
-    raw = crc_function.__wrapped__  # type: ignore[attr-defined]
-    assert raw("crc32c") is crc32c_pure and raw("crc64nvme") is crc64nvme_pure
 
 
 def test_streaming_core_imports_no_io_libraries() -> None:
