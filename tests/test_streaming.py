@@ -1,8 +1,10 @@
-"""aws-chunked streaming uploads (sigv4kit.streaming, sigv4kit.chunked, sigv4kit.checksums).
+"""aws-chunked streaming uploads (sigv4kit.streaming, sigv4kit.chunked): signing, and
+verifying a whole body.
 
-Oracles: the S3 API reference's two worked examples (values as published), botocore's own
-checksums and its AwsChunkedWrapper framing (what boto3 sends), awscrt's CRCs; real boto3
-traffic is in test_streaming_boto3.py and moto's server in test_streaming_moto.py.
+Oracles: the S3 API reference's two worked examples (values as published), aws-c-auth's own
+chunked-signing vectors, botocore's AwsChunkedWrapper framing (what boto3 sends). Checksums are
+in test_checksums.py, the incremental verifier in test_streaming_incremental.py, real boto3
+traffic in test_streaming_boto3.py and moto's server in test_streaming_moto.py.
 """
 
 from __future__ import annotations
