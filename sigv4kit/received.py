@@ -46,6 +46,12 @@ class Reason(StrEnum):
     TOKEN_MISMATCH = "token_mismatch"
     SIGNATURE_MISMATCH = "signature_mismatch"
     PAYLOAD_HASH_MISMATCH = "payload_hash_mismatch"
+    # aws-chunked bodies (sigv4kit.chunked); each message names the chunk and its byte offset
+    CHUNK_SIGNATURE_MISMATCH = "chunk_signature_mismatch"
+    TRAILER_SIGNATURE_MISMATCH = "trailer_signature_mismatch"
+    CHECKSUM_MISMATCH = "checksum_mismatch"
+    DECODED_LENGTH_MISMATCH = "decoded_length_mismatch"
+    MALFORMED_CHUNK = "malformed_chunk"
 
 
 @dataclass(frozen=True, repr=False)

@@ -23,12 +23,23 @@ from .canonical import (
     canonical_request,
     canonical_uri,
 )
+from .checksums import algorithm_of_header
+from .chunked import (
+    MAX_CHUNK_SIZE,
+    VARIANTS,
+    Checker,
+    ChunkDecoder,
+    ChunkError,
+    hmac_checker,
+    trailer_algorithm,
+)
 from .errors import SigningError
 from .keys import ALGORITHM, cached_signing_key, string_to_sign
 from .model import Credentials, HeadersLike, Request, trusted
 from .options import (
     MAX_EXPIRES,
     S3_SERVICES,
+    STREAMING_PREFIX,
     UNSIGNED_PAYLOAD,
     body_sha256,
     is_sha256_hex,
@@ -81,6 +92,9 @@ class VerifyResult:
     session_token_signed: bool | None = None
     canonical_request: str | None = None
     string_to_sign: str | None = None
+    decoded_body: bytes | None = None
+    """The object bytes of an aws-chunked body verified whole (None otherwise): what a server
+    stores, never the framed body."""
 
     def __repr__(self) -> str:
         return (
@@ -200,11 +214,15 @@ def _fail(
         session_token_signed=token_signed,
         canonical_request=None if texts is None else texts[0],
         string_to_sign=None if texts is None else texts[1],
+        decoded_body=None,
     )
 
 
 class _Options:
-    __slots__ = ("double_encode_path", "max_skew", "normalize_path", "now", "region", "service")
+    __slots__ = (
+        "defer_body", "double_encode_path", "max_skew", "normalize_path", "now", "region",
+        "service",
+    )
 
     def __init__(
         self,
@@ -214,6 +232,7 @@ class _Options:
         max_skew: timedelta,
         normalize_path: bool | None,
         double_encode_path: bool | None,
+        defer_body: bool = False,
     ) -> None:
         if not isinstance(max_skew, timedelta) or max_skew < timedelta(0):
             raise SigningError("max_skew: must be a non-negative timedelta", field="max_skew")
@@ -226,6 +245,7 @@ class _Options:
         self.max_skew = max_skew
         self.normalize_path = normalize_path
         self.double_encode_path = double_encode_path
+        self.defer_body = defer_body is True
 
 
 def _verify(
@@ -279,7 +299,12 @@ def _verify(
         raise TypeError(f"lookup returned {type(creds).__name__}, not Credentials or None")
 
     try:
-        return _check(view, sig, creds, texts, headers_block, payload, normalize, double)
+        result = _check(
+            view, sig, creds, texts, headers_block, payload, normalize, double, opts.defer_body
+        )
+        if result.valid and payload.startswith(STREAMING_PREFIX) and creds is not None:
+            return _check_streaming(view, sig, creds, result, payload, opts.defer_body)
+        return result
     except Exception as exc:  # defensive, as above
         return _fail(
             Reason.MALFORMED, f"request: could not be verified ({type(exc).__name__})", sig, texts
@@ -295,6 +320,7 @@ def _check(
     payload: str,
     normalize: bool,
     double: bool,
+    defer_body: bool = False,
 ) -> VerifyResult:
     """Steps that need the secret: who signed, with which token, and the signature itself."""
     token_signed = sig.session_token_signed
@@ -321,7 +347,10 @@ def _check(
     else:
         return _mismatch(view, sig, creds, texts, headers_block, payload, normalize, double)
     sent = view.groups.get("x-amz-content-sha256")
-    if sent is not None and len(sent) == 1 and is_sha256_hex(sent[0]):
+    deferred = ""
+    if defer_body and sent is not None and len(sent) == 1 and is_sha256_hex(sent[0]):
+        deferred = "; body not verified yet: its SHA-256 must equal X-Amz-Content-SHA256"
+    elif sent is not None and len(sent) == 1 and is_sha256_hex(sent[0]):
         actual = body_sha256(view.request.body)
         if actual != sent[0]:
             return _fail(
@@ -336,11 +365,149 @@ def _check(
         VerifyResult,
         valid=True,
         reason=Reason.OK,
-        message=f"valid {sig.algorithm} signature by {sig.access_key_id}",
+        message=f"valid {sig.algorithm} signature by {sig.access_key_id}{deferred}",
         received=sig,
         session_token_signed=token_signed,
         canonical_request=texts[0],
         string_to_sign=texts[1],
+        decoded_body=None,
+    )
+
+
+def _decoded_length(view: View) -> int | None:
+    value = view.groups.get("x-amz-decoded-content-length")
+    if value is None:
+        return None
+    text = ",".join(value).strip()
+    if len(value) > 1 or not (text.isascii() and text.isdigit()) or len(text) > 18:
+        raise malformed(
+            "X-Amz-Decoded-Content-Length: must be one whole number of bytes",
+            Reason.MALFORMED_CHUNK,
+        )
+    return int(text)
+
+
+def _chunk_checker(sig: ReceivedSignature, creds: Credentials) -> Checker:
+    if sig.algorithm == ALGORITHM:
+        assert sig.region is not None
+        key = cached_signing_key(creds.secret_access_key, sig.scope_date, sig.region, sig.service)
+        return hmac_checker(key.hex_signature)
+    from . import sigv4a
+
+    public = sigv4a.public_key(creds)
+    return lambda to_sign, signature: sigv4a.verify_signature(public, to_sign, signature)
+
+
+def _decoder(
+    view: View, sig: ReceivedSignature, creds: Credentials, max_chunk_size: int
+) -> ChunkDecoder:
+    sent = view.groups.get("x-amz-content-sha256") or []
+    variant = VARIANTS.get(sent[0]) if len(sent) == 1 else None
+    if variant is None:
+        raise malformed(
+            f"X-Amz-Content-SHA256: {(sent or [''])[0][:64]!r} is not an aws-chunked payload "
+            "hash sigv4kit can verify",
+            Reason.MALFORMED_CHUNK,
+        )
+    if variant.signed and variant.algorithm != sig.algorithm:
+        raise malformed(
+            f"X-Amz-Content-SHA256: {variant.payload_hash} does not go with a "
+            f"{sig.algorithm} signature",
+            Reason.MALFORMED_CHUNK,
+        )
+    trailer_values = view.groups.get("x-amz-trailer")
+    try:
+        trailer = trailer_algorithm(None if trailer_values is None else ",".join(trailer_values))
+    except ValueError as exc:
+        raise malformed(str(exc), Reason.MALFORMED_CHUNK) from None
+    if variant.trailer != (trailer is not None):
+        need = "needs it (it names the checksum sent after the last chunk)"
+        raise malformed(
+            f"X-Amz-Trailer: {variant.payload_hash} "
+            + (need if variant.trailer else "carries no trailer"),
+            Reason.MALFORMED_CHUNK,
+        )
+    checksum_header = None
+    if not variant.trailer:
+        for name, values in view.groups.items():
+            algorithm = algorithm_of_header(name)
+            if algorithm is not None and len(values) == 1:
+                checksum_header = (algorithm, values[0])
+    return ChunkDecoder(
+        variant,
+        seed=sig.signature,
+        amzdate=sig.amz_date,
+        scope=sig.credential_scope,
+        check=_chunk_checker(sig, creds) if variant.signed else None,
+        decoded_length=_decoded_length(view),
+        trailer=trailer,
+        checksum_header=checksum_header,
+        max_chunk_size=max_chunk_size,
+    )
+
+
+def chunk_decoder(
+    request: Request,
+    received: ReceivedSignature,
+    credentials: Credentials,
+    *,
+    max_chunk_size: int = MAX_CHUNK_SIZE,
+) -> ChunkDecoder:
+    """The aws-chunked decoder for ``request``'s headers under its (already verified) seed
+    signature; raises ``MalformedInputError`` when the headers do not describe a body it can
+    check (unknown STREAMING value, X-Amz-Trailer missing or unexpected)."""
+    return _decoder(view_of(request), received, credentials, max_chunk_size)
+
+
+def streaming_verdict(
+    headers: VerifyResult, reason: Reason, message: str, body: bytes | None = None
+) -> VerifyResult:
+    """The verdict on a whole streaming request from its headers verdict and the body's."""
+    return trusted(
+        VerifyResult,
+        valid=reason is Reason.OK,
+        reason=reason,
+        message=message,
+        received=headers.received,
+        session_token_signed=headers.session_token_signed,
+        canonical_request=headers.canonical_request,
+        string_to_sign=headers.string_to_sign,
+        decoded_body=body,
+    )
+
+
+def _check_streaming(
+    view: View,
+    sig: ReceivedSignature,
+    creds: Credentials,
+    headers: VerifyResult,
+    payload: str,
+    defer: bool,
+) -> VerifyResult:
+    """An aws-chunked body checked whole: every chunk signature chained from the seed, the
+    framing, the trailer, the checksum and the decoded length."""
+    try:
+        decoder = _decoder(view, sig, creds, MAX_CHUNK_SIZE)
+    except MalformedInputError as exc:
+        return streaming_verdict(headers, Reason(exc.reason), str(exc))
+    if defer:
+        return streaming_verdict(
+            headers,
+            Reason.OK,
+            f"{headers.message}; aws-chunked body ({payload}) not verified yet: feed it to "
+            "sigv4kit.streaming.ChunkedVerifier",
+        )
+    try:
+        pieces = decoder.feed(view.request.body)
+        decoder.finish()
+    except ChunkError as exc:
+        return streaming_verdict(headers, Reason(exc.reason), str(exc))
+    return streaming_verdict(
+        headers,
+        Reason.OK,
+        f"{headers.message} and aws-chunked body ({decoder.chunks} chunks, {decoder.decoded} "
+        "bytes)",
+        b"".join(pieces),
     )
 
 
@@ -402,6 +569,7 @@ def verify_request(
     max_skew: timedelta = DEFAULT_MAX_SKEW,
     normalize_path: bool | None = None,
     double_encode_path: bool | None = None,
+    defer_body: bool = False,
 ) -> VerifyResult:
     """Verify a header-signed request or a presigned one (the mode is read from the request).
 
@@ -411,8 +579,18 @@ def verify_request(
     ``20150830T123600Z``) defaults to the clock. Path rules follow the scope's service unless
     ``normalize_path`` / ``double_encode_path`` say otherwise. Invalid arguments other than the
     request raise ``SigningError``; the request itself never makes this raise.
+
+    An aws-chunked body (X-Amz-Content-SHA256 ``STREAMING-…``) is checked whole: chunk
+    signatures, framing, trailer, checksum and X-Amz-Decoded-Content-Length; the object bytes
+    are then ``decoded_body``. ``defer_body=True`` checks the headers only (the body is not
+    there yet): an aws-chunked body is then checked by ``sigv4kit.streaming.ChunkedVerifier``
+    as it arrives; a body whose SHA-256 X-Amz-Content-SHA256 states is the caller's to hash
+    (or ``verify_request`` it once whole). Without X-Amz-Content-SHA256 the signature covers
+    the body's own hash, so it cannot be deferred.
     """
-    opts = _Options(now, service, region, max_skew, normalize_path, double_encode_path)
+    opts = _Options(
+        now, service, region, max_skew, normalize_path, double_encode_path, defer_body
+    )
     return _verify(request, None, lookup, opts)
 
 

@@ -201,16 +201,75 @@ def _only(headers: list[tuple[str, str]], lname: str) -> str | None:
     return values[0] if values else None
 
 
+_CHUNK_LINE = 4096
+"""Longest chunk-size line (size and extensions) of an HTTP chunked body."""
+_MAX_TRAILER_FIELDS = 32
+
+
+def _te_problem(what: str) -> MalformedInputError:
+    return MalformedInputError(f"body: Transfer-Encoding: chunked body: {what}", field="body")
+
+
+def _chunked_line(data: bytes | memoryview, pos: int) -> tuple[bytes, int]:
+    end = bytes(data[pos : pos + _CHUNK_LINE + 2]).find(b"\n")
+    if end < 0:
+        if len(data) - pos > _CHUNK_LINE:
+            raise _te_problem(f"a line at byte {pos} is longer than {_CHUNK_LINE} bytes")
+        raise _te_problem(f"ends at byte {len(data)} before the last chunk")
+    return bytes(data[pos : pos + end]).removesuffix(b"\r"), pos + end + 1
+
+
+def decode_http_chunked(data: bytes | memoryview) -> bytes:
+    """The body of an HTTP ``Transfer-Encoding: chunked`` message (RFC 9112 section 7.1):
+    chunk extensions and trailer fields dropped, what follows the end ignored (it would be the
+    next request). Bounded: lines of at most 4 KiB, at most 32 trailer fields; CRLF or bare LF
+    line ends, as the head allows."""
+    out = bytearray()
+    pos = 0
+    while True:
+        line, pos = _chunked_line(data, pos)
+        size_text = line.partition(b";")[0].strip(b" \t")
+        if not size_text or len(size_text) > 16 or size_text.strip(b"0123456789abcdefABCDEF"):
+            raise _te_problem(f"the chunk size at byte {pos - len(line) - 1} is not hex")
+        size = int(size_text, 16)
+        if size == 0:
+            break
+        if size > len(data) - pos:
+            raise _te_problem(f"a chunk of {size} bytes at byte {pos} runs past the end")
+        out += data[pos : pos + size]
+        pos += size
+        if bytes(data[pos : pos + 2]) == b"\r\n":
+            pos += 2
+        elif bytes(data[pos : pos + 1]) == b"\n":
+            pos += 1
+        else:
+            raise _te_problem(f"the chunk data ending at byte {pos} is not followed by CRLF")
+    for _ in range(_MAX_TRAILER_FIELDS + 1):
+        line, pos = _chunked_line(data, pos)
+        if not line:
+            return bytes(out)
+    raise _te_problem(f"more than {_MAX_TRAILER_FIELDS} trailer fields")
+
+
 def _body(headers: list[tuple[str, str]], rest: bytes) -> bytes:
     """The message body: exactly Content-Length bytes when that header is there (what follows
-    would be the next request), everything after the blank line otherwise."""
+    would be the next request), the decoded chunks of a ``Transfer-Encoding: chunked`` body
+    (as SDKs send aws-chunked uploads), everything after the blank line otherwise."""
     te = _only(headers, "transfer-encoding")
     if te is not None and te.strip().lower() != "identity":
-        raise MalformedInputError(
-            "headers: Transfer-Encoding bodies are not supported; give the decoded body with a "
-            "Content-Length header instead",
-            field="headers",
-        )
+        if te.strip().lower() != "chunked":
+            raise MalformedInputError(
+                "headers: only Transfer-Encoding: chunked bodies are supported; give the "
+                "decoded body with a Content-Length header instead",
+                field="headers",
+            )
+        if _only(headers, "content-length") is not None:
+            raise MalformedInputError(
+                "headers: both Transfer-Encoding and Content-Length (RFC 9112 section 6.3: "
+                "ambiguous framing, a request-smuggling risk)",
+                field="headers",
+            )
+        return decode_http_chunked(rest)
     length = _only(headers, "content-length")
     if length is None:
         return rest

@@ -999,7 +999,15 @@ def test_raw_request_forms() -> None:
         (b"GET / HTTP/1.1\nHost: a\nX: \x00\n\n", "NUL"),
         (b"POST / HTTP/1.1\nHost: a\nContent-Length: 9\n\nshort", "Content-Length"),
         (b"POST / HTTP/1.1\nHost: a\nContent-Length: -1\n\n", "Content-Length"),
-        (b"POST / HTTP/1.1\nHost: a\nTransfer-Encoding: chunked\n\n0\r\n\r\n", "Transfer"),
+        (b"POST / HTTP/1.1\nHost: a\nTransfer-Encoding: gzip\n\n0\r\n\r\n", "Transfer"),
+        (b"POST / HTTP/1.1\nHost: a\nTransfer-Encoding: chunked\n\nzz\r\n", "not hex"),
+        (b"POST / HTTP/1.1\nHost: a\nTransfer-Encoding: chunked\n\n5\r\nab", "past the end"),
+        (b"POST / HTTP/1.1\nHost: a\nTransfer-Encoding: chunked\n\n2\r\nabX", "CRLF"),
+        (b"POST / HTTP/1.1\nHost: a\nTransfer-Encoding: chunked\n\n1\r\na\r\n", "before the"),
+        (
+            b"POST / HTTP/1.1\nHost: a\nTransfer-Encoding: chunked\nContent-Length: 5\n\n0\r\n\r\n",
+            "smuggling",
+        ),
         (b"GET / HTTP/1.1\nHost: a\n" + b"X: y\n" * (MAX_HEADERS + 1) + b"\n", "limit"),
         (b"GET / HTTP/1.1\nHost: a\nX: " + b"y" * MAX_HEADER_LINE + b"\n\n", "limit"),
         (

@@ -1,0 +1,176 @@
+"""The checksums S3 accepts for an object (``x-amz-checksum-*``), computed a piece at a time.
+
+https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html
+
+An aws-chunked upload names one of them in ``X-Amz-Trailer`` and sends its value after the last
+chunk, base64 of the big-endian digest (``x-amz-checksum-crc32: <base64>``). CRC32 comes from
+``zlib`` and SHA-1/SHA-256 from ``hashlib``; CRC32C and CRC64NVME from ``awscrt.checksums``
+(the accelerated library botocore itself uses), imported only when first needed, with a
+table-driven pure-Python fallback so the core still works without it (slowly: a few MB/s).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import zlib
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Final, Protocol
+
+from .errors import SigningError
+
+ALGORITHMS: Final = ("crc32", "crc32c", "crc64nvme", "sha1", "sha256")
+"""The checksum names ``sign_chunked(trailer=...)`` takes, in S3's own spelling, lower case."""
+HEADER_PREFIX: Final = "x-amz-checksum-"
+
+_CRC32C_POLY: Final = 0x82F63B78  # Castagnoli, reflected
+_CRC64NVME_POLY: Final = 0x9A6C9329AC4BC9B5  # NVM Express CRC-64, reflected
+_MASK32: Final = 0xFFFFFFFF
+_MASK64: Final = 0xFFFFFFFFFFFFFFFF
+
+Crc = Callable[[bytes | memoryview, int], int]
+"""``crc(data, previous) -> crc``: the running CRC of everything so far, as zlib.crc32 is."""
+
+
+class Checksum(Protocol):
+    """An incremental checksum: ``update`` with each piece, then ``digest``/``base64``."""
+
+    name: str
+
+    def update(self, data: bytes | memoryview) -> None: ...
+
+    def digest(self) -> bytes: ...
+
+    def base64(self) -> str: ...
+
+
+@lru_cache(maxsize=2)
+def _table(poly: int) -> tuple[int, ...]:
+    """The 256-entry lookup table of a reflected CRC: built once per polynomial."""
+    table = []
+    for byte in range(256):
+        crc = byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ poly if crc & 1 else crc >> 1
+        table.append(crc)
+    return tuple(table)
+
+
+def _reflected_crc(poly: int, mask: int) -> Crc:
+    def crc(data: bytes | memoryview, previous: int = 0) -> int:
+        table = _table(poly)
+        value = previous ^ mask
+        for byte in bytes(data):
+            value = table[(value ^ byte) & 0xFF] ^ (value >> 8)
+        return value ^ mask
+
+    return crc
+
+
+crc32c_pure: Final = _reflected_crc(_CRC32C_POLY, _MASK32)
+"""CRC-32C (Castagnoli) in pure Python; the fallback when awscrt is not installed."""
+crc64nvme_pure: Final = _reflected_crc(_CRC64NVME_POLY, _MASK64)
+"""CRC-64/NVME in pure Python; the fallback when awscrt is not installed."""
+
+
+def _zlib_crc32(data: bytes | memoryview, previous: int = 0) -> int:
+    return zlib.crc32(data, previous)
+
+
+@lru_cache(maxsize=4)
+def crc_function(name: str) -> Crc:
+    """The running-CRC function of ``name`` (``crc32``, ``crc32c``, ``crc64nvme``): awscrt's
+    when it can be imported (looked up once), else the pure-Python one."""
+    if name == "crc32":
+        return _zlib_crc32
+    if name not in ("crc32c", "crc64nvme"):
+        raise SigningError(f"trailer: {name!r} is not a CRC checksum", field="trailer")
+    try:
+        from awscrt import checksums as crt  # type: ignore[import-untyped]
+    except ImportError:
+        return crc32c_pure if name == "crc32c" else crc64nvme_pure
+    fast: Callable[[bytes | memoryview, int], int] = (
+        crt.crc32c if name == "crc32c" else crt.crc64nvme
+    )
+    return fast
+
+
+class _CrcChecksum:
+    __slots__ = ("_crc", "_size", "_value", "name")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._crc = crc_function(name)
+        self._size = 8 if name == "crc64nvme" else 4
+        self._value = 0
+
+    def update(self, data: bytes | memoryview) -> None:
+        if data:
+            self._value = self._crc(data, self._value)
+
+    def digest(self) -> bytes:
+        return self._value.to_bytes(self._size, "big")
+
+    def base64(self) -> str:
+        return base64.b64encode(self.digest()).decode("ascii")
+
+
+class _HashChecksum:
+    __slots__ = ("_hash", "name")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._hash = hashlib.new(name)
+
+    def update(self, data: bytes | memoryview) -> None:
+        self._hash.update(data)
+
+    def digest(self) -> bytes:
+        return self._hash.digest()
+
+    def base64(self) -> str:
+        return base64.b64encode(self._hash.digest()).decode("ascii")
+
+
+def check_algorithm(name: object, field: str = "trailer") -> str:
+    """``name`` lower-cased when it is one of ``ALGORITHMS``, else SigningError naming ``field``."""
+    if isinstance(name, str) and name.lower() in ALGORITHMS:
+        return name.lower()
+    raise SigningError(
+        f"{field}: must be one of {', '.join(ALGORITHMS)} (or None), got {name!r}"[:200],
+        field=field,
+    )
+
+
+def new_checksum(name: str) -> Checksum:
+    """A fresh incremental checksum of algorithm ``name`` (one of ``ALGORITHMS``)."""
+    name = check_algorithm(name)
+    return _HashChecksum(name) if name.startswith("sha") else _CrcChecksum(name)
+
+
+def checksum_base64(name: str, data: bytes | memoryview) -> str:
+    """The ``x-amz-checksum-<name>`` value of ``data``: base64 of the big-endian digest."""
+    checksum = new_checksum(name)
+    checksum.update(data)
+    return checksum.base64()
+
+
+def header_name(name: str) -> str:
+    """``x-amz-checksum-<name>``: the header (or trailer) that carries checksum ``name``."""
+    return HEADER_PREFIX + check_algorithm(name)
+
+
+def algorithm_of_header(header: str) -> str | None:
+    """The checksum algorithm an ``x-amz-checksum-*`` header name carries, or None."""
+    lname = header.strip().lower()
+    if lname.startswith(HEADER_PREFIX) and lname[len(HEADER_PREFIX) :] in ALGORITHMS:
+        return lname[len(HEADER_PREFIX) :]
+    return None
+
+
+def digest_size(name: str) -> int:
+    """Bytes of the digest of ``name`` (so the length of its base64 value is known up front)."""
+    return {"crc32": 4, "crc32c": 4, "crc64nvme": 8, "sha1": 20, "sha256": 32}[
+        check_algorithm(name)
+    ]

@@ -1,0 +1,348 @@
+"""A loopback HTTP(S) server that records each request exactly as it came off the wire.
+
+Real clients (boto3, the AWS CLI) are the only honest source of what servers must verify, so
+tests point them here::
+
+    with CaptureServer(tls=True) as srv:              # a trustme certificate for 127.0.0.1
+        s3 = boto3.client("s3", endpoint_url=srv.url, verify=srv.ca_file, ...)
+        s3.put_object(Bucket="b", Key="k", Body=data)
+    captured = srv.requests[0]
+    captured.head, captured.raw_body               # bytes as received: headers in order,
+                                                  # body with its HTTP chunked framing
+    verify_request(captured.to_request(), lookup)  # the HTTP framing removed, nothing else
+
+Every request gets ``200 OK`` with an ETag (the MD5 of the decoded body, as S3 answers
+PutObject and UploadPart) and an empty body. Given a ``lookup``, the server verifies as S3
+would, the way a server should (``verify_request(head, defer_body=True)``, then the body
+through ``ChunkedVerifier`` as it arrives): a bad seed is refused before the body is read (no
+``100 Continue``), a bad body with an S3 error, and ``CapturedRequest.verdict`` says why.
+
+Bounded so no test can hang: heads of at most 64 KiB, bodies of at most ``max_body`` bytes, a
+socket timeout per read, and closing the server shuts every connection down. ``Expect:
+100-continue`` is answered before the body is read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import socket
+import ssl
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from xml.sax.saxutils import escape
+
+from ..model import Request
+from ..received import Reason
+from ..streaming import ChunkedVerifier
+from ..verify import Lookup, VerifyResult, verify_request
+from ..wire import decode_http_chunked
+
+MAX_HEAD = 64 * 1024
+_S3_ERRORS = {
+    Reason.SIGNATURE_MISMATCH: (403, "SignatureDoesNotMatch"),
+    Reason.CHUNK_SIGNATURE_MISMATCH: (403, "SignatureDoesNotMatch"),
+    Reason.TRAILER_SIGNATURE_MISMATCH: (403, "SignatureDoesNotMatch"),
+    Reason.PAYLOAD_HASH_MISMATCH: (400, "XAmzContentSHA256Mismatch"),
+    Reason.CHECKSUM_MISMATCH: (400, "BadDigest"),
+    Reason.DECODED_LENGTH_MISMATCH: (400, "IncompleteBody"),
+    Reason.MALFORMED_CHUNK: (400, "IncompleteBody"),
+    Reason.UNKNOWN_ACCESS_KEY: (403, "InvalidAccessKeyId"),
+    Reason.EXPIRED: (403, "RequestTimeTooSkewed"),
+    Reason.NOT_YET_VALID: (403, "RequestTimeTooSkewed"),
+}
+"""The S3 error a verdict's reason answers with (others: 403 AccessDenied)."""
+READ_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class CapturedRequest:
+    """One request as received: the head (request line and header lines, verbatim) and the
+    body bytes exactly as sent (HTTP chunked framing included)."""
+
+    method: str
+    target: str
+    headers: tuple[tuple[str, str], ...]
+    head: bytes
+    raw_body: bytes
+    scheme: str
+    verdict: VerifyResult | None = None
+    """The verifying server's verdict (None without a ``lookup``)."""
+
+    def header(self, name: str) -> str | None:
+        """The first value of header ``name`` (any case), or None."""
+        wanted = name.lower()
+        return next((v for k, v in self.headers if k.lower() == wanted), None)
+
+    @property
+    def body(self) -> bytes:
+        """The message body with HTTP's own Transfer-Encoding: chunked framing removed (an
+        aws-chunked body stays framed: that is what the signature covers)."""
+        if (self.header("transfer-encoding") or "").strip().lower() == "chunked":
+            return decode_http_chunked(self.raw_body)
+        return self.raw_body
+
+    def to_request(self) -> Request:
+        """The request as ``sigv4kit.Request`` (absolute URL from the Host header)."""
+        host = self.header("host") or "127.0.0.1"
+        return Request(self.method, f"{self.scheme}://{host}{self.target}", self.headers,
+                       self.body)
+
+
+class _Problem(Exception):
+    pass
+
+
+class CaptureServer:
+    """Records requests on 127.0.0.1 (``tls=True``: HTTPS with a fresh trustme CA)."""
+
+    def __init__(
+        self,
+        *,
+        tls: bool = False,
+        max_body: int = 128 * 1024 * 1024,
+        lookup: Lookup | None = None,
+    ) -> None:
+        self.tls = tls
+        self.lookup = lookup
+        self.max_body = max_body
+        self.requests: list[CapturedRequest] = []
+        self._lock = threading.Lock()
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self._sock.settimeout(0.2)
+        self.port = self._sock.getsockname()[1]
+        self._context: ssl.SSLContext | None = None
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self.ca_file: str | None = None
+        if tls:
+            self._setup_tls()
+        self._stop = threading.Event()
+        self._conns: set[socket.socket] = set()
+        self._thread = threading.Thread(target=self._serve, name="capture-server", daemon=True)
+
+    def _setup_tls(self) -> None:
+        import trustme
+
+        ca = trustme.CA()
+        cert = ca.issue_cert("127.0.0.1", "localhost")
+        self._context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        cert.configure_cert(self._context)
+        self._tmp = tempfile.TemporaryDirectory(prefix="sigv4kit-capture-")
+        path = Path(self._tmp.name) / "ca.pem"
+        ca.cert_pem.write_to_path(str(path))
+        self.ca_file = str(path)
+
+    @property
+    def url(self) -> str:
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> CaptureServer:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        with self._lock:
+            conns = list(self._conns)
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+        self._sock.close()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=self._connection, args=(conn,), daemon=True).start()
+
+    def _connection(self, raw: socket.socket) -> None:
+        raw.settimeout(READ_TIMEOUT)
+        conn = raw
+        with self._lock:
+            self._conns.add(raw)
+        try:
+            if self._context is not None:
+                conn = self._context.wrap_socket(raw, server_side=True)
+            reader = _Reader(conn)
+            while not self._stop.is_set():
+                if not self._one(conn, reader):
+                    return
+        except (OSError, ssl.SSLError, _Problem):
+            return
+        finally:
+            with self._lock:
+                self._conns.discard(raw)
+            with contextlib.suppress(OSError):
+                conn.close()
+
+    def _one(self, conn: socket.socket, reader: _Reader) -> bool:
+        head = reader.until(b"\r\n\r\n", MAX_HEAD)
+        if head is None:
+            return False
+        lines = head[:-4].decode("latin-1").split("\r\n")
+        method, target, _ = [*lines[0].split(" ", 2), "", ""][:3]
+        headers = tuple(
+            (name, value.strip(" \t"))
+            for name, _, value in (line.partition(":") for line in lines[1:])
+        )
+        fields = {n.lower(): v for n, v in headers}
+        scheme = "https" if self.tls else "http"
+        verdict, body_check = self._check_head(method, target, headers, scheme)
+        if verdict is not None and not verdict.valid:  # refused before the body is sent
+            self._record(CapturedRequest(method, target, headers, head, b"", scheme, verdict))
+            self._error(conn, verdict)
+            return False
+        if fields.get("expect", "").lower() == "100-continue":
+            conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+        if fields.get("transfer-encoding", "").lower() == "chunked":
+            raw_body = self._chunked(reader, body_check)
+        else:
+            length = int(fields.get("content-length", "0") or 0)
+            if length > self.max_body:
+                raise _Problem("body too large")
+            raw_body = reader.exactly(length)
+            if body_check is not None:
+                body_check.feed(raw_body)
+        if verdict is not None:
+            verdict = self._final(method, target, headers, scheme, raw_body, body_check)
+        captured = CapturedRequest(method, target, headers, head, raw_body, scheme, verdict)
+        if verdict is not None and not verdict.valid:
+            self._record(captured)
+            self._error(conn, verdict)
+            return False
+        self._record(captured)
+        self._answer(conn, captured)
+        return fields.get("connection", "").lower() != "close"
+
+    def _record(self, captured: CapturedRequest) -> None:
+        with self._lock:
+            self.requests.append(captured)
+
+    def _check_head(
+        self, method: str, target: str, headers: tuple[tuple[str, str], ...], scheme: str
+    ) -> tuple[VerifyResult | None, ChunkedVerifier | None]:
+        """The headers verdict, and the body verifier when the body is aws-chunked."""
+        if self.lookup is None:
+            return None, None
+        host = next((v for n, v in headers if n.lower() == "host"), "127.0.0.1")
+        request = Request(method, f"{scheme}://{host}{target}", headers)
+        verdict = verify_request(request, self.lookup, defer_body=True)
+        streaming = (dict((n.lower(), v) for n, v in headers).get("x-amz-content-sha256", "")
+                     .startswith("STREAMING-"))
+        if not verdict.valid or not streaming:
+            return verdict, None
+        return verdict, ChunkedVerifier(verdict, request, self.lookup)
+
+    def _final(
+        self,
+        method: str,
+        target: str,
+        headers: tuple[tuple[str, str], ...],
+        scheme: str,
+        raw_body: bytes,
+        body_check: ChunkedVerifier | None,
+    ) -> VerifyResult:
+        if body_check is not None:
+            return body_check.finish()
+        assert self.lookup is not None
+        captured = CapturedRequest(method, target, headers, b"", raw_body, scheme)
+        return verify_request(captured.to_request(), self.lookup)
+
+    def _error(self, conn: socket.socket, verdict: VerifyResult) -> None:
+        status, code = _S3_ERRORS.get(verdict.reason, (403, "AccessDenied"))
+        body = (
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
+            f"<Message>{escape(verdict.message)}</Message></Error>"
+        ).encode()
+        conn.sendall(
+            b"HTTP/1.1 %d %s\r\nContent-Type: application/xml\r\nContent-Length: %d\r\n"
+            b"Connection: close\r\n\r\n%s" % (status, code.encode(), len(body), body)
+        )
+
+    def _chunked(self, reader: _Reader, body_check: ChunkedVerifier | None = None) -> bytes:
+        """The raw bytes of an HTTP chunked body, up to and including its last empty line."""
+        out = bytearray()
+        while True:
+            line = reader.until(b"\r\n", 4096)
+            if line is None:
+                raise _Problem("connection closed in a chunked body")
+            out += line
+            size = int(line[:-2].partition(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                break
+            if len(out) + size > self.max_body:
+                raise _Problem("body too large")
+            data = reader.exactly(size + 2)
+            out += data
+            if body_check is not None:
+                body_check.feed(data[:-2])  # verified as it arrives, one HTTP chunk at a time
+        while True:  # trailer fields, then the empty line
+            line = reader.until(b"\r\n", 4096)
+            if line is None:
+                raise _Problem("connection closed in a chunked trailer")
+            out += line
+            if line == b"\r\n":
+                return bytes(out)
+
+    def _answer(self, conn: socket.socket, captured: CapturedRequest) -> None:
+        etag = hashlib.md5(captured.body, usedforsecurity=False).hexdigest()
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nx-amz-request-id: CAPTURE\r\nETag: \"%s\"\r\n"
+            b"Content-Length: 0\r\n\r\n" % etag.encode()
+        )
+
+
+class _Reader:
+    """Buffered reads from a socket, bounded."""
+
+    def __init__(self, conn: socket.socket) -> None:
+        self._conn = conn
+        self._buf = bytearray()
+
+    def _more(self) -> bool:
+        data = self._conn.recv(256 * 1024)
+        if not data:
+            return False
+        self._buf += data
+        return True
+
+    def until(self, marker: bytes, limit: int) -> bytes | None:
+        start = 0
+        while True:
+            end = self._buf.find(marker, start)
+            if end >= 0:
+                out = bytes(self._buf[: end + len(marker)])
+                del self._buf[: end + len(marker)]
+                return out
+            if len(self._buf) > limit:
+                raise _Problem("line too long")
+            start = max(0, len(self._buf) - len(marker))
+            if not self._more():
+                return None
+
+    def exactly(self, size: int) -> bytes:
+        while len(self._buf) < size:
+            if not self._more():
+                raise _Problem("connection closed in a body")
+        out = bytes(self._buf[:size])
+        del self._buf[:size]
+        return out
