@@ -95,13 +95,14 @@ def test_callable_credentials_and_streamed_body(verifying_server: str) -> None:
     assert response.status_code == 200 and calls == [1]
     with pytest.raises(SigningError, match="body"):
         requests.put(verifying_server + "/", data=iter([b"a", b"b"]),
-                     auth=SigV4Auth(CREDS, "us-east-1", "s3"), timeout=10)
-    streamed = requests.put(
-        verifying_server + "/", data=iter([b"a", b"b"]), timeout=10,
-        auth=SigV4Auth(CREDS, "us-east-1", "s3", payload_hash=UNSIGNED_PAYLOAD, **S3_OPTIONS),
-    )
-    assert streamed.status_code == 200, streamed.text
-    assert streamed.request.headers["X-Amz-Content-SHA256"] == UNSIGNED_PAYLOAD
+                     auth=SigV4Auth(CREDS, "us-east-1", "execute-api"), timeout=10)
+    for auth in (SigV4Auth(CREDS, "us-east-1", "s3"),
+                 SigV4Auth(CREDS, "us-east-1", "s3", payload_hash=UNSIGNED_PAYLOAD,
+                           **S3_OPTIONS)):
+        streamed = requests.put(verifying_server + "/", data=iter([b"a", b"b"]), timeout=10,
+                                auth=auth)
+        assert streamed.status_code == 200, streamed.text
+        assert streamed.request.headers["X-Amz-Content-SHA256"] == UNSIGNED_PAYLOAD
 
 
 def test_sigv4a_through_requests(verifying_server: str) -> None:

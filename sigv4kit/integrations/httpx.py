@@ -61,8 +61,8 @@ class SigV4Auth(httpx.Auth):
 
     def _sign(self, request: httpx.Request) -> None:
         signer = self._signer
-        url = canonical_url(str(request.url), normalize=signer.normalize_path)
-        request.url = httpx.URL(url)
+        request.url = httpx.URL(canonical_url(str(request.url), normalize=signer.normalize_path))
+        url = str(request.url)  # as httpx sends it: it removes '.' and '..' segments itself
         body, extra = self._body(request)
         sent = request.headers.multi_items()
         signed = signer.sign(request.method, url, sent, body,

@@ -95,8 +95,8 @@ class VerifyingServer:
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         server.daemon_threads = True
         self._server = server
-        threading.Thread(target=server.serve_forever, name="verifying-server",
-                         daemon=True).start()
+        threading.Thread(target=server.serve_forever, args=(0.05,), name="verifying-server",
+                         daemon=True).start()  # polls for shutdown every 50 ms
         self.url = f"http://127.0.0.1:{server.server_address[1]}"
         return self
 
@@ -140,6 +140,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_owner: VerifyingServer
     protocol_version = "HTTP/1.1"
     timeout = IDLE_TIMEOUT
+    disable_nagle_algorithm = True  # headers and body are two writes: no delayed-ACK stall
 
     def log_message(self, format: str, *args: object) -> None:
         pass
