@@ -15,6 +15,7 @@ import hashlib
 import importlib.util
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import IO, Any, Protocol, TypedDict, Unpack, cast
 from urllib.parse import quote_from_bytes, unquote_to_bytes
 
@@ -129,6 +130,12 @@ def canonical_query(query: str) -> str:
 def canonical_url(url: str, *, normalize: bool) -> str:
     """``url`` with path and query in canonical encoding (see ``canonical_path`` and
     ``canonical_query``); scheme and authority as given, the fragment (never sent) dropped."""
+    if len(url) <= 256:
+        return _short_canonical_url(url, normalize)
+    return _canonical_url(url, normalize)
+
+
+def _canonical_url(url: str, normalize: bool) -> str:
     url = url.partition("#")[0]
     scheme, sep, rest = url.partition("://")
     if not sep:
@@ -139,6 +146,11 @@ def canonical_url(url: str, *, normalize: bool) -> str:
     out = f"{scheme}://{authority}{canonical_path(path, normalize=normalize)}"
     query = canonical_query(query) if qmark else ""
     return f"{out}?{query}" if query else out
+
+
+_short_canonical_url = lru_cache(maxsize=256)(_canonical_url)
+"""A client sends to few URLs again and again (an API's endpoint, a bucket's keys): each short
+one is rewritten once."""
 
 
 def host_of(url: str) -> str:
