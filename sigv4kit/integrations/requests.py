@@ -10,6 +10,7 @@ urllib3 sends (the URL's host, port kept unless the default).
 from __future__ import annotations
 
 from typing import IO, Any, Unpack
+from urllib.parse import urljoin
 
 import requests
 import requests.auth
@@ -62,8 +63,7 @@ class SigV4Auth(requests.auth.AuthBase):
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         self._sign(r)
-        if self._skew.enabled:
-            r.register_hook("response", self._after_response)  # type: ignore[no-untyped-call]
+        r.register_hook("response", self._after_response)  # type: ignore[no-untyped-call]
         return r
 
     def _sign(self, r: requests.PreparedRequest) -> None:
@@ -97,10 +97,14 @@ class SigV4Auth(requests.auth.AuthBase):
 
     def _after_response(self, response: requests.Response, **kwargs: Any) -> requests.Response:
         """A clock error answered with the server's Date: sign again with that time, send
-        once more (when the body can be sent again), and remember the offset."""
+        once more (when the body can be sent again), and remember the offset. A redirect to
+        another host is followed unsigned."""
         prepared = response.request
         assert prepared.url is not None
         host = host_of(prepared.url)
+        if response.is_redirect:
+            _unsign_for_other_host(prepared, host, response.headers["Location"])
+            return response
 
         def error_text() -> str:
             length = response.headers.get("Content-Length")
@@ -124,6 +128,21 @@ class SigV4Auth(requests.auth.AuthBase):
         again.history.append(response)
         again.request = retry
         return again
+
+
+def _unsign_for_other_host(prepared: requests.PreparedRequest, host: str, location: str) -> None:
+    """requests follows a redirect with a copy of the request it sent, dropping only
+    Authorization when the host changes; the session token, the date and every other
+    X-Amz-* header would still go to the other host. They are dropped here, before the copy."""
+    assert prepared.url is not None
+    try:
+        same = host_of(urljoin(prepared.url, location)) == host
+    except (SigningError, ValueError):
+        same = False
+    if not same:
+        for name in list(prepared.headers):
+            if name.lower() == "authorization" or name.lower().startswith("x-amz-"):
+                del prepared.headers[name]
 
 
 def _rewound(prepared: requests.PreparedRequest) -> bool:
