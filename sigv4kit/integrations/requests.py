@@ -1,33 +1,49 @@
 """SigV4 for ``requests``: ``session.auth = SigV4Auth(credentials, "us-east-1", "execute-api")``.
 
-requests calls an auth hook on the *prepared* request, after the URL is re-quoted and the
-body, Content-Length and Content-Type are set, which is exactly what will be sent; so that is
-what gets signed. Host is the one requests will send (the URL's host, default port dropped).
+requests calls an auth hook on the *prepared* request, after the URL is quoted and the body,
+Content-Length and Content-Type are set: that is what gets signed. The URL is then rewritten
+to the canonical encoding that was signed (``params={"prefix": "a b"}`` leaves as
+``prefix=a%20b``, not ``a+b``), so no server can read it another way. Host is the one
+urllib3 sends (the URL's host, port kept unless the default).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Unpack
+from typing import IO, Any, Unpack
+from urllib.parse import urljoin
 
 import requests
 import requests.auth
+from requests.utils import rewind_body
 
 from ..errors import SigningError
-from ..model import Credentials, Request
-from ..options import Algorithm, RegionSet, SigningOptions
-from ..signing import Signer
+from ..options import RegionSet, SigningOptions
+from ._common import (
+    AllOptions,
+    CredentialSource,
+    RequestSigner,
+    canonical_url,
+    header_changes,
+    host_of,
+    seekable_file,
+)
+from ._skew import MAX_ERROR_BODY, ClockSkew
 
-CredentialSource = Credentials | Callable[[], Credentials]
+__all__ = ["CredentialSource", "SigV4Auth"]
 
 
 class SigV4Auth(requests.auth.AuthBase):
     """Sign every request a ``requests`` session sends (SigV4, or SigV4a with
-    ``algorithm="sigv4a"``). ``credentials`` may be a callable returning fresh credentials,
-    for temporary ones that refresh. Options are those of ``sigv4kit.sign_request``.
+    ``algorithm="sigv4a"``).
 
-    A streamed body (a file or generator) cannot be hashed up front: pass
-    ``payload_hash=UNSIGNED_PAYLOAD`` (where the service allows it) or read it into bytes.
+    ``credentials``: ``Credentials``, or a zero-argument callable returning them (asked before
+    every request, so refreshing credentials keep working), or botocore's credentials.
+    Options are those of ``sigv4kit.sign_request`` (S3's by default when ``service`` is S3)
+    and ``unsigned_streams``, ``hash_seekable``, ``streaming``, ``correct_clock_skew``.
+
+    A streamed body (a file or generator) is never read into memory to be hashed: S3 gets
+    UNSIGNED-PAYLOAD; other services need ``unsigned_streams=True``, or
+    ``hash_seekable=True`` for a seekable file (hashed in a first pass, 64 KiB at a time).
     """
 
     def __init__(
@@ -36,60 +52,109 @@ class SigV4Auth(requests.auth.AuthBase):
         region: RegionSet,
         service: str,
         *,
-        algorithm: Algorithm = "sigv4",
-        **options: Unpack[SigningOptions],
+        correct_clock_skew: bool = True,
+        **options: Unpack[AllOptions],
     ) -> None:
-        self._credentials = credentials
-        self._region = region
-        self._service = service
-        self._algorithm: Algorithm = algorithm
-        self._options = options
-        self._signer: Signer | None = None
-        if isinstance(credentials, Credentials):
-            self._signer = self._make_signer(credentials)
-
-    def _make_signer(self, credentials: Credentials) -> Signer:
-        return Signer(credentials, region=self._region, service=self._service,
-                      algorithm=self._algorithm, **self._options)
+        self._signer = RequestSigner(credentials, region, service, **options)
+        self._skew = ClockSkew(enabled=correct_clock_skew)
 
     def __repr__(self) -> str:
-        return f"SigV4Auth(region={self._region!r}, service={self._service!r})"
+        return f"SigV4Auth({self._signer!r})"
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        signer = self._signer
-        if signer is None:
-            source = self._credentials
-            assert callable(source)
-            signer = self._make_signer(source())
-        body = r.body
-        if body is None:
-            data = b""
-        elif isinstance(body, bytes):
-            data = body
-        elif isinstance(body, str):
-            data = body.encode("utf-8")
-        elif "payload_hash" in self._options:
-            data = b""
-        else:
-            raise SigningError(
-                "body: a streamed body cannot be hashed before it is sent; read it into bytes "
-                "or sign with payload_hash=UNSIGNED_PAYLOAD",
-                field="body",
-            )
-        headers = [
-            (name, value.decode("latin-1") if isinstance(value, bytes) else value)
-            for name, value in r.headers.items()
-        ]
-        assert r.method is not None and r.url is not None
-        signed = signer.sign(Request(r.method, r.url, headers, data))
-        for name in _SIGNING_HEADERS:
-            r.headers.pop(name, None)
-        for name, value in signed.request.headers:
-            if name.lower() in _SIGNING_HEADERS:
-                r.headers[name] = value
+        self._sign(r)
+        r.register_hook("response", self._after_response)  # type: ignore[no-untyped-call]
         return r
 
+    def _sign(self, r: requests.PreparedRequest) -> None:
+        assert r.method is not None and r.url is not None
+        signer = self._signer
+        r.url = url = canonical_url(r.url, normalize=signer.normalize_path)
+        body, extra = self._body(r)
+        sent = [(name, value.decode("latin-1") if isinstance(value, bytes) else value)
+                for name, value in r.headers.items()]
+        signed = signer.sign(r.method, url, sent, body,
+                             timestamp=self._skew.signing_time(host_of(url)), extra=extra)
+        remove, add = header_changes(sent, signed)
+        for name in list(r.headers):
+            if name.lower() in remove:
+                del r.headers[name]
+        for name, value in add:
+            r.headers[name] = value
 
-_SIGNING_HEADERS = ("authorization", "x-amz-date", "x-amz-security-token", "x-amz-region-set",
-                    "x-amz-content-sha256")
-"""Headers the signer owns: set from the signed request, replacing any stale ones."""
+    def _body(self, r: requests.PreparedRequest) -> tuple[bytes, SigningOptions | None]:
+        body = r.body
+        if body is None:
+            return b"", None
+        if isinstance(body, bytes):
+            return body, None
+        if isinstance(body, str):
+            return body.encode("utf-8"), None
+        file: IO[bytes] | None = seekable_file(body)
+        if file is not None and r.headers.get("Content-Length") is None:
+            file = None  # of unknown length: requests sends it chunked, as a stream
+        return b"", self._signer.payload_for_stream(file)
+
+    def _after_response(self, response: requests.Response, **kwargs: Any) -> requests.Response:
+        """A clock error answered with the server's Date: sign again with that time, send
+        once more (when the body can be sent again), and remember the offset. A redirect to
+        another host is followed unsigned."""
+        prepared = response.request
+        assert prepared.url is not None
+        host = host_of(prepared.url)
+        if response.is_redirect:
+            _unsign_for_other_host(prepared, host, response.headers["Location"])
+            return response
+
+        def error_text() -> str:
+            length = response.headers.get("Content-Length")
+            if length is not None and (not length.isdigit() or int(length) > MAX_ERROR_BODY):
+                return ""
+            return response.content[:MAX_ERROR_BODY].decode("utf-8", "replace")
+
+        date = response.headers.get("Date")
+        if not self._skew.after_response(host, response.status_code, date, error_text):
+            return response
+        retry = prepared.copy()
+        if not _rewound(retry):
+            return response
+        try:
+            self._sign(retry)
+        except SigningError:
+            return response
+        response.content  # noqa: B018  (drains the connection for reuse)
+        response.close()
+        again: requests.Response = response.connection.send(retry, **kwargs)
+        again.history.append(response)
+        again.request = retry
+        return again
+
+
+def _unsign_for_other_host(prepared: requests.PreparedRequest, host: str, location: str) -> None:
+    """requests follows a redirect with a copy of the request it sent, dropping only
+    Authorization when the host changes; the session token, the date and every other
+    X-Amz-* header would still go to the other host. They are dropped here, before the copy."""
+    assert prepared.url is not None
+    try:
+        same = host_of(urljoin(prepared.url, location)) == host
+    except (SigningError, ValueError):
+        same = False
+    if not same:
+        for name in list(prepared.headers):
+            if name.lower() == "authorization" or name.lower().startswith("x-amz-"):
+                del prepared.headers[name]
+
+
+def _rewound(prepared: requests.PreparedRequest) -> bool:
+    """Whether the body can be sent again: bytes always, a file when requests noted where it
+    started; a generator never."""
+    body = prepared.body
+    if body is None or isinstance(body, bytes | str):
+        return True
+    if getattr(prepared, "_body_position", None) is None:
+        return False
+    try:
+        rewind_body(prepared)
+    except requests.exceptions.UnrewindableBodyError:
+        return False
+    return True

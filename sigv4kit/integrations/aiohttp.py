@@ -1,0 +1,126 @@
+"""SigV4 for ``aiohttp`` (>= 3.12), as a client middleware:
+``aiohttp.ClientSession(middlewares=(SigV4Middleware(creds, region, service),))``.
+
+A client middleware sees the ``ClientRequest`` after aiohttp built it (Host, Content-Length,
+Content-Type set, the body a payload) and before it is written: that is what gets signed,
+and its URL is replaced by the canonical encoding that was signed. The session's other
+middlewares and aiohttp's redirects pass through it again, so every hop is signed for its
+own URL.
+
+Needs the ``aiohttp`` extra: ``pip install 'sigv4kit[aiohttp]'``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import IO, Unpack
+
+from aiohttp import ClientRequest, ClientResponse, payload
+from aiohttp.client_middlewares import ClientHandlerType
+from yarl import URL
+
+from ..errors import SigningError
+from ..options import RegionSet, SigningOptions
+from ._common import (
+    AllOptions,
+    CredentialSource,
+    RequestSigner,
+    canonical_url,
+    header_changes,
+    host_of,
+    seekable_file,
+)
+from ._skew import MAX_ERROR_BODY, ClockSkew
+
+__all__ = ["CredentialSource", "SigV4Middleware"]
+
+
+class SigV4Middleware:
+    """Sign every request of an ``aiohttp.ClientSession`` (or one call's ``middlewares=``).
+
+    Same arguments as ``sigv4kit.integrations.requests.SigV4Auth``: credentials or a
+    provider (asked before every request), Region (or SigV4a region set), service, the core's
+    signing options (S3's by default for S3), ``unsigned_streams``, ``hash_seekable``,
+    ``streaming`` and ``correct_clock_skew``. A seekable file is hashed in a worker thread,
+    so the event loop is not blocked by the first pass.
+    """
+
+    def __init__(
+        self,
+        credentials: CredentialSource,
+        region: RegionSet,
+        service: str,
+        *,
+        correct_clock_skew: bool = True,
+        **options: Unpack[AllOptions],
+    ) -> None:
+        self._signer = RequestSigner(credentials, region, service, **options)
+        self._skew = ClockSkew(enabled=correct_clock_skew)
+
+    def __repr__(self) -> str:
+        return f"SigV4Middleware({self._signer!r})"
+
+    async def __call__(self, request: ClientRequest, handler: ClientHandlerType) -> ClientResponse:
+        await self._sign(request)
+        response = await handler(request)
+        host, date = host_of(str(request.url)), response.headers.get("Date")
+        if not self._skew.worth_reading(host, response.status, date):
+            self._skew.after_response(host, response.status, date, lambda: "")
+            return response
+        text = await _error_text(response)
+        if not self._skew.after_response(host, response.status, date, lambda: text):
+            return response
+        if not _resendable(request.body):
+            return response
+        try:
+            await self._sign(request)
+        except SigningError:
+            return response
+        response.release()
+        return await handler(request)
+
+    async def _sign(self, request: ClientRequest) -> None:
+        signer = self._signer
+        url = canonical_url(str(request.url), normalize=signer.normalize_path)
+        request.url = URL(url, encoded=True)
+        body, extra = await self._body(request)
+        sent = list(request.headers.items())
+        signed = signer.sign(request.method, url, sent, body,
+                             timestamp=self._skew.signing_time(host_of(url)), extra=extra)
+        remove, add = header_changes(sent, signed)
+        for name in {name for name, _ in sent if name.lower() in remove}:
+            del request.headers[name]
+        for name, value in add:
+            request.headers[name] = value
+
+    async def _body(self, request: ClientRequest) -> tuple[bytes, SigningOptions | None]:
+        body = request.body
+        if isinstance(body, bytes):  # aiohttp's "no body"
+            return body, None
+        if isinstance(body, payload.BytesPayload):  # bytes, str, JSON, urlencoded form
+            return await body.as_bytes(), None
+        file = _file_of(body)
+        if file is not None and self._signer.hash_seekable:
+            return b"", await asyncio.to_thread(self._signer.payload_for_stream, file)
+        return b"", self._signer.payload_for_stream(file)
+
+
+def _file_of(body: payload.Payload) -> IO[bytes] | None:
+    """The seekable binary file of a file payload of known size (aiohttp keeps the file as
+    the payload's value), else None: async iterators and multipart are streams."""
+    if not isinstance(body, payload.IOBasePayload) or body.size is None:
+        return None
+    return seekable_file(body._value)
+
+
+def _resendable(body: payload.Payload | bytes) -> bool:
+    """In memory, or a seekable file (aiohttp >= 3.12 rewinds a file payload itself)."""
+    return isinstance(body, bytes | payload.BytesPayload) or _file_of(body) is not None
+
+
+async def _error_text(response: ClientResponse) -> str:
+    """The error body, when it is of bounded size (it stays readable for the caller)."""
+    length = response.headers.get("Content-Length")
+    if length is not None and (not length.isdigit() or int(length) > MAX_ERROR_BODY):
+        return ""
+    return (await response.read())[:MAX_ERROR_BODY].decode("utf-8", "replace")

@@ -1,0 +1,150 @@
+"""SigV4 for ``httpx``, sync and async: ``httpx.Client(auth=SigV4Auth(creds, region, service))``.
+
+httpx hands an ``Auth`` the request it is about to send, Host header and body included; the
+URL is rewritten to the canonical encoding that was signed. The request body is never read
+by httpx for us (``requires_request_body`` stays False): bytes, form and JSON bodies are in
+memory already, and a streamed one (file, iterator, async iterator) is signed without being
+read (see ``RequestSigner.payload_for_stream``).
+
+Needs the ``httpx`` extra: ``pip install 'sigv4kit[httpx]'``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Generator
+from typing import IO, Unpack
+
+import httpx
+
+from ..errors import SigningError
+from ..options import RegionSet, SigningOptions
+from ._common import (
+    AllOptions,
+    CredentialSource,
+    RequestSigner,
+    canonical_url,
+    header_changes,
+    host_of,
+    seekable_file,
+)
+from ._skew import MAX_ERROR_BODY, ClockSkew
+
+__all__ = ["CredentialSource", "SigV4Auth"]
+
+
+class SigV4Auth(httpx.Auth):
+    """Sign every request an ``httpx.Client`` or ``httpx.AsyncClient`` sends.
+
+    Same arguments as ``sigv4kit.integrations.requests.SigV4Auth``: credentials or a
+    provider (asked before every request), Region (or SigV4a region set), service, the core's
+    signing options (S3's by default for S3), ``unsigned_streams``, ``hash_seekable``,
+    ``streaming`` and ``correct_clock_skew``.
+    """
+
+    requires_request_body = False
+    requires_response_body = False
+
+    def __init__(
+        self,
+        credentials: CredentialSource,
+        region: RegionSet,
+        service: str,
+        *,
+        correct_clock_skew: bool = True,
+        **options: Unpack[AllOptions],
+    ) -> None:
+        self._signer = RequestSigner(credentials, region, service, **options)
+        self._skew = ClockSkew(enabled=correct_clock_skew)
+
+    def __repr__(self) -> str:
+        return f"SigV4Auth({self._signer!r})"
+
+    def _sign(self, request: httpx.Request) -> None:
+        signer = self._signer
+        request.url = httpx.URL(canonical_url(str(request.url), normalize=signer.normalize_path))
+        url = str(request.url)  # as httpx sends it: it removes '.' and '..' segments itself
+        body, extra = self._body(request)
+        sent = request.headers.multi_items()
+        signed = signer.sign(request.method, url, sent, body,
+                             timestamp=self._skew.signing_time(host_of(url)), extra=extra)
+        remove, add = header_changes(sent, signed)
+        for name in {name for name, _ in sent if name.lower() in remove}:
+            del request.headers[name]
+        for name, value in add:
+            request.headers[name] = value
+
+    def _body(self, request: httpx.Request) -> tuple[bytes, SigningOptions | None]:
+        if isinstance(request.stream, httpx.ByteStream):
+            return request.content, None
+        return b"", self._signer.payload_for_stream(_seekable_body(request))
+
+    def _retry(self, request: httpx.Request, response: httpx.Response, text: str) -> bool:
+        """Whether to send ``request`` again, re-signed with the server's time."""
+        asked = self._skew.after_response(host_of(str(request.url)), response.status_code,
+                                          response.headers.get("Date"), lambda: text)
+        if not asked or not _rewind(request):
+            return False
+        try:
+            self._sign(request)
+        except SigningError:
+            return False
+        return True
+
+    def _may_be_skew(self, request: httpx.Request, response: httpx.Response) -> bool:
+        """Whether the error body is worth reading: a clock error from a host whose Date
+        disagrees with the clock we sign by, of bounded size."""
+        if not self._skew.worth_reading(host_of(str(request.url)), response.status_code,
+                                        response.headers.get("Date")):
+            return False
+        length = response.headers.get("Content-Length")
+        return length is None or (length.isdigit() and int(length) <= MAX_ERROR_BODY)
+
+    def sync_auth_flow(
+        self, request: httpx.Request
+    ) -> Generator[httpx.Request, httpx.Response, None]:
+        self._sign(request)
+        start = _start_of(request)
+        response = yield request
+        text = response.read()[:MAX_ERROR_BODY].decode("utf-8", "replace") \
+            if self._may_be_skew(request, response) else ""
+        _seek(request, start)
+        if self._retry(request, response, text):
+            yield request
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        self._sign(request)
+        start = _start_of(request)
+        response = yield request
+        raw = await response.aread() if self._may_be_skew(request, response) else b""
+        _seek(request, start)
+        if self._retry(request, response, raw[:MAX_ERROR_BODY].decode("utf-8", "replace")):
+            yield request
+
+
+def _seekable_body(request: httpx.Request) -> IO[bytes] | None:
+    """The file behind a file body: httpx keeps what it was given as the stream's ``_stream``
+    (``IteratorByteStream``); a seekable file of known length (Content-Length set) is one
+    that may be hashed first or sent again."""
+    if request.headers.get("Content-Length") is None:
+        return None
+    return seekable_file(getattr(request.stream, "_stream", None))
+
+
+def _start_of(request: httpx.Request) -> int | None:
+    file = None if isinstance(request.stream, httpx.ByteStream) else _seekable_body(request)
+    return None if file is None else file.tell()
+
+
+def _seek(request: httpx.Request, start: int | None) -> None:
+    if start is not None:
+        file = _seekable_body(request)
+        if file is not None:
+            file.seek(start)
+
+
+def _rewind(request: httpx.Request) -> bool:
+    """Whether the body can be sent again: in memory, or a seekable file (rewound by
+    ``_seek`` already; httpx reads a file again, a generator never)."""
+    return isinstance(request.stream, httpx.ByteStream) or _seekable_body(request) is not None
