@@ -88,7 +88,9 @@ def redact_url(url: str) -> str:
 
     def piece(m: re.Match[str]) -> str:
         name, value = m.group(1), m.group(2)
-        return f"{name}={redacted(value)}" if value and _sensitive_param(name) else m.group(0)
+        if not value or "…" in value or not _sensitive_param(name):  # "…": redacted already
+            return m.group(0)
+        return f"{name}={redacted(value)}"
 
     return _QUERY_PIECE.sub(piece, url)
 
@@ -171,8 +173,9 @@ def debug_text(
     secrets = [signature]
 
     def clean(text: str) -> str:
-        text = redact_for_display(text, secrets)
-        return redact_credentials(text, credentials) if credentials is not None else text
+        if credentials is not None:  # first, so the token shows as its own prefix and length
+            text = redact_credentials(text, credentials)
+        return redact_for_display(text, secrets)
 
     lines = [
         f"---- {title} ----",
@@ -206,7 +209,8 @@ def redact_message(text: str, secrets: Sequence[str | None] = ()) -> str:
                 break
             decoded = unquote(decoded.replace("+", " "), errors="replace")
         hidden = _SENSITIVE_TAIL.search(decoded.lower()) is not None or _sensitive_param(name)
-        return f"{name}={redacted(value)}" if value and hidden else m.group(0)
+        return f"{name}={redacted(value)}" if value and hidden and "…" not in value \
+            else m.group(0)
 
     text = _PARAM_IN_TEXT.sub(piece, redact_canonical_headers(text))
     for header in SENSITIVE_HEADERS:
