@@ -42,7 +42,7 @@ from .errors import (
 )
 
 CHUNK = 64 * 1024
-MAX_DECODED_BYTES = 256 * 1024 * 1024
+MAX_DECODED_BYTES = 64 * 1024 * 1024
 """Decompressed bytes one answer may yield unless the caller says otherwise: a 200 KB gzip
 bomb must not become gigabytes, while a real compressed answer is far below this."""
 MAX_TIMEOUT = 86400.0
@@ -331,10 +331,12 @@ class Response:
             self.close()
             raise self._body_error(f"response larger than {limit} bytes", int(declared))
         cap = self._transport.max_decoded_bytes
+        encoding = self.header("content-encoding")
+        if not (encoding or "").strip() or encoding.strip().lower() == "identity":
+            cap = None  # nothing to decompress: the wire limit is the limit
         produced = 0
         try:
-            for piece in decoded(self._raw_pieces(chunk), self.header("content-encoding"),
-                                 chunk):
+            for piece in decoded(self._raw_pieces(chunk), encoding, chunk):
                 produced += len(piece)
                 if cap is not None and produced > cap:
                     raise self._body_error(f"response decompresses to more than {cap} bytes")
