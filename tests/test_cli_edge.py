@@ -176,7 +176,7 @@ def test_ctrl_c_at_any_moment_is_interrupted_and_130() -> None:
              "--service", "s"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         time.sleep(delay)
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+        _, err = proc.communicate(timeout=30)
         assert b"Traceback" not in err, (delay, err.decode())
         # -2: killed before the interpreter set up its handler; 0: done before the signal.
         assert proc.returncode in (130, 0, -signal.SIGINT), (delay, proc.returncode, err)
@@ -271,11 +271,11 @@ def test_messages_name_the_right_option(tmp_path: Path) -> None:
     assert "--header" not in result.stderr
     now = run_cli("verify", "https://e.amazonaws.com/?a=b", "--now", "garbage")
     assert_clean(now, codes=(2,))
-    assert "'--now'" in now.stderr and "timestamp" not in now.stderr
+    assert "Invalid value for --now" in now.stderr and "timestamp" not in now.stderr
     region_set = run_cli("sign", "GET", "https://e.amazonaws.com/", "--service", "s",
                          "--sigv4a", "--region-set", "us east")
     assert_clean(region_set, codes=(2,))
-    assert "'--region-set'" in region_set.stderr
+    assert "Invalid value for --region-set" in region_set.stderr
 
 
 def _explain_on_a_tty(env: dict[str | bytes, str | bytes]) -> bytes:

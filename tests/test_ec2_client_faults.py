@@ -9,9 +9,9 @@ from collections.abc import Callable, Iterable
 from urllib.parse import parse_qsl
 
 import pytest
+
 from sigv4kit import Credentials
 from sigv4kit.ec2 import ApiError, Client, ResponseParseError
-from sigv4kit.transport import ConnectFailed, ConnectionLost, ReadTimedOut
 from sigv4kit.testing.faulty_server import (
     Action,
     Delay,
@@ -24,6 +24,7 @@ from sigv4kit.testing.faulty_server import (
     Throttle,
     Truncated,
 )
+from sigv4kit.transport import ConnectFailed, ConnectionLost, ReadTimedOut
 
 CREDS = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
 NS = 'xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"'

@@ -6,6 +6,7 @@ and measures on the wire (what each server received) and on the clock."""
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Callable, Iterable
 
@@ -64,11 +65,10 @@ def test_redirect_to_another_host_is_refused_and_nothing_goes_there(
 
 
 def test_redirect_to_another_scheme_or_port_is_refused(faulty_server: Factory) -> None:
-    server = faulty_server([Redirect("https://127.0.0.1:%d/" % 1), Redirect("//127.0.0.2/x")])
-    server.add()  # the URL of the first must name this server's own host, another scheme
-    with pytest.raises(RedirectRefused, match="https://127.0.0.1:1/"):
+    server = faulty_server([Redirect("https://127.0.0.1/"), Redirect("//127.0.0.2/x")])
+    with pytest.raises(RedirectRefused, match=re.escape("'https://127.0.0.1/'")):
         _client(server, max_attempts=1).copy_snapshot(**COPY)
-    with pytest.raises(RedirectRefused, match="127.0.0.2"):
+    with pytest.raises(RedirectRefused, match=re.escape("127.0.0.2")):
         _client(server, max_attempts=1).copy_snapshot(**COPY)
     assert len(server.requests) == 2
 

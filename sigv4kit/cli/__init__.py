@@ -102,7 +102,7 @@ def _run(argv: Sequence[str] | None) -> int:
     except click.exceptions.Abort:
         return interrupted()
     except click.ClickException as exc:
-        exc.message = clean_message(exc.message)
+        exc.message = clean_message(exc.message)  # type: ignore[misc]
         exc.show()
         code = exc.exit_code
     except SigningError as exc:

@@ -152,7 +152,7 @@ def clean_message(text: str) -> str:
     return redact_message(text, known_secrets())
 
 
-class Seconds(click.ParamType):
+class Seconds(click.ParamType):  # type: ignore[type-arg]
     """Seconds as a finite number above 0 and at most a day; with ``zero_means_none``, 0 is
     accepted and means "no limit" (the AWS CLI's convention)."""
 

@@ -9,10 +9,10 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ..transport import TransportError
     from .client import Client
     from .errors import ApiError, ResponseParseError, SnapshotStateError, WaitTimeoutError
     from .presigned import presign_copy_snapshot, presigned_copy_snapshot_url
-    from .client import TransportError
 
 _WHERE = {
     "Client": "client",

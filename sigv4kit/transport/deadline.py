@@ -29,7 +29,7 @@ class Deadline:
         self.ends = None if seconds is None else time.monotonic() + seconds
         self.expired = False
         self._lock = threading.Lock()
-        self._connections: list[HTTPConnection] = []
+        self._connections: list[Any] = []
         self._timer: threading.Timer | None = None
 
     def remaining(self) -> float | None:
@@ -59,7 +59,7 @@ class Deadline:
         if getattr(_current, "deadline", None) is self:
             _current.deadline = None
 
-    def watch(self, conn: HTTPConnection) -> None:
+    def watch(self, conn: Any) -> None:
         with self._lock:
             self._connections.append(conn)
             expired = self.expired
@@ -74,7 +74,7 @@ class Deadline:
             _shut(conn)
 
 
-def _shut(conn: HTTPConnection) -> None:
+def _shut(conn: Any) -> None:
     sock: Any = getattr(conn, "sock", None)
     if sock is None:
         return

@@ -166,7 +166,7 @@ class Transport:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def send(self, request: Request, *, deadline: float | None | bool = True) -> Response:
+    def send(self, request: Request, *, deadline: float | bool | None = True) -> Response:
         """Send ``request`` (absolute URL, as signed); return the answer, its body unread.
 
         ``deadline``: seconds for this exchange, None for none, True for the transport's.
@@ -184,7 +184,8 @@ class Transport:
             )
         )
         prepared.url = request.url  # verbatim: what was signed is what is sent
-        settings = self.session.merge_environment_settings(prepared.url, {}, True, None, None)
+        settings: Any = self.session.merge_environment_settings(prepared.url, {}, True, None,
+                                                                None)
         watch.__enter__()
         try:
             remaining = watch.remaining()
@@ -192,11 +193,14 @@ class Transport:
             # The adapter itself, not Session.send: that one reads a redirect's whole body
             # (unbounded, decompressed) to release the connection, and follows redirects.
             adapter = self.session.get_adapter(request.url)
+            timeout: Any = (connect, self.read_timeout)
             response = adapter.send(
-                prepared, stream=True, timeout=(connect, self.read_timeout),
-                verify=settings["verify"], cert=settings["cert"], proxies=settings["proxies"],
+                prepared, stream=True, timeout=timeout, verify=settings["verify"],
+                cert=settings["cert"], proxies=settings["proxies"],
             )
-            response = requests.hooks.dispatch_hook("response", prepared.hooks, response)
+            hooked: Any = requests.hooks.dispatch_hook(  # type: ignore[no-untyped-call]
+                "response", prepared.hooks, response)
+            response = hooked
         except BaseException as exc:
             watch.disarm()
             raise self._failure(exc, watch, request.url) from None
@@ -283,7 +287,7 @@ class Response:
             self.closed = True
             self._watch.disarm()
             if complete and not self._watch.expired:
-                self._response._content_consumed = True
+                self._response._content_consumed = True  # type: ignore[attr-defined]
                 self._response.raw.release_conn()
             else:
                 self._response.close()
@@ -331,8 +335,8 @@ class Response:
             self.close()
             raise self._body_error(f"response larger than {limit} bytes", int(declared))
         cap = self._transport.max_decoded_bytes
-        encoding = self.header("content-encoding")
-        if not (encoding or "").strip() or encoding.strip().lower() == "identity":
+        encoding = self.header("content-encoding") or ""
+        if encoding.strip().lower() in ("", "identity"):
             cap = None  # nothing to decompress: the wire limit is the limit
         produced = 0
         try:
