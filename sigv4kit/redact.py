@@ -170,12 +170,16 @@ def debug_text(
     """
     signature = getattr(result, "signature", None)
     signature = signature if isinstance(signature, str) and signature else None
-    secrets = [signature]
+    secrets: list[str | None] = [signature]
+
+    token = getattr(credentials, "session_token", None)
+    if token:  # a PresignedUrl in a canonical query carries the token encoded twice
+        secrets.append(quote(token, safe="-_.~"))
 
     def clean(text: str) -> str:
         if credentials is not None:  # first, so the token shows as its own prefix and length
             text = redact_credentials(text, credentials)
-        return redact_for_display(text, secrets)
+        return redact_message(redact_for_display(text, secrets))
 
     lines = [
         f"---- {title} ----",
@@ -192,6 +196,14 @@ _PARAM_IN_TEXT = re.compile(r"([^\s=&;?'\"<>()\[\]{},]+)=([^\s&;'\"<>()\[\]{},]*
 _SENSITIVE_TAIL = re.compile(
     r"(?:^|[^a-z0-9-])(" + "|".join(re.escape(n) for n in sorted(SENSITIVE_QUERY_PARAMS)) + r")$"
 )
+
+
+_ENCODED_PARAM = re.compile(
+    r"(?i)(x-amz-security(?:-|%(?:25)*2d)token|x-amz-signature|x-amz-credential-secret)"
+    r"(%(?:25)*3d)([^&\s%…]*(?:%(?!(?:25)*26)[0-9a-f]{2}[^&\s%…]*)*)"
+)
+"""A credential parameter inside a percent-encoded URL (a PresignedUrl carried as a query or
+form value): ``X-Amz-Security-Token%3D<value>`` up to the encoded ``&`` (``%26``, ``%2526``)."""
 
 
 def redact_message(text: str, secrets: Sequence[str | None] = ()) -> str:
@@ -212,7 +224,10 @@ def redact_message(text: str, secrets: Sequence[str | None] = ()) -> str:
         return f"{name}={redacted(value)}" if value and hidden and "…" not in value \
             else m.group(0)
 
-    text = _PARAM_IN_TEXT.sub(piece, redact_canonical_headers(text))
+    text = _ENCODED_PARAM.sub(
+        lambda m: m.group(1) + m.group(2) + redacted(m.group(3)) if m.group(3) else m.group(0),
+        _PARAM_IN_TEXT.sub(piece, redact_canonical_headers(text)),
+    )
     for header in SENSITIVE_HEADERS:
         text = re.sub(
             rf"(?i)({re.escape(header)}['\"]?\s*[:=,]\s*['\"]?)([^'\"\s,)…]{{{_MIN_REDACTABLE},}})",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -78,6 +79,7 @@ def _head(command: str, url: str, method: str) -> list[str]:
     return ["ec2", "call", "DescribeSnapshots", "--endpoint-url", "http://127.0.0.1:9"]
 
 
+@pytest.mark.timeout(60 + 5 * EXAMPLES)
 @PROCESS_FUZZ
 @given(st.sampled_from(sorted(OPTIONS)), urls, st.sampled_from(["GET", "PUT", "G T", ""]),
        st.data())

@@ -125,6 +125,10 @@ def _run(argv: Sequence[str] | None) -> int:
         click.echo("Error: out of memory", err=True)
         return 1
     except Exception as exc:
+        fault = _library_fault(exc)
+        if fault is not None:
+            click.echo(f"Error: {clean_message(fault)}", err=True)
+            return 1
         if os.environ.get("SIGV4KIT_TRACEBACK"):
             raise
         click.echo(f"Error: internal error ({type(exc).__name__}); rerun with "
@@ -138,6 +142,26 @@ def _run(argv: Sequence[str] | None) -> int:
     except OSError as exc:
         return _cannot_write(exc)
     return code
+
+
+def _library_fault(exc: Exception) -> str | None:
+    """The message of a documented library failure a command let through (the service or the
+    network failed, or an answer could not be read: exit 1), or None for anything else."""
+    if "sigv4kit.ec2.errors" in sys.modules:
+        from ..ec2.errors import ApiError, ResponseParseError, SnapshotStateError, WaitTimeoutError
+
+        if isinstance(exc, ApiError | ResponseParseError | SnapshotStateError | WaitTimeoutError):
+            return str(exc)
+    if "requests" in sys.modules:
+        import requests
+
+        from ..transport import TransportError
+
+        if isinstance(exc, TransportError):
+            return str(exc)
+        if isinstance(exc, requests.exceptions.RequestException):
+            return f"the request failed ({type(exc).__name__})"  # its text may hold a URL
+    return None
 
 
 def _output_failed(exc: OSError) -> bool:
