@@ -1,5 +1,5 @@
 """The CLI as a real subprocess under a memory limit (``RLIMIT_AS``) and a wall-clock limit,
-with its peak RSS measured (``wait4``): how the deadline and memory cases are proven."""
+with its peak RSS measured (VmHWM): how the deadline and memory cases are proven."""
 
 from __future__ import annotations
 
@@ -90,10 +90,12 @@ def run_cli(
             threading.Thread(target=feed, daemon=True).start()
         killer = threading.Timer(wall, proc.kill)
         killer.start()
+        peak = _Peak(proc.pid)
         try:
-            _, status, usage = os.wait4(proc.pid, 0)
+            _, status, _usage = os.wait4(proc.pid, 0)
         finally:
             killer.cancel()
+            peak.stop()
         proc.returncode = os.waitstatus_to_exitcode(status)
         elapsed = time.monotonic() - start
         assert elapsed < wall, f"{args}: still running after the wall-clock limit of {wall} s"
@@ -102,8 +104,33 @@ def run_cli(
         out.seek(0)
         err.seek(0)
         return Result(proc.returncode, out.read(keep_stdout), size,
-                      err.read().decode("utf-8", "replace"), elapsed,
-                      usage.ru_maxrss / 1024)
+                      err.read().decode("utf-8", "replace"), elapsed, peak.rss_mb)
+
+
+class _Peak:
+    """The child's peak RSS (VmHWM), sampled from /proc every 5 ms until it exits. Not
+    ``ru_maxrss``: that counts the forking parent's pages too (a 150 MB pytest process)."""
+
+    def __init__(self, pid: int) -> None:
+        self.rss_mb = 0.0
+        self._path = f"/proc/{pid}/status"
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._done.wait(0.005):
+            try:
+                with open(self._path) as fh:
+                    for line in fh:
+                        if line.startswith("VmHWM:"):
+                            self.rss_mb = max(self.rss_mb, int(line.split()[1]) / 1024)
+            except (OSError, ValueError, IndexError):
+                pass
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
 
 
 def assert_clean(result: Result, *, codes: tuple[int, ...] = (0, 1, 2, 130)) -> None:

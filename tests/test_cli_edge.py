@@ -81,7 +81,7 @@ def test_timeout_values_are_checked(option: str, value: str) -> None:
 
 def test_sign_send_streams_a_huge_body(faulty_server: Factory) -> None:
     server = faulty_server([Huge(100 * 1024 * 1024)])
-    result = run_cli(*_send(server.url + "/"), wall=60, keep_stdout=16)
+    result = run_cli(*_send(server.url + "/"), wall=60, keep_stdout=16, memory_mb=300)
     assert_clean(result, codes=(0,))
     assert result.stdout_size == 100 * 1024 * 1024
     assert result.max_rss_mb < 80, result.max_rss_mb  # held whole it was 236 MB
@@ -89,7 +89,7 @@ def test_sign_send_streams_a_huge_body(faulty_server: Factory) -> None:
 
 def test_sign_send_caps_a_gzip_bomb(faulty_server: Factory) -> None:
     server = faulty_server([GzipBomb()])
-    result = run_cli(*_send(server.url + "/"), wall=60, keep_stdout=16)
+    result = run_cli(*_send(server.url + "/"), wall=60, keep_stdout=16, memory_mb=300)
     assert_clean(result, codes=(1,))
     assert "decompresses to more than" in result.stderr
     assert result.stdout_size <= 64 * 1024 * 1024 and result.max_rss_mb < 80
