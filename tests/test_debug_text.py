@@ -29,7 +29,7 @@ def _forms(value: str) -> list[str]:
 
 
 def _clean(text: str, signature: str) -> None:
-    for form in _forms(TOKEN) + [SECRET, SSEC, signature]:
+    for form in [*_forms(TOKEN), SECRET, SSEC, signature]:
         assert form not in text, form
 
 
