@@ -350,3 +350,11 @@ def test_ec2_trickle_ends_by_the_deadline_of_each_call(faulty_server: Factory) -
          "    print(type(e).__name__)\n", server.url],
         capture_output=True, text=True, timeout=30, cwd=ROOT)
     assert proc.stdout.strip() == "DeadlineExceeded" and time.monotonic() - start < 10
+
+
+def test_deeply_nested_input_is_one_line() -> None:
+    deep = "[" * 50_000 + "]" * 50_000
+    result = run_cli("ec2", "call", "DescribeSnapshots", "--endpoint-url", "http://127.0.0.1:9",
+                     "--param", f"Filters={deep}", wall=60)
+    assert_clean(result, codes=(2,))
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
