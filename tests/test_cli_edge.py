@@ -18,7 +18,15 @@ import pytest
 
 from sigv4kit import Credentials, Request, presign
 from sigv4kit.testing.faulty_server import Error, FaultyServer, Ok
-from sigv4kit.testing.hostile import GzipBomb, Huge, Redirect, Silent, Trickle, Truncated
+from sigv4kit.testing.hostile import (
+    GzipBomb,
+    Huge,
+    Redirect,
+    Silent,
+    Trickle,
+    Truncated,
+    gzip_bomb,
+)
 from sigv4kit.verify import verify_request
 
 from .cli_process import ROOT, SECRET, TOKEN, assert_clean, cli_env, run_cli
@@ -88,6 +96,7 @@ def test_sign_send_streams_a_huge_body(faulty_server: Factory) -> None:
 
 
 def test_sign_send_caps_a_gzip_bomb(faulty_server: Factory) -> None:
+    gzip_bomb(GzipBomb().decoded_size)
     server = faulty_server([GzipBomb()])
     result = run_cli(*_send(server.url + "/"), wall=60, keep_stdout=16, memory_mb=300)
     assert_clean(result, codes=(1,))
@@ -321,6 +330,7 @@ def test_explain_colours_warnings_on_a_terminal_unless_no_color() -> None:
     Huge(100 * 1024 * 1024),
 ], ids=["truncated", "dtd", "deep", "gzip-bomb", "huge"])
 def test_ec2_unreadable_answer_is_one_line(faulty_server: Factory, answer: object) -> None:
+    gzip_bomb(GzipBomb().decoded_size)
     server = faulty_server([answer])
     result = run_cli("ec2", "describe-snapshots", "--endpoint-url", server.url, wall=60)
     assert_clean(result, codes=(1,))
@@ -358,3 +368,17 @@ def test_deeply_nested_input_is_one_line() -> None:
                      "--param", f"Filters={deep}", wall=60)
     assert_clean(result, codes=(2,))
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+@pytest.mark.parametrize("name", ["x-amz-security-token", "X-Amz-Security%2DToken"])
+@pytest.mark.parametrize("output", ["text", "json"])
+def test_explain_never_echoes_the_inputs_token_in_its_canonical_request(name: str,
+                                                                        output: str) -> None:
+    # Found by the subprocess fuzz: a lower-case name slipped into the rebuilt canonical query.
+    url = ("https://e.amazonaws.com/?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential="
+           "AKIDEXAMPLE%2F20261125%2Fus-east-1%2Fs%2Faws4_request&X-Amz-Date=20261125T120000Z&"
+           f"X-Amz-Expires=60&X-Amz-SignedHeaders=host&{name}={TOKEN}&X-Amz-Signature="
+           + "ab" * 32)
+    result = run_cli("explain", url, "--output", output)
+    assert_clean(result, codes=(1,))
+    assert TOKEN not in result.output and TOKEN[:4] in result.output

@@ -15,7 +15,15 @@ import pytest
 from sigv4kit import Credentials, Request, SigningError, sign_request
 from sigv4kit.ec2 import ApiError, Client, ResponseParseError
 from sigv4kit.testing.faulty_server import Action, FaultyServer, Ok, Throttle
-from sigv4kit.testing.hostile import GzipBomb, Huge, Redirect, Silent, Trickle, Truncated
+from sigv4kit.testing.hostile import (
+    GzipBomb,
+    Huge,
+    Redirect,
+    Silent,
+    Trickle,
+    Truncated,
+    gzip_bomb,
+)
 from sigv4kit.transport import (
     DeadlineExceeded,
     ReadTimedOut,
@@ -148,6 +156,7 @@ def test_huge_body_stops_at_the_limit_without_reading_it(faulty_server: Factory)
 
 
 def test_gzip_bomb_is_capped(faulty_server: Factory) -> None:
+    gzip_bomb(GzipBomb().decoded_size)  # built before the clock of the read timeout starts
     server = faulty_server([GzipBomb()])
     with pytest.raises(ResponseParseError, match="decompresses to more than"):
         _client(server, max_attempts=1).describe_snapshots()

@@ -106,13 +106,24 @@ def explain(source: str, now: str | None, method: str, headers: tuple[str, ...],
     result = explain_request(_read_request(source, method, headers), now=moment,
                              credentials_expire_at=expiry)
     if output == "json":
-        print_json(to_dict(result))
+        print_json(_redacted_tree(to_dict(result)))
     else:
-        text = render_text(result)
+        text = clean_message(render_text(result))  # the input's own token, however named
         colour = use_colour()
         click.echo(colour_warnings(text) if colour else text, nl=False, color=colour)
     if result.warnings:
         sys.exit(1)
+
+
+def _redacted_tree(data: Any) -> Any:
+    """``data`` (JSON-shaped) with every string passed through ``clean_message``."""
+    if isinstance(data, str):
+        return clean_message(data)
+    if isinstance(data, dict):
+        return {k: _redacted_tree(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_redacted_tree(v) for v in data]
+    return data
 
 
 def colour_warnings(text: str) -> str:
@@ -168,13 +179,13 @@ def verify(source: str, now: str | None, method: str, headers: tuple[str, ...],
                    err=True)
     if output == "json":
         print_json({"valid": result.valid, "reason": str(result.reason),
-                    "message": result.message})
+                    "message": clean_message(result.message)})
     else:
         label = "valid" if result.valid else f"invalid ({result.reason})"
         colour = use_colour()
         if colour:
             label = click.style(label, fg="green" if result.valid else "red", bold=True)
-        click.echo(f"{label}: {result.message}", color=colour)
+        click.echo(f"{label}: {clean_message(result.message)}", color=colour)
     if str(result.reason) == "malformed":
         raise InputError(result.message)
     if not result.valid:

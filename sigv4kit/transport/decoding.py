@@ -37,10 +37,14 @@ def codings(content_encoding: str | None) -> list[str]:
 class _Layer:
     """One coding, undone piece by piece with ``max_length`` so output stays bounded."""
 
+    _REPLAY = 4096
+    """Bytes of a "deflate" body kept until it proves to be zlib-wrapped, to replay as raw."""
+
     def __init__(self, name: str) -> None:
         self.name = name
         self._deflate_raw = False
         self._started = False
+        self._replay = b""
         self._obj = self._new()
 
     def _new(self) -> zlib._Decompress:
@@ -49,18 +53,24 @@ class _Layer:
         return zlib.decompressobj(_GZIP_WBITS)
 
     def feed(self, data: bytes, chunk: int) -> Iterator[bytes]:
-        while data:
+        guessing = self.name == "deflate" and not self._deflate_raw and not self._started
+        if guessing:
+            self._replay += data
+        pending = bool(data)
+        while data or pending:
             try:
                 out = self._obj.decompress(data, chunk)
             except zlib.error:
-                if self.name == "deflate" and not self._started and not self._deflate_raw:
+                if guessing and len(self._replay) <= self._REPLAY:
                     # Some servers send raw deflate (no zlib header), as browsers tolerate.
-                    self._deflate_raw = True
+                    self._deflate_raw, guessing = True, False
                     self._obj = self._new()
+                    data, self._replay = self._replay, b""
                     continue
                 raise DecodingError(f"body is not valid {self.name}") from None
-            self._started = True
             if out:
+                self._started = True
+                self._replay = b""
                 yield out
             if self._obj.eof:
                 rest = self._obj.unused_data
@@ -70,9 +80,10 @@ class _Layer:
                     continue
                 return
             data = self._obj.unconsumed_tail
+            pending = len(out) == chunk  # cut at max_length: zlib may hold more output
 
     def finish(self) -> None:
-        if not self._obj.eof and self._started:
+        if not self._obj.eof and (self._started or self._replay or self._deflate_raw):
             raise DecodingError(f"{self.name} body ends mid-stream")
 
 

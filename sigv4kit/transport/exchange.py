@@ -226,7 +226,7 @@ class Transport:
         if isinstance(exc, requests.exceptions.ProxyError):
             return ConnectFailed(f"cannot reach {host} through the proxy")
         if isinstance(exc, requests.exceptions.ReadTimeout):
-            return ReadTimedOut(f"{host} sent nothing for {self.read_timeout:g} s")
+            return ReadTimedOut(f"{host} sent nothing for {self.read_timeout or 0:g} s")
         if isinstance(exc, requests.exceptions.SSLError):
             return ConnectionLost(f"TLS with {host} failed")
         if isinstance(exc, requests.exceptions.ConnectionError):
