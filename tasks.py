@@ -61,11 +61,13 @@ def test(args: list[str]) -> None:
 
 
 def fuzz(args: list[str]) -> None:
-    """The long fuzz run: every hypothesis test of untrusted-input parsers, 20 000 examples."""
+    """The long fuzz run: every hypothesis test of untrusted-input parsers, 20 000 examples,
+    and the CLI through real subprocesses (SIGV4KIT_FUZZ_PROCESSES, default 1500, ~15 min)."""
     python = ensure_venv()
     os.environ["HYPOTHESIS_PROFILE"] = "fuzz"
     _run(python, "-m", "pytest", "-q", "tests/test_fuzz_cli.py", "tests/test_verify.py",
-         "tests/test_ec2_parser.py", "tests/test_diagnose.py", *args)
+         "tests/test_ec2_parser.py", "tests/test_diagnose.py", "tests/test_fuzz_cli_process.py",
+         *args)
 
 
 def bench(args: list[str]) -> None:

@@ -1,4 +1,4 @@
-"""``python -m sigv4kit``: the command line."""
+"""``python -m sigv4kit``: the command line (see ``sigv4kit_entry`` for the console script)."""
 
 from .cli import main
 

@@ -41,6 +41,21 @@ def _forbidden_in_value(text: str) -> bool:
     return "\n" in text or "\r" in text or "\0" in text
 
 
+def _utf8(text: str, field: str) -> bytes:
+    """``text`` as UTF-8; a lone surrogate (what a non-UTF-8 byte in the environment or on
+    standard input decodes to) is a SigningError that never quotes the value."""
+    if text.isascii():
+        return text.encode("ascii")
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise SigningError(
+            f"{field}: is not valid Unicode (a lone surrogate, as a non-UTF-8 byte read from "
+            "the environment or a file becomes)",
+            field=field,
+        ) from None
+
+
 @dataclass(frozen=True, repr=False)
 class Credentials:
     """An AWS access key, with the session token of temporary credentials.
@@ -76,6 +91,9 @@ class Credentials:
                 "session_token: must be a non-empty string without CR, LF or NUL",
                 field="session_token",
             )
+        _utf8(self.secret_access_key, "secret_access_key")
+        if token is not None:
+            _utf8(token, "session_token")
 
     def __repr__(self) -> str:
         token = None if self.session_token is None else redacted(self.session_token)
@@ -88,9 +106,20 @@ class Credentials:
 def _header_pairs(headers: HeadersLike) -> tuple[tuple[str, str], ...]:
     if type(headers) is list or type(headers) is tuple:  # the usual types: no ABC check
         items: Iterable[tuple[str, str]] = headers
+    elif isinstance(headers, Mapping):
+        items = headers.items()
+    elif isinstance(headers, Iterable) and not isinstance(headers, str | bytes):
+        items = headers
     else:
-        items = headers.items() if isinstance(headers, Mapping) else headers
-    pairs = tuple([(n, v) for n, v in items])
+        raise SigningError(
+            "headers: must be a mapping or a sequence of (name, value) pairs", field="headers"
+        )
+    try:
+        pairs = tuple([(n, v) for n, v in items])
+    except (TypeError, ValueError):
+        raise SigningError(
+            "headers: every item must be a (name, value) pair", field="headers"
+        ) from None
     for name, value in pairs:
         if not isinstance(name, str) or not HTTP_TOKEN.fullmatch(name):
             raise SigningError(
@@ -137,7 +166,7 @@ class Request:
         if _forbidden_in_value(url):
             raise SigningError("url: contains CR, LF or NUL", field="url")
         if isinstance(body, str):
-            body = body.encode("utf-8")
+            body = _utf8(body, "body")
         elif not isinstance(body, bytes):
             if not isinstance(body, bytearray | memoryview):
                 raise SigningError("body: must be bytes or str", field="body")

@@ -152,3 +152,96 @@ def _replace_forms(text: str, secret: str, replacement: str) -> str:
         if form in text:
             text = text.replace(form, replacement)
     return text
+
+
+class HasArtefacts(Protocol):
+    """What ``debug_text`` reads of a signing or verification result."""
+
+    @property
+    def canonical_request(self) -> str | None: ...
+
+    @property
+    def string_to_sign(self) -> str | None: ...
+
+
+def debug_text(
+    result: HasArtefacts,
+    credentials: HasSecrets | None = None,
+    *,
+    title: str = "canonical request",
+) -> str:
+    """The one debug printout of a signature: canonical request, string to sign and signature,
+    for ``--debug``, ``ApiError.debug`` and ``verify --debug`` alike.
+
+    Sensitive headers (Authorization, the token, the SSE-C keys …) are redacted by name, query
+    credentials (the token, the signature) by decoded name, then the credentials' secret key
+    (masked), token and the signature wherever they still appear, raw or percent-encoded.
+    ``result`` is duck-typed: anything with ``canonical_request`` and ``string_to_sign``, and
+    optionally ``signature``.
+    """
+    signature = getattr(result, "signature", None)
+    signature = signature if isinstance(signature, str) and signature else None
+    secrets: list[str | None] = [signature]
+
+    token = getattr(credentials, "session_token", None)
+    if token:  # a PresignedUrl in a canonical query carries the token encoded twice
+        secrets.append(quote(token, safe="-_.~"))
+
+    def clean(text: str) -> str:
+        if credentials is not None:  # first, so the token shows as its own prefix and length
+            text = redact_credentials(text, credentials)
+        return redact_message(redact_for_display(text, secrets))
+
+    lines = [
+        f"---- {title} ----",
+        clean(result.canonical_request or ""),
+        "---- string to sign ----",
+        clean(result.string_to_sign or ""),
+    ]
+    if signature is not None:
+        lines.append(f"---- signature: {redacted(signature)} ----")
+    return "\n".join(lines)
+
+
+_PARAM_IN_TEXT = re.compile(r"([^\s=&;?'\"<>()\[\]{},]+)=([^\s&;'\"<>()\[\]{},]*)")
+_SENSITIVE_TAIL = re.compile(
+    r"(?:^|[^a-z0-9-])(" + "|".join(re.escape(n) for n in sorted(SENSITIVE_QUERY_PARAMS)) + r")$"
+)
+
+
+_ENCODED_PARAM = re.compile(
+    r"(?i)(x-amz-security(?:-|%(?:25)*2d)token|x-amz-signature|x-amz-credential-secret)"
+    r"(%(?:25)*3d)([^&\s%…]*(?:%(?!(?:25)*26)[0-9a-f]{2}[^&\s%…]*)*)"
+)
+"""A credential parameter inside a percent-encoded URL (a PresignedUrl carried as a query or
+form value): ``X-Amz-Security-Token%3D<value>`` up to the encoded ``&`` (``%26``, ``%2526``)."""
+
+
+def redact_message(text: str, secrets: Sequence[str | None] = ()) -> str:
+    """An error message (which may quote raw input that failed to parse) with every credential
+    it could hold redacted: ``name=value`` pairs whose name, percent-decoded once or twice,
+    *ends* with a sensitive parameter name (so ``host:443%3FX-Amz-Security-Token=…`` counts),
+    sensitive ``Header: value`` lines, and each of ``secrets``. Never shows less safely than
+    ``redact_for_display``."""
+
+    def piece(m: re.Match[str]) -> str:
+        name, value = m.group(1), m.group(2)
+        decoded = name
+        for _ in range(3):
+            if "%" not in decoded and "+" not in decoded:
+                break
+            decoded = unquote(decoded.replace("+", " "), errors="replace")
+        hidden = _SENSITIVE_TAIL.search(decoded.lower()) is not None or _sensitive_param(name)
+        return f"{name}={redacted(value)}" if value and hidden and "…" not in value \
+            else m.group(0)
+
+    text = _ENCODED_PARAM.sub(
+        lambda m: m.group(1) + m.group(2) + redacted(m.group(3)) if m.group(3) else m.group(0),
+        _PARAM_IN_TEXT.sub(piece, redact_canonical_headers(text)),
+    )
+    for header in SENSITIVE_HEADERS:
+        text = re.sub(
+            rf"(?i)({re.escape(header)}['\"]?\s*[:=,]\s*['\"]?)([^'\"\s,)…]{{{_MIN_REDACTABLE},}})",
+            lambda m: m.group(1) + redacted(m.group(2)), text,
+        )
+    return redact_text(text, secrets)

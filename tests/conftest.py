@@ -48,12 +48,13 @@ def make_snapshot(moto_server: MotoServer) -> Callable[..., Snapshot]:
 
 @pytest.fixture
 def faulty_server() -> Iterator[Callable[[Iterable[Action]], FaultyServer]]:
-    """Factory: ``srv = faulty_server([Throttle(), Ok(xml)])`` starts a scripted loopback
-    server (``tests/faulty_server.py``); every one started is closed after the test."""
+    """Factory: ``srv = faulty_server([Throttle(), Ok(xml)], host="127.0.0.1")`` starts a
+    scripted loopback server (``sigv4kit/testing/faulty_server.py``, hostile answers in
+    ``sigv4kit/testing/hostile.py``); every one started is closed after the test."""
     started: list[FaultyServer] = []
 
-    def start(script: Iterable[Action] = ()) -> FaultyServer:
-        server = FaultyServer(script).start()
+    def start(script: Iterable[Action] = (), host: str = "127.0.0.1") -> FaultyServer:
+        server = FaultyServer(script, host=host).start()
         started.append(server)
         return server
 

@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterable
 from urllib.parse import parse_qsl
 
 import pytest
-import requests
 
 from sigv4kit import Credentials
 from sigv4kit.ec2 import ApiError, Client, ResponseParseError
@@ -25,6 +24,7 @@ from sigv4kit.testing.faulty_server import (
     Throttle,
     Truncated,
 )
+from sigv4kit.transport import ConnectFailed, ConnectionLost, ReadTimedOut
 
 CREDS = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
 NS = 'xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"'
@@ -67,7 +67,7 @@ def test_500_retried_for_reads_not_for_copy_snapshot(faulty_server: Factory) -> 
 
 def test_slow_read_times_out_and_copy_snapshot_is_not_repeated(faulty_server: Factory) -> None:
     server = faulty_server([Delay(3.0, Ok(COPY_OK)), Ok(COPY_OK)])
-    with pytest.raises(requests.exceptions.ReadTimeout):
+    with pytest.raises(ReadTimedOut):
         _client(server).copy_snapshot(**COPY)
     assert len(server.requests) == 1
     slow_describe = faulty_server([SlowBody(DESCRIBE_OK.encode(), 3.0), Ok(DESCRIBE_OK)])
@@ -80,7 +80,7 @@ def test_connection_reset(faulty_server: Factory) -> None:
     assert _client(server).describe_snapshots()["Snapshots"] == []
     assert len(server.requests) == 2
     copy = faulty_server([Reset(), Ok(COPY_OK)])
-    with pytest.raises(requests.exceptions.ConnectionError):
+    with pytest.raises(ConnectionLost):
         _client(copy).copy_snapshot(**COPY)
     assert len(copy.requests) == 1
 
@@ -90,7 +90,7 @@ def test_connection_refused_is_retried_even_for_copy_snapshot() -> None:
                     retry_base_delay=0.01, timeout=(1.0, 1.0))
     attempts: list[int] = []
     client.on_signed = lambda signed, creds: attempts.append(1)
-    with pytest.raises(requests.exceptions.ConnectionError):
+    with pytest.raises(ConnectFailed):
         client.copy_snapshot(**COPY)
     assert len(attempts) == 3  # nothing can have reached a server: safe to retry
 

@@ -79,7 +79,7 @@ def test_wrong_secret_is_auth_failure_with_redacted_debug(local: MotoServer) -> 
         _client(local, SOURCE, bad).describe_snapshots(OwnerIds=["self"])
     err = info.value
     assert err.code == "AuthFailure" and err.http_status == 401
-    assert err.debug is not None and "canonical request:" in err.debug
+    assert err.debug is not None and "---- canonical request ----" in err.debug
     assert "POST\n/\n" in err.debug and "host;x-amz-date" in err.debug
     assert bad.secret_access_key not in err.debug and bad.secret_access_key not in str(err)
 

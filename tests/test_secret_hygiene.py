@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterator
+from types import SimpleNamespace
 from urllib.parse import quote
 
 import pytest
@@ -140,5 +141,8 @@ def test_secret_key_is_masked_entirely_in_debug_text() -> None:
     _clean(out)
     assert out.startswith("a *** b *** c ")
     assert f"{TOKEN[:4]}…({len(TOKEN)} chars)" in out
-    odd = Credentials("AKIDX", "secret\ud800secret", None)
+    # Credentials refuses a lone surrogate (SigningError); redaction still copes with one.
+    odd = SimpleNamespace(secret_access_key="secret\ud800secret", session_token=None)
     assert redact_credentials("x secret\ud800secret y", odd) == "x *** y"
+    with pytest.raises(SigningError, match="secret_access_key: is not valid Unicode"):
+        Credentials("AKIDX", "secret\ud800secret", None)

@@ -7,7 +7,10 @@ service answered with an error (or could not be reached), 2 usage or invalid inp
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -73,21 +76,117 @@ def cli() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Console-script entry point; maps failures to the documented exit codes."""
+    """Console-script entry point; maps every failure to the documented exit codes and a
+    one-line message (set SIGV4KIT_TRACEBACK=1 to see the traceback of an internal error)."""
+    try:
+        code = _run(argv)
+    except KeyboardInterrupt:
+        code = interrupted()
+    _exit(code)
+
+
+def interrupted() -> int:
+    """Ctrl-C, at any moment: one line and 130, as a shell reports SIGINT."""
+    with contextlib.suppress(Exception):
+        sys.stderr.write("Interrupted.\n")
+        sys.stderr.flush()
+    return 130
+
+
+def _run(argv: Sequence[str] | None) -> int:
+    from .common import clean_message
+
     try:
         rv: Any = cli.main(args=argv, prog_name="sigv4kit", standalone_mode=False)
+        code = rv if isinstance(rv, int) else 0
     except click.exceptions.Abort:
-        click.echo("Interrupted.", err=True)
-        sys.exit(130)
+        return interrupted()
     except click.ClickException as exc:
+        exc.message = clean_message(exc.message)  # type: ignore[misc]
         exc.show()
-        sys.exit(exc.exit_code)
+        code = exc.exit_code
     except SigningError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
-        sys.exit(130)
+        click.echo(f"Error: {clean_message(str(exc))}", err=True)
+        code = 2
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except BrokenPipeError:
-        sys.exit(1)
-    sys.exit(rv if isinstance(rv, int) else 0)
+        _silence_stdout()
+        return 1
+    except OSError as exc:
+        if _output_failed(exc):
+            return _cannot_write(exc)
+        click.echo(f"Error: {clean_message(exc.strerror or type(exc).__name__)}", err=True)
+        return 1
+    except RecursionError:
+        click.echo("Error: the input is nested too deeply", err=True)
+        return 2
+    except MemoryError:
+        click.echo("Error: out of memory", err=True)
+        return 1
+    except Exception as exc:
+        fault = _library_fault(exc)
+        if fault is not None:
+            click.echo(f"Error: {clean_message(fault)}", err=True)
+            return 1
+        if os.environ.get("SIGV4KIT_TRACEBACK"):
+            raise
+        click.echo(f"Error: internal error ({type(exc).__name__}); rerun with "
+                   "SIGV4KIT_TRACEBACK=1 and report it", err=True)
+        return 1
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+        return 1
+    except OSError as exc:
+        return _cannot_write(exc)
+    return code
+
+
+def _library_fault(exc: Exception) -> str | None:
+    """The message of a documented library failure a command let through (the service or the
+    network failed, or an answer could not be read: exit 1), or None for anything else."""
+    if "sigv4kit.ec2.errors" in sys.modules:
+        from ..ec2.errors import ApiError, ResponseParseError, SnapshotStateError, WaitTimeoutError
+
+        if isinstance(exc, ApiError | ResponseParseError | SnapshotStateError | WaitTimeoutError):
+            return str(exc)
+    if "requests" in sys.modules:
+        import requests
+
+        from ..transport import TransportError
+
+        if isinstance(exc, TransportError):
+            return str(exc)
+        if isinstance(exc, requests.exceptions.RequestException):
+            return f"the request failed ({type(exc).__name__})"  # its text may hold a URL
+    return None
+
+
+def _output_failed(exc: OSError) -> bool:
+    return exc.errno in (errno.ENOSPC, errno.EIO, errno.EPIPE, errno.EDQUOT, errno.EFBIG)
+
+
+def _cannot_write(exc: OSError) -> int:
+    _silence_stdout()
+    with contextlib.suppress(Exception):
+        sys.stderr.write(f"Error: cannot write the output: {exc.strerror or exc}\n")
+    return 1
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush of what is still buffered
+    cannot fail a second time (with a traceback-like "Exception ignored")."""
+    with contextlib.suppress(Exception):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+def _exit(code: int) -> None:
+    try:
+        sys.stdout.flush()
+    except Exception:
+        _silence_stdout()
+    sys.exit(code)

@@ -11,7 +11,10 @@ import click
 
 from ..errors import SigningError
 from ..model import Credentials, PresignedRequest, SignedRequest
-from ..redact import redact_credentials, redacted
+from ..redact import debug_text, redact_message
+
+MAX_SECRET_LINE = 4096
+"""Longest line --secret-access-key-stdin reads: a secret key is 40 characters."""
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -71,15 +74,35 @@ def load_credentials(
     if secret_stdin:
         if not access_key_id:
             raise click.UsageError("--secret-access-key-stdin needs --access-key-id")
-        line = sys.stdin.readline().rstrip("\r\n")
+        raw = sys.stdin.buffer.readline(MAX_SECRET_LINE + 1)
+        if len(raw) > MAX_SECRET_LINE:
+            raise click.UsageError(
+                f"--secret-access-key-stdin: the first line is longer than {MAX_SECRET_LINE} "
+                "bytes; a secret access key is one short line"
+            )
+        try:
+            line = raw.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError:
+            raise click.UsageError(
+                "--secret-access-key-stdin: the secret on standard input is not valid UTF-8"
+            ) from None
         if not line:
             raise click.UsageError("--secret-access-key-stdin: standard input was empty")
-        return Credentials(access_key_id, line, os.environ.get("AWS_SESSION_TOKEN") or None)
+        return _credentials(access_key_id, line, os.environ.get("AWS_SESSION_TOKEN") or None)
     if access_key_id:
         raise click.UsageError(
             "--access-key-id needs --secret-access-key-stdin (secrets never go in arguments)"
         )
     return resolve_credentials(profile)
+
+
+def _credentials(access_key_id: str, secret: str, token: str | None) -> Credentials:
+    try:
+        return Credentials(access_key_id, secret, token)
+    except SigningError as exc:
+        option = {"secret_access_key": "--secret-access-key-stdin",
+                  "access_key_id": "--access-key-id"}.get(exc.field or "", "AWS_SESSION_TOKEN")
+        raise InputError(f"{option}: {str(exc).partition(': ')[2] or exc}") from None
 
 
 def load_region(region: str | None, profile: str | None, option: str = "--region") -> str:
@@ -97,12 +120,76 @@ def load_region(region: str | None, profile: str | None, option: str = "--region
 
 
 def show_debug(result: SignedRequest | PresignedRequest, credentials: Credentials) -> None:
-    """The artefacts that produced a signature, on stderr, with the token redacted."""
-    click.echo("---- canonical request ----", err=True)
-    click.echo(redact_credentials(result.canonical_request, credentials), err=True)
-    click.echo("---- string to sign ----", err=True)
-    click.echo(result.string_to_sign, err=True)
-    click.echo(f"---- signature: {redacted(result.signature)} ----", err=True)
+    """The artefacts that produced a signature, on stderr (``redact.debug_text``)."""
+    click.echo(debug_text(result, credentials), err=True)
+
+
+def use_colour(stream: Any = None) -> bool:
+    """Colour on a terminal, unless NO_COLOR is set (https://no-color.org)."""
+    import os
+
+    if os.environ.get("NO_COLOR"):
+        return False
+    stream = sys.stdout if stream is None else stream
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def known_secrets() -> list[str]:
+    """Credential values this process may hold from the environment, redacted from every
+    message whatever quoted them."""
+    import os
+
+    return [v for v in (os.environ.get("AWS_SESSION_TOKEN"),
+                        os.environ.get("AWS_SECRET_ACCESS_KEY")) if v]
+
+
+def clean_message(text: str) -> str:
+    """An error message safe to print: credential parameters and headers redacted by name,
+    the environment's token and secret wherever they appear."""
+    return redact_message(text, known_secrets())
+
+
+class Seconds(click.ParamType):  # type: ignore[type-arg]
+    """Seconds as a finite number above 0 and at most a day; with ``zero_means_none``, 0 is
+    accepted and means "no limit" (the AWS CLI's convention)."""
+
+    name = "seconds"
+
+    def __init__(self, *, zero_means_none: bool) -> None:
+        self.zero_means_none = zero_means_none
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> float | None:
+        from ..transport import check_timeout
+
+        if value is None or (isinstance(value, float) and not isinstance(value, bool)):
+            number: Any = value
+        else:
+            try:
+                number = float(str(value).strip())
+            except ValueError:
+                self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        try:
+            return check_timeout(number, "seconds", zero_means_none=self.zero_means_none)
+        except SigningError as exc:
+            self.fail(str(exc).partition(": ")[2], param, ctx)
+
+
+def network_options(f: F) -> F:
+    """The AWS CLI's --cli-connect-timeout and --cli-read-timeout (seconds, 0 = none)."""
+    f = click.option(
+        "--cli-read-timeout", type=Seconds(zero_means_none=True), default="60",
+        show_default=True,
+        help="Seconds to wait between two reads of the answer (0: no limit but the deadline).",
+    )(f)
+    f = click.option(
+        "--cli-connect-timeout", type=Seconds(zero_means_none=True), default="10",
+        show_default=True, help="Seconds to wait for a connection (0: no limit).",
+    )(f)
+    return f
 
 
 def signing_errors(options: Mapping[str, str]) -> Callable[[F], F]:
@@ -117,8 +204,8 @@ def signing_errors(options: Mapping[str, str]) -> Callable[[F], F]:
             try:
                 return f(*args, **kwargs)
             except SigningError as exc:
-                hint = options.get(exc.field)
-                message = str(exc)
+                hint = options.get(exc.field or "")
+                message = clean_message(str(exc))
                 if hint:
                     message = message.partition(": ")[2] or message
                     raise click.BadParameter(message, param_hint=hint) from None

@@ -11,40 +11,70 @@ from typing import Any
 
 import click
 
+from ..errors import SigningError
 from ..model import Credentials, Request
 from .common import (
     InputError,
+    clean_message,
     credential_options,
     load_credentials,
     load_region,
     output_option,
     print_json,
     signing_errors,
+    use_colour,
 )
 from .headers import parse_header
 
 _FIELDS = {"now": "--now", "url": "REQUEST", "headers": "--header", "method": "--method"}
 
 
+def read_limited(source: str, limit: int, param_hint: str) -> bytes:
+    """``@file`` or ``@-`` (``-`` for stdin; a path otherwise), read no further than ``limit``
+    bytes: ``@/dev/zero`` or ``yes |`` must not fill memory before the limit is checked."""
+    if source == "-":
+        data = sys.stdin.buffer.read(limit + 1)
+    else:
+        try:
+            with open(source, "rb") as fh:
+                data = fh.read(limit + 1)
+        except OSError as exc:
+            raise click.BadParameter(
+                f"cannot read {source!r}: {exc.strerror or type(exc).__name__}",
+                param_hint=param_hint,
+            ) from None
+    if len(data) > limit:
+        where = "standard input" if source == "-" else repr(source)
+        raise click.BadParameter(f"{where} holds more than the limit of {limit} bytes",
+                                 param_hint=param_hint)
+    return data
+
+
 def _read_request(source: str, method: str, headers: tuple[str, ...]) -> Request:
     """A URL, or ``@file`` / ``@-`` holding a raw HTTP request."""
-    from ..wire import parse_raw_request, parse_url_request
+    from ..wire import MAX_INPUT_BYTES, parse_raw_request, parse_url_request
 
     if source.startswith("@"):
         if headers or method != "GET":
             raise click.UsageError("--method/--header apply to a URL, not to a raw request")
-        if source == "@-":
-            data = sys.stdin.buffer.read()
-        else:
-            try:
-                with open(source[1:], "rb") as fh:
-                    data = fh.read()
-            except OSError as exc:
-                raise click.BadParameter(
-                    f"cannot read {source[1:]!r}: {exc.strerror}", param_hint="REQUEST"
-                ) from None
-        return parse_raw_request(data)
+        data = read_limited(source[1:], MAX_INPUT_BYTES, "REQUEST")
+        try:
+            return parse_raw_request(data)
+        except SigningError as exc:  # the request's own headers, not --header
+            raise click.BadParameter(clean_message(str(exc)), param_hint="REQUEST") from None
     return parse_url_request(source, method=method, headers=[parse_header(h) for h in headers])
+
+
+def _moment(value: str | None, option: str) -> Any:
+    """--now / --credentials-expire-at checked where they are given, naming the option."""
+    if value is None:
+        return None
+    from ..timestamps import to_moment
+
+    try:
+        return to_moment(value, option.lstrip("-"))
+    except SigningError as exc:
+        raise click.BadParameter(str(exc).partition(": ")[2], param_hint=option) from None
 
 
 def _request_options(f: Any) -> Any:
@@ -71,36 +101,44 @@ def explain(source: str, now: str | None, method: str, headers: tuple[str, ...],
     headers, times, the canonical request rebuilt, and warnings. No secret needed."""
     from ..diagnose.explain import explain_request, render_text, to_dict
 
-    expiry = None
-    if credentials_expire_at is not None:
-        from datetime import datetime
-
-        try:
-            expiry = datetime.fromisoformat(credentials_expire_at)
-        except ValueError:
-            raise click.BadParameter(
-                "is not ISO 8601", param_hint="--credentials-expire-at"
-            ) from None
-        if expiry.utcoffset() is None:
-            raise click.BadParameter("needs a time zone (e.g. Z)",
-                                     param_hint="--credentials-expire-at")
-    result = explain_request(_read_request(source, method, headers), now=now,
+    expiry = _moment(credentials_expire_at, "--credentials-expire-at")
+    moment = _moment(now, "--now")
+    result = explain_request(_read_request(source, method, headers), now=moment,
                              credentials_expire_at=expiry)
     if output == "json":
-        print_json(to_dict(result))
+        print_json(_redacted_tree(to_dict(result)))
     else:
-        text = render_text(result)
-        click.echo(_colour_warnings(text) if sys.stdout.isatty() else text)
+        text = clean_message(render_text(result))  # the input's own token, however named
+        colour = use_colour()
+        click.echo(colour_warnings(text) if colour else text, nl=False, color=colour)
     if result.warnings:
         sys.exit(1)
 
 
-def _colour_warnings(text: str) -> str:
-    return "\n".join(
-        click.style(line, fg="yellow") if line.lstrip().startswith(("!", "warning", "WARNING"))
-        else line
-        for line in text.splitlines()
-    )
+def _redacted_tree(data: Any) -> Any:
+    """``data`` (JSON-shaped) with every string passed through ``clean_message``."""
+    if isinstance(data, str):
+        return clean_message(data)
+    if isinstance(data, dict):
+        return {k: _redacted_tree(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_redacted_tree(v) for v in data]
+    return data
+
+
+def colour_warnings(text: str) -> str:
+    """The ``Warnings:`` block of explain's text in yellow (up to the next blank line)."""
+    out: list[str] = []
+    inside = False
+    for line in text.split("\n"):
+        if line.startswith("Warnings:"):
+            inside = not line.endswith("none")
+            out.append(click.style(line, fg="yellow", bold=True) if inside else line)
+            continue
+        if inside and not line.strip():
+            inside = False
+        out.append(click.style(line, fg="yellow") if inside else line)
+    return "\n".join(out)
 
 
 @click.command(
@@ -120,29 +158,34 @@ def verify(source: str, now: str | None, method: str, headers: tuple[str, ...],
            debug: bool) -> None:
     """Verify a signed URL or raw request (@file, @-) with the secret of its access key
     (from the environment, --profile or --secret-access-key-stdin): valid or not, and why."""
-    from ..redact import redact_credentials
+    from ..redact import debug_text
     from ..verify import verify_request
 
+    if source == "@-" and secret_access_key_stdin:
+        raise click.UsageError(
+            "REQUEST @- and --secret-access-key-stdin both need standard input; put the "
+            "request in a file (@request.txt)"
+        )
+    moment = _moment(now, "--now")
     request = _read_request(source, method, headers)
     credentials = load_credentials(profile, access_key_id, secret_access_key_stdin)
 
     def lookup(key_id: str) -> Credentials | None:
         return credentials if key_id == credentials.access_key_id else None
 
-    result = verify_request(request, lookup, now=now, service=service, region=region)
+    result = verify_request(request, lookup, now=moment, service=service, region=region)
     if debug and result.canonical_request is not None:
-        click.echo("---- canonical request (rebuilt) ----", err=True)
-        click.echo(redact_credentials(result.canonical_request, credentials), err=True)
-        click.echo("---- string to sign ----", err=True)
-        click.echo(result.string_to_sign or "", err=True)
+        click.echo(debug_text(result, credentials, title="canonical request (rebuilt)"),
+                   err=True)
     if output == "json":
         print_json({"valid": result.valid, "reason": str(result.reason),
-                    "message": result.message})
+                    "message": clean_message(result.message)})
     else:
         label = "valid" if result.valid else f"invalid ({result.reason})"
-        if sys.stdout.isatty():
+        colour = use_colour()
+        if colour:
             label = click.style(label, fg="green" if result.valid else "red", bold=True)
-        click.echo(f"{label}: {result.message}")
+        click.echo(f"{label}: {clean_message(result.message)}", color=colour)
     if str(result.reason) == "malformed":
         raise InputError(result.message)
     if not result.valid:
@@ -162,15 +205,7 @@ def _read_server_error(source: str) -> bytes:
     """The error text from a file or stdin, read no further than the parser would accept."""
     from ..diagnose.server_error import MAX_INPUT_BYTES
 
-    if source == "-":
-        return sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
-    try:
-        with open(source, "rb") as fh:
-            return fh.read(MAX_INPUT_BYTES + 1)
-    except OSError as exc:
-        raise click.BadParameter(
-            f"cannot read {source!r}: {exc.strerror}", param_hint="--server-error"
-        ) from None
+    return read_limited(source, MAX_INPUT_BYTES, "--server-error")
 
 
 @click.command(
@@ -254,7 +289,8 @@ def diff(method: str, url: str, server_error: str, region: str | None, service: 
                           ensure_ascii=False)
         click.echo(redact_credentials(text, credentials))
     else:
-        text = render_text(diagnosis, color=sys.stdout.isatty(), secrets=tokens)
-        click.echo(redact_credentials(text, credentials), nl=False)
+        colour = use_colour()
+        text = render_text(diagnosis, color=colour, secrets=tokens)
+        click.echo(redact_credentials(text, credentials), nl=False, color=colour)
     if not diagnosis.identical or any(c.code not in _SAME_REQUEST for c in diagnosis.causes):
         sys.exit(1)

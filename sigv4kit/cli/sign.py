@@ -7,11 +7,15 @@ import sys
 
 import click
 
+from ..errors import SigningError
+from ..model import Request
 from .common import (
+    Seconds,
     ServiceError,
     credential_options,
     debug_option,
     load_credentials,
+    network_options,
     output_option,
     print_json,
     show_debug,
@@ -48,11 +52,13 @@ from .requestopts import read_data, signing_options, signing_scope, wire_url
 @click.option("-i", "--include", is_flag=True, help="With --send: print status and headers too.")
 @click.option(
     "--timeout",
-    type=float,
-    default=30.0,
+    type=Seconds(zero_means_none=False),
+    default="30",
     show_default=True,
-    help="With --send: seconds to wait for the server.",
+    help="With --send: the deadline, in seconds, for the whole exchange (connect, send and "
+    "the complete answer).",
 )
+@network_options
 @credential_options
 @debug_option
 @output_option
@@ -82,6 +88,8 @@ def sign(
     send: bool,
     include: bool,
     timeout: float,
+    cli_connect_timeout: float | None,
+    cli_read_timeout: float | None,
     profile: str | None,
     access_key_id: str | None,
     secret_access_key_stdin: bool,
@@ -90,9 +98,10 @@ def sign(
 ) -> None:
     """Sign METHOD URL with an Authorization header and print the headers to send.
 
-    What awscurl does, done right: the URL is signed exactly as it will be sent.
+    What awscurl does, done right: the URL is signed exactly as it will be sent, with
+    --send exactly these headers go (repeated ones joined with ',', as signed), redirects are
+    never followed (one to another host is an error naming it) and the answer is streamed.
     """
-    from ..model import Request
     from ..signing import sign_request
 
     if as_curl and send:
@@ -107,15 +116,22 @@ def sign(
     scope, algorithm = signing_scope(
         sigv4a=sigv4a, region=region, region_set=region_set, profile=profile
     )
-    signed = sign_request(
-        request, credentials, region=scope, service=service, timestamp=timestamp,
-        algorithm=algorithm, **options,
-    )
+    try:
+        signed = sign_request(
+            request, credentials, region=scope, service=service, timestamp=timestamp,
+            algorithm=algorithm, **options,
+        )
+    except SigningError as exc:
+        if exc.field == "region" and sigv4a and region_set:
+            raise click.BadParameter(str(exc).partition(": ")[2],
+                                     param_hint="--region-set") from None
+        raise
     if debug:
         show_debug(signed, credentials)
     out = signed.request
     if send:
-        _send(out.method, out.url, out.headers, out.body, include, timeout)
+        _send(out, include, deadline=timeout, connect_timeout=cli_connect_timeout,
+              read_timeout=cli_read_timeout)
     elif as_curl:
         parts = ["curl", "-sS", "-X", out.method, out.url]
         for name, value in out.headers:
@@ -151,27 +167,36 @@ def sign(
 
 
 def _send(
-    method: str,
-    url: str,
-    headers: tuple[tuple[str, str], ...],
-    body: bytes,
+    request: Request,
     include: bool,
-    timeout: float,
+    *,
+    deadline: float,
+    connect_timeout: float | None,
+    read_timeout: float | None,
 ) -> None:
-    import requests
+    """Send through ``sigv4kit.transport`` and stream the answer's body to stdout."""
+    from ..transport import Transport, TransportError
 
+    transport = Transport(connect_timeout=connect_timeout, read_timeout=read_timeout,
+                          deadline=deadline, accept_encoding="identity")
+    out = sys.stdout.buffer
     try:
-        response = requests.request(
-            method, url, headers=dict(headers), data=body or None, timeout=timeout
-        )
-    except requests.exceptions.RequestException as exc:
-        raise ServiceError(f"cannot reach {url.split('?')[0]}: {type(exc).__name__}") from None
-    if include:
-        click.echo(f"HTTP {response.status_code} {response.reason}")
-        for name, value in response.headers.items():
-            click.echo(f"{name}: {value}")
-        click.echo("")
-    sys.stdout.buffer.write(response.content)
-    sys.stdout.flush()
-    if response.status_code >= 400:
-        raise ServiceError(f"the server answered HTTP {response.status_code}")
+        with transport, transport.send(request) as response:
+            if include:
+                click.echo(f"HTTP {response.status} {response.reason}")
+                for name, value in response.headers:
+                    click.echo(f"{name}: {value}")
+                click.echo("")
+            sys.stdout.flush()
+            for piece in response.iter_body():
+                out.write(piece)
+            out.flush()
+    except TransportError as exc:
+        raise ServiceError(str(exc)) from None
+    except SigningError as exc:
+        raise click.BadParameter(str(exc).partition(": ")[2] or str(exc),
+                                 param_hint="--header" if exc.field == "headers" else "URL"
+                                 ) from None
+    if response.status >= 400 or (300 <= response.status < 400 and response.status != 304):
+        raise ServiceError(f"the server answered HTTP {response.status}"
+                           + (" (a redirect, not followed)" if response.status < 400 else ""))

@@ -9,6 +9,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ..transport import TransportError
     from .client import Client
     from .errors import ApiError, ResponseParseError, SnapshotStateError, WaitTimeoutError
     from .presigned import presign_copy_snapshot, presigned_copy_snapshot_url
@@ -19,6 +20,7 @@ _WHERE = {
     "ResponseParseError": "errors",
     "SnapshotStateError": "errors",
     "WaitTimeoutError": "errors",
+    "TransportError": "client",
     "presign_copy_snapshot": "presigned",
     "presigned_copy_snapshot_url": "presigned",
 }
@@ -28,6 +30,7 @@ __all__ = [
     "Client",
     "ResponseParseError",
     "SnapshotStateError",
+    "TransportError",
     "WaitTimeoutError",
     "presign_copy_snapshot",
     "presigned_copy_snapshot_url",

@@ -10,6 +10,7 @@ https://docs.aws.amazon.com/AWSEC2/latest/APIReference/Query-Requests.html
 from __future__ import annotations
 
 import logging
+import math
 import random
 import threading
 import time
@@ -19,15 +20,21 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import requests
-import requests.adapters
-import urllib3.exceptions
 
 from .. import __version__
 from ..aws import endpoints
 from ..errors import SigningError
 from ..model import Credentials, Request, SignedRequest
-from ..redact import redact_credentials
+from ..redact import debug_text
 from ..signing import sign_request
+from ..transport import (
+    DeadlineExceeded,
+    RedirectRefused,
+    ResponseBodyError,
+    Transport,
+    TransportError,
+    check_timeout,
+)
 from . import parser, serializer
 from .errors import ApiError, ResponseParseError, SnapshotStateError, WaitTimeoutError
 
@@ -35,11 +42,17 @@ logger = logging.getLogger("sigv4kit.ec2")
 
 CONTENT_TYPE = "application/x-www-form-urlencoded; charset=utf-8"
 MAX_RESPONSE_BYTES = 10 * 1024 * 1024
+MAX_ATTEMPTS = 20
+"""More attempts than this is a mistake (botocore's default is 5): with backoff capped at 20 s
+it would hold one call for many minutes."""
+DEFAULT_DEADLINE = 300.0
+"""Seconds one ``call`` may take, every attempt and backoff included."""
 _SIGNATURE_ERRORS = frozenset({"AuthFailure", "SignatureDoesNotMatch", "IncompleteSignature"})
 _CLIENT_TOKEN_ACTIONS = frozenset({"ImportSnapshot", "ImportImage", "ImportVolume"})
 """Actions whose ClientToken we generate when absent, so that retries cannot duplicate them."""
 
 CredentialSource = Credentials | Callable[[], Credentials]
+_UNSET: Any = object()
 
 
 def _is_idempotent(action: str, params: Mapping[str, Any]) -> bool:
@@ -48,27 +61,67 @@ def _is_idempotent(action: str, params: Mapping[str, Any]) -> bool:
     return action.startswith(("Describe", "Get", "List")) or bool(params.get("ClientToken"))
 
 
-def _surely_not_sent(exc: requests.exceptions.RequestException) -> bool:
-    """True for failures before any byte of the request could reach the server."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return True
-    if isinstance(exc, requests.exceptions.SSLError):
-        return False
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        reason = exc.args[0] if exc.args else None
-        inner = getattr(reason, "reason", reason)
-        return isinstance(inner, urllib3.exceptions.NewConnectionError)
-    return False
+def _endpoint(endpoint_url: object, region: str) -> str:
+    """The endpoint URL with one trailing slash, or a SigningError naming endpoint_url."""
+    if endpoint_url is None:
+        return endpoints.ec2_endpoint(region).rstrip("/") + "/"
+    if not isinstance(endpoint_url, str):
+        raise SigningError("endpoint_url: must be a string (an http(s) URL)",
+                           field="endpoint_url")
+    url = endpoint_url.rstrip("/") + "/"
+    try:
+        split = urlsplit(url)
+        host, _ = split.hostname, split.port
+    except ValueError as exc:
+        raise SigningError(
+            f"endpoint_url: is not a valid URL ({exc})", field="endpoint_url"
+        ) from None
+    if split.scheme not in ("http", "https") or not host:
+        raise SigningError(
+            "endpoint_url: must be an http:// or https:// URL with a host", field="endpoint_url"
+        )
+    if split.query or split.fragment or split.username is not None:
+        raise SigningError(
+            "endpoint_url: must not carry a query, a fragment or user info",
+            field="endpoint_url",
+        )
+    return url
+
+
+def _timeouts(timeout: object, connect: object, read: object) -> tuple[float | None, float | None]:
+    if isinstance(timeout, tuple):
+        if len(timeout) != 2:
+            raise SigningError("timeout: must be seconds or (connect, read)", field="timeout")
+        pair: tuple[object, object] = (timeout[0], timeout[1])
+    else:
+        pair = (timeout, timeout)
+    chosen = (pair[0] if connect is _UNSET else connect, pair[1] if read is _UNSET else read)
+    names = ("connect_timeout", "read_timeout")
+    return (
+        None if chosen[0] is None else check_timeout(chosen[0], names[0], zero_means_none=False),
+        None if chosen[1] is None else check_timeout(chosen[1], names[1], zero_means_none=False),
+    )
 
 
 class Client:
-    """EC2 in one Region, through one ``requests.Session`` (connections are reused).
+    """EC2 in one Region, through one ``sigv4kit.transport.Transport`` (connections reused).
 
     ``credentials`` may be a ``Credentials``, a callable returning fresh ones (refreshing
     temporary credentials), or None for botocore's whole provider chain (environment, profiles,
-    SSO, assume-role, container and instance metadata). ``timeout`` is requests' (connect,
-    read). Throttling and connection failures are retried up to ``max_attempts`` with capped
-    exponential backoff and full jitter; see ``call`` for which failures are retried.
+    SSO, assume-role, container and instance metadata).
+
+    Time: ``timeout`` is requests' (connect, read) or one number for both;
+    ``connect_timeout``/``read_timeout`` override its halves (None: none). ``deadline``
+    (seconds, None: none; default 300) bounds a whole ``call``, every attempt, read and backoff
+    included, so a server trickling a byte a second cannot hold it. Throttling and connection
+    failures are retried up to ``max_attempts`` (1..20) with capped exponential backoff and
+    full jitter; see ``call`` for which failures are retried.
+
+    Errors ``call`` raises: ``ApiError`` (EC2 answered with an error), ``ResponseParseError``
+    (an answer that cannot be read: too large, cut short, a gzip bomb, hostile XML),
+    ``sigv4kit.transport.TransportError`` (no answer: ``ConnectFailed``, ``ReadTimedOut``,
+    ``DeadlineExceeded``, ``ConnectionLost``, ``RedirectRefused``), ``SigningError`` (bad
+    arguments); and whatever a credential provider raises. A redirect is never followed.
     """
 
     def __init__(
@@ -84,19 +137,35 @@ class Client:
         retry_base_delay: float = 0.5,
         retry_max_delay: float = 20.0,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
+        connect_timeout: float | None = _UNSET,
+        read_timeout: float | None = _UNSET,
+        deadline: float | None = DEFAULT_DEADLINE,
     ) -> None:
         endpoints.partition_of(region)
-        if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
-            raise SigningError("max_attempts: must be a whole number >= 1", field="max_attempts")
-        self.region = region
-        self.endpoint_url = (endpoint_url or endpoints.ec2_endpoint(region)).rstrip("/") + "/"
-        split = urlsplit(self.endpoint_url)
-        if split.scheme not in ("http", "https") or not split.netloc:
+        if (isinstance(max_attempts, bool) or not isinstance(max_attempts, int)
+                or not 1 <= max_attempts <= MAX_ATTEMPTS):
             raise SigningError(
-                f"endpoint_url: {endpoint_url!r} is not an http(s) URL with a host",
-                field="endpoint_url",
+                f"max_attempts: must be a whole number from 1 to {MAX_ATTEMPTS}, "
+                f"got {max_attempts!r}",
+                field="max_attempts",
             )
-        self.timeout = timeout
+        for name, delay in (("retry_base_delay", retry_base_delay),
+                            ("retry_max_delay", retry_max_delay)):
+            if (isinstance(delay, bool) or not isinstance(delay, int | float)
+                    or not math.isfinite(delay) or delay < 0):
+                raise SigningError(f"{name}: must be a finite number of seconds >= 0",
+                                   field=name)
+        if (isinstance(max_response_bytes, bool) or not isinstance(max_response_bytes, int)
+                or max_response_bytes < 1):
+            raise SigningError("max_response_bytes: must be a whole number >= 1",
+                               field="max_response_bytes")
+        self.region = region
+        self.endpoint_url = _endpoint(endpoint_url, region)
+        self.connect_timeout, self.read_timeout = _timeouts(timeout, connect_timeout,
+                                                            read_timeout)
+        self.timeout = (self.connect_timeout, self.read_timeout)
+        self.deadline = None if deadline is None else check_timeout(
+            deadline, "deadline", zero_means_none=False)
         self.max_attempts = max_attempts
         self.retry_base_delay = retry_base_delay
         self.retry_max_delay = retry_max_delay
@@ -104,12 +173,12 @@ class Client:
         self._credentials = credentials
         self._profile = profile
         self._credentials_lock = threading.Lock()
-        if session is None:
-            session = requests.Session()
-            adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=32)
-            session.mount("https://", adapter)
-            session.mount("http://", adapter)
-        self.session = session
+        self._transport = Transport(
+            connect_timeout=self.connect_timeout, read_timeout=self.read_timeout,
+            deadline=self.deadline, max_body_bytes=max_response_bytes,
+            max_decoded_bytes=max_response_bytes, session=session,
+        )
+        self.session = self._transport.session
         self.on_signed: Callable[[SignedRequest, Credentials], None] | None = None
         """Called with each signed request before it is sent (the CLI's --debug)."""
 
@@ -117,7 +186,7 @@ class Client:
         return f"Client(region={self.region!r}, endpoint_url={self.endpoint_url!r})"
 
     def close(self) -> None:
-        self.session.close()
+        self._transport.close()
 
     def __enter__(self) -> Client:
         return self
@@ -141,7 +210,11 @@ class Client:
             if isinstance(source, Credentials):
                 return source
         assert source is not None
-        return source()
+        fresh = source()
+        if not isinstance(fresh, Credentials):
+            raise SigningError("credentials: the provider returned no Credentials",
+                               field="credentials")
+        return fresh
 
     # -- the wire ----------------------------------------------------------------------
 
@@ -158,49 +231,34 @@ class Client:
             self.on_signed(signed, credentials)
         return signed, credentials
 
-    def _read(self, response: requests.Response) -> bytes:
-        declared = response.headers.get("Content-Length")
-        if declared and declared.isdigit() and int(declared) > self.max_response_bytes:
-            response.close()
-            raise ResponseParseError(
-                f"response larger than {self.max_response_bytes} bytes",
-                http_status=response.status_code,
-                body_size=int(declared),
-            )
-        chunks: list[bytes] = []
-        size = 0
+    def _exchange(self, signed: SignedRequest, remaining: float | None
+                  ) -> tuple[int, dict[str, str], bytes]:
+        """One attempt: status, headers and the whole body, within the limits."""
         try:
-            for chunk in response.iter_content(64 * 1024):
-                size += len(chunk)
-                if size > self.max_response_bytes:
-                    response.close()
-                    raise ResponseParseError(
-                        f"response larger than {self.max_response_bytes} bytes",
-                        http_status=response.status_code,
-                    )
-                chunks.append(chunk)
-        except (requests.exceptions.ChunkedEncodingError,
-                requests.exceptions.ContentDecodingError) as exc:
+            with self._transport.send(signed.request, deadline=remaining) as response:
+                return response.status, dict(response.headers), response.read()
+        except ResponseBodyError as exc:
             # EC2 received the request and answered: it may have acted on it.
-            raise ResponseParseError(
-                f"response cut short or undecodable ({type(exc).__name__})",
-                http_status=response.status_code,
-                body_size=size,
-            ) from None
-        return b"".join(chunks)
+            raise ResponseParseError(exc.message, http_status=exc.status,
+                                     body_size=exc.received) from None
 
-    def _backoff(self, attempt: int) -> None:
+    def _backoff(self, attempt: int, ends: float | None) -> bool:
+        """Sleep before the next attempt; False when the deadline leaves no room for one."""
         delay = random.uniform(0, min(self.retry_max_delay, self.retry_base_delay * 2**attempt))
+        if ends is not None and time.monotonic() + delay >= ends:
+            return False
         time.sleep(delay)
+        return True
 
     def call(self, action: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Send ``action`` with boto3-shaped ``params`` exactly as given; return a boto3-shaped
-        dict (with ``ResponseMetadata``) or raise ``ApiError``.
+        dict (with ``ResponseMetadata``) or raise one of the errors the class lists.
 
         Retried: throttling answers and connections that surely never reached EC2, for every
         action; 5xx answers, read timeouts and dropped connections only for reads and calls
         carrying a ClientToken, because CopySnapshot or CreateSnapshot repeated after it may
-        have arrived would make a second snapshot.
+        have arrived would make a second snapshot. Never retried: a refused redirect, a passed
+        deadline.
         """
         params = dict(params or {})
         if action in _CLIENT_TOKEN_ACTIONS and "ClientToken" not in params:
@@ -209,45 +267,41 @@ class Client:
         # the parsed form to check the signature, as moto does, sees the same bytes.
         body = urlencode(serializer.serialize(action, params)).encode("ascii")
         idempotent = _is_idempotent(action, params)
+        ends = None if self.deadline is None else time.monotonic() + self.deadline
         attempt = 0
         while True:
             attempt += 1
+            remaining = None if ends is None else ends - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                raise DeadlineExceeded(
+                    f"{action}: no answer within the deadline of {self.deadline:g} s "
+                    f"({attempt - 1} attempts)"
+                )
             signed, credentials = self._signed(body)
             try:
-                response = self.session.post(
-                    self.endpoint_url,
-                    data=body,
-                    headers=dict(signed.request.headers),
-                    timeout=self.timeout,
-                    stream=True,
-                )
-                with response:
-                    status, headers = response.status_code, dict(response.headers)
-                    raw = self._read(response)
+                status, headers, raw = self._exchange(signed, remaining)
             except ResponseParseError:
-                if idempotent and attempt < self.max_attempts:
-                    self._backoff(attempt)
+                if idempotent and attempt < self.max_attempts and self._backoff(attempt, ends):
                     continue
                 raise
-            except requests.exceptions.RequestException as exc:
-                retry = _surely_not_sent(exc) or idempotent
+            except (RedirectRefused, DeadlineExceeded):
+                raise
+            except TransportError as exc:
+                retry = not exc.sent or idempotent
                 logger.debug("%s attempt %d failed: %s", action, attempt, type(exc).__name__)
-                if retry and attempt < self.max_attempts:
-                    self._backoff(attempt)
+                if retry and attempt < self.max_attempts and self._backoff(attempt, ends):
                     continue
                 raise
             try:
-                result = parser.parse_response(
-                    action, status, headers, raw, max_bytes=self.max_response_bytes
-                )
+                result = _parse(action, status, headers, raw, self.max_response_bytes)
             except ApiError as err:
                 retry = err.is_throttling or status == 503 or (status >= 500 and idempotent)
-                if retry and attempt < self.max_attempts:
+                if retry and attempt < self.max_attempts and self._backoff(attempt, ends):
                     logger.debug("%s attempt %d: %s, retrying", action, attempt, err.code)
-                    self._backoff(attempt)
                     continue
+                err.retry_attempts = attempt - 1
                 if err.code in _SIGNATURE_ERRORS:
-                    err.debug = _debug_text(signed, credentials)
+                    err.debug = debug_text(signed, credentials)
                 raise
             result.setdefault("ResponseMetadata", {})["RetryAttempts"] = attempt - 1
             return result
@@ -344,10 +398,15 @@ def check_presigned_url_matches(url: str, params: Mapping[str, Any], region: str
             )
 
 
-def _debug_text(signed: SignedRequest, credentials: Credentials) -> str:
-    return (
-        "canonical request:\n"
-        + redact_credentials(signed.canonical_request, credentials)
-        + "\n\nstring to sign:\n"
-        + signed.string_to_sign
-    )
+
+def _parse(action: str, status: int, headers: dict[str, str], raw: bytes,
+           max_bytes: int) -> dict[str, Any]:
+    """The parser's result or ApiError; any other failure on a hostile answer is a
+    ResponseParseError, so callers meet only the documented errors."""
+    try:
+        return parser.parse_response(action, status, headers, raw, max_bytes=max_bytes)
+    except (ApiError, ResponseParseError):
+        raise
+    except (ValueError, TypeError, KeyError, RecursionError, MemoryError) as exc:
+        raise ResponseParseError(f"response unreadable ({type(exc).__name__})",
+                                 http_status=status, body_size=len(raw)) from None

@@ -314,14 +314,18 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class FaultyServer:
-    """Serve ``script`` on ``127.0.0.1`` (an OS-chosen port) in a daemon thread.
+    """Serve ``script`` on ``host`` (``127.0.0.1``; any loopback address) on an OS-chosen port
+    in a daemon thread.
 
     ``url`` is the base URL (no trailing slash); ``requests`` lists what was received, in
     order; ``connections`` counts TCP connections accepted; ``errors`` holds exceptions the
     handlers hit (a client hanging up mid-answer, for instance).
     """
 
-    def __init__(self, script: Iterable[Action] = ()) -> None:
+    def __init__(self, script: Iterable[Action] = (), *, host: str = "127.0.0.1") -> None:
+        if not host.startswith("127."):
+            raise ValueError("FaultyServer serves on loopback (127.0.0.0/8) only")
+        self.host = host
         self._script = list(script)
         self._requests: list[RecordedRequest] = []
         self._errors: list[BaseException] = []
@@ -342,7 +346,7 @@ class FaultyServer:
     def start(self) -> FaultyServer:
         if self._server is not None:
             raise RuntimeError("FaultyServer already started")
-        server = _Server(("127.0.0.1", 0), _Handler)
+        server = _Server((self.host, 0), _Handler)
         server.owner = self
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -373,7 +377,7 @@ class FaultyServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     @property
     def requests(self) -> list[RecordedRequest]:
