@@ -201,6 +201,7 @@ class ServiceModelData:
         return value if isinstance(value, dict) else None
 
 
+@functools.cache  # gunzipping ec2's model takes ~100 ms; the serializer and the CLI share it
 def service_model_data(service: str, api_version: str) -> ServiceModelData | None:
     """The ``service-2`` model to read piecemeal, or None when botocore's Loader must be used
     (another search path, or extras to merge)."""

@@ -83,19 +83,3 @@ def tag_specifications(resource: str, tags: tuple[str, ...]) -> list[dict[str, A
         pairs.append({"Key": key, "Value": value})
     return [{"ResourceType": resource, "Tags": pairs}]
 
-
-def copy_snapshot_extra(
-    description: str | None, encrypted: bool | None, kms_key_id: str | None, tags: tuple[str, ...]
-) -> dict[str, Any]:
-    """CopySnapshot parameters beyond source and destination, from their options; the
-    PresignedUrl and the call itself must carry the same ones."""
-    extra: dict[str, Any] = {}
-    if description is not None:
-        extra["Description"] = description
-    if encrypted:
-        extra["Encrypted"] = True
-    if kms_key_id is not None:
-        extra["KmsKeyId"] = kms_key_id
-    if tags:
-        extra["TagSpecifications"] = tag_specifications("snapshot", tags)
-    return extra
