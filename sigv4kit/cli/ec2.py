@@ -5,7 +5,7 @@ builds the PresignedUrl from its own options when none is given, as ``aws`` does
 
 from __future__ import annotations
 
-import json
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -104,7 +104,9 @@ def _operation(action: str, opts: dict[str, Any], prepare: Prepare | None) -> No
         params["TagSpecifications"] = tag_specifications("snapshot", tags)
     which = opts.get("generate_cli_skeleton")
     if which == "input":
-        click.echo(json.dumps(skeleton(action, "input"), indent=4))
+        from .output import format_json
+
+        format_json(skeleton(action, "input"), sys.stdout)
         return
     if which == "output":
         emit(skeleton(action, "output"), opts, action, query)

@@ -243,7 +243,11 @@ def field_option(action: str, field: str | None, fields: Mapping[str, str]) -> s
 
     head = field.split(".", 1)[1] if field.startswith(action + ".") else field
     member = head.split("[", 1)[0].split(".", 1)[0]
-    for found in input_members(action):
+    try:
+        members = input_members(action)
+    except LookupError:  # an action the model does not have (`ec2 call Nope`)
+        return None
+    for found in members:
         if found.name == member:
             return found.option
     return None
@@ -285,6 +289,8 @@ def cli_errors(action: str, endpoint: Callable[[], str],
         raise InputError("input nested too deeply") from None
     except (OSError, ValueError) as exc:
         raise InputError(f"{type(exc).__name__}: {exc}") from None
+    except Exception as exc:  # the last net: a one-line message, never a traceback
+        raise ServiceError(f"internal error: {type(exc).__name__}: {exc}") from None
 
 
 def with_cli_errors(action: str, fields: Mapping[str, str] | None = None) -> Callable[[F], F]:

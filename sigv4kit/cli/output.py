@@ -293,8 +293,6 @@ def _build(table: _Table, title: str | None, current: Any, indent: int = 0) -> b
                     _build(table, None, item)
     if isinstance(current, dict):
         _build_from_dict(table, current, indent)
-    elif _is_scalar(current) and title is not None:
-        table.add_row([current])
     return True
 
 

@@ -1,5 +1,5 @@
 """The request a command signs, as given on the command line: body, URL as sent, signing
-options and scope, EC2 tags and CopySnapshot parameters.
+options and scope, EC2 tags.
 
 ``sign``, ``presign`` and ``diff`` must build the same request from the same arguments, or
 ``diff`` would compare the server's canonical request with something ``sign`` never sent.
