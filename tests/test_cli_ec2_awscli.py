@@ -334,7 +334,8 @@ def _contains(ours: Any, theirs: Any) -> bool:
         return isinstance(ours, dict) and all(k in ours and _contains(ours[k], v)
                                               for k, v in theirs.items())
     if isinstance(theirs, list):
-        return isinstance(ours, list) and all(_contains(a, b) for a, b in zip(ours, theirs))
+        return isinstance(ours, list) and len(ours) == len(theirs) and all(
+            _contains(a, b) for a, b in zip(ours, theirs, strict=True))
     return bool(ours == theirs)
 
 
@@ -532,6 +533,12 @@ FAILURES: dict[str, tuple[list[str], int, str]] = {
     "bad-query": (["describe-snapshots", "--query", "Snapshots[?"], 2, "--query"),
     "bad-input-json": (["create-snapshot", "--cli-input-json", '{"Volume": "x"}'], 2,
                        "--cli-input-json"),
+    "missing-ca-bundle": (["describe-snapshots", "--ca-bundle", "/nonexistent/ca.pem"], 2,
+                          "--ca-bundle"),
+    "negative-timeout": (["describe-snapshots", "--cli-read-timeout", "-1"], 2,
+                         "--cli-read-timeout"),
+    "list-of-ints-as-text": (["describe-snapshots", "--max-results", "x"], 2,
+                             "--max-results"),
     "paging-without-pages": (["describe-snapshots", "--no-paginate", "--max-items", "2"], 2,
                              "--max-items"),
 }
@@ -668,3 +675,104 @@ def test_bulk_presigner_equals_one_by_one_with_the_template_id_elsewhere() -> No
                 creds, source_region="eu-west-1", source_snapshot_id=snapshot_id,
                 destination_region="eu-central-1", timestamp="20261125T120000Z",
                 extra_params=extra).url
+
+
+def test_bulk_presign_starts_without_botocore_requests_or_the_whole_model() -> None:
+    code = (
+        "import sys\n"
+        "from sigv4kit.cli import main\n"
+        "try:\n"
+        "    main(['presign', 'copy-snapshot', '--source-region', 'us-west-2',\n"
+        "          '--source-snapshot-id', '-', '--destination-region', 'us-east-1',\n"
+        "          '--tag-specifications', 'ResourceType=snapshot,Tags=[{Key=a,Value=b}]',\n"
+        "          '--completion-duration-minutes', '15'])\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code in (0, None), exc.code\n"
+        "from sigv4kit.aws.data import service_model_data\n"
+        "print(service_model_data('ec2', '2016-11-15')._full is None)\n"
+        "print(sorted(m for m in sys.modules\n"
+        "             if m.split('.')[0] in ('botocore', 'requests', 'urllib3', 'jmespath')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], env=_env(), capture_output=True,
+                            text=True, check=True, input="snap-066877671789bd71b\n")
+    lines = result.stdout.splitlines()
+    assert "TagSpecification.1.Tag.1.Key=a" in lines[0] and len(lines) == 3
+    assert lines[1:] == ["True", "[]"]
+
+
+# -- waiters: botocore's acceptors, botocore's matching ----------------------------------
+
+WAITER_RESPONSES = [
+    {"Snapshots": []},
+    {"Snapshots": [{"State": "completed"}]},
+    {"Snapshots": [{"State": "completed"}, {"State": "pending"}]},
+    {"Snapshots": [{"State": "pending"}, {"State": "error"}]},
+    {"Snapshots": [{"State": "error"}]},
+    {"ImportSnapshotTasks": [{"SnapshotTaskDetail": {"Status": "completed"}}]},
+    {"ImportSnapshotTasks": [{"SnapshotTaskDetail": {"Status": "active"}},
+                             {"SnapshotTaskDetail": {"Status": "error"}}]},
+    {},
+]
+
+
+@pytest.mark.parametrize("name", ["SnapshotCompleted", "SnapshotImported",
+                                  "VolumeAvailable", "InstanceRunning", "ImageAvailable"])
+def test_waiter_acceptors_match_as_botocores(name: str) -> None:
+    from sigv4kit.ec2 import waiters
+
+    theirs = botocore.session.get_session().get_waiter_model("ec2").get_waiter(name).acceptors
+    ours = waiters.definition(name).acceptors
+    assert len(ours) == len(theirs)
+    for response in WAITER_RESPONSES:
+        expected = next((a.state for a in theirs if a.matcher != "error"
+                         and a.matcher_func(response)), None)
+        found = waiters.matching_acceptor(ours, response)
+        assert (found.state if found else None) == expected, (name, response)
+
+
+def _tasks_xml(status: str, message: str) -> str:
+    return (f"<DescribeImportSnapshotTasksResponse {NS}><requestId>r</requestId>"
+            "<importSnapshotTaskSet><item><importTaskId>import-snap-1</importTaskId>"
+            f"<snapshotTaskDetail><status>{status}</status><statusMessage>{message}"
+            "</statusMessage></snapshotTaskDetail></item></importSnapshotTaskSet>"
+            "</DescribeImportSnapshotTasksResponse>")
+
+
+def test_wait_snapshot_imported(faulty_server: Any) -> None:
+    args = ["ec2", "wait", "snapshot-imported", "--import-task-ids", "import-snap-1",
+            "--region", "us-east-1"]
+    done = faulty_server([Ok(_tasks_xml("completed", ""))])
+    assert sigv4kit(*args, "--endpoint-url", done.url).returncode == 0
+    failed = faulty_server([Ok(_tasks_xml("error", "ClientError: Disk validation failed"))])
+    result = sigv4kit(*args, "--endpoint-url", failed.url)
+    assert result.returncode == 1
+    assert "Disk validation failed" in result.stderr and "SnapshotImported" in result.stderr
+
+
+# -- shorthand: the AWS CLI's parser as the oracle, on generated input ------------------
+
+def test_shorthand_agrees_with_the_aws_cli_on_generated_input() -> None:
+    from awscli.shorthand import ShorthandParseError, ShorthandParser
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from sigv4kit.cli.shorthand import parse_shorthand
+
+    alphabet = st.sampled_from(list("ab=,[]{}'\" \\:.-_/@é1"))
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.text(alphabet, max_size=30))
+    def check(value: str) -> None:
+        try:
+            theirs: Any = ShorthandParser().parse(value)
+        except ShorthandParseError:
+            theirs = ShorthandParseError
+        except (IndexError, ValueError):  # the AWS CLI's own crashes on some inputs
+            return
+        try:
+            ours: Any = parse_shorthand(value)
+        except ValueError:
+            ours = ShorthandParseError
+        assert ours == theirs, value
+
+    check()
