@@ -459,7 +459,8 @@ PAGES = [_page_xml("snap-00000001", "t1"), _page_xml("snap-00000002", "t2"),
 
 
 @pytest.mark.parametrize("paging", [["--page-size", "1"], ["--page-size", "1", "--max-items",
-                                                           "2"], ["--no-paginate"]])
+                                                           "2"], ["--no-paginate"],
+                                    ["--max-results", "5"], ["--next-token", "t1"]])
 @pytest.mark.parametrize("output", ["json", "text"])
 def test_pages_as_the_aws_cli_pages(paging: list[str], output: str,
                                     faulty_server: Any) -> None:
