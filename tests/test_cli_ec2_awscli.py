@@ -80,9 +80,11 @@ def _click_options(command: Any) -> set[str]:
 
 
 def _ec2_command(name: str) -> Any:
+    import click
+
     from sigv4kit.cli.ec2 import ec2
 
-    return ec2.commands[name]
+    return ec2.get_command(click.Context(ec2), name)
 
 
 @pytest.mark.parametrize("name", OPERATIONS)

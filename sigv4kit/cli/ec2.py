@@ -58,7 +58,41 @@ Prepare = Callable[[dict[str, Any], dict[str, Any], str, Any], None]
 """(params, options, region, credentials): a command's last word on the parameters."""
 
 
-@click.group()
+class LazyGroup(click.Group):
+    """A group whose generated commands are built when first asked for: building one reads
+    its shapes, paginator and waiter from botocore's data, which ``sigv4kit --help`` and the
+    other commands need not pay for. Listings use the one-line help given at registration."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.builders: dict[str, tuple[str, Callable[[], click.Command]]] = {}
+
+    def register(self, name: str, short_help: str, build: Callable[[], click.Command]) -> None:
+        self.builders[name] = (short_help, build)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.builders})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.builders:
+            self.add_command(self.builders[cmd_name][1](), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in self.builders and name not in self.commands:
+                rows.append((name, self.builders[name][0]))
+            else:
+                command = self.get_command(ctx, name)
+                if command is not None and not command.hidden:
+                    rows.append((name, command.get_short_help_str(formatter.width - 36)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup)
 def ec2() -> None:
     """The AWS CLI's EC2 snapshot commands (same option names and syntax), and any action.
 
@@ -68,9 +102,22 @@ def ec2() -> None:
     """
 
 
-def _model_command(name: str, action: str, example: str, *, extra: tuple[Callable[[F], F], ...]
-                   = (), prepare: Prepare | None = None, help_text: str = "") -> None:
-    """Register ``ec2 <name>`` for ``action`` with its generated and global options."""
+def _model_command(name: str, action: str, short_help: str, example: str, *,
+                   extra: tuple[Callable[[F], F], ...] = (), prepare: Prepare | None = None,
+                   help_text: str = "") -> None:
+    """Register ``ec2 <name>`` for ``action``, built with its generated and global options
+    when first used."""
+
+    def build() -> click.Command:
+        return _build_model_command(name, action, example, extra, prepare, help_text)
+
+    assert isinstance(ec2, LazyGroup)
+    ec2.register(name, short_help, build)
+
+
+def _build_model_command(name: str, action: str, example: str,
+                         extra: tuple[Callable[[F], F], ...], prepare: Prepare | None,
+                         help_text: str) -> click.Command:
     pages = ec2_paginator(action)
     hidden = [] if pages is None else [*pages.input_token, pages.limit_key or ""]
 
@@ -88,8 +135,8 @@ def _model_command(name: str, action: str, example: str, *, extra: tuple[Callabl
     for decorate in extra:
         f = decorate(f)
     f = model_options(action, hidden=hidden, help_overrides=_HELP)(f)
-    ec2.command(name, cls=ModelCommand, list_options=list_option_names(action),
-                epilog=_EX + example)(f)
+    return click.command(name, cls=ModelCommand, list_options=list_option_names(action),
+                         epilog=_EX + example)(f)
 
 
 def _operation(action: str, opts: dict[str, Any], prepare: Prepare | None) -> None:
@@ -191,7 +238,7 @@ def _prepare_copy(params: dict[str, Any], opts: dict[str, Any], region: str,
 
 
 _model_command(
-    "copy-snapshot", "CopySnapshot",
+    "copy-snapshot", "CopySnapshot", "CopySnapshot, with the PresignedUrl built as aws does.",
     "sigv4kit ec2 copy-snapshot --region us-east-1 --source-region us-west-2 "
     "--source-snapshot-id snap-066877671789bd71b --description 'This is my copied snapshot.'",
     extra=(_copy_snapshot_options,), prepare=_prepare_copy,
@@ -200,7 +247,7 @@ _model_command(
     "the AWS CLI builds it; --no-presigned-url sends none.",
 )
 _model_command(
-    "create-snapshot", "CreateSnapshot",
+    "create-snapshot", "CreateSnapshot", "CreateSnapshot of a volume.",
     "sigv4kit ec2 create-snapshot --region us-west-2 --volume-id vol-0123456789abcdef0 "
     "--tag-specifications 'ResourceType=snapshot,Tags=[{Key=team,Value=storage}]' "
     "--query SnapshotId --output text",
@@ -208,17 +255,18 @@ _model_command(
                                   help="Shortcut: tag the snapshot (repeatable).")(f),),
 )
 _model_command(
-    "import-snapshot", "ImportSnapshot",
+    "import-snapshot", "ImportSnapshot", "ImportSnapshot from a disk image in S3.",
     "sigv4kit ec2 import-snapshot --region us-east-1 --disk-container "
     "'Format=VMDK,UserBucket={S3Bucket=my-bucket,S3Key=disks/disk.vmdk}'",
 )
 _model_command(
-    "describe-snapshots", "DescribeSnapshots",
+    "describe-snapshots", "DescribeSnapshots", "DescribeSnapshots, every page.",
     "sigv4kit ec2 describe-snapshots --region us-east-1 --owner-ids self "
     "--filters Name=status,Values=pending,completed --max-items 10",
 )
 _model_command(
     "describe-import-snapshot-tasks", "DescribeImportSnapshotTasks",
+    "DescribeImportSnapshotTasks, every page.",
     "sigv4kit ec2 describe-import-snapshot-tasks --region us-east-1 "
     "--import-task-ids import-snap-0123456789abcdef0",
 )
@@ -226,15 +274,23 @@ _model_command(
 
 # -- wait --------------------------------------------------------------------------------
 
-@ec2.group("wait")
+@ec2.group("wait", cls=LazyGroup)
 def wait() -> None:
-    """Wait as the AWS CLI's ``aws ec2 wait`` does (botocore's waiter definitions)."""
+    """Wait as aws ec2 wait does (botocore's waiter definitions)."""
 
 
 _WAITERS = {"snapshot-completed": "SnapshotCompleted", "snapshot-imported": "SnapshotImported"}
 
 
 def _waiter_command(name: str, waiter_name: str, example: str) -> None:
+    def build() -> click.Command:
+        return _build_waiter_command(name, waiter_name, example)
+
+    assert isinstance(wait, LazyGroup)
+    wait.register(name, f"Wait as botocore's {waiter_name} waiter does.", build)
+
+
+def _build_waiter_command(name: str, waiter_name: str, example: str) -> click.Command:
     from ..ec2 import waiters
 
     waiter = waiters.definition(waiter_name)
@@ -251,8 +307,8 @@ def _waiter_command(name: str, waiter_name: str, example: str) -> None:
     f = click.option("--cli-input-json", metavar="JSON|file://PATH",
                      help="The request as JSON (member names as in the API).")(f)
     f = model_options(action)(f)
-    wait.command(name, cls=ModelCommand, list_options=list_option_names(action),
-                 epilog=_EX + example)(f)
+    return click.command(name, cls=ModelCommand, list_options=list_option_names(action),
+                         epilog=_EX + example)(f)
 
 
 def _wait(waiter_name: str, action: str, opts: dict[str, Any]) -> None:
