@@ -6,14 +6,14 @@ the good ones are all printed. Everything but the id is checked and encoded once
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 import click
 
 from ..errors import SigningError
-from ..model import Credentials
+from ..model import Credentials, PresignedRequest
 
 MAX_LINE = 4096
 """A line longer than this cannot hold a snapshot id; it is skipped without being stored."""
@@ -21,14 +21,18 @@ MAX_LINE = 4096
 
 def presign_lines(credentials: Credentials, *, source_region: str, destination_region: str,
                   expires: int, timestamp: str | datetime | None,
-                  source_endpoint_url: str | None, extra_params: Mapping[str, Any]) -> int:
-    """Print a URL per good line of stdin; return how many lines were bad."""
+                  source_endpoint_url: str | None, extra_params: Mapping[str, Any],
+                  on_template: Callable[[PresignedRequest], None] | None = None) -> int:
+    """Print a URL per good line of stdin; return how many lines were bad. ``on_template``
+    sees the first signature (its expiry and scope are every URL's) before any is printed."""
     from ..ec2.presigned import CopySnapshotPresigner
 
     presigner = CopySnapshotPresigner(
         credentials, source_region=source_region, destination_region=destination_region,
         expires=expires, timestamp=timestamp, source_endpoint_url=source_endpoint_url,
         extra_params=extra_params)
+    if on_template is not None:
+        on_template(presigner.template)
     presign = presigner.presign
     read = sys.stdin.buffer.readline
     out = sys.stdout

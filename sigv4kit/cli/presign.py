@@ -127,6 +127,9 @@ def copy_snapshot(
     if snapshot_id == "-" and secret_access_key_stdin:
         raise click.UsageError(
             "--source-snapshot-id - and --secret-access-key-stdin both read standard input")
+    if snapshot_id == "-" and output == "json":
+        raise click.UsageError("--source-snapshot-id - prints one URL per line, not --output "
+                               "json")
     credentials = load_credentials(profile, access_key_id, secret_access_key_stdin)
     if snapshot_id == "-":
         from .bulk import presign_lines
@@ -134,7 +137,8 @@ def copy_snapshot(
         failed = presign_lines(
             credentials, source_region=source_region, destination_region=destination_region,
             expires=expires, timestamp=timestamp, source_endpoint_url=source_endpoint_url,
-            extra_params=params)
+            extra_params=params,
+            on_template=lambda first: _warn_if_outlives_credentials(first, credentials))
         if failed:
             raise InputError(f"{failed} line(s) of standard input had no valid snapshot id")
         return

@@ -169,6 +169,8 @@ class CopySnapshotPresigner:
         first = presign_copy_snapshot(credentials, source_snapshot_id=template_id,
                                       timestamp=timestamp, **self._arguments)
         self._arguments["timestamp"] = first.timestamp
+        self.template = first
+        """The URL signed for ``template_id``: its timestamp, expiry and scope are every URL's."""
         self._credentials = credentials
         unsigned_url = first.url[: first.url.rindex("&X-Amz-Signature=")]
         canonical = first.canonical_request.split(template_id)
