@@ -779,3 +779,32 @@ def test_shorthand_agrees_with_the_aws_cli_on_generated_input() -> None:
         assert ours == theirs, value
 
     check()
+
+
+def test_file_values_and_equals_forms_as_the_aws_cli(tmp_path: Path, faulty_server: Any) -> None:
+    tags = tmp_path / "tags.json"
+    tags.write_text('[{"ResourceType": "snapshot", "Tags": [{"Key": "from", "Value": "file"}]}]')
+    description = tmp_path / "description.txt"
+    description.write_text("a description from a file")
+    args = ["ec2", "create-snapshot", "--region", "us-west-2", "--volume-id=vol-0123",
+            "--tag-specifications", f"file://{tags}", "--description", f"file://{description}"]
+    sent = []
+    for cli in (aws, sigv4kit):
+        server = faulty_server([Ok(_OK_XML["create-snapshot"])])
+        assert cli(*args, "--endpoint-url", server.url).returncode == 0
+        sent.append(_sent(server))
+    assert sent[0] == sent[1]
+    assert sent[1][("TagSpecification.1.Tag.1.Value", "file")] == 1
+    assert sent[1][("Description", "a description from a file")] == 1
+
+
+def test_list_values_after_one_flag() -> None:
+    from sigv4kit.cli.modelopts import expand_list_values
+
+    lists = frozenset({"--snapshot-ids", "--owner-ids"})
+    assert expand_list_values(
+        ["--snapshot-ids", "a", "b", "--owner-ids=self", "c", "--region", "r", "x"], lists
+    ) == ["--snapshot-ids", "a", "--snapshot-ids", "b", "--owner-ids", "self", "--owner-ids",
+          "c", "--region", "r", "x"]
+    assert expand_list_values(["--snapshot-ids", "--region", "r"], lists) == \
+        ["--snapshot-ids", "--region", "r"]
