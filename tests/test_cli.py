@@ -186,17 +186,19 @@ def test_ec2_commands_end_to_end(local: MotoServer) -> None:
     assert copy.returncode == 0, copy.stderr
     copy_id = json.loads(copy.stdout)["SnapshotId"]
     assert "the PresignedUrl built for this call" in copy.stderr
-    listed = _ec2(local, "describe-snapshots", "--region", "us-east-1", "--snapshot-id", copy_id)
+    listed = _ec2(local, "describe-snapshots", "--region", "us-east-1", "--snapshot-ids", copy_id)
     assert listed.returncode == 0, listed.stderr
     assert json.loads(listed.stdout)["Snapshots"][0]["Description"] == "copied"
     dry = _ec2(local, "copy-snapshot", "--region", "us-east-1", "--source-region", "us-west-2",
                "--source-snapshot-id", snapshot_id, "--no-presigned-url", "--dry-run")
-    assert dry.returncode == 0 and json.loads(dry.stdout)["DryRun"] == "permitted"
+    # As the AWS CLI: a permitted dry run is EC2's DryRunOperation error, exit 1.
+    assert dry.returncode == 1 and dry.stdout == ""
+    assert "DryRunOperation" in dry.stderr
 
 
 def test_ec2_service_error_exits_1(local: MotoServer) -> None:
     missing = _ec2(local, "describe-snapshots", "--region", "us-east-1",
-                   "--snapshot-id", "snap-0123456789abcdef0")
+                   "--snapshot-ids", "snap-0123456789abcdef0")
     assert missing.returncode == 1
     assert "InvalidSnapshot.NotFound" in missing.stderr and "request id" in missing.stderr
     env = _local_env(local)

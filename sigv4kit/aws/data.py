@@ -205,5 +205,10 @@ def service_model_data(service: str, api_version: str) -> ServiceModelData | Non
     """The ``service-2`` model to read piecemeal, or None when botocore's Loader must be used
     (another search path, or extras to merge)."""
     path = _model_path(service, "service-2", api_version)
-    raw = None if path is None else _read(path)
+    return None if path is None else _model_data_at(path)
+
+
+@functools.cache  # gunzipping ec2's model takes ~100 ms; the serializer and the CLI share it
+def _model_data_at(path_without_extension: str) -> ServiceModelData | None:
+    raw = _read(path_without_extension)
     return None if raw is None else ServiceModelData(raw)

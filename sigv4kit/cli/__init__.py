@@ -101,6 +101,9 @@ def _run(argv: Sequence[str] | None) -> int:
         code = rv if isinstance(rv, int) else 0
     except click.exceptions.Abort:
         return interrupted()
+    except click.UsageError as exc:  # one line naming the option (not click's usage block)
+        click.echo(f"Error: {clean_message(exc.format_message())}", err=True)
+        code = exc.exit_code
     except click.ClickException as exc:
         exc.message = clean_message(exc.message)  # type: ignore[misc]
         exc.show()

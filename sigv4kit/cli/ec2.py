@@ -1,255 +1,364 @@
-"""``sigv4kit ec2``: EC2 Query API calls, sent exactly as given; JSON on stdout."""
+"""``sigv4kit ec2``: the AWS CLI's snapshot commands, options generated from botocore's EC2
+model (``modelopts``), the AWS CLI's global options, output, pagination and waiters; plus
+``call`` for any action. Requests are sent exactly as given, except that ``copy-snapshot``
+builds the PresignedUrl from its own options when none is given, as ``aws`` does."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import click
 
-from .common import (
-    InputError,
-    ServiceError,
-    credential_options,
-    debug_option,
-    load_credentials,
-    load_region,
-    print_json,
-    show_debug,
-    signing_errors,
+from .common import load_credentials, load_region, show_debug
+from .globalopts import (
+    cli_input,
+    compile_query,
+    connection_options,
+    emit,
+    input_options,
+    make_client,
+    output_format,
+    output_options,
+    skeleton,
+    with_cli_errors,
 )
-from .requestopts import copy_snapshot_extra, tag_specifications
+from .modelopts import (
+    ModelCommand,
+    list_option_names,
+    missing_required,
+    model_options,
+    model_params,
+)
+from .paging import ec2_paginator, full_result, page_iterator, paging_options, should_paginate
+from .requestopts import tag_specifications
 
 F = TypeVar("F", bound=Callable[..., Any])
 _EX = "Example:\n\n\b\n  "  # \b: click must not re-wrap the example
 
-_FIELDS = {
-    "region": "--region",
-    "endpoint_url": "--endpoint-url",
-    "DestinationRegion": "--destination-region",
-    "PresignedUrl": "--presigned-url",
+_COPY_FIELDS = {
     "source_region": "--source-region",
     "source_snapshot_id": "--source-snapshot-id",
     "destination_region": "--destination-region",
+    "DestinationRegion": "--destination-region",
+    "PresignedUrl": "--presigned-url",
     "expires": "--expires",
+    "source_endpoint_url": "--source-endpoint-url",
+    "Encrypted": "--encrypted/--no-encrypted",
+    "KmsKeyId": "--kms-key-id",
 }
 
+_HELP = {
+    "PresignedUrl": "PresignedUrl to send as is (default: one built from these options).",
+    "DestinationRegion": "Must equal --region (sent anyway with a PresignedUrl we build).",
+}
 
-def client_options(f: F) -> F:
-    f = click.option("--dry-run", is_flag=True, help="Ask EC2 whether the call is permitted.")(f)
-    f = click.option("--endpoint-url", help="EC2-compatible endpoint to use.")(f)
-    f = click.option("--region", help="Region to call (default: AWS_REGION or the profile's).")(f)
-    f = debug_option(f)
-    return credential_options(f)
-
-
-def _run(
-    action: str, params: dict[str, Any], opts: dict[str, Any], credentials: Any = None
-) -> None:
-    """Build the client, send, print JSON; map every failure to the documented exit code."""
-    import requests
-
-    from ..ec2 import ApiError, Client
-
-    if opts.get("dry_run"):
-        params["DryRun"] = True
-    profile = opts.get("profile")
-    region = load_region(opts.get("region"), profile)
-    if credentials is None:
-        credentials = load_credentials(
-            profile, opts.get("access_key_id"), bool(opts.get("secret_access_key_stdin"))
-        )
-    client = Client(region, credentials, endpoint_url=opts.get("endpoint_url"),
-                    max_attempts=_max_attempts())
-    if opts.get("debug"):
-        client.on_signed = show_debug
-    try:
-        result = client.call(action, params)
-    except ApiError as err:
-        if err.is_dry_run_success:
-            print_json({"DryRun": "permitted", "Message": err.message,
-                        "RequestId": err.request_id})
-            return
-        lines = [f"{err.code}: {err.message} (request id {err.request_id or 'unknown'})"]
-        if err.code in ("AuthFailure", "SignatureDoesNotMatch", "IncompleteSignature"):
-            lines.append(
-                "EC2 does not say what it expected: rerun with --debug to see our canonical "
-                "request and string to sign, check the clock, Region and secret key, and "
-                "`sigv4kit explain`/`sigv4kit verify` a signed request offline."
-            )
-        raise ServiceError("\n".join(lines)) from None
-    except requests.exceptions.RequestException as exc:
-        raise ServiceError(
-            f"cannot reach {client.endpoint_url}: {type(exc).__name__}"
-        ) from None
-    finally:
-        client.close()
-    print_json(result)
+Prepare = Callable[[dict[str, Any], dict[str, Any], str, Any], None]
+"""(params, options, region, credentials): a command's last word on the parameters."""
 
 
-def _max_attempts() -> int:
-    """``AWS_MAX_ATTEMPTS``, as botocore and the AWS CLI read it; 5 otherwise."""
-    import os
+class LazyGroup(click.Group):
+    """A group whose generated commands are built when first asked for: building one reads
+    its shapes, paginator and waiter from botocore's data, which ``sigv4kit --help`` and the
+    other commands need not pay for. Listings use the one-line help given at registration."""
 
-    value = os.environ.get("AWS_MAX_ATTEMPTS", "")
-    if not value:
-        return 5
-    if not value.isdigit() or int(value) < 1:
-        raise InputError(f"AWS_MAX_ATTEMPTS: must be a whole number >= 1, got {value!r}")
-    return int(value)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.builders: dict[str, tuple[str, Callable[[], click.Command]]] = {}
+
+    def register(self, name: str, short_help: str, build: Callable[[], click.Command]) -> None:
+        self.builders[name] = (short_help, build)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.builders})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.builders:
+            self.add_command(self.builders[cmd_name][1](), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in self.builders and name not in self.commands:
+                rows.append((name, self.builders[name][0]))
+            else:
+                command = self.get_command(ctx, name)
+                if command is not None and not command.hidden:
+                    rows.append((name, command.get_short_help_str(formatter.width - 36)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
 
-
-@click.group()
+@click.group(cls=LazyGroup)
 def ec2() -> None:
-    """EC2 Query API calls, sent exactly as given (nothing is auto-filled)."""
+    """The AWS CLI's EC2 snapshot commands (same option names and syntax), and any action.
 
-
-@ec2.command(
-    "copy-snapshot",
-    epilog=_EX + "sigv4kit ec2 copy-snapshot --region us-east-1 --source-region us-west-2 "
-    "--source-snapshot-id snap-066877671789bd71b --destination-region us-east-1",
-)
-@click.option("--source-region", required=True)
-@click.option("--source-snapshot-id", required=True)
-@click.option("--destination-region", help="Sent as DestinationRegion (must equal --region).")
-@click.option("--presigned-url", help="PresignedUrl to send as is.")
-@click.option("--no-presigned-url", is_flag=True, help="Send no PresignedUrl at all.")
-@click.option("--expires", type=int, default=3600, show_default=True,
-              help="Validity of the PresignedUrl built when --presigned-url is not given.")
-@click.option("--source-endpoint-url", help="Source endpoint for the built PresignedUrl.")
-@click.option("--description")
-@click.option("--encrypted", is_flag=True, default=None)
-@click.option("--kms-key-id")
-@click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE")
-@client_options
-@signing_errors(_FIELDS)
-def copy_snapshot(source_region: str, source_snapshot_id: str, destination_region: str | None,
-                  presigned_url: str | None, no_presigned_url: bool, expires: int,
-                  source_endpoint_url: str | None, description: str | None,
-                  encrypted: bool | None, kms_key_id: str | None, tags: tuple[str, ...],
-                  **opts: Any) -> None:
-    """CopySnapshot, sent to --region (the destination).
-
-    Without --presigned-url a PresignedUrl is built explicitly for these parameters (shown
-    under --debug); --no-presigned-url sends none.
+    Global options as in the AWS CLI: --region, --profile, --endpoint-url, --query, --output
+    json|text|table, --cli-input-json, --generate-cli-skeleton, --debug, --no-verify-ssl,
+    --ca-bundle, --cli-read-timeout, --cli-connect-timeout.
     """
-    from ..ec2.client import check_presigned_url_matches
-    from ..ec2.presigned import presign_copy_snapshot
 
-    if presigned_url and no_presigned_url:
-        raise click.UsageError("--presigned-url and --no-presigned-url exclude each other")
+
+def _model_command(name: str, action: str, short_help: str, example: str, *,
+                   extra: tuple[Callable[[F], F], ...] = (), prepare: Prepare | None = None,
+                   help_text: str = "") -> None:
+    """Register ``ec2 <name>`` for ``action``, built with its generated and global options
+    when first used."""
+
+    def build() -> click.Command:
+        return _build_model_command(name, action, example, extra, prepare, help_text)
+
+    assert isinstance(ec2, LazyGroup)
+    ec2.register(name, short_help, build)
+
+
+def _build_model_command(name: str, action: str, example: str,
+                         extra: tuple[Callable[[F], F], ...], prepare: Prepare | None,
+                         help_text: str) -> click.Command:
+    pages = ec2_paginator(action)
+    hidden = [] if pages is None else [*pages.input_token, pages.limit_key or ""]
+
+    def command(**opts: Any) -> None:
+        _operation(action, opts, prepare)
+
+    from .modelopts import model, short_help
+
+    operation = model().operation(action) or {}
+    command.__doc__ = help_text or short_help(operation.get("documentation", action))
+    f: Any = with_cli_errors(action, _COPY_FIELDS if action == "CopySnapshot" else None)(command)
+    f = output_options(input_options(connection_options(f)))
+    if pages is not None:
+        f = paging_options(f)
+    for decorate in extra:
+        f = decorate(f)
+    f = model_options(action, hidden=hidden, help_overrides=_HELP)(f)
+    return click.command(name, cls=ModelCommand, list_options=list_option_names(action),
+                         epilog=_EX + example)(f)
+
+
+def _operation(action: str, opts: dict[str, Any], prepare: Prepare | None) -> None:
+    query = compile_query(opts.get("query"))
+    form = output_format(opts)
+    params = cli_input(action, opts.get("cli_input_json"))
+    params.update(model_params(action, opts))
+    tags = opts.get("tags")
+    if tags:
+        if "TagSpecifications" in params:
+            raise click.UsageError("--tag and --tag-specifications exclude each other")
+        params["TagSpecifications"] = tag_specifications("snapshot", tags)
+    which = opts.get("generate_cli_skeleton")
+    if which == "input":
+        from .output import format_json
+
+        format_json(skeleton(action, "input"), sys.stdout)
+        return
+    if which == "output":
+        emit(skeleton(action, "output"), opts, action, query)
+        return
+    missing_required(action, params)
     region = load_region(opts.get("region"), opts.get("profile"))
     opts["region"] = region
-    params: dict[str, Any] = {"SourceRegion": source_region, "SourceSnapshotId": source_snapshot_id}
-    extra = copy_snapshot_extra(description, encrypted, kms_key_id, tags)
-    params.update(extra)
-    if destination_region is not None:
-        if destination_region != region:
-            raise click.BadParameter(
-                f"{destination_region!r} differs from --region {region!r}; CopySnapshot goes "
-                "to the destination Region", param_hint="--destination-region")
-        params["DestinationRegion"] = destination_region
-    if presigned_url:
-        check_presigned_url_matches(presigned_url, params, region)
-        params["PresignedUrl"] = presigned_url
     credentials = load_credentials(opts.get("profile"), opts.get("access_key_id"),
                                    bool(opts.get("secret_access_key_stdin")))
-    if not presigned_url and not no_presigned_url:
-        # A custom --endpoint-url (local or private) serves the source Region too.
-        built = presign_copy_snapshot(
-            credentials, source_region=source_region, source_snapshot_id=source_snapshot_id,
-            destination_region=region, expires=expires,
-            source_endpoint_url=source_endpoint_url or opts.get("endpoint_url"),
-            extra_params=extra,
-        )
+    if prepare is not None:
+        prepare(params, opts, region, credentials)
+    with make_client(opts, region, credentials) as client:
         if opts.get("debug"):
-            click.echo("==== the PresignedUrl built for this call ====", err=True)
-            show_debug(built, credentials)
-            click.echo(built.url, err=True)
-        params["PresignedUrl"] = built.url
-    _run("CopySnapshot", params, opts, credentials)
+            client.on_signed = show_debug
+        pages = ec2_paginator(action)
+        if pages is not None and should_paginate(pages, params, opts):
+            iterator = page_iterator(client.call, action, pages, params, opts)
+            if form == "text":
+                from .paging import text_pages
+
+                for piece in text_pages(iterator):
+                    emit(piece, opts, action, query)
+                return
+            emit(full_result(iterator), opts, action, query)
+            return
+        emit(client.call(action, params), opts, action, query)
 
 
-@ec2.command("create-snapshot", epilog=_EX + "sigv4kit ec2 create-snapshot --region "
-             "us-west-2 --volume-id vol-0123456789abcdef0 --description nightly")
-@click.option("--volume-id", required=True)
-@click.option("--description")
-@click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE")
-@client_options
-@signing_errors(_FIELDS)
-def create_snapshot(volume_id: str, description: str | None, tags: tuple[str, ...],
-                    **opts: Any) -> None:
-    """CreateSnapshot of a volume."""
-    params: dict[str, Any] = {"VolumeId": volume_id}
-    if description is not None:
-        params["Description"] = description
-    if tags:
-        params["TagSpecifications"] = tag_specifications("snapshot", tags)
-    _run("CreateSnapshot", params, opts)
+# -- copy-snapshot -----------------------------------------------------------------------
+
+_OWN = ("SourceRegion", "SourceSnapshotId", "DestinationRegion", "PresignedUrl")
 
 
-@ec2.command("describe-snapshots", epilog=_EX + "sigv4kit ec2 describe-snapshots "
-             "--region us-east-1 --snapshot-id snap-066877671789bd71b")
-@click.option("--snapshot-id", "snapshot_ids", multiple=True)
-@click.option("--owner-id", "owner_ids", multiple=True, help="e.g. self")
-@click.option("--filter", "filters", multiple=True, metavar="NAME=V1,V2",
-              help="e.g. status=completed,pending (repeatable)")
-@click.option("--max-results", type=int)
-@click.option("--next-token")
-@client_options
-@signing_errors(_FIELDS)
-def describe_snapshots(snapshot_ids: tuple[str, ...], owner_ids: tuple[str, ...],
-                       filters: tuple[str, ...], max_results: int | None,
-                       next_token: str | None, **opts: Any) -> None:
-    """DescribeSnapshots."""
-    params: dict[str, Any] = {}
-    if snapshot_ids:
-        params["SnapshotIds"] = list(snapshot_ids)
-    if owner_ids:
-        params["OwnerIds"] = list(owner_ids)
-    if filters:
-        parsed = []
-        for spec in filters:
-            name, sep, values = spec.partition("=")
-            if not sep or not name:
-                raise click.BadParameter(f"{spec!r} is not NAME=V1,V2", param_hint="--filter")
-            parsed.append({"Name": name, "Values": values.split(",")})
-        params["Filters"] = parsed
-    if max_results is not None:
-        params["MaxResults"] = max_results
-    if next_token:
-        params["NextToken"] = next_token
-    _run("DescribeSnapshots", params, opts)
+def _copy_snapshot_options(f: F) -> F:
+    f = click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE",
+                     help="Shortcut: tag the copy (repeatable; or --tag-specifications).")(f)
+    f = click.option("--source-endpoint-url",
+                     help="Source endpoint for the built PresignedUrl (default: "
+                     "--endpoint-url, else the source Region's).")(f)
+    f = click.option("--expires", type=int, default=3600, show_default=True,
+                     help="Validity of the PresignedUrl built when --presigned-url is not "
+                     "given.")(f)
+    return click.option("--no-presigned-url", is_flag=True,
+                        help="Send no PresignedUrl at all.")(f)
 
 
-@ec2.command("import-snapshot", epilog=_EX + "sigv4kit ec2 import-snapshot --region "
-             "us-east-1 --s3-bucket my-bucket --s3-key disks/disk.vmdk --format VMDK")
-@click.option("--s3-bucket", required=True)
-@click.option("--s3-key", required=True)
-@click.option("--format", "disk_format", help="VMDK, VHD, VHDX or RAW")
-@click.option("--description")
-@click.option("--client-token", help="Idempotency token (generated when absent).")
-@click.option("--role-name")
-@client_options
-@signing_errors(_FIELDS)
-def import_snapshot(s3_bucket: str, s3_key: str, disk_format: str | None,
-                    description: str | None, client_token: str | None,
-                    role_name: str | None, **opts: Any) -> None:
-    """ImportSnapshot from a disk image in S3."""
-    container: dict[str, Any] = {"UserBucket": {"S3Bucket": s3_bucket, "S3Key": s3_key}}
-    if disk_format:
-        container["Format"] = disk_format
-    params: dict[str, Any] = {"DiskContainer": container}
-    if description is not None:
-        params["Description"] = description
-    if client_token:
-        params["ClientToken"] = client_token
-    if role_name:
-        params["RoleName"] = role_name
-    _run("ImportSnapshot", params, opts)
+def _prepare_copy(params: dict[str, Any], opts: dict[str, Any], region: str,
+                  credentials: Any) -> None:
+    """As botocore's ``inject_presigned_url_ec2``: unless a PresignedUrl is given, sign one
+    carrying every parameter of this call and send DestinationRegion (the Region called)."""
+    from ..ec2.client import check_presigned_url_matches
+    from ..ec2.presigned import presign_copy_snapshot
+    from ..redact import redact_url
 
+    destination = params.get("DestinationRegion")
+    if destination is not None and destination != region:
+        raise click.BadParameter(
+            f"{destination!r} differs from --region {region!r}; CopySnapshot goes to the "
+            "destination Region", param_hint="--destination-region")
+    url = params.get("PresignedUrl")
+    if url is not None and opts.get("no_presigned_url"):
+        raise click.UsageError("--presigned-url and --no-presigned-url exclude each other")
+    if url is not None:
+        check_presigned_url_matches(url, params, region)
+        return
+    if opts.get("no_presigned_url"):
+        return
+    built = presign_copy_snapshot(
+        credentials, source_region=params["SourceRegion"],
+        source_snapshot_id=params["SourceSnapshotId"], destination_region=region,
+        expires=opts["expires"],
+        # A custom --endpoint-url (local or private) serves the source Region too.
+        source_endpoint_url=opts.get("source_endpoint_url") or opts.get("endpoint_url"),
+        extra_params={k: v for k, v in params.items() if k not in _OWN},
+    )
+    if opts.get("debug"):
+        click.echo("==== the PresignedUrl built for this call ====", err=True)
+        show_debug(built, credentials)
+        click.echo(redact_url(built.url), err=True)
+    params["PresignedUrl"] = built.url
+    params["DestinationRegion"] = region
+
+
+_model_command(
+    "copy-snapshot", "CopySnapshot", "CopySnapshot, with the PresignedUrl built as aws does.",
+    "sigv4kit ec2 copy-snapshot --region us-east-1 --source-region us-west-2 "
+    "--source-snapshot-id snap-066877671789bd71b --description 'This is my copied snapshot.'",
+    extra=(_copy_snapshot_options,), prepare=_prepare_copy,
+    help_text="CopySnapshot, sent to --region (the destination).\n\nWithout --presigned-url "
+    "the PresignedUrl is built from the same options (shown, redacted, under --debug), as "
+    "the AWS CLI builds it; --no-presigned-url sends none.",
+)
+_model_command(
+    "create-snapshot", "CreateSnapshot", "CreateSnapshot of a volume.",
+    "sigv4kit ec2 create-snapshot --region us-west-2 --volume-id vol-0123456789abcdef0 "
+    "--tag-specifications 'ResourceType=snapshot,Tags=[{Key=team,Value=storage}]' "
+    "--query SnapshotId --output text",
+    extra=(lambda f: click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE",
+                                  help="Shortcut: tag the snapshot (repeatable).")(f),),
+)
+_model_command(
+    "import-snapshot", "ImportSnapshot", "ImportSnapshot from a disk image in S3.",
+    "sigv4kit ec2 import-snapshot --region us-east-1 --disk-container "
+    "'Format=VMDK,UserBucket={S3Bucket=my-bucket,S3Key=disks/disk.vmdk}'",
+)
+_model_command(
+    "describe-snapshots", "DescribeSnapshots", "DescribeSnapshots, every page.",
+    "sigv4kit ec2 describe-snapshots --region us-east-1 --owner-ids self "
+    "--filters Name=status,Values=pending,completed --max-items 10",
+)
+_model_command(
+    "describe-import-snapshot-tasks", "DescribeImportSnapshotTasks",
+    "DescribeImportSnapshotTasks, every page.",
+    "sigv4kit ec2 describe-import-snapshot-tasks --region us-east-1 "
+    "--import-task-ids import-snap-0123456789abcdef0",
+)
+
+
+# -- wait --------------------------------------------------------------------------------
+
+@ec2.group("wait", cls=LazyGroup)
+def wait() -> None:
+    """Wait as aws ec2 wait does (botocore's waiter definitions)."""
+
+
+_WAITERS = {"snapshot-completed": "SnapshotCompleted", "snapshot-imported": "SnapshotImported"}
+
+
+def _waiter_command(name: str, waiter_name: str, example: str) -> None:
+    def build() -> click.Command:
+        return _build_waiter_command(name, waiter_name, example)
+
+    assert isinstance(wait, LazyGroup)
+    wait.register(name, f"Wait as botocore's {waiter_name} waiter does.", build)
+
+
+def _build_waiter_command(name: str, waiter_name: str, example: str) -> click.Command:
+    from ..ec2 import waiters
+
+    waiter = waiters.definition(waiter_name)
+    action = waiter.operation
+
+    def command(**opts: Any) -> None:
+        _wait(waiter_name, action, opts)
+
+    command.__doc__ = (f"Poll {action} every {waiter.delay:g} s until it succeeds (at most "
+                       f"{waiter.max_attempts} times); exit 1 when the waiter fails, with "
+                       "EC2's message for what failed.")
+    f: Any = with_cli_errors(action)(command)
+    f = connection_options(f)
+    f = click.option("--cli-input-json", metavar="JSON|file://PATH",
+                     help="The request as JSON (member names as in the API).")(f)
+    f = model_options(action)(f)
+    return click.command(name, cls=ModelCommand, list_options=list_option_names(action),
+                         epilog=_EX + example)(f)
+
+
+def _wait(waiter_name: str, action: str, opts: dict[str, Any]) -> None:
+    from ..ec2 import waiters
+
+    params = cli_input(action, opts.get("cli_input_json"))
+    params.update(model_params(action, opts))
+    region = load_region(opts.get("region"), opts.get("profile"))
+    opts["region"] = region
+    credentials = load_credentials(opts.get("profile"), opts.get("access_key_id"),
+                                   bool(opts.get("secret_access_key_stdin")))
+    with make_client(opts, region, credentials) as client:
+        if opts.get("debug"):
+            client.on_signed = show_debug
+        try:
+            waiters.wait(client.call, waiters.definition(waiter_name), params)
+        except waiters.WaiterError as exc:
+            from .common import ServiceError
+
+            raise ServiceError("\n".join([str(exc), *_failures(exc.last_response)])) from None
+
+
+def _failures(response: Mapping[str, Any] | None) -> list[str]:
+    """What failed, in EC2's words: a snapshot's StateMessage (a CopySnapshot whose
+    PresignedUrl EC2 refused ends here) or an import task's StatusMessage."""
+    lines = []
+    for snapshot in (response or {}).get("Snapshots") or []:
+        if snapshot.get("State") == "error":
+            lines.append(f"snapshot {snapshot.get('SnapshotId')} is in state 'error': "
+                         f"{snapshot.get('StateMessage') or 'no StateMessage given'}")
+        elif snapshot.get("State") != "completed":
+            lines.append(f"snapshot {snapshot.get('SnapshotId')} is still "
+                         f"{snapshot.get('State')!r}")
+    for task in (response or {}).get("ImportSnapshotTasks") or []:
+        detail = task.get("SnapshotTaskDetail") or {}
+        if detail.get("Status") != "completed":
+            lines.append(f"import task {task.get('ImportTaskId')} is {detail.get('Status')!r}: "
+                         f"{detail.get('StatusMessage') or 'no StatusMessage given'}")
+    return lines
+
+
+_waiter_command("snapshot-completed", "SnapshotCompleted",
+                "sigv4kit ec2 wait snapshot-completed --region us-east-1 "
+                "--snapshot-ids snap-066877671789bd71b")
+_waiter_command("snapshot-imported", "SnapshotImported",
+                "sigv4kit ec2 wait snapshot-imported --region us-east-1 "
+                "--import-task-ids import-snap-0123456789abcdef0")
+
+
+# -- call --------------------------------------------------------------------------------
 
 @ec2.command("call", epilog=_EX + "sigv4kit ec2 call DescribeVolumes --region us-east-1 "
              "--param 'VolumeIds=[\"vol-0123456789abcdef0\"]' --param MaxResults=5")
@@ -257,33 +366,46 @@ def import_snapshot(s3_bucket: str, s3_key: str, disk_format: str | None,
 @click.option("--param", "raw_params", multiple=True, metavar="NAME=VALUE",
               help="A top-level parameter; VALUE is JSON for lists, structures, numbers and "
               "booleans, else a string (repeatable).")
-@client_options
-@signing_errors(_FIELDS)
+@connection_options
+@output_options
 def call(action: str, raw_params: tuple[str, ...], **opts: Any) -> None:
     """Any EC2 action, parameters shaped as in boto3."""
+    with_cli_errors(action)(_call)(action, raw_params, **opts)
+
+
+def _call(action: str, raw_params: tuple[str, ...], **opts: Any) -> None:
+    query = compile_query(opts.get("query"))
+    output_format(opts)
     params: dict[str, Any] = {}
     for spec in raw_params:
         name, sep, value = spec.partition("=")
         if not sep or not name:
             raise click.BadParameter(f"{spec!r} is not NAME=VALUE", param_hint="--param")
         params[name] = _param_value(action, name, value)
-    _run(action, params, opts)
+    region = load_region(opts.get("region"), opts.get("profile"))
+    opts["region"] = region
+    credentials = load_credentials(opts.get("profile"), opts.get("access_key_id"),
+                                   bool(opts.get("secret_access_key_stdin")))
+    with make_client(opts, region, credentials) as client:
+        if opts.get("debug"):
+            client.on_signed = show_debug
+        emit(client.call(action, params), opts, action, query)
 
 
 def _param_value(action: str, name: str, value: str) -> Any:
     """JSON where the model wants a list, structure, number or boolean; else the text."""
     from ..ec2.model import member_type
+    from .modelopts import load_json
 
     kind = member_type(action, name)
     if kind in (None, "string", "timestamp", "blob"):
         return value
     try:
-        return json.loads(value)
-    except ValueError:
-        raise click.BadParameter(
-            f"{name} is a {kind}; give it as JSON (e.g. {_EXAMPLES.get(kind, '...')})",
-            param_hint="--param",
-        ) from None
+        return load_json(value)
+    except ValueError as exc:
+        reason = str(exc) if "deeply" in str(exc) else (
+            f"give it as JSON (e.g. {_EXAMPLES.get(kind, '...')})")
+        raise click.BadParameter(f"{name} is a {kind}; {reason}", param_hint="--param") from None
 
 
 _EXAMPLES = {"list": '["a","b"]', "structure": '{"Key":"v"}', "integer": "5",

@@ -3,10 +3,13 @@ credentials) botocore, so it starts fast."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from ..model import Credentials, PresignedRequest
 from .common import (
+    InputError,
     credential_options,
     debug_option,
     load_credentials,
@@ -16,7 +19,14 @@ from .common import (
     signing_errors,
 )
 from .headers import parse_header
-from .requestopts import copy_snapshot_extra, signing_options, signing_scope
+from .modelopts import (
+    ModelCommand,
+    list_option_names,
+    missing_required,
+    model_options,
+    model_params,
+)
+from .requestopts import signing_options, signing_scope, tag_specifications
 
 _COPY_FIELDS = {
     "source_region": "--source-region",
@@ -25,10 +35,11 @@ _COPY_FIELDS = {
     "expires": "--expires",
     "timestamp": "--timestamp",
     "source_endpoint_url": "--source-endpoint-url",
-    "Encrypted": "--encrypted",
+    "Encrypted": "--encrypted/--no-encrypted",
     "KmsKeyId": "--kms-key-id",
     "Description": "--description",
     "Tags": "--tag",
+    "extra_params": "--source-snapshot-id",
     "access_key_id": "--access-key-id",
     "secret_access_key": "--secret-access-key-stdin",
 }
@@ -58,21 +69,28 @@ def presign() -> None:
 
 
 
+_COPY_HELP = {
+    "DestinationRegion": "Region the copy is made in (the Region CopySnapshot is sent to).",
+    "SourceSnapshotId": "snap-… id in the source Region; '-' reads one id per line from "
+    "standard input and prints one URL per line.",
+}
+
+
 @presign.command(
     "copy-snapshot",
-    epilog="Example:\n\n\b\n  URL=$(sigv4kit presign copy-snapshot --source-region us-west-2 "
-    "--source-snapshot-id snap-066877671789bd71b --destination-region us-east-1)",
+    cls=ModelCommand,
+    list_options=list_option_names("CopySnapshot"),
+    epilog="Examples:\n\n\b\n  URL=$(sigv4kit presign copy-snapshot --source-region us-west-2 "
+    "--source-snapshot-id snap-066877671789bd71b --destination-region us-east-1)\n"
+    "  sigv4kit presign copy-snapshot --source-region us-west-2 --destination-region "
+    "us-east-1 --source-snapshot-id - < ids.txt > urls.txt",
 )
-@click.option("--source-region", required=True, help="Region the snapshot is in (signs the URL).")
-@click.option("--source-snapshot-id", required=True, help="snap-… id in the source Region.")
-@click.option("--destination-region", required=True, help="Region the copy is made in.")
+@model_options("CopySnapshot", skip=("PresignedUrl",), help_overrides=_COPY_HELP)
 @click.option("--expires", type=int, default=3600, show_default=True, help="Seconds, 1..604800.")
 @click.option("--source-endpoint-url", help="Source endpoint to use instead of the public one.")
-@click.option("--description", help="Description of the copy (must match the CopySnapshot call).")
-@click.option("--encrypted", is_flag=True, default=None, help="Encrypt the copy.")
-@click.option("--kms-key-id", help="KMS key for the encrypted copy (needs --encrypted).")
 @click.option(
-    "--tag", "tags", multiple=True, metavar="KEY=VALUE", help="Tag the copy (repeatable)."
+    "--tag", "tags", multiple=True, metavar="KEY=VALUE",
+    help="Shortcut: tag the copy (repeatable; or --tag-specifications).",
 )
 @click.option("--timestamp", help="Signing time (ISO 8601); default now.")
 @credential_options
@@ -80,14 +98,8 @@ def presign() -> None:
 @output_option
 @signing_errors(_COPY_FIELDS)
 def copy_snapshot(
-    source_region: str,
-    source_snapshot_id: str,
-    destination_region: str,
     expires: int,
     source_endpoint_url: str | None,
-    description: str | None,
-    encrypted: bool | None,
-    kms_key_id: str | None,
     tags: tuple[str, ...],
     timestamp: str | None,
     profile: str | None,
@@ -95,25 +107,53 @@ def copy_snapshot(
     secret_access_key_stdin: bool,
     debug: bool,
     output: str | None,
+    **members: Any,
 ) -> None:
     """Print the PresignedUrl for an EC2 CopySnapshot, alone on stdout.
 
     The URL is a GET on the source Region's endpoint, SigV4 query-signed for ec2 in the source
-    Region. Pass the same --description/--encrypted/--kms-key-id/--tag as the CopySnapshot call.
+    Region. It takes the options of `sigv4kit ec2 copy-snapshot` (the AWS CLI's names): pass
+    the same ones as the CopySnapshot call, since EC2 replays the URL with them.
     """
+    params = model_params("CopySnapshot", members, skip=("PresignedUrl",))
+    if tags:
+        if "TagSpecifications" in params:
+            raise click.UsageError("--tag and --tag-specifications exclude each other")
+        params["TagSpecifications"] = tag_specifications("snapshot", tags)
+    missing_required("CopySnapshot", params, also=("DestinationRegion",))
+    source_region = params.pop("SourceRegion")
+    snapshot_id = params.pop("SourceSnapshotId")
+    destination_region = params.pop("DestinationRegion")
+    if snapshot_id == "-" and secret_access_key_stdin:
+        raise click.UsageError(
+            "--source-snapshot-id - and --secret-access-key-stdin both read standard input")
+    if snapshot_id == "-" and output == "json":
+        raise click.UsageError("--source-snapshot-id - prints one URL per line, not --output "
+                               "json")
+    credentials = load_credentials(profile, access_key_id, secret_access_key_stdin)
+    if snapshot_id == "-":
+        from .bulk import presign_lines
+
+        failed = presign_lines(
+            credentials, source_region=source_region, destination_region=destination_region,
+            expires=expires, timestamp=timestamp, source_endpoint_url=source_endpoint_url,
+            extra_params=params,
+            on_template=lambda first: _warn_if_outlives_credentials(first, credentials))
+        if failed:
+            raise InputError(f"{failed} line(s) of standard input had no valid snapshot id")
+        return
+
     from ..ec2.presigned import presign_copy_snapshot
 
-    extra = copy_snapshot_extra(description, encrypted, kms_key_id, tags)
-    credentials = load_credentials(profile, access_key_id, secret_access_key_stdin)
     result = presign_copy_snapshot(
         credentials,
         source_region=source_region,
-        source_snapshot_id=source_snapshot_id,
+        source_snapshot_id=snapshot_id,
         destination_region=destination_region,
         expires=expires,
         timestamp=timestamp,
         source_endpoint_url=source_endpoint_url,
-        extra_params=extra,
+        extra_params=params,
     )
     _warn_if_outlives_credentials(result, credentials)
     if debug:

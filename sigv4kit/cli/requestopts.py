@@ -1,5 +1,5 @@
 """The request a command signs, as given on the command line: body, URL as sent, signing
-options and scope, EC2 tags and CopySnapshot parameters.
+options and scope, EC2 tags.
 
 ``sign``, ``presign`` and ``diff`` must build the same request from the same arguments, or
 ``diff`` would compare the server's canonical request with something ``sign`` never sent.
@@ -83,19 +83,3 @@ def tag_specifications(resource: str, tags: tuple[str, ...]) -> list[dict[str, A
         pairs.append({"Key": key, "Value": value})
     return [{"ResourceType": resource, "Tags": pairs}]
 
-
-def copy_snapshot_extra(
-    description: str | None, encrypted: bool | None, kms_key_id: str | None, tags: tuple[str, ...]
-) -> dict[str, Any]:
-    """CopySnapshot parameters beyond source and destination, from their options; the
-    PresignedUrl and the call itself must carry the same ones."""
-    extra: dict[str, Any] = {}
-    if description is not None:
-        extra["Description"] = description
-    if encrypted:
-        extra["Encrypted"] = True
-    if kms_key_id is not None:
-        extra["KmsKeyId"] = kms_key_id
-    if tags:
-        extra["TagSpecifications"] = tag_specifications("snapshot", tags)
-    return extra

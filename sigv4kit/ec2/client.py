@@ -355,23 +355,35 @@ class Client:
         that is how a bad PresignedUrl finally shows itself. Past ``timeout`` seconds,
         ``WaitTimeoutError``.
         """
-        deadline = time.monotonic() + timeout
-        delay = poll_delay
-        while True:
-            found = self.describe_snapshots(SnapshotIds=[snapshot_id]).get("Snapshots") or []
-            snapshot: dict[str, Any] = found[0] if found else {}
-            current = snapshot.get("State")
-            if current == state:
-                return snapshot
-            if current == "error":
+        from . import waiters
+
+        waiter = waiters.definition("SnapshotCompleted")
+        if state != "completed":
+            waiter = waiters.with_success_state(waiter, state)
+        try:
+            found = waiters.wait(
+                self.call, waiter, {"SnapshotIds": [snapshot_id]}, delay=poll_delay,
+                max_attempts=2**31, timeout=timeout, backoff=1.5, max_delay=max_poll_delay,
+            )
+        except waiters.WaiterError as exc:
+            snapshots = (exc.last_response or {}).get("Snapshots") or []
+            snapshot: dict[str, Any] = snapshots[0] if snapshots else {}
+            if exc.reason == "failure":
                 raise SnapshotStateError(
                     snapshot_id, str(snapshot.get("StateMessage") or "no StateMessage given")
-                )
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise WaitTimeoutError(snapshot_id, state, current, timeout)
-            time.sleep(min(delay, remaining))
-            delay = min(delay * 1.5, max_poll_delay)
+                ) from None
+            raise WaitTimeoutError(snapshot_id, state, snapshot.get("State"), timeout) from None
+        result: dict[str, Any] = (found.get("Snapshots") or [{}])[0]
+        return result
+
+    def wait(self, name: str, *, delay: float | None = None,
+             max_attempts: int | None = None, **params: Any) -> dict[str, Any]:
+        """Wait as botocore's waiter ``name`` (``SnapshotCompleted``, ``SnapshotImported``)
+        does, with its delay and attempts unless given; raises ``waiters.WaiterError``."""
+        from . import waiters
+
+        return waiters.wait(self.call, waiters.definition(name), params, delay=delay,
+                            max_attempts=max_attempts)
 
 
 def check_presigned_url_matches(url: str, params: Mapping[str, Any], region: str) -> None:

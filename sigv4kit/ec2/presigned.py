@@ -20,6 +20,7 @@ from typing import Any
 from ..aws import endpoints
 from ..canonical import encode_pairs
 from ..errors import SigningError
+from ..keys import ALGORITHM, cached_signing_key, string_to_sign
 from ..model import Credentials, PresignedRequest
 from ..options import check_expires
 from ..signing import presign_get_query
@@ -130,6 +131,70 @@ def presign_copy_snapshot(
         expires=expires,
         timestamp=timestamp,
     )
+
+
+class CopySnapshotPresigner:
+    """PresignedUrls for many snapshots copied with the same parameters (``sigv4kit presign
+    copy-snapshot --source-snapshot-id -``), all signed at one ``timestamp`` (default: now).
+
+    Everything but the snapshot id is validated and signed once, by the core, for
+    ``template_id``. URLs that differ only in that id have canonical requests that differ
+    only there (the canonical query is sorted by name, and the id needs no encoding), so each
+    further URL costs an id check, a substitution and the core's string to sign and HMAC.
+    When the template id shows up anywhere else (in a Description, say) every URL is
+    signed in full. ``presign(id)`` equals ``presign_copy_snapshot(…, id)``: a test checks.
+    """
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        *,
+        source_region: str,
+        destination_region: str,
+        expires: int = 3600,
+        timestamp: str | datetime | None = None,
+        source_endpoint_url: str | None = None,
+        extra_params: Mapping[str, Any] | None = None,
+        template_id: str = "snap-00000000",
+    ) -> None:
+        if timestamp is None:
+            from datetime import UTC
+
+            timestamp = datetime.now(UTC).replace(microsecond=0)
+        self._arguments: dict[str, Any] = {
+            "source_region": source_region, "destination_region": destination_region,
+            "expires": expires, "source_endpoint_url": source_endpoint_url,
+            "extra_params": extra_params,
+        }
+        first = presign_copy_snapshot(credentials, source_snapshot_id=template_id,
+                                      timestamp=timestamp, **self._arguments)
+        self._arguments["timestamp"] = first.timestamp
+        self.template = first
+        """The URL signed for ``template_id``: its timestamp, expiry and scope are every URL's."""
+        self._credentials = credentials
+        unsigned_url = first.url[: first.url.rindex("&X-Amz-Signature=")]
+        canonical = first.canonical_request.split(template_id)
+        url = unsigned_url.split(template_id)
+        self._fast = len(canonical) == 2 and len(url) == 2
+        self._canonical, self._url = canonical, url
+        self._scope = first.credential_scope
+        self._key = cached_signing_key(credentials.secret_access_key, first.timestamp[:8],
+                                       source_region, "ec2")
+
+    def presign(self, snapshot_id: str) -> str:
+        """The PresignedUrl for ``snapshot_id``; SigningError when it is no snapshot id."""
+        if not isinstance(snapshot_id, str) or not SNAPSHOT_ID.fullmatch(snapshot_id):
+            raise SigningError(
+                f"source_snapshot_id: {str(snapshot_id)[:40]!r} is not a snapshot id (snap- "
+                "followed by 8 or 17 lower-case hex digits)", field="source_snapshot_id")
+        if not self._fast:
+            return presign_copy_snapshot(self._credentials, source_snapshot_id=snapshot_id,
+                                         **self._arguments).url
+        before, after = self._canonical
+        to_sign = string_to_sign(ALGORITHM, self._arguments["timestamp"], self._scope,
+                                 before + snapshot_id + after)
+        head, tail = self._url
+        return f"{head}{snapshot_id}{tail}&X-Amz-Signature={self._key.hex_signature(to_sign)}"
 
 
 def presigned_copy_snapshot_url(

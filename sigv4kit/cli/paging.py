@@ -1,0 +1,104 @@
+"""Pagination as the AWS CLI does it: all pages by default, ``--max-items``,
+``--starting-token``, ``--page-size``, ``--no-paginate``, from botocore's paginator
+definitions (``sigv4kit.aws.paginators``) and through botocore's own ``PageIterator``, so
+the NextToken we print is the one ``aws`` prints and accepts back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import click
+
+from ..aws.paginators import Paginator, paginator
+from ..ec2.model import API_VERSION
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def ec2_paginator(action: str) -> Paginator | None:
+    return paginator("ec2", API_VERSION, action)
+
+
+def paging_options(f: F) -> F:
+    f = click.option("--no-paginate", is_flag=True,
+                     help="Make one call and print its page only.")(f)
+    f = click.option("--page-size", type=click.IntRange(min=1), default=None,
+                     help="Items per call (the NextToken pages keep going).")(f)
+    f = click.option("--starting-token", metavar="TOKEN",
+                     help="The NextToken printed by an earlier cut-off result.")(f)
+    return click.option("--max-items", type=click.IntRange(min=1), default=None,
+                        help="Items to print in all; a NextToken follows when more exist.")(f)
+
+
+def page_iterator(call: Callable[[str, Mapping[str, Any]], dict[str, Any]], action: str,
+                  pages: Paginator, params: Mapping[str, Any], opts: Mapping[str, Any]) -> Any:
+    """botocore's ``PageIterator`` over ``call(action, …)`` with the paging options."""
+    import jmespath
+    from botocore.paginate import PageIterator  # type: ignore[import-untyped]
+
+    def method(**kwargs: Any) -> dict[str, Any]:
+        return call(action, kwargs)
+
+    return PageIterator(
+        method,
+        list(pages.input_token),
+        [jmespath.compile(t) for t in pages.output_token],
+        None if pages.more_results is None else jmespath.compile(pages.more_results),
+        [jmespath.compile(k) for k in pages.result_key],
+        [jmespath.compile(k) for k in pages.non_aggregate_keys],
+        pages.limit_key,
+        opts.get("max_items"),
+        opts.get("starting_token"),
+        opts.get("page_size"),
+        dict(params),
+    )
+
+
+def should_paginate(pages: Paginator | None, params: Mapping[str, Any],
+                    opts: Mapping[str, Any]) -> bool:
+    """The AWS CLI pages unless told not to, or unless the caller set the token or limit
+    member itself (``--next-token``, ``--max-results``)."""
+    if pages is None:
+        return False
+    chosen = [o for o in ("max_items", "starting_token", "page_size") if opts.get(o)]
+    manual = [m for m in (*pages.input_token, pages.limit_key) if m and m in params]
+    if opts.get("no_paginate") or manual:
+        if chosen:
+            flag = "--" + chosen[0].replace("_", "-")
+            why = "--no-paginate" if opts.get("no_paginate") else "the token or limit member"
+            raise click.UsageError(f"{flag} cannot be used with {why}")
+        return False
+    return True
+
+
+def full_result(iterator: Any) -> dict[str, Any]:
+    """All pages merged, with NextToken when --max-items cut the result short."""
+    try:
+        result: dict[str, Any] = iterator.build_full_result()
+    except ValueError as exc:
+        if "starting token" in str(exc).lower():
+            raise click.BadParameter(str(exc), param_hint="--starting-token") from None
+        raise
+    return result
+
+
+def text_pages(iterator: Any) -> list[Any]:
+    """The pieces the AWS CLI's text output prints, page by page (each page's result keys,
+    then the NextToken), so a long listing streams as it does there."""
+    from botocore.utils import set_value_from_jmespath  # type: ignore[import-untyped]
+
+    pieces: list[Any] = []
+    try:
+        for i, page in enumerate(iterator):
+            current: dict[str, Any] = {} if i else iterator.non_aggregate_part
+            for key in iterator.result_keys:
+                set_value_from_jmespath(current, key.expression, key.search(page))
+            pieces.append(current)
+    except ValueError as exc:
+        if "starting token" in str(exc).lower():
+            raise click.BadParameter(str(exc), param_hint="--starting-token") from None
+        raise
+    if iterator.resume_token:
+        pieces.append({"NextToken": {"NextToken": iterator.resume_token}})
+    return pieces
