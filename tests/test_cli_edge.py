@@ -344,8 +344,35 @@ def test_ec2_redirect_elsewhere_is_refused(faulty_server: Factory) -> None:
     result = run_cli("ec2", "describe-snapshots", "--endpoint-url", server.url)
     assert_clean(result, codes=(1,))
     assert elsewhere.requests == []
-    # cli/ec2.py:_run (not this branch's) names the error class; mapped, it names the Location.
-    assert elsewhere.url in result.stderr or "RedirectRefused" in result.stderr
+    assert elsewhere.url in result.stderr and "redirect" in result.stderr.lower()
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+@pytest.mark.parametrize("value", ["0", "21", "1e3", "-1", "five"])
+def test_ec2_max_attempts_out_of_range_names_the_variable(value: str) -> None:
+    result = run_cli("ec2", "describe-snapshots", "--region", "us-east-1", "--endpoint-url",
+                     "http://127.0.0.1:9", env=cli_env(AWS_MAX_ATTEMPTS=value))
+    assert_clean(result, codes=(2,))
+    assert "AWS_MAX_ATTEMPTS" in result.stderr and "1 to 20" in result.stderr
+
+
+@pytest.mark.parametrize("option", ["--cli-read-timeout", "--cli-connect-timeout"])
+@pytest.mark.parametrize("value", ["-5", "nan", "inf"])
+def test_ec2_timeouts_are_checked(option: str, value: str) -> None:
+    result = run_cli("ec2", "describe-snapshots", "--region", "us-east-1", "--endpoint-url",
+                     "http://127.0.0.1:9", option, value)
+    assert_clean(result, codes=(2,))
+    assert option in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_ec2_read_timeout_holds_against_a_silent_server(faulty_server: Factory) -> None:
+    server = faulty_server([Silent(20), Silent(20)])
+    start = time.monotonic()
+    result = run_cli("ec2", "describe-snapshots", "--region", "us-east-1", "--endpoint-url",
+                     server.url, "--cli-read-timeout", "1",
+                     wall=30)
+    assert_clean(result, codes=(1,))
+    assert time.monotonic() - start < 15
 
 
 def test_ec2_trickle_ends_by_the_deadline_of_each_call(faulty_server: Factory) -> None:

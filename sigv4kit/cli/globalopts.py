@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from ..errors import SigningError
-from .common import InputError, ServiceError, credential_options, debug_option
+from .common import (
+    InputError,
+    ServiceError,
+    clean_message,
+    credential_options,
+    debug_option,
+    network_options,
+)
 
 if TYPE_CHECKING:
     from ..ec2.client import Client
@@ -27,10 +34,6 @@ GLOBAL_FIELDS = {
     "endpoint_url": "--endpoint-url",
     "max_attempts": "AWS_MAX_ATTEMPTS",
 }
-
-
-def _timeout(value: float | None) -> float | None:
-    return None if value is None or value == 0 else value
 
 
 def output_options(f: F) -> F:
@@ -55,10 +58,7 @@ def input_options(f: F) -> F:
 
 def connection_options(f: F) -> F:
     """--region, --endpoint-url, TLS and timeout options, credentials and --debug."""
-    f = click.option("--cli-connect-timeout", type=click.FloatRange(min=0), default=None,
-                     help="Seconds to wait for a connection (0: no limit; default 10).")(f)
-    f = click.option("--cli-read-timeout", type=click.FloatRange(min=0), default=None,
-                     help="Seconds to wait for a read (0: no limit; default 60).")(f)
+    f = network_options(f)
     f = click.option("--ca-bundle", metavar="PATH",
                      help="CA certificates to verify TLS with (default: AWS_CA_BUNDLE).")(f)
     f = click.option("--no-verify-ssl", is_flag=True,
@@ -86,16 +86,13 @@ def make_client(opts: Mapping[str, Any], region: str, credentials: Any) -> Clien
         if not os.path.isfile(ca_bundle):
             raise click.BadParameter(f"{ca_bundle!r} is not a file", param_hint="--ca-bundle")
         session.verify = ca_bundle
-    connect = opts.get("cli_connect_timeout")
-    read = opts.get("cli_read_timeout")
-    timeout = (_timeout(10.0 if connect is None else connect),
-               _timeout(60.0 if read is None else read))
     endpoint_url = opts.get("endpoint_url")
     if endpoint_url is not None:
         check_endpoint_url(endpoint_url)
     try:
         return Client(region, credentials, endpoint_url=endpoint_url, session=session,
-                      timeout=timeout,  # type: ignore[arg-type]  # None: no limit
+                      connect_timeout=opts.get("cli_connect_timeout"),
+                      read_timeout=opts.get("cli_read_timeout"),
                       max_attempts=max_attempts())
     except ValueError as exc:
         if isinstance(exc, SigningError) and exc.field in GLOBAL_FIELDS:
@@ -124,8 +121,13 @@ def max_attempts() -> int:
     value = os.environ.get("AWS_MAX_ATTEMPTS", "")
     if not value:
         return 5
-    if not value.isdigit() or int(value) < 1:
-        raise InputError(f"AWS_MAX_ATTEMPTS: must be a whole number >= 1, got {value!r}")
+    from ..ec2.client import MAX_ATTEMPTS
+
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_ATTEMPTS:
+        shown = repr(value) if len(value) <= 20 else f"{len(value)} characters"
+        raise InputError(
+            f"AWS_MAX_ATTEMPTS: must be a whole number from 1 to {MAX_ATTEMPTS}, got {shown}"
+        )
     return int(value)
 
 
@@ -261,6 +263,7 @@ def cli_errors(action: str, endpoint: Callable[[], str],
     import requests
 
     from ..ec2.errors import ApiError, ResponseParseError, SnapshotStateError, WaitTimeoutError
+    from ..transport import TransportError
 
     known = {**GLOBAL_FIELDS, **(fields or {})}
     try:
@@ -272,6 +275,8 @@ def cli_errors(action: str, endpoint: Callable[[], str],
         raise ServiceError(api_error_text(err)) from None
     except ResponseParseError as err:
         raise ServiceError(f"the answer from {endpoint()} could not be read: {err}") from None
+    except TransportError as exc:  # its message says what happened (redirect, deadline …)
+        raise ServiceError(f"{endpoint()}: {clean_message(str(exc))}") from None
     except requests.exceptions.Timeout as exc:
         raise ServiceError(f"timed out talking to {endpoint()}: {type(exc).__name__}") from None
     except requests.exceptions.RequestException as exc:
