@@ -85,7 +85,15 @@ def _moment_of_text(value: str, field: str) -> datetime:
 
 
 def _in_range(moment: datetime, field: str) -> datetime:
-    if moment.tzinfo is None or moment.utcoffset() is None:
+    try:
+        offset = moment.utcoffset()
+    except ValueError:  # a tzinfo whose offset is a day or more
+        offset = None
+        if moment.tzinfo is not None:
+            raise SigningError(
+                f"{field}: its offset must be less than 24 hours", field=field
+            ) from None
+    if moment.tzinfo is None or offset is None:
         raise SigningError(
             f"{field}: a naive time is ambiguous; give an offset (e.g. Z) or tzinfo=UTC",
             field=field,

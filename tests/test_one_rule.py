@@ -15,6 +15,7 @@ from sigv4kit.received import read_signature
 from sigv4kit.redact import redact_canonical_headers, redact_url, redacted
 from sigv4kit.timestamps import amz_date, parse_amz_date, span, to_moment
 from sigv4kit.verify import Reason, verify_presigned_url, verify_request
+from sigv4kit.wire import parse_url_request
 
 CREDS = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
 TS = "20150830T123600Z"
@@ -207,3 +208,47 @@ def test_sse_c_key_never_shown_by_explain_diff_or_the_debug_log(
     diagnosis = diff_report(signed.canonical_request, signed.string_to_sign, report)
     assert diagnosis.canonical_request is not None and not diagnosis.canonical_request.identical
     assert key not in render_text(diagnosis) and key not in str(diff_dict(diagnosis))
+
+
+def test_an_offset_of_a_day_or_more_is_a_signing_error() -> None:
+    from datetime import tzinfo
+
+    class DayAhead(tzinfo):
+        def utcoffset(self, dt: datetime | None) -> timedelta:
+            return timedelta(hours=25)
+
+        def dst(self, dt: datetime | None) -> None:
+            return None
+
+    with pytest.raises(SigningError, match=r"^timestamp: its offset"):
+        sign_request(
+            Request("GET", URL),
+            CREDS,
+            region="us-east-1",
+            service="s3",
+            timestamp=datetime(2020, 1, 1, tzinfo=DayAhead()),
+        )
+
+
+@pytest.mark.parametrize("value", ["2020", 5, "2026-01-01T00:00:00"])
+def test_explain_credentials_expire_at_is_checked(value: object) -> None:
+    from sigv4kit.diagnose import explain_request
+
+    with pytest.raises(SigningError, match=r"^credentials_expire_at: "):
+        explain_request(Request("GET", URL), credentials_expire_at=value)  # type: ignore[arg-type]
+
+
+def test_explain_redacts_a_token_under_a_lower_case_or_encoded_name() -> None:
+    from sigv4kit.diagnose.explain import explain_request, render_text, to_dict
+
+    token = "CANARYtokenCANARYtokenCANARY"
+    for name in ("x-amz-security-token", "X-Amz-Security%2DToken"):
+        url = presign(
+            Request("GET", URL + f"?{name}={token}"),
+            CREDS,
+            region="us-east-1",
+            service="svc",
+            timestamp=TS,
+        ).url
+        explanation = explain_request(parse_url_request(url), now=TS)
+        assert token not in render_text(explanation) and token not in str(to_dict(explanation))

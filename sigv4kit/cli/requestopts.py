@@ -8,7 +8,7 @@ options and scope, EC2 tags.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import click
 
@@ -16,17 +16,32 @@ if TYPE_CHECKING:
     from ..options import Algorithm, RegionSet, SigningOptions
 
 
+MAX_DATA_BYTES = 64 * 1024 * 1024
+"""The largest --data body: it is hashed and held to be signed (a larger upload is a job for
+``sigv4kit.streaming.sign_chunked`` or UNSIGNED-PAYLOAD)."""
+
+
+def _bounded(stream: BinaryIO, where: str) -> bytes:
+    data = stream.read(MAX_DATA_BYTES + 1)
+    if len(data) > MAX_DATA_BYTES:
+        raise click.BadParameter(
+            f"{where} holds more than {MAX_DATA_BYTES} bytes, the most a body to sign may be",
+            param_hint="--data",
+        )
+    return data
+
+
 def read_data(data: str | None) -> tuple[bytes, str | None]:
     """curl's ``-d`` forms: TEXT, ``@file`` or ``@-``; returns the body and the file name."""
     if data is None:
         return b"", None
     if data == "@-":
-        return sys.stdin.buffer.read(), "-"
+        return _bounded(sys.stdin.buffer, "standard input"), "-"
     if data.startswith("@"):
         path = data[1:]
         try:
             with open(path, "rb") as fh:
-                return fh.read(), path
+                return _bounded(fh, repr(path)), path
         except OSError as exc:
             raise click.BadParameter(
                 f"cannot read {path!r}: {exc.strerror}", param_hint="--data"

@@ -25,7 +25,7 @@ from ..options import MAX_EXPIRES
 from ..received import ReceivedSignature, read_signature
 from ..redact import redact_for_display, redact_url, redacted
 from ..rules import DEFAULT_MAX_SKEW, region_in, scope_problem, time_problem
-from ..timestamps import format_iso, now_or, span
+from ..timestamps import format_iso, now_or, span, to_moment
 from ..url import split_url
 from ..verify import rebuild_canonical
 from ..wire import MalformedInputError
@@ -217,11 +217,8 @@ def explain_request(
     only invalid arguments (a naive ``now``, a non-Request) raise ``SigningError``.
     """
     moment = now_or(now)
-    if credentials_expire_at is not None and credentials_expire_at.utcoffset() is None:
-        raise SigningError(
-            "credentials_expire_at: a naive datetime is ambiguous; give an aware one",
-            field="credentials_expire_at",
-        )
+    if credentials_expire_at is not None:
+        credentials_expire_at = to_moment(credentials_expire_at, "credentials_expire_at")
     out = _Builder()
     if not isinstance(request, Request):
         raise SigningError("request: must be a sigv4kit.Request", field="request")
