@@ -184,7 +184,10 @@ class Transport:
             )
         )
         prepared.url = request.url  # verbatim: what was signed is what is sent
-        settings: Any = self.session.merge_environment_settings(prepared.url, {}, True, None,
+        # The session's own verify setting (a CA bundle, or False) wins over REQUESTS_CA_BUNDLE
+        # and CURL_CA_BUNDLE, which requests would otherwise let override it.
+        verify = None if self.session.verify is True else self.session.verify
+        settings: Any = self.session.merge_environment_settings(prepared.url, {}, True, verify,
                                                                 None)
         watch.__enter__()
         try:
