@@ -263,7 +263,9 @@ def cli_errors(action: str, endpoint: Callable[[], str],
     import requests
 
     from ..ec2.errors import ApiError, ResponseParseError, SnapshotStateError, WaitTimeoutError
-    from ..transport import TransportError
+    from ..transport import DeadlineExceeded, ReadTimedOut, TransportError
+
+    timed_out = (DeadlineExceeded, ReadTimedOut)
 
     known = {**GLOBAL_FIELDS, **(fields or {})}
     try:
@@ -276,7 +278,8 @@ def cli_errors(action: str, endpoint: Callable[[], str],
     except ResponseParseError as err:
         raise ServiceError(f"the answer from {endpoint()} could not be read: {err}") from None
     except TransportError as exc:  # its message says what happened (redirect, deadline …)
-        raise ServiceError(f"{endpoint()}: {clean_message(str(exc))}") from None
+        what = "timed out talking to" if isinstance(exc, timed_out) else "cannot reach"
+        raise ServiceError(f"{what} {endpoint()}: {clean_message(str(exc))}") from None
     except requests.exceptions.Timeout as exc:
         raise ServiceError(f"timed out talking to {endpoint()}: {type(exc).__name__}") from None
     except requests.exceptions.RequestException as exc:
