@@ -152,8 +152,9 @@ def host_region_and_service(host: str) -> tuple[str | None, str | None]:
     ``ec2.us-west-2.amazonaws.com`` -> (us-west-2, ec2); ``ec2.amazonaws.com`` -> (us-east-1,
     ec2); a resource's host with the service after the region (an RDS database's
     ``db.c9akciq32.us-west-2.rds.amazonaws.com``) -> (us-west-2, rds);
-    ``bucket.s3.us-east-2.amazonaws.com`` and ``s3-us-west-2.amazonaws.com`` -> S3 in that region; FIPS, dual-stack and VPC endpoint names too. A host outside AWS's endpoint
-    domains, or a label not known to be a service, gives None for that part.
+    ``bucket.s3.us-east-2.amazonaws.com`` and ``s3-us-west-2.amazonaws.com`` -> S3 in that
+    region; FIPS, dual-stack and VPC endpoint names too. A host outside AWS's endpoint domains,
+    or a label not known to be a service, gives None for that part.
     """
     name = host.lower()
     if name.startswith("["):
