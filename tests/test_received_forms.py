@@ -156,6 +156,9 @@ def test_eks_token_as_issued() -> None:
 
     without = _check(token, at)
     assert without.reason == Reason.MISSING_SIGNED_HEADER and "x-k8s-aws-id" in without.message
+    hint = explain_request(parse_url_request(token), now=at).warnings
+    assert [w.code for w in hint] == ["missing_signed_header"]
+    assert "--header 'x-k8s-aws-id: CLUSTER'" in hint[0].message
     other = _check(token, at, headers=[("x-k8s-aws-id", "other-cluster")])
     assert other.reason == Reason.SIGNATURE_MISMATCH
 

@@ -317,7 +317,10 @@ def _explain(
             request, sig, normalize_path=normalize_path, double_encode_path=double_encode_path
         )
     except MalformedInputError as exc:
-        out.warn(exc.reason, str(exc))
+        hint = ""
+        if "'x-k8s-aws-id'" in str(exc):
+            hint = "; an EKS token signs its cluster's name: give --header 'x-k8s-aws-id: CLUSTER'"
+        out.warn(exc.reason, f"{exc}{hint}")
 
     validity = DEFAULT_MAX_SKEW if sig.expires is None else timedelta(seconds=sig.expires)
     try:
