@@ -337,12 +337,13 @@ UNSIGNED_BY_DESIGN: dict[str, str] = {
     "checksum covers what it names",
     "x-amz-decoded-content-length": "framing of an aws-chunked body, checked against the "
     "decoded length",
-    "content-encoding": "aws-chunked framing, which the chunk and trailer signatures cover",
     "content-md5": "checked by S3 against the body it receives",
-    "range": "only selects which bytes of a signed GET come back",
 }
-"""Headers real SDKs send without signing them, and why that is safe. Seen in the corpus of
-captured requests (``vectors/captures``): explain lists them as unsigned but never warns."""
+"""Headers real clients send without signing them, and why that is safe: explain lists them as
+unsigned but never warns. The corpus (``vectors/captures``) shows boto3 and the AWS CLI leaving
+Content-Length, Accept-Encoding, amz-sdk-invocation-id and amz-sdk-request unsigned, awscrt
+Content-Length; the rest are what other SDKs and HTTP libraries add (User-Agent is never signed
+at all: ``canonical.UNSIGNED_HEADERS``)."""
 
 
 def _check_headers(request: Request, sig: ReceivedSignature, out: _Builder) -> tuple[str, ...]:
