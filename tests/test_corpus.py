@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from sigv4kit import Request
-from sigv4kit.diagnose.explain import explain_request, render_text, to_dict
+from sigv4kit.diagnose.explain import UNSIGNED_BY_DESIGN, explain_request, render_text, to_dict
 from sigv4kit.received import Reason
 from sigv4kit.testing.capture import CorpusCase, load_corpus
 from sigv4kit.verify import VerifyResult, verify_request
@@ -126,6 +126,7 @@ def test_explain_finds_nothing_wrong(case: CorpusCase) -> None:
     assert [(w.code, w.message) for w in e.warnings] == []
     assert e.algorithm is not None and e.service == case.service
     assert "Warnings:        none" in render_text(e)
+    assert set(e.unsigned_headers) <= UNSIGNED_BY_DESIGN.keys()  # each has its reason
     if case.kind == "streaming":
         decoded = case.decoded or b""
         assert e.chunk_sizes is not None and e.chunk_sizes[-1] == 0
