@@ -292,3 +292,29 @@ def test_parse_http_date_agrees_with_email_utils(moment: datetime) -> None:
     moment = moment.replace(microsecond=0, tzinfo=UTC)
     text = email.utils.format_datetime(moment, usegmt=True)
     assert parse_http_date(text) == moment
+
+
+@given(st.one_of(
+    st.text(max_size=300).map(lambda t: "k8s-aws-v1." + t),
+    st.binary(max_size=300).map(
+        lambda b: "k8s-aws-v1." + base64.urlsafe_b64encode(b).decode().rstrip("=")),
+    st.text(max_size=300).map(lambda t: "https://" + t).map(
+        lambda u: "k8s-aws-v1." + base64.urlsafe_b64encode(u.encode("utf-8", "replace")).decode()),
+    st.from_regex(r"[a-z0-9.-]{1,40}(:[0-9]{1,6})?/\?[ -~]{0,200}", fullmatch=True),
+    st.text(max_size=200).map(lambda t: "AWSAccessKeyId=a&Signature=" + t),
+))
+def test_token_forms_never_raise_anything_else(text: str) -> None:
+    """parse_url_request raises MalformedInputError only; verify and explain never raise."""
+    result = verify_presigned_url(text, LOOKUP)
+    assert not result.valid and result.reason in set(Reason)
+    if _parses(text):
+        e = explain_request(parse_url_request(text))
+        assert all(w.code for w in e.warnings)
+
+
+def _parses(text: str) -> bool:
+    try:
+        parse_url_request(text)
+    except MalformedInputError:
+        return False
+    return True
