@@ -174,8 +174,8 @@ _KNOWN_SCHEMES = frozenset({"AWS", "AWS3", "Basic", "Bearer", "Digest", "Negotia
 _SIGV2_QUERY = frozenset({"AWSAccessKeyId", "Signature"})
 """Query parameters of a SigV2 link (S3's with Expires, the Query APIs' with SignatureVersion)."""
 _SIGV2_FIX = (
-    "sigv4kit verifies SigV4 only (AWS has retired SigV2; S3 accepts it in few regions and "
-    "for old buckets only): sign with SigV4, e.g. boto3/botocore "
+    "sigv4kit verifies SigV4 only, and S3 refuses SigV2 for buckets created since June 2020 "
+    "and in Regions launched since 2014: sign with SigV4, e.g. boto3/botocore "
     "Config(signature_version=\"s3v4\") for S3"
 )
 
