@@ -5,7 +5,8 @@
     python3 tasks.py test      # ruff, mypy --strict, pytest
     python3 tasks.py fuzz      # long fuzz run of every parser of untrusted input
     python3 tasks.py bench     # benchmarks against botocore (and awscrt when installed)
-    python3 tasks.py vectors   # regenerate vectors/ from botocore
+    python3 tasks.py vectors   # regenerate vectors/ from botocore, and the captures of
+                               # boto3, the AWS CLI and awscrt (vectors/captures)
 
 Each task creates ``.venv`` and installs the project into it first (again only when
 pyproject.toml changed), so a fresh clone needs no other set-up step.
@@ -77,10 +78,12 @@ def bench(args: list[str]) -> None:
 
 
 def vectors(args: list[str]) -> None:
-    python = ensure_venv()
+    python = ensure_venv("test,vectors")  # the AWS CLI (awscli) is needed here only
     # botocore's pure-Python signers, even where awscrt is installed: same files everywhere.
+    # (capture.py sets this for its own process and lets the AWS CLI run as users have it.)
     os.environ["BOTO_DISABLE_CRT"] = "true"
     _run(python, "vectors/generate.py", *args)
+    _run(python, "vectors/capture.py")
 
 
 TASKS = {"demo": demo, "test": test, "fuzz": fuzz, "bench": bench, "vectors": vectors}

@@ -25,7 +25,7 @@ from .model import Request, trusted
 from .options import scope_name_problem
 from .redact import redacted
 from .signing import AUTH_QUERY_PARAMS
-from .timestamps import parse_amz_date
+from .timestamps import format_amz_date, parse_amz_date, parse_http_date
 from .url import SplitUrl, split_url
 from .wire import MalformedInputError, check_limits
 
@@ -52,6 +52,9 @@ class Reason(StrEnum):
     CHECKSUM_MISMATCH = "checksum_mismatch"
     DECODED_LENGTH_MISMATCH = "decoded_length_mismatch"
     MALFORMED_CHUNK = "malformed_chunk"
+    SIGV2 = "sigv2"
+    """Signed with the retired Signature Version 2 (``Authorization: AWS AKID:sig`` or an
+    ``AWSAccessKeyId=…&Signature=…`` link): recognised and named, not verified."""
 
 
 @dataclass(frozen=True, repr=False)
@@ -168,6 +171,13 @@ _REQUIRED_QUERY_PARAMS = dict.fromkeys(
 _AUTH_FIELDS = ("Credential", "SignedHeaders", "Signature")
 _QUERY_SIGNALS = ("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature")
 _KNOWN_SCHEMES = frozenset({"AWS", "AWS3", "Basic", "Bearer", "Digest", "Negotiate", "OAuth"})
+_SIGV2_QUERY = frozenset({"AWSAccessKeyId", "Signature"})
+"""Query parameters of a SigV2 link (S3's with Expires, the Query APIs' with SignatureVersion)."""
+_SIGV2_FIX = (
+    "sigv4kit verifies SigV4 only, and S3 refuses SigV2 for buckets created since June 2020 "
+    "and in Regions launched since 2014: sign with SigV4, e.g. boto3/botocore "
+    "Config(signature_version=\"s3v4\") for S3"
+)
 
 
 def malformed(message: str, reason: Reason = Reason.MALFORMED) -> MalformedInputError:
@@ -261,10 +271,40 @@ def _check_signature_syntax(value: str, algorithm: str, source: str) -> str:
     return value
 
 
+def _sigv2(form: str) -> MalformedInputError:
+    """The one refusal of both SigV2 forms; the signature itself is never quoted."""
+    return malformed(f"{form}: signed with AWS Signature Version 2; {_SIGV2_FIX}", Reason.SIGV2)
+
+
+def _signing_time(view: View) -> tuple[str, datetime]:
+    """Header mode's signing time: X-Amz-Date, or else the Date header (the SigV4 spec allows
+    either). A Date value is RFC 7231's IMF-fixdate; the string to sign and the chunk
+    signatures then use the same moment in X-Amz-Date's basic ISO 8601 form, while the
+    canonical headers keep the Date value as sent (it is an ordinary signed header)."""
+    date_value = _one_header(view, "x-amz-date", "X-Amz-Date")
+    if date_value is not None:
+        date_value = date_value.strip()
+        return date_value, _parse_issued(date_value, "X-Amz-Date")
+    http_date = _one_header(view, "date", "Date")
+    if http_date is None:
+        raise malformed(
+            "X-Amz-Date: header missing (and no Date header); SigV4 header signing needs one"
+        )
+    moment = parse_http_date(http_date)
+    if moment is None:
+        raise malformed(
+            "Date: must be an HTTP date such as 'Sun, 30 Aug 2015 12:36:00 GMT' (RFC 7231 "
+            "IMF-fixdate) when X-Amz-Date is absent"
+        )
+    return format_amz_date(moment), moment
+
+
 def _read_header_mode(view: View, authorization: list[str]) -> ReceivedSignature:
     if len(authorization) > 1:
         raise malformed(f"Authorization: the request carries {len(authorization)} of them")
     scheme, _, params = authorization[0].strip().partition(" ")
+    if scheme == "AWS" and ":" in params:
+        raise _sigv2("Authorization")
     if scheme not in (ALGORITHM, ALGORITHM_V4A):
         raise _unsupported(scheme)
     fields: dict[str, str] = {}
@@ -286,11 +326,7 @@ def _read_header_mode(view: View, authorization: list[str]) -> ReceivedSignature
     )
     signed = _parse_signed_headers(fields["SignedHeaders"], "Authorization SignedHeaders")
     signature = _check_signature_syntax(fields["Signature"], scheme, "Authorization Signature")
-    date_value = _one_header(view, "x-amz-date", "X-Amz-Date")
-    if date_value is None:
-        raise malformed("X-Amz-Date: header missing; SigV4 header signing needs it")
-    date_value = date_value.strip()
-    issued = _parse_issued(date_value, "X-Amz-Date")
+    date_value, issued = _signing_time(view)
     region_set = None
     if scheme == ALGORITHM_V4A:
         set_value = _one_header(view, "x-amz-region-set", "X-Amz-Region-Set")
@@ -417,6 +453,8 @@ def read(view: View) -> ReceivedSignature:
     auth = _auth_params(view)
     if not auth.keys().isdisjoint(_QUERY_SIGNALS):
         return _read_query_mode(view, auth)
+    if {key for key, _ in view.pairs} >= _SIGV2_QUERY:
+        raise _sigv2("url")
     raise malformed(
         "request: carries no SigV4 signature (no Authorization header, no X-Amz-Signature "
         "query parameter)",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import time
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from functools import lru_cache
 
 from .errors import SigningError
@@ -43,6 +44,30 @@ def _parsed_amz_date(value: str) -> datetime | None:
     except ValueError:
         return None
     return moment if moment >= EARLIEST else None
+
+
+_IMF_FIXDATE = re.compile(
+    r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} "
+    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT"
+)
+
+
+def parse_http_date(value: str) -> datetime | None:
+    """The aware UTC moment of an HTTP ``Date`` header in RFC 7231's IMF-fixdate form
+    (``Sun, 30 Aug 2015 12:36:00 GMT``), or None when it is not one.
+
+    SigV4 takes the signing time from ``Date`` when X-Amz-Date is absent; only the preferred
+    form is accepted (the obsolete RFC 850 and asctime forms are what RFC 7231 says a sender
+    must not generate), so a value means the same moment to every reader.
+    """
+    if type(value) is not str or not _IMF_FIXDATE.fullmatch(value.strip()):
+        return None
+    try:
+        moment = parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError):
+        return None
+    moment = moment.astimezone(UTC)
+    return moment if EARLIEST <= moment <= LATEST else None
 
 
 def format_amz_date(moment: datetime) -> str:

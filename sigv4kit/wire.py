@@ -10,6 +10,8 @@ the bytes a signature covers stay the bytes we verify.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 
 from .errors import SigningError
@@ -28,6 +30,40 @@ MAX_QUERY = 64 * 1024
 _VERSION = re.compile(r"HTTP/[0-9]\.[0-9]")
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _SCHEMES = ("http", "https")
+EKS_TOKEN_PREFIX = "k8s-aws-v1."
+"""An EKS bearer token: this prefix, then base64url (no padding) of a presigned STS
+GetCallerIdentity URL that signs the ``x-k8s-aws-id`` header (the cluster's name)."""
+_SCHEMELESS_TOKEN = re.compile(r"[A-Za-z0-9.-]{1,253}(?::[0-9]{1,5})?/\?.*", re.DOTALL)
+"""An RDS IAM auth token (``host:port/?Action=connect&DBUser=…&X-Amz-…``) or an Aurora DSQL
+one (``host/?Action=DbConnect…``): a presigned https URL with its ``https://`` cut off."""
+
+
+def token_url(url: str) -> str:
+    """The presigned URL an auth token stands for: an EKS token decoded, an RDS or DSQL token
+    given back its ``https://``; any other text unchanged. Tokens are signed for https (the
+    scheme is not signed, but a default port would be dropped from the Host)."""
+    if url.startswith(EKS_TOKEN_PREFIX):
+        encoded = url[len(EKS_TOKEN_PREFIX) :]
+        try:
+            if not encoded.isascii():
+                raise ValueError
+            padded = encoded + "=" * (-len(encoded) % 4)
+            decoded = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            raise MalformedInputError(
+                f"url: an EKS token ({EKS_TOKEN_PREFIX}…) must be followed by base64url of a "
+                "presigned STS GetCallerIdentity URL",
+                field="url",
+            ) from None
+        if not decoded.startswith("https://"):
+            raise MalformedInputError(
+                f"url: the URL inside this EKS token ({EKS_TOKEN_PREFIX}…) is not an https URL",
+                field="url",
+            )
+        return decoded
+    if "://" not in url and _SCHEMELESS_TOKEN.fullmatch(url):
+        return f"https://{url}"
+    return url
 
 
 class MalformedInputError(SigningError):
@@ -104,6 +140,7 @@ def parse_url(
         raise MalformedInputError(
             "url: is not valid Unicode (lone surrogate)", field="url"
         ) from None
+    url = token_url(url)
     request = _request(method, url, headers, body)
     try:
         parts = split_url(url)
@@ -127,7 +164,10 @@ def parse_url_request(
     """A request for ``url`` as pasted (surrounding whitespace dropped, nothing re-encoded).
 
     Meant for presigned URLs: ``headers`` are the ones the URL's user will send alongside it
-    (those listed in X-Amz-SignedHeaders besides host).
+    (those listed in X-Amz-SignedHeaders besides host). Auth tokens are read as they are
+    issued (``token_url``): an RDS or Aurora DSQL token (``host:port/?Action=connect&…``, no
+    scheme) and an EKS token (``k8s-aws-v1.…``; give its cluster as the header
+    ``x-k8s-aws-id``).
     """
     return parse_url(url, method, headers, body)[0]
 

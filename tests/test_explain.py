@@ -175,6 +175,8 @@ def test_date_mismatch() -> None:
 
 
 def test_header_mode_token_and_headers_not_signed() -> None:
+    """An unsigned token is warned about; an unsigned Content-Type on EC2 is only listed (it
+    fails nowhere: the old "anything on the way may change it" warning was noise)."""
     req = Request("POST", "https://ec2.us-east-1.amazonaws.com/", body=b"Action=DescribeRegions")
     signed = sign_request(
         req, CREDS, region="us-east-1", service="ec2", timestamp=TS, sign_session_token=False
@@ -190,16 +192,52 @@ def test_header_mode_token_and_headers_not_signed() -> None:
         signed.body,
     )
     e = explain_request(later, now=TS)
-    assert codes(e) == ["token_not_signed", "header_not_signed"]
-    assert "Content-Type" in e.warnings[1].message
+    assert codes(e) == ["token_not_signed"]
     assert e.unsigned_headers == ("x-amz-security-token", "content-type")
     assert e.session_token_signed is False
     assert e.mode == "header"
     assert e.expires_at == T0 + timedelta(minutes=5) and e.expires_in is None
     text = render_text(e)
     assert "Authorization header" in text and "5 minutes" in text
-    assert "not signed" in text
+    assert "not signed" in text and "Unsigned:        x-amz-security-token, content-type" in text
     assert_redacted(e)
+
+
+def _signed_then(service: str, host: str, *added: tuple[str, str]) -> Explanation:
+    req = Request("GET", f"https://{host}/bucket/key")
+    signed = sign_request(req, CREDS, region="us-east-1", service=service, timestamp=TS).request
+    return explain_request(
+        Request(signed.method, signed.url, [*signed.headers, *added]), now=TS
+    )
+
+
+def test_unsigned_x_amz_headers_warned_about_on_s3_only() -> None:
+    """S3 refuses unsigned x-amz-* headers (AccessDenied); EC2, DynamoDB and the rest do not."""
+    e = _signed_then("s3", "s3.us-east-1.amazonaws.com", ("x-amz-acl", "public-read"))
+    assert codes(e) == ["header_not_signed"]
+    assert "x-amz-acl" in e.warnings[0].message and "S3" in e.warnings[0].message
+    for service, host in (("ec2", "ec2.us-east-1.amazonaws.com"),
+                          ("dynamodb", "dynamodb.us-east-1.amazonaws.com")):
+        other = _signed_then(service, host, ("X-Amz-Target", "DynamoDB_20120810.ListTables"))
+        assert codes(other) == [] and other.unsigned_headers == ("x-amz-target",)
+    plain = _signed_then("s3", "s3.us-east-1.amazonaws.com", ("Content-Type", "text/plain"))
+    assert codes(plain) == [] and plain.unsigned_headers == ("content-type",)
+
+
+def test_headers_sdks_leave_unsigned_by_design_are_no_warning() -> None:
+    """What botocore, the AWS CLI and urllib3 add after signing (see vectors/captures)."""
+    from sigv4kit.diagnose.explain import UNSIGNED_BY_DESIGN
+
+    by_design = [
+        ("Content-Length", "12"), ("Accept-Encoding", "identity"), ("Accept", "*/*"),
+        ("amz-sdk-invocation-id", "0b4c7a52-3c3e-4a0e-9a5b-0e0f6f0b3c2d"),
+        ("amz-sdk-request", "attempt=1; max=3"), ("X-Amz-Trailer", "x-amz-checksum-crc32"),
+        ("User-Agent", "Boto3/1.40.0"),
+    ]
+    assert {n.lower() for n, _ in by_design} - {"user-agent"} <= UNSIGNED_BY_DESIGN.keys()
+    e = _signed_then("s3", "s3.us-east-1.amazonaws.com", *by_design)
+    assert codes(e) == []
+    assert "content-length" in e.unsigned_headers and "x-amz-trailer" in e.unsigned_headers
 
 
 def test_missing_signed_header_and_unsigned_host() -> None:

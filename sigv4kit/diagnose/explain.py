@@ -11,17 +11,17 @@ signature redacted.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
 from ..canonical import UNSIGNED_HEADERS, canonical_query_pairs
+from ..chunked import read_layout
 from ..errors import SigningError
 from ..keys import ALGORITHM_V4A
 from ..model import Request
-from ..options import MAX_EXPIRES
+from ..options import MAX_EXPIRES, S3_SERVICES, STREAMING_PREFIX, body_sha256, is_sha256_hex
 from ..received import ReceivedSignature, read_signature
 from ..redact import redact_for_display, redact_url, redacted
 from ..rules import DEFAULT_MAX_SKEW, region_in, scope_problem, time_problem
@@ -29,51 +29,12 @@ from ..timestamps import format_iso, now_or, span, to_moment
 from ..url import split_url
 from ..verify import rebuild_canonical
 from ..wire import MalformedInputError
+from .hosts import host_region_and_service
 from .service_rules import REPLAYED_CALLS
 
-_REGION = re.compile(r"[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}")
-_AWS_SUFFIXES = (
-    (".amazonaws.com.cn", None),
-    (".amazonaws.com", "us-east-1"),
-    (".api.aws", None),
-)
-"""Endpoint domains, with the region a host without one (``ec2.amazonaws.com``) is in."""
-
-_HOST_SERVICES = {
-    "apigateway": "apigateway",
-    "athena": "athena",
-    "autoscaling": "autoscaling",
-    "cloudformation": "cloudformation",
-    "cloudfront": "cloudfront",
-    "dynamodb": "dynamodb",
-    "ec2": "ec2",
-    "ecr": "ecr",
-    "ecs": "ecs",
-    "eks": "eks",
-    "elasticloadbalancing": "elasticloadbalancing",
-    "email": "ses",
-    "events": "events",
-    "execute-api": "execute-api",
-    "firehose": "firehose",
-    "glue": "glue",
-    "iam": "iam",
-    "kinesis": "kinesis",
-    "kms": "kms",
-    "lambda": "lambda",
-    "logs": "logs",
-    "monitoring": "monitoring",
-    "rds": "rds",
-    "route53": "route53",
-    "s3": "s3",
-    "secretsmanager": "secretsmanager",
-    "sns": "sns",
-    "sqs": "sqs",
-    "ssm": "ssm",
-    "states": "states",
-    "sts": "sts",
-}
-"""Endpoint prefix -> signing name, for well-known services only: an unknown host label (the
-official suite's ``example.amazonaws.com``) says nothing about the service, so no warning."""
+_ALSO_SIGNED_FOR = {"rds": frozenset({"rds-db"})}
+"""Signing names a host's service legitimately differs by: RDS IAM auth tokens are signed for
+``rds-db`` and name the database host (``….rds.amazonaws.com:5432``)."""
 
 _SEVEN_DAYS = timedelta(seconds=MAX_EXPIRES)
 
@@ -94,6 +55,12 @@ class Explanation:
     URL, and X-Amz-Date + 5 minutes (the clock skew AWS accepts) for a header-signed request.
     ``seconds_left`` is negative once that moment has passed. ``signature`` and
     ``session_token`` are kept verbatim for programs; ``render_text`` and ``to_dict`` redact them.
+
+    An aws-chunked body (X-Amz-Content-SHA256 ``STREAMING-…``) is read without the secret:
+    ``chunk_sizes`` (data bytes of each chunk, the final empty one included), ``trailers``
+    (the trailer signature's value shown as ``***``) and ``payload`` (the STREAMING variant);
+    framing, checksum and decoded length are checked, chunk signatures need the secret
+    (``verify_request``). ``chunk_sizes`` is None when the body is not aws-chunked or absent.
     """
 
     method: str
@@ -122,6 +89,10 @@ class Explanation:
     canonical_request: str | None
     string_to_sign: str | None
     warnings: tuple[ExplainWarning, ...]
+    body_length: int = 0
+    payload: str | None = None
+    chunk_sizes: tuple[int, ...] | None = None
+    trailers: tuple[tuple[str, str], ...] = ()
 
     def __repr__(self) -> str:
         return (
@@ -129,54 +100,6 @@ class Explanation:
             f"algorithm={self.algorithm!r}, credential_scope={self.credential_scope!r}, "
             f"warnings={[w.code for w in self.warnings]!r})"
         )
-
-
-def host_region_and_service(host: str) -> tuple[str | None, str | None]:
-    """The region and signing name an AWS endpoint host implies, as far as its name tells.
-
-    ``ec2.us-west-2.amazonaws.com`` -> (us-west-2, ec2); ``ec2.amazonaws.com`` -> (us-east-1,
-    ec2); ``bucket.s3.us-east-2.amazonaws.com`` and ``s3-us-west-2.amazonaws.com`` -> S3 in
-    that region; FIPS, dual-stack and VPC endpoint names too. A host outside AWS's endpoint
-    domains, or a label not known to be a service, gives None for that part.
-    """
-    name = host.lower()
-    if name.startswith("["):
-        return None, None
-    name = name.partition(":")[0].rstrip(".")
-    match = next(((sfx, dflt) for sfx, dflt in _AWS_SUFFIXES if name.endswith(sfx)), None)
-    if match is None:
-        return None, None
-    labels, default_region = name[: -len(match[0])].split("."), match[1]
-    region: str | None = None
-    service_label: str | None = None
-    for i in range(len(labels) - 1, -1, -1):
-        if _REGION.fullmatch(labels[i]):
-            region = labels[i]
-            before = [lb for lb in labels[:i] if lb not in ("dualstack", "fips")]
-            service_label = before[-1] if before else None
-            break
-    s3 = _s3_label(labels)
-    if s3 is not None:
-        s3_region = s3.removeprefix("s3-website").removeprefix("s3").lstrip("-.")
-        if region is None and _REGION.fullmatch(s3_region):
-            region = s3_region
-        elif region is None and s3_region in ("", "external-1"):
-            region = default_region
-        return region, s3 if s3 in ("s3-object-lambda", "s3-outposts") else "s3"
-    if region is None:
-        region = default_region
-        service_label = labels[-1] if labels and labels[-1] else None
-    if service_label is not None:
-        service_label = service_label.removesuffix("-fips")
-    return region, _HOST_SERVICES.get(service_label or "")
-
-
-def _s3_label(labels: list[str]) -> str | None:
-    """The S3 label of a host (``s3``, ``s3-us-west-2``, ``s3-website-…``), if it has one."""
-    for label in labels:
-        if label == "s3" or label.startswith(("s3-", "s3.")):
-            return label.removesuffix("-fips")
-    return None
 
 
 def _query_params(query: str) -> dict[str, str]:
@@ -294,7 +217,10 @@ def _explain(
             request, sig, normalize_path=normalize_path, double_encode_path=double_encode_path
         )
     except MalformedInputError as exc:
-        out.warn(exc.reason, str(exc))
+        hint = ""
+        if "'x-k8s-aws-id'" in str(exc):
+            hint = "; an EKS token signs its cluster's name: give --header 'x-k8s-aws-id: CLUSTER'"
+        out.warn(exc.reason, f"{exc}{hint}")
 
     validity = DEFAULT_MAX_SKEW if sig.expires is None else timedelta(seconds=sig.expires)
     try:
@@ -302,6 +228,7 @@ def _explain(
     except OverflowError:  # X-Amz-Expires beyond year 9999: reported as too long below
         expires_at = datetime.max.replace(tzinfo=sig.issued.tzinfo)
     unsigned = _check_headers(request, sig, out)
+    payload, chunk_sizes, trailers = _check_body(request, out)
     _check_scope(sig, host, host_region, host_service, out)
     _check_time(sig, moment, out)
     if (
@@ -344,12 +271,83 @@ def _explain(
         canonical_request=canonical,
         string_to_sign=to_sign,
         warnings=tuple(out.warnings),
+        body_length=len(request.body),
+        payload=payload,
+        chunk_sizes=chunk_sizes,
+        trailers=trailers,
     )
 
 
+def _one(request: Request, name: str) -> str | None:
+    """Header ``name`` (lower-case): its values joined with ',' as the canonical form does."""
+    values = [v for n, v in request.headers if n.lower() == name]
+    return ",".join(values) if values else None
+
+
+def _check_body(
+    request: Request, out: _Builder
+) -> tuple[str | None, tuple[int, ...] | None, tuple[tuple[str, str], ...]]:
+    """What the body holds, as far as no secret is needed: an aws-chunked body's chunks and
+    trailer (framing, checksum and decoded length checked), or a plain body's SHA-256 against
+    X-Amz-Content-SHA256. A request given without its body (an empty one) is not judged."""
+    payload = _one(request, "x-amz-content-sha256")
+    if payload is None or not request.body:
+        return payload, None, ()
+    payload = payload.strip()
+    if is_sha256_hex(payload):
+        if body_sha256(request.body) != payload:
+            out.warn(
+                "payload_hash_mismatch",
+                f"X-Amz-Content-SHA256 is not the SHA-256 of the {len(request.body)}-byte body: "
+                "the service refuses it (body altered or truncated?)",
+            )
+        return payload, None, ()
+    if not payload.startswith(STREAMING_PREFIX):
+        return payload, None, ()
+    decoded = (_one(request, "x-amz-decoded-content-length") or "").strip()
+    whole = decoded.isascii() and decoded.isdigit() and len(decoded) <= 18
+    length = int(decoded) if whole else None
+    layout = read_layout(
+        request.body, payload, trailer_header=_one(request, "x-amz-trailer"),
+        decoded_length=length,
+    )
+    if layout is None:
+        out.warn(
+            "malformed_chunk",
+            f"X-Amz-Content-SHA256: {payload[:64]!r} is not an aws-chunked payload hash",
+        )
+        return payload, None, ()
+    if layout.reason is not None:
+        out.warn(layout.reason, layout.problem or layout.reason)
+    return payload, layout.chunk_sizes, layout.trailers
+
+
+UNSIGNED_BY_DESIGN: dict[str, str] = {
+    "content-length": "set by the HTTP library after signing; the body's hash or the chunk "
+    "signatures cover the body itself",
+    "accept-encoding": "added by the HTTP library (urllib3: identity) after signing",
+    "accept": "added by HTTP libraries after signing; it only shapes the answer",
+    "user-agent": "rewritten by proxies; botocore and awscrt never sign it",
+    "amz-sdk-invocation-id": "botocore's retry bookkeeping, added after signing",
+    "amz-sdk-request": "botocore's retry bookkeeping (attempt=1; max=N), changes per attempt",
+    "x-amz-trailer": "S3 reads it with the aws-chunked body; the trailer signature or the "
+    "checksum covers what it names",
+    "x-amz-decoded-content-length": "framing of an aws-chunked body, checked against the "
+    "decoded length",
+    "content-md5": "checked by S3 against the body it receives",
+}
+"""Headers real clients send without signing them, and why that is safe: explain lists them as
+unsigned but never warns. The corpus (``vectors/captures``) shows boto3 and the AWS CLI leaving
+Content-Length, Accept-Encoding, amz-sdk-invocation-id and amz-sdk-request unsigned, awscrt
+Content-Length; the rest are what other SDKs and HTTP libraries add (User-Agent is never signed
+at all: ``canonical.UNSIGNED_HEADERS``)."""
+
+
 def _check_headers(request: Request, sig: ReceivedSignature, out: _Builder) -> tuple[str, ...]:
-    """Headers sent but not signed: a proxy or client may change them, and S3 refuses unsigned
-    x-amz-* headers. A session token sent unsigned gets its own warning."""
+    """Headers sent but not signed. Only what will really fail is a warning: host unsigned, a
+    SigV4a region set unsigned, any unsigned x-amz-* header on S3 (S3 refuses those, other
+    services do not), and a session token sent unsigned. Everything else is listed in
+    ``unsigned_headers`` for the reader, and ``UNSIGNED_BY_DESIGN`` says why SDKs do so."""
     if "host" not in sig.signed_headers:
         out.warn("host_not_signed", "SignedHeaders: host is not signed; AWS requires it")
     if (
@@ -361,6 +359,7 @@ def _check_headers(request: Request, sig: ReceivedSignature, out: _Builder) -> t
             "region_set_not_signed",
             "SignedHeaders: X-Amz-Region-Set is not signed; SigV4a requires it",
         )
+    s3 = sig.service in S3_SERVICES
     unsigned: list[str] = []
     for name, _ in request.headers:
         lname = name.lower()
@@ -373,11 +372,11 @@ def _check_headers(request: Request, sig: ReceivedSignature, out: _Builder) -> t
                 "X-Amz-Security-Token is sent but not signed: fine for IoT-style signing, but "
                 "most services expect it in SignedHeaders",
             )
-        else:
+        elif s3 and lname.startswith("x-amz-") and lname not in UNSIGNED_BY_DESIGN:
             out.warn(
                 "header_not_signed",
-                f"{name} is sent but not signed: anything on the way may change it, and S3 "
-                "refuses unsigned x-amz-* headers",
+                f"{name} is sent but not signed: S3 refuses a request with unsigned x-amz-* "
+                "headers (AccessDenied: headers present which were not signed)",
             )
     return tuple(unsigned)
 
@@ -407,7 +406,11 @@ def _check_scope(
                 f"X-Amz-Region-Set {','.join(sig.region_set)} does not include {host_region}, "
                 f"the region of {host}",
             )
-    if host_service is not None and sig.service != host_service:
+    if (
+        host_service is not None
+        and sig.service != host_service
+        and sig.service not in _ALSO_SIGNED_FOR.get(host_service, ())
+    ):
         out.warn(
             "service_mismatch",
             f"signed for service {sig.service!r} but {host} is {host_service!r}'s endpoint",
@@ -509,6 +512,16 @@ def to_dict(e: Explanation) -> dict[str, Any]:
         "session_token_signed": e.session_token_signed,
         "canonical_request": _safe_canonical(e),
         "string_to_sign": e.string_to_sign,
+        "body_length": e.body_length,
+        "payload": e.payload,
+        "aws_chunked": None
+        if e.chunk_sizes is None
+        else {
+            "chunks": len(e.chunk_sizes),
+            "chunk_sizes": list(e.chunk_sizes),
+            "decoded_length": sum(e.chunk_sizes),
+            "trailers": [list(t) for t in e.trailers],
+        },
         "warnings": [{"code": w.code, "message": w.message} for w in e.warnings],
     }
 
@@ -555,6 +568,9 @@ def render_text(e: Explanation) -> str:
                 f"Session token:   {redacted(e.session_token)}, {signed[e.session_token_signed]}"
             )
         lines.append(f"Signature:       {redacted(e.signature or '')}")
+    if e.chunk_sizes is not None:
+        lines.append(f"Body:            aws-chunked ({e.payload}), {_chunks_text(e.chunk_sizes)}")
+        lines += [f"  trailer:       {name}: {value}" for name, value in e.trailers]
     if e.host is not None:
         where = ", ".join(
             f"{k} {v}" for k, v in (("region", e.host_region), ("service", e.host_service)) if v
@@ -571,6 +587,20 @@ def render_text(e: Explanation) -> str:
         lines += ["", "Canonical request:", *_indent(canonical), ""]
         lines += ["String to sign:", *_indent(e.string_to_sign)]
     return "\n".join(lines) + "\n"
+
+
+def _chunks_text(sizes: tuple[int, ...]) -> str:
+    """``3 chunks (65536, 1024, 0 bytes), 66560 bytes decoded``; long runs of one size merged."""
+    runs: list[tuple[int, int]] = []
+    for size in sizes:
+        if runs and runs[-1][0] == size:
+            runs[-1] = (size, runs[-1][1] + 1)
+        else:
+            runs.append((size, 1))
+    shown = ", ".join(f"{size}" if n == 1 else f"{n} x {size}" for size, n in runs[:8])
+    if len(runs) > 8:
+        shown += ", …"
+    return f"{len(sizes)} chunks ({shown} bytes), {sum(sizes)} bytes decoded"
 
 
 def _indent(text: str) -> list[str]:

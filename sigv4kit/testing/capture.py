@@ -24,8 +24,10 @@ socket timeout per read, and closing the server shuts every connection down. ``E
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
+import json
 import socket
 import ssl
 import tempfile
@@ -33,13 +35,14 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 from xml.sax.saxutils import escape
 
-from ..model import Request
+from ..model import Credentials, Request
 from ..received import Reason
 from ..streaming import ChunkedVerifier
 from ..verify import Lookup, VerifyResult, verify_request
-from ..wire import decode_http_chunked
+from ..wire import MalformedInputError, decode_http_chunked
 
 MAX_HEAD = 64 * 1024
 _S3_ERRORS = {
@@ -346,3 +349,73 @@ class _Reader:
         out = bytes(self._buf[:size])
         del self._buf[:size]
         return out
+
+
+@dataclass(frozen=True, repr=False)
+class CorpusCase:
+    """One capture of ``vectors/captures/*.json`` (written by ``vectors/capture.py``): the
+    request as received, the fake credentials that signed it and the moment it was signed."""
+
+    client: str
+    version: str
+    name: str
+    kind: str
+    """``header``, ``presigned``, ``streaming`` (aws-chunked body) or ``sigv2``."""
+    service: str
+    captured: CapturedRequest
+    credentials: Credentials
+    signed_at: str
+    """X-Amz-Date form; verify and explain with ``now=signed_at``."""
+    decoded: bytes | None
+    """The object an aws-chunked body carries (None for other kinds)."""
+
+    @property
+    def request(self) -> Request:
+        return self.captured.to_request()
+
+    def lookup(self, access_key_id: str) -> Credentials | None:
+        """A ``verify_request`` lookup that knows this case's key only."""
+        return self.credentials if access_key_id == self.credentials.access_key_id else None
+
+    def raw_http(self) -> bytes:
+        """The request as HTTP/1.1 text, exactly as it came off the wire."""
+        return self.captured.head + self.captured.raw_body
+
+    def __repr__(self) -> str:
+        return f"CorpusCase({self.client!r}, {self.name!r}, kind={self.kind!r})"
+
+
+def load_corpus(path: str | Path) -> list[CorpusCase]:
+    """The cases of one capture file (a ``vectors/captures/<client>-<service>.json``); a file
+    that is not one raises ``MalformedInputError`` naming what is missing."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        return [_case(data, case) for case in data["cases"]]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise MalformedInputError(
+            f"corpus: {Path(path).name} is not a capture file ({type(exc).__name__}: {exc})",
+            field="corpus",
+        ) from None
+
+
+def _case(data: dict[str, Any], case: dict[str, Any]) -> CorpusCase:
+    headers = tuple((str(n), str(v)) for n, v in case["headers"])
+    method, target = str(case["method"]), str(case["target"])
+    head = (f"{method} {target} HTTP/1.1\r\n" + "".join(f"{n}: {v}\r\n" for n, v in headers)
+            + "\r\n").encode("latin-1")
+    raw_body = base64.b64decode(str(case["body_base64"]), validate=True)
+    creds = case["credentials"]
+    decoded = case.get("decoded_base64")
+    return CorpusCase(
+        client=str(data["client"]),
+        version=str(data["version"]),
+        name=str(case["name"]),
+        kind=str(case["kind"]),
+        service=str(case["service"]),
+        captured=CapturedRequest(method, target, headers, head, raw_body, str(case["scheme"])),
+        credentials=Credentials(
+            creds["access_key_id"], creds["secret_access_key"], creds["session_token"]
+        ),
+        signed_at=str(case["signed_at"]),
+        decoded=None if decoded is None else base64.b64decode(str(decoded), validate=True),
+    )
