@@ -372,6 +372,26 @@ def parse_raw_request(data: bytes | str, *, scheme: str = "https") -> Request:
     leading blank lines (RFC 9112 section 2.2). ``scheme`` completes origin-form targets, which
     carry no scheme; it is never signed, only used to drop a default port from the host.
     """
+    return _parse_raw(data, scheme, with_body=True)[0]
+
+
+def parse_raw_head(data: bytes, *, scheme: str = "https") -> tuple[Request, bytes]:
+    """The head of a raw request too long to hold (``data`` is its first bytes, at most
+    ``MAX_INPUT_BYTES``): the Request without a body, and the bytes after the blank line, where
+    the body starts; the caller streams the rest. A head that does not end within ``data`` is
+    refused, as is a ``Transfer-Encoding: chunked`` body (give it decoded, with
+    Content-Length)."""
+    request, rest = _parse_raw(data, scheme, with_body=False)
+    if request.header("transfer-encoding") not in (None, "identity"):
+        raise MalformedInputError(
+            "headers: a request over the size limit must carry its body as sent, with "
+            "Content-Length, not Transfer-Encoding: chunked",
+            field="headers",
+        )
+    return request, rest
+
+
+def _parse_raw(data: bytes | str, scheme: str, *, with_body: bool) -> tuple[Request, bytes]:
     if scheme not in _SCHEMES:
         raise SigningError(f"scheme: must be 'http' or 'https', got {scheme!r}", field="scheme")
     if isinstance(data, str):
@@ -392,6 +412,11 @@ def parse_raw_request(data: bytes | str, *, scheme: str = "https") -> Request:
         )
     data = data.lstrip(b"\r\n")
     end = _HEAD_END.search(data)
+    if end is None and not with_body:
+        raise MalformedInputError(
+            f"request: the head does not end within the first {len(data)} bytes",
+            field="request",
+        )
     head, rest = (data[: end.start()], data[end.end() :]) if end else (data, b"")
     lines = [line.removesuffix("\r") for line in _decode_head(head).split("\n")]
     if lines and not lines[-1]:
@@ -405,7 +430,7 @@ def parse_raw_request(data: bytes | str, *, scheme: str = "https") -> Request:
             "request line: must be 'METHOD target HTTP/1.1'", field="request line"
         )
     headers = _header_fields(lines[1:])
-    body = _body(headers, rest)
+    body = _body(headers, rest) if with_body else b""
     url = _target_url(target.strip(" "), scheme, headers)
     request = _request(method, url, headers, body)
     try:
@@ -413,4 +438,4 @@ def parse_raw_request(data: bytes | str, *, scheme: str = "https") -> Request:
     except SigningError as exc:
         raise MalformedInputError(str(exc), field="url") from None
     check_limits(request.headers, query)
-    return request
+    return request, rest

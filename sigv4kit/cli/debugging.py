@@ -7,6 +7,7 @@ Exit codes: 0 valid / nothing to report / identical, 1 invalid / warnings / diff
 from __future__ import annotations
 
 import sys
+from contextlib import ExitStack
 from typing import Any
 
 import click
@@ -25,6 +26,7 @@ from .common import (
     use_colour,
 )
 from .headers import parse_header
+from .rawinput import LargeRequest, explain_large, open_raw, verify_large
 
 _FIELDS = {"now": "--now", "url": "REQUEST", "headers": "--header", "method": "--method"}
 
@@ -50,18 +52,16 @@ def read_limited(source: str, limit: int, param_hint: str) -> bytes:
     return data
 
 
-def _read_request(source: str, method: str, headers: tuple[str, ...]) -> Request:
-    """A URL, or ``@file`` / ``@-`` holding a raw HTTP request."""
-    from ..wire import MAX_INPUT_BYTES, parse_raw_request, parse_url_request
+def _read_request(
+    source: str, method: str, headers: tuple[str, ...], stack: ExitStack
+) -> Request | LargeRequest:
+    """A URL, or ``@file`` / ``@-`` holding a raw HTTP request (of any size: see rawinput)."""
+    from ..wire import parse_url_request
 
     if source.startswith("@"):
         if headers or method != "GET":
             raise click.UsageError("--method/--header apply to a URL, not to a raw request")
-        data = read_limited(source[1:], MAX_INPUT_BYTES, "REQUEST")
-        try:
-            return parse_raw_request(data)
-        except SigningError as exc:  # the request's own headers, not --header
-            raise click.BadParameter(clean_message(str(exc)), param_hint="REQUEST") from None
+        return open_raw(source[1:], stack)
     return parse_url_request(source, method=method, headers=[parse_header(h) for h in headers])
 
 
@@ -103,8 +103,12 @@ def explain(source: str, now: str | None, method: str, headers: tuple[str, ...],
 
     expiry = _moment(credentials_expire_at, "--credentials-expire-at")
     moment = _moment(now, "--now")
-    result = explain_request(_read_request(source, method, headers), now=moment,
-                             credentials_expire_at=expiry)
+    with ExitStack() as stack:
+        request = _read_request(source, method, headers, stack)
+        if isinstance(request, LargeRequest):
+            result = explain_large(request, now=moment, credentials_expire_at=expiry)
+        else:
+            result = explain_request(request, now=moment, credentials_expire_at=expiry)
     if output == "json":
         print_json(_redacted_tree(to_dict(result)))
     else:
@@ -167,13 +171,17 @@ def verify(source: str, now: str | None, method: str, headers: tuple[str, ...],
             "request in a file (@request.txt)"
         )
     moment = _moment(now, "--now")
-    request = _read_request(source, method, headers)
-    credentials = load_credentials(profile, access_key_id, secret_access_key_stdin)
+    with ExitStack() as stack:
+        request = _read_request(source, method, headers, stack)
+        credentials = load_credentials(profile, access_key_id, secret_access_key_stdin)
 
-    def lookup(key_id: str) -> Credentials | None:
-        return credentials if key_id == credentials.access_key_id else None
+        def lookup(key_id: str) -> Credentials | None:
+            return credentials if key_id == credentials.access_key_id else None
 
-    result = verify_request(request, lookup, now=moment, service=service, region=region)
+        if isinstance(request, LargeRequest):
+            result = verify_large(request, lookup, now=moment, service=service, region=region)
+        else:
+            result = verify_request(request, lookup, now=moment, service=service, region=region)
     if debug and result.canonical_request is not None:
         click.echo(debug_text(result, credentials, title="canonical request (rebuilt)"),
                    err=True)
