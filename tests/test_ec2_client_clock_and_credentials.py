@@ -160,4 +160,6 @@ def test_a_failing_provider_is_one_clear_error(faulty_server: Factory) -> None:
     assert "\n" not in message
     with pytest.raises(CredentialsError, match=r"returned str, not sigv4kit\.Credentials"):
         _client(server.url, lambda: "AKID").call("DescribeSnapshots")
+    with pytest.raises(CredentialsError, match=r"credentials: must be sigv4kit\.Credentials"):
+        _client(server.url, "AKID:secret")
     assert server.requests == []

@@ -4,6 +4,9 @@ botocore already implements every credential source (environment, shared files a
 SSO, assume-role, web identity, container and instance metadata) and keeps them current; we
 use it rather than a copy. It is imported only when the environment alone does not answer,
 so a CLI call with ``AWS_ACCESS_KEY_ID`` set never loads it.
+
+``current_credentials`` is the one way every long-lived signer (the HTTP-library adapters,
+the EC2 Client and its waiters) reads a ``CredentialSource`` before each signing.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ import requests
 from .. import __version__
 from ..aws import endpoints
 from ..aws.clock_skew import MAX_ERROR_BODY, ClockSkew
-from ..aws.credentials import CredentialSource, current_credentials
+from ..aws.credentials import CredentialSource, check_credential_source, current_credentials
 from ..errors import SigningError
 from ..model import Credentials, Request, SignedRequest
 from ..redact import debug_text
@@ -180,6 +180,8 @@ class Client:
         self.retry_base_delay = retry_base_delay
         self.retry_max_delay = retry_max_delay
         self.max_response_bytes = max_response_bytes
+        if credentials is not None:
+            check_credential_source(credentials)
         self._credentials = credentials
         self._profile = profile
         self._credentials_lock = threading.Lock()
