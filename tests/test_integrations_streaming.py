@@ -265,3 +265,19 @@ def test_moto_stores_what_was_streamed(
     refused = call(kind, wrong, "PUT", f"{base}/{bucket}/w", body=Chunks([b"x" * 10]),
                    headers={"X-Amz-Decoded-Content-Length": "10"})
     assert refused.status == 403 and b"SignatureDoesNotMatch" in refused.body
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_clock_skew_with_a_stream(kind: str) -> None:
+    """A streamed body cannot be sent again: the clock error is returned, the offset learnt,
+    and the next upload is signed (seed and chunks) with the server's time."""
+    from sigv4kit.testing.verifying_server import VerifyingServer
+
+    auth = make_auth(kind, CREDS, "us-east-1", "s3", streaming=True)
+    with VerifyingServer(CREDS, clock_offset=3600) as server:
+        first = call(kind, auth, "PUT", server.url + "/b/k", body=Chunks([b"a" * 70_000]))
+        assert first.status == 403 and b"RequestTimeTooSkewed" in first.body
+        again = call(kind, auth, "PUT", server.url + "/b/k", body=Chunks([b"b" * 70_000]))
+        assert again.status == 200, again.body
+        assert [r.reason for r in server.requests] == [Reason.EXPIRED, Reason.OK]
+        assert b"chunk-signature=" in server.requests[1].body
