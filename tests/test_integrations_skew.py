@@ -12,7 +12,7 @@ from email.utils import formatdate
 import pytest
 
 from sigv4kit import Credentials
-from sigv4kit.integrations._skew import ClockSkew, is_skew_error
+from sigv4kit.aws.clock_skew import ClockSkew, is_skew_error
 from sigv4kit.received import Reason
 from sigv4kit.testing.verifying_server import VerifyingServer
 
@@ -150,7 +150,7 @@ def test_clock_skew_rules() -> None:
 
 
 def test_date_header_formats() -> None:
-    from sigv4kit.integrations._skew import server_offset
+    from sigv4kit.aws.clock_skew import server_offset
 
     local = time.time()
     for text in (formatdate(local, usegmt=True), formatdate(local, localtime=True),

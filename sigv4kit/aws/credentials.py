@@ -4,6 +4,9 @@ botocore already implements every credential source (environment, shared files a
 SSO, assume-role, web identity, container and instance metadata) and keeps them current; we
 use it rather than a copy. It is imported only when the environment alone does not answer,
 so a CLI call with ``AWS_ACCESS_KEY_ID`` set never loads it.
+
+``current_credentials`` is the one way every long-lived signer (the HTTP-library adapters,
+the EC2 Client and its waiters) reads a ``CredentialSource`` before each signing.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any, Protocol, cast
 
 from ..errors import SigningError
 from ..model import Credentials
@@ -18,6 +22,61 @@ from ..model import Credentials
 
 class NoCredentialsError(SigningError):
     """No credential source yielded an access key."""
+
+
+class _BotocoreStyle(Protocol):
+    """botocore's (refreshable) credentials: ``session.get_credentials()``."""
+
+    def get_frozen_credentials(self) -> Any: ...
+
+
+CredentialSource = Credentials | Callable[[], Credentials] | _BotocoreStyle
+"""Fixed credentials, a zero-argument provider returning fresh ones before each signing, or
+botocore's credentials object (refreshed by botocore itself)."""
+
+
+class CredentialsError(SigningError):
+    """The credential provider failed or returned something that is not credentials."""
+
+
+def check_credential_source(source: object) -> None:
+    """Refuse at construction what can never give credentials."""
+    if not (isinstance(source, Credentials) or callable(source)
+            or callable(getattr(source, "get_frozen_credentials", None))):
+        raise CredentialsError(
+            "credentials: must be sigv4kit.Credentials, a zero-argument callable returning "
+            f"them, or botocore credentials; got {type(source).__name__}",
+            field="credentials",
+        )
+
+
+def current_credentials(source: CredentialSource) -> Credentials:
+    """The credentials to sign with now. A provider is asked every time (it caches and
+    refreshes as it sees fit, as botocore's do); its failure is one ``CredentialsError``."""
+    if isinstance(source, Credentials):
+        return source
+    name = getattr(source, "__qualname__", None) or type(source).__name__
+    try:
+        frozen = getattr(source, "get_frozen_credentials", None)
+        if callable(frozen):
+            found = frozen()
+            value: object = Credentials(found.access_key, found.secret_key, found.token or None)
+        else:
+            value = cast(Callable[[], object], source)()
+    except Exception as exc:
+        detail = str(exc).splitlines()[0][:200] if str(exc) else ""
+        raise CredentialsError(
+            f"credentials: the provider {name} failed ({type(exc).__name__}"
+            f"{': ' + detail if detail else ''})",
+            field="credentials",
+        ) from exc
+    if not isinstance(value, Credentials):
+        raise CredentialsError(
+            f"credentials: the provider {name} returned {type(value).__name__}, "
+            "not sigv4kit.Credentials",
+            field="credentials",
+        )
+    return value
 
 
 def from_environment() -> Credentials | None:

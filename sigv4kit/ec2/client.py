@@ -23,6 +23,8 @@ import requests
 
 from .. import __version__
 from ..aws import endpoints
+from ..aws.clock_skew import MAX_ERROR_BODY, ClockSkew
+from ..aws.credentials import CredentialSource, check_credential_source, current_credentials
 from ..errors import SigningError
 from ..model import Credentials, Request, SignedRequest
 from ..redact import debug_text
@@ -35,6 +37,7 @@ from ..transport import (
     TransportError,
     check_timeout,
 )
+from ..url import split_url
 from . import parser, serializer
 from .errors import ApiError, ResponseParseError, SnapshotStateError, WaitTimeoutError
 
@@ -51,7 +54,6 @@ _SIGNATURE_ERRORS = frozenset({"AuthFailure", "SignatureDoesNotMatch", "Incomple
 _CLIENT_TOKEN_ACTIONS = frozenset({"ImportSnapshot", "ImportImage", "ImportVolume"})
 """Actions whose ClientToken we generate when absent, so that retries cannot duplicate them."""
 
-CredentialSource = Credentials | Callable[[], Credentials]
 _UNSET: Any = object()
 
 
@@ -107,8 +109,15 @@ class Client:
     """EC2 in one Region, through one ``sigv4kit.transport.Transport`` (connections reused).
 
     ``credentials`` may be a ``Credentials``, a callable returning fresh ones (refreshing
-    temporary credentials), or None for botocore's whole provider chain (environment, profiles,
-    SSO, assume-role, container and instance metadata).
+    temporary credentials), botocore's credentials object, or None for botocore's whole
+    provider chain (environment, profiles, SSO, assume-role, container and instance
+    metadata). A provider is asked before every signing, every retry and every waiter poll;
+    one that fails is one ``sigv4kit.aws.credentials.CredentialsError``.
+
+    Clock skew (``correct_clock_skew``, on by default): when EC2 refuses a request for its
+    time (AuthFailure, RequestExpired …) and its Date header shows our clock off by more than
+    five minutes, the request is signed again once with EC2's time, and that offset is used
+    for this endpoint from then on (until an answer disagrees), as the AWS SDKs do.
 
     Time: ``timeout`` is requests' (connect, read) or one number for both;
     ``connect_timeout``/``read_timeout`` override its halves (None: none). ``deadline``
@@ -121,7 +130,7 @@ class Client:
     (an answer that cannot be read: too large, cut short, a gzip bomb, hostile XML),
     ``sigv4kit.transport.TransportError`` (no answer: ``ConnectFailed``, ``ReadTimedOut``,
     ``DeadlineExceeded``, ``ConnectionLost``, ``RedirectRefused``), ``SigningError`` (bad
-    arguments); and whatever a credential provider raises. A redirect is never followed.
+    arguments; ``CredentialsError`` when a provider fails). A redirect is never followed.
     """
 
     def __init__(
@@ -140,6 +149,7 @@ class Client:
         connect_timeout: float | None = _UNSET,
         read_timeout: float | None = _UNSET,
         deadline: float | None = DEFAULT_DEADLINE,
+        correct_clock_skew: bool = True,
     ) -> None:
         endpoints.partition_of(region)
         if (isinstance(max_attempts, bool) or not isinstance(max_attempts, int)
@@ -170,6 +180,8 @@ class Client:
         self.retry_base_delay = retry_base_delay
         self.retry_max_delay = retry_max_delay
         self.max_response_bytes = max_response_bytes
+        if credentials is not None:
+            check_credential_source(credentials)
         self._credentials = credentials
         self._profile = profile
         self._credentials_lock = threading.Lock()
@@ -179,6 +191,8 @@ class Client:
             max_decoded_bytes=max_response_bytes, session=session,
         )
         self.session = self._transport.session
+        self._skew = ClockSkew(enabled=bool(correct_clock_skew))
+        self._host = split_url(self.endpoint_url).host
         self.on_signed: Callable[[SignedRequest, Credentials], None] | None = None
         """Called with each signed request before it is sent (the CLI's --debug)."""
 
@@ -197,9 +211,9 @@ class Client:
     # -- credentials -------------------------------------------------------------------
 
     def _current_credentials(self) -> Credentials:
+        """The credentials to sign with now: the provider is asked each time (the same path
+        as the HTTP-library adapters); None becomes botocore's chain on first use."""
         source = self._credentials
-        if isinstance(source, Credentials):
-            return source
         if source is None:
             with self._credentials_lock:
                 if self._credentials is None:
@@ -207,14 +221,7 @@ class Client:
 
                     self._credentials = chain_credentials(self._profile)
                 source = self._credentials
-            if isinstance(source, Credentials):
-                return source
-        assert source is not None
-        fresh = source()
-        if not isinstance(fresh, Credentials):
-            raise SigningError("credentials: the provider returned no Credentials",
-                               field="credentials")
-        return fresh
+        return current_credentials(source)
 
     # -- the wire ----------------------------------------------------------------------
 
@@ -226,7 +233,8 @@ class Client:
             [("Content-Type", CONTENT_TYPE), ("User-Agent", f"sigv4kit/{__version__}")],
             body,
         )
-        signed = sign_request(request, credentials, region=self.region, service="ec2")
+        signed = sign_request(request, credentials, region=self.region, service="ec2",
+                              timestamp=self._skew.signing_time(self._host))
         if self.on_signed is not None:
             self.on_signed(signed, credentials)
         return signed, credentials
@@ -241,6 +249,14 @@ class Client:
             # EC2 received the request and answered: it may have acted on it.
             raise ResponseParseError(exc.message, http_status=exc.status,
                                      body_size=exc.received) from None
+
+    def _clock_was_wrong(self, status: int, headers: Mapping[str, str], raw: bytes) -> bool:
+        """Learn EC2's clock from an answer's Date; True when it refused the request for its
+        time and the offset just learnt corrects that (sign again, once)."""
+        date = next((v for k, v in headers.items() if k.lower() == "date"), None)
+        return self._skew.after_response(
+            self._host, status, date,
+            lambda: raw[:MAX_ERROR_BODY].decode("utf-8", "replace"))
 
     def _backoff(self, attempt: int, ends: float | None) -> bool:
         """Sleep before the next attempt; False when the deadline leaves no room for one."""
@@ -269,6 +285,7 @@ class Client:
         idempotent = _is_idempotent(action, params)
         ends = None if self.deadline is None else time.monotonic() + self.deadline
         attempt = 0
+        resigned = False  # a clock-skew correction is made once per call, beside the retries
         while True:
             attempt += 1
             remaining = None if ends is None else ends - time.monotonic()
@@ -292,9 +309,15 @@ class Client:
                 if retry and attempt < self.max_attempts and self._backoff(attempt, ends):
                     continue
                 raise
+            skewed = self._clock_was_wrong(status, headers, raw)
             try:
                 result = _parse(action, status, headers, raw, self.max_response_bytes)
             except ApiError as err:
+                if skewed and not resigned:
+                    resigned = True  # refused for its time: nothing was done; sign anew
+                    logger.debug("%s attempt %d: %s, clock corrected by %+.0f s", action,
+                                 attempt, err.code, self._skew.offset(self._host))
+                    continue
                 retry = err.is_throttling or status == 503 or (status >= 500 and idempotent)
                 if retry and attempt < self.max_attempts and self._backoff(attempt, ends):
                     logger.debug("%s attempt %d: %s, retrying", action, attempt, err.code)

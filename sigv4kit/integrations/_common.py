@@ -5,20 +5,26 @@ An adapter only translates between its library's request object and these functi
 
 - ``current_credentials``: a ``Credentials`` or a provider, asked before each signing;
 - ``canonical_url``: the URL as it will be signed *and sent*, so no server reads another one;
-- ``RequestSigner.payload_for_stream``: how a body that is not in memory is signed;
+- ``RequestSigner.payload_for_stream``: how a body that is not in memory is signed, and
+  ``RequestSigner.sign_stream``: the same body sent aws-chunked (``streaming=True``);
 - ``header_changes``: what signing removes and adds, taken from ``SignedRequest`` itself.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
-from typing import IO, Any, Protocol, TypedDict, Unpack, cast
+from typing import IO, TypedDict, Unpack, cast
 from urllib.parse import quote_from_bytes, unquote_to_bytes
 
+from ..aws.credentials import (
+    CredentialsError,
+    CredentialSource,
+    check_credential_source,
+    current_credentials,
+)
 from ..canonical import remove_dot_segments
 from ..errors import SigningError
 from ..model import Credentials, Request, SignedRequest
@@ -32,62 +38,14 @@ from ..options import (
     check_scope_name,
 )
 from ..signing import sign_request
+from ..streaming import ChunkedUpload, Payload, sign_chunked
 from ..url import split_url
 
-
-class _BotocoreStyle(Protocol):
-    """botocore's (refreshable) credentials: ``session.get_credentials()``."""
-
-    def get_frozen_credentials(self) -> Any: ...
-
-
-CredentialSource = Credentials | Callable[[], Credentials] | _BotocoreStyle
-"""Fixed credentials, a zero-argument provider returning fresh ones before each signing, or
-botocore's credentials object (refreshed by botocore itself)."""
-
-
-class CredentialsError(SigningError):
-    """The credential provider failed or returned something that is not credentials."""
-
-
-def check_credential_source(source: object) -> None:
-    """Refuse at construction what can never give credentials."""
-    if not (isinstance(source, Credentials) or callable(source)
-            or callable(getattr(source, "get_frozen_credentials", None))):
-        raise CredentialsError(
-            "credentials: must be sigv4kit.Credentials, a zero-argument callable returning "
-            f"them, or botocore credentials; got {type(source).__name__}",
-            field="credentials",
-        )
-
-
-def current_credentials(source: CredentialSource) -> Credentials:
-    """The credentials to sign with now. A provider is asked every time (it caches and
-    refreshes as it sees fit, as botocore's do); its failure is one ``CredentialsError``."""
-    if isinstance(source, Credentials):
-        return source
-    name = getattr(source, "__qualname__", None) or type(source).__name__
-    try:
-        frozen = getattr(source, "get_frozen_credentials", None)
-        if callable(frozen):
-            found = frozen()
-            value: object = Credentials(found.access_key, found.secret_key, found.token or None)
-        else:
-            value = cast(Callable[[], object], source)()
-    except Exception as exc:
-        detail = str(exc).splitlines()[0][:200] if str(exc) else ""
-        raise CredentialsError(
-            f"credentials: the provider {name} failed ({type(exc).__name__}"
-            f"{': ' + detail if detail else ''})",
-            field="credentials",
-        ) from exc
-    if not isinstance(value, Credentials):
-        raise CredentialsError(
-            f"credentials: the provider {name} returned {type(value).__name__}, "
-            "not sigv4kit.Credentials",
-            field="credentials",
-        )
-    return value
+__all__ = [
+    "AllOptions", "CredentialSource", "CredentialsError", "RequestSigner", "canonical_url",
+    "current_credentials", "header_changes", "host_of", "seekable_file",
+    "stream_header_changes",
+]
 
 
 def _encode_piece(raw: bytes) -> str:
@@ -173,6 +131,25 @@ def header_changes(
     return frozenset(gone | {name.lower() for name, _ in added}), added
 
 
+DEFAULT_CHUNK_SIZE = 65536
+"""sign_chunked's default: S3's own SDKs send 64 KiB chunks."""
+
+_FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding"})
+"""How the library framed the body it was given: an aws-chunked upload is framed anew."""
+
+
+def stream_header_changes(
+    sent: Sequence[tuple[str, str]], upload: ChunkedUpload
+) -> tuple[frozenset[str], tuple[tuple[str, str], ...]]:
+    """(names to remove, headers to add) that turn ``sent`` into the aws-chunked upload's
+    headers: all of them, as signed, with Content-Length when the framed length is known and
+    ``Transfer-Encoding: chunked`` otherwise."""
+    add = upload.request.headers
+    if upload.body.length is None:
+        add = (*add, ("Transfer-Encoding", "chunked"))
+    return frozenset({n.lower() for n, _ in sent} | {n.lower() for n, _ in add}), add
+
+
 HASH_CHUNK = 1 << 16
 """Bytes read at a time when a seekable file is hashed before sending: memory stays bounded
 whatever the file's size."""
@@ -213,11 +190,19 @@ class AdapterOptions(TypedDict, total=False):
     hash_seekable: bool
     """Hash a seekable file body in a first bounded-memory pass instead, then send it."""
     streaming: bool
-    """aws-chunked framing with a signature per chunk (needs ``sigv4kit.streaming``)."""
+    """Send a streamed body aws-chunked, a signature per chunk (``sigv4kit.streaming``)."""
+    trailer: str | None
+    """With ``streaming``: a checksum (``crc32``, ``crc32c``, ``sha256`` …) sent as a signed
+    trailer after the last chunk."""
+    chunk_size: int
+    """With ``streaming``: bytes of payload per signed chunk (S3: at least 8 KiB)."""
 
 
 class AllOptions(AdapterOptions, SigningOptions, total=False):
     """What an adapter's constructor takes as keywords (beside ``correct_clock_skew``)."""
+
+
+_STREAM_CHOICES = ("unsigned_streams", "hash_seekable")
 
 
 class RequestSigner:
@@ -234,6 +219,8 @@ class RequestSigner:
         unsigned_streams: bool | None = None,
         hash_seekable: bool = False,
         streaming: bool = False,
+        trailer: str | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
         **options: Unpack[SigningOptions],
     ) -> None:
         check_credential_source(credentials)
@@ -246,26 +233,61 @@ class RequestSigner:
         self.options: SigningOptions = {**S3_OPTIONS, **options} if s3 else options
         self.unsigned_streams = s3 if unsigned_streams is None else bool(unsigned_streams)
         self.hash_seekable = bool(hash_seekable)
-        if streaming:
-            self._check_streaming_available()
         self.streaming = bool(streaming)
+        self.trailer = trailer
+        self.chunk_size = chunk_size
         # Signed once with a fixed time: bad options or scope fail here, not on first use.
         sign_request(Request("GET", "https://example.com/"),
                      Credentials("AKIDEXAMPLE", "x"), region=region, service=service,
                      timestamp="20150830T123600Z", algorithm=algorithm, **self.options)
+        self._check_streaming(unsigned_streams, trailer, chunk_size)
 
-    @staticmethod
-    def _check_streaming_available() -> None:
-        """aws-chunked signing plugs in here once ``sigv4kit.streaming.sign_chunked`` exists;
-        until the adapters call it, asking for it is an error at construction, not a body
-        silently sent another way."""
-        have = importlib.util.find_spec("sigv4kit.streaming") is not None
-        raise SigningError(
-            "streaming: aws-chunked signing (sigv4kit.streaming) is "
-            + ("not wired into the adapters yet" if have else "not available in this version")
-            + "; send the body with unsigned_streams=True (UNSIGNED-PAYLOAD) where the service "
-            "accepts it, or hash a seekable file first with hash_seekable=True",
-            field="streaming",
+    def _check_streaming(self, unsigned: bool | None, trailer: str | None,
+                         chunk_size: int) -> None:
+        """One way to sign a streamed body: aws-chunked excludes the other two, and its own
+        options mean nothing without it. An aws-chunked upload is signed once here with a
+        fixed time, so a bad trailer or chunk size fails at construction."""
+        if not self.streaming:
+            for name, given in (("trailer", trailer is not None),
+                                ("chunk_size", chunk_size != DEFAULT_CHUNK_SIZE)):
+                if given:
+                    raise SigningError(f"{name}: applies to aws-chunked uploads only; "
+                                       "add streaming=True", field=name)
+            return
+        for name, given in zip(_STREAM_CHOICES, (unsigned is True, self.hash_seekable),
+                               strict=True):
+            if given:
+                raise SigningError(
+                    f"{name}: and streaming=True are two ways to sign a streamed body; "
+                    "choose one", field=name)
+        sign_chunked(Request("PUT", "https://example.com/"), Credentials("AKIDEXAMPLE", "x"),
+                     region=self.region, service=self.service, payload=b"",
+                     chunk_size=chunk_size, trailer=trailer, timestamp="20150830T123600Z",
+                     algorithm=self.algorithm, **self.options)
+
+    def sign_stream(
+        self,
+        method: str,
+        url: str,
+        headers: Sequence[tuple[str, str]],
+        payload: Payload,
+        *,
+        timestamp: datetime | None = None,
+    ) -> ChunkedUpload:
+        """Sign a streamed body as aws-chunked (``streaming=True``); the library's framing
+        headers are replaced by the upload's (see ``stream_header_changes``). The length the
+        library found (its Content-Length) is the decoded length S3 needs, unless the caller
+        set X-Amz-Decoded-Content-Length; without either (a generator) it is sent unsized."""
+        creds = current_credentials(self.credentials)
+        kept = [(n, v) for n, v in headers if n.lower() not in _FRAMING_HEADERS]
+        length = next((v for n, v in headers if n.lower() == "content-length"), None)
+        if length is not None and not any(n.lower() == "x-amz-decoded-content-length"
+                                          for n, _ in kept):
+            kept.append(("X-Amz-Decoded-Content-Length", length))
+        return sign_chunked(
+            Request(method, url, kept), creds, region=self.region, service=self.service,
+            payload=payload, chunk_size=self.chunk_size, trailer=self.trailer,
+            timestamp=timestamp, algorithm=self.algorithm, **self.options,
         )
 
     @property

@@ -13,14 +13,20 @@ Needs the ``aiohttp`` extra: ``pip install 'sigv4kit[aiohttp]'``.
 from __future__ import annotations
 
 import asyncio
+import warnings
+from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import IO, Unpack
 
 from aiohttp import ClientRequest, ClientResponse, payload
 from aiohttp.client_middlewares import ClientHandlerType
 from yarl import URL
 
+from ..aws.clock_skew import MAX_ERROR_BODY, ClockSkew
 from ..errors import SigningError
 from ..options import RegionSet, SigningOptions
+from ..streaming import ChunkedUpload
+from ._async_stream import AsyncFeed, frames_in_thread, frames_of
 from ._common import (
     AllOptions,
     CredentialSource,
@@ -29,8 +35,8 @@ from ._common import (
     header_changes,
     host_of,
     seekable_file,
+    stream_header_changes,
 )
-from ._skew import MAX_ERROR_BODY, ClockSkew
 
 __all__ = ["CredentialSource", "SigV4Middleware"]
 
@@ -42,7 +48,9 @@ class SigV4Middleware:
     provider (asked before every request), Region (or SigV4a region set), service, the core's
     signing options (S3's by default for S3), ``unsigned_streams``, ``hash_seekable``,
     ``streaming`` and ``correct_clock_skew``. A seekable file is hashed in a worker thread,
-    so the event loop is not blocked by the first pass.
+    so the event loop is not blocked by the first pass. With ``streaming=True`` a file or
+    async iterator body is sent aws-chunked, each chunk signed as it is sent (a file read in a
+    worker thread).
     """
 
     def __init__(
@@ -83,15 +91,24 @@ class SigV4Middleware:
         signer = self._signer
         url = canonical_url(str(request.url), normalize=signer.normalize_path)
         request.url = URL(url, encoded=True)
-        body, extra = await self._body(request)
         sent = list(request.headers.items())
-        signed = signer.sign(request.method, url, sent, body,
-                             timestamp=self._skew.signing_time(host_of(url)), extra=extra)
-        remove, add = header_changes(sent, signed)
+        timestamp = self._skew.signing_time(host_of(url))
+        body = request.body
+        if signer.streaming and not isinstance(body, bytes | payload.BytesPayload):
+            upload = await _install_chunked(request, signer, url, sent, body, timestamp)
+            remove, add = stream_header_changes(sent, upload)
+        else:
+            data, extra = await self._body(request)
+            signed = signer.sign(request.method, url, sent, data, timestamp=timestamp,
+                                 extra=extra)
+            remove, add = header_changes(sent, signed)
         for name in {name for name, _ in sent if name.lower() in remove}:
-            del request.headers[name]
+            request.headers.popall(name, None)
         for name, value in add:
             request.headers[name] = value
+        if signer.streaming and isinstance(request.body, _FramedPayload):
+            # aiohttp frames with HTTP chunking when ``chunked`` is set at all (None: not)
+            request.chunked = True if "Transfer-Encoding" in request.headers else None
 
     async def _body(self, request: ClientRequest) -> tuple[bytes, SigningOptions | None]:
         body = request.body
@@ -103,6 +120,50 @@ class SigV4Middleware:
         if file is not None and self._signer.hash_seekable:
             return b"", await asyncio.to_thread(self._signer.payload_for_stream, file)
         return b"", self._signer.payload_for_stream(file)
+
+
+class _FramedPayload(payload.AsyncIterablePayload):
+    """The aws-chunked body in place of the payload it frames (closed with it, as aiohttp
+    closes a request's body once sent)."""
+
+    def __init__(self, frames: AsyncIterator[bytes], source: payload.Payload,
+                 size: int | None) -> None:
+        super().__init__(frames, content_type=source.content_type)
+        self._source = source
+        self._size = size
+
+    async def close(self) -> None:
+        await super().close()
+        await self._source.close()
+
+
+async def _install_chunked(
+    request: ClientRequest, signer: RequestSigner, url: str, sent: list[tuple[str, str]],
+    body: payload.Payload, timestamp: datetime | None,
+) -> ChunkedUpload:
+    """Sign ``body`` (a file or async iterator payload) as aws-chunked and make the framed
+    body the request's. The file payload is not closed by the swap (``update_body`` would
+    close it before it is read): it closes with the framed one."""
+    file = body._value if isinstance(body, payload.IOBasePayload) else None
+    if file is not None:
+        upload = signer.sign_stream(request.method, url, sent, file, timestamp=timestamp)
+        frames = frames_in_thread(upload.body)
+    elif isinstance(body, payload.AsyncIterablePayload):
+        feed = AsyncFeed()
+        upload = signer.sign_stream(request.method, url, sent, feed, timestamp=timestamp)
+        frames = frames_of(upload.body, feed, body._value, signer.chunk_size)
+    else:
+        raise SigningError(
+            f"body: a {type(body).__name__} cannot be sent aws-chunked (streaming=True); "
+            "give a file, an async iterator of bytes, or bytes", field="body")
+    framed = _FramedPayload(frames, body, upload.body.length)
+    for name in ("Content-Length", "Transfer-Encoding"):
+        request.headers.pop(name, None)
+    request.chunked = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)  # the file is closed with ``framed``
+        request.update_body_from_data(framed)
+    return upload
 
 
 def _file_of(body: payload.Payload) -> IO[bytes] | None:

@@ -11,13 +11,17 @@ Needs the ``httpx`` extra: ``pip install 'sigv4kit[httpx]'``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Generator
-from typing import IO, Unpack
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterable, Iterator
+from datetime import datetime
+from typing import IO, Unpack, cast
 
 import httpx
 
+from ..aws.clock_skew import MAX_ERROR_BODY, ClockSkew
 from ..errors import SigningError
 from ..options import RegionSet, SigningOptions
+from ..streaming import Payload
+from ._async_stream import AsyncFeed, frames_in_thread, frames_of
 from ._common import (
     AllOptions,
     CredentialSource,
@@ -26,8 +30,8 @@ from ._common import (
     header_changes,
     host_of,
     seekable_file,
+    stream_header_changes,
 )
-from ._skew import MAX_ERROR_BODY, ClockSkew
 
 __all__ = ["CredentialSource", "SigV4Auth"]
 
@@ -38,7 +42,9 @@ class SigV4Auth(httpx.Auth):
     Same arguments as ``sigv4kit.integrations.requests.SigV4Auth``: credentials or a
     provider (asked before every request), Region (or SigV4a region set), service, the core's
     signing options (S3's by default for S3), ``unsigned_streams``, ``hash_seekable``,
-    ``streaming`` and ``correct_clock_skew``.
+    ``streaming`` (with ``trailer``, ``chunk_size``) and ``correct_clock_skew``. With
+    ``streaming=True`` a file, iterator or async iterator body is sent aws-chunked, each chunk
+    signed as httpx sends it (a sync file given to the async client is read in a thread).
     """
 
     requires_request_body = False
@@ -59,33 +65,60 @@ class SigV4Auth(httpx.Auth):
     def __repr__(self) -> str:
         return f"SigV4Auth({self._signer!r})"
 
-    def _sign(self, request: httpx.Request) -> None:
+    def _sign(self, request: httpx.Request, *, is_async: bool = False) -> None:
         signer = self._signer
         request.url = httpx.URL(canonical_url(str(request.url), normalize=signer.normalize_path))
         url = str(request.url)  # as httpx sends it: it removes '.' and '..' segments itself
-        body, extra = self._body(request)
         sent = request.headers.multi_items()
-        signed = signer.sign(request.method, url, sent, body,
-                             timestamp=self._skew.signing_time(host_of(url)), extra=extra)
-        remove, add = header_changes(sent, signed)
+        timestamp = self._skew.signing_time(host_of(url))
+        if signer.streaming and not isinstance(request.stream, httpx.ByteStream):
+            remove, add = self._sign_stream(request, url, sent, timestamp, is_async)
+        else:
+            body, extra = self._body(request)
+            signed = signer.sign(request.method, url, sent, body, timestamp=timestamp,
+                                 extra=extra)
+            remove, add = header_changes(sent, signed)
         for name in {name for name, _ in sent if name.lower() in remove}:
             del request.headers[name]
         for name, value in add:
             request.headers[name] = value
+
+    def _sign_stream(
+        self, request: httpx.Request, url: str, sent: list[tuple[str, str]],
+        timestamp: datetime | None, is_async: bool,
+    ) -> tuple[frozenset[str], tuple[tuple[str, str], ...]]:
+        """aws-chunked: the request's stream is replaced by the framed body, read from the
+        file or (async) iterator as httpx sends it."""
+        stream = request.stream
+        file = _seekable_body(request)
+        if isinstance(stream, httpx.AsyncByteStream) and file is None:
+            feed = AsyncFeed()
+            upload = self._signer.sign_stream(request.method, url, sent, feed,
+                                              timestamp=timestamp)
+            framed = frames_of(upload.body, feed, stream, self._signer.chunk_size)
+            request.stream = _AsyncFramed(framed)
+        else:
+            source: Payload = file if file is not None else cast(Iterable[bytes], stream)
+            upload = self._signer.sign_stream(request.method, url, sent, source,
+                                              timestamp=timestamp)
+            request.stream = (_AsyncFramed(frames_in_thread(upload.body)) if is_async
+                              else _SyncFramed(upload.body))
+        return stream_header_changes(sent, upload)
 
     def _body(self, request: httpx.Request) -> tuple[bytes, SigningOptions | None]:
         if isinstance(request.stream, httpx.ByteStream):
             return request.content, None
         return b"", self._signer.payload_for_stream(_seekable_body(request))
 
-    def _retry(self, request: httpx.Request, response: httpx.Response, text: str) -> bool:
+    def _retry(self, request: httpx.Request, response: httpx.Response, text: str, *,
+               is_async: bool = False) -> bool:
         """Whether to send ``request`` again, re-signed with the server's time."""
         asked = self._skew.after_response(host_of(str(request.url)), response.status_code,
                                           response.headers.get("Date"), lambda: text)
         if not asked or not _rewind(request):
             return False
         try:
-            self._sign(request)
+            self._sign(request, is_async=is_async)
         except SigningError:
             return False
         return True
@@ -114,13 +147,35 @@ class SigV4Auth(httpx.Auth):
     async def async_auth_flow(
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        self._sign(request)
+        self._sign(request, is_async=True)
         start = _start_of(request)
         response = yield request
         raw = await response.aread() if self._may_be_skew(request, response) else b""
         _seek(request, start)
-        if self._retry(request, response, raw[:MAX_ERROR_BODY].decode("utf-8", "replace")):
+        if self._retry(request, response, raw[:MAX_ERROR_BODY].decode("utf-8", "replace"),
+                       is_async=True):
             yield request
+
+
+class _SyncFramed(httpx.SyncByteStream):
+    """An aws-chunked body for httpx's client."""
+
+    def __init__(self, frames: Iterable[bytes]) -> None:
+        self._frames = frames
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._frames
+
+
+class _AsyncFramed(httpx.AsyncByteStream):
+    """An aws-chunked body for httpx's async client."""
+
+    def __init__(self, frames: AsyncIterator[bytes]) -> None:
+        self._frames = frames
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for frame in self._frames:
+            yield frame
 
 
 def _seekable_body(request: httpx.Request) -> IO[bytes] | None:

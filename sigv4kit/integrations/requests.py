@@ -16,6 +16,7 @@ import requests
 import requests.auth
 from requests.utils import rewind_body
 
+from ..aws.clock_skew import MAX_ERROR_BODY, ClockSkew
 from ..errors import SigningError
 from ..options import RegionSet, SigningOptions
 from ._common import (
@@ -26,8 +27,8 @@ from ._common import (
     header_changes,
     host_of,
     seekable_file,
+    stream_header_changes,
 )
-from ._skew import MAX_ERROR_BODY, ClockSkew
 
 __all__ = ["CredentialSource", "SigV4Auth"]
 
@@ -43,7 +44,10 @@ class SigV4Auth(requests.auth.AuthBase):
 
     A streamed body (a file or generator) is never read into memory to be hashed: S3 gets
     UNSIGNED-PAYLOAD; other services need ``unsigned_streams=True``, or
-    ``hash_seekable=True`` for a seekable file (hashed in a first pass, 64 KiB at a time).
+    ``hash_seekable=True`` for a seekable file (hashed in a first pass, 64 KiB at a time);
+    or, with ``streaming=True`` (and optionally ``trailer="crc32"``), any service gets it
+    aws-chunked, each 64 KiB chunk signed as it is read. A generator's length is unknown:
+    S3 needs it as an ``X-Amz-Decoded-Content-Length`` header.
     """
 
     def __init__(
@@ -70,12 +74,18 @@ class SigV4Auth(requests.auth.AuthBase):
         assert r.method is not None and r.url is not None
         signer = self._signer
         r.url = url = canonical_url(r.url, normalize=signer.normalize_path)
-        body, extra = self._body(r)
         sent = [(name, value.decode("latin-1") if isinstance(value, bytes) else value)
                 for name, value in r.headers.items()]
-        signed = signer.sign(r.method, url, sent, body,
-                             timestamp=self._skew.signing_time(host_of(url)), extra=extra)
-        remove, add = header_changes(sent, signed)
+        timestamp = self._skew.signing_time(host_of(url))
+        if signer.streaming and not isinstance(r.body, bytes | str | None):
+            # aws-chunked: the file or generator is read as the framed body is sent.
+            upload = signer.sign_stream(r.method, url, sent, r.body, timestamp=timestamp)
+            remove, add = stream_header_changes(sent, upload)
+            r.body = upload.body  # sized: requests sends its Content-Length; else chunked
+        else:
+            body, extra = self._body(r)
+            signed = signer.sign(r.method, url, sent, body, timestamp=timestamp, extra=extra)
+            remove, add = header_changes(sent, signed)
         for name in list(r.headers):
             if name.lower() in remove:
                 del r.headers[name]
