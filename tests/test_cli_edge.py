@@ -108,7 +108,7 @@ def test_sign_send_caps_a_gzip_bomb(faulty_server: Factory) -> None:
 def test_explain_and_verify_read_dev_zero_and_endless_stdin_with_a_limit(command: str) -> None:
     result = run_cli(command, "@/dev/zero", memory_mb=300, wall=20)
     assert_clean(result, codes=(2,))
-    assert "more than the limit" in result.stderr
+    assert "the head does not end within the first 1048576 bytes" in result.stderr
     yes = subprocess.Popen(["yes"], stdout=subprocess.PIPE)
     try:
         piped = run_cli(command, "@-", stdin=yes.stdout.fileno() if yes.stdout else None,
@@ -117,7 +117,7 @@ def test_explain_and_verify_read_dev_zero_and_endless_stdin_with_a_limit(command
         yes.kill()
         yes.wait()
     assert_clean(piped, codes=(2,))
-    assert "standard input holds more than the limit" in piped.stderr
+    assert "the head does not end within the first 1048576 bytes" in piped.stderr
 
 
 def test_diff_server_error_from_dev_zero() -> None:

@@ -96,6 +96,22 @@ def load_credentials(
     return resolve_credentials(profile)
 
 
+def load_credential_source(
+    profile: str | None, access_key_id: str | None, secret_stdin: bool
+) -> Credentials | Callable[[], Credentials]:
+    """For a long-running command (``ec2 wait``): credentials given on stdin as they are,
+    otherwise the chain as a provider consulted before each signing, so SSO, assume-role and
+    instance credentials are refreshed while it waits."""
+    if secret_stdin or access_key_id:
+        return load_credentials(profile, access_key_id, secret_stdin)
+    from ..aws.credentials import chain_credentials
+
+    try:
+        return chain_credentials(profile)
+    except SigningError as exc:
+        raise InputError(str(exc)) from None
+
+
 def _credentials(access_key_id: str, secret: str, token: str | None) -> Credentials:
     try:
         return Credentials(access_key_id, secret, token)

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
-from .common import load_credentials, load_region, show_debug
+from .common import load_credential_source, load_credentials, load_region, show_debug
 from .globalopts import (
     cli_input,
     compile_query,
@@ -318,8 +318,8 @@ def _wait(waiter_name: str, action: str, opts: dict[str, Any]) -> None:
     params.update(model_params(action, opts))
     region = load_region(opts.get("region"), opts.get("profile"))
     opts["region"] = region
-    credentials = load_credentials(opts.get("profile"), opts.get("access_key_id"),
-                                   bool(opts.get("secret_access_key_stdin")))
+    credentials = load_credential_source(opts.get("profile"), opts.get("access_key_id"),
+                                         bool(opts.get("secret_access_key_stdin")))
     with make_client(opts, region, credentials) as client:
         if opts.get("debug"):
             client.on_signed = show_debug
@@ -384,8 +384,8 @@ def _call(action: str, raw_params: tuple[str, ...], **opts: Any) -> None:
         params[name] = _param_value(action, name, value)
     region = load_region(opts.get("region"), opts.get("profile"))
     opts["region"] = region
-    credentials = load_credentials(opts.get("profile"), opts.get("access_key_id"),
-                                   bool(opts.get("secret_access_key_stdin")))
+    credentials = load_credential_source(opts.get("profile"), opts.get("access_key_id"),
+                                         bool(opts.get("secret_access_key_stdin")))
     with make_client(opts, region, credentials) as client:
         if opts.get("debug"):
             client.on_signed = show_debug
