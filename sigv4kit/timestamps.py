@@ -144,7 +144,15 @@ def amz_date(timestamp: str | datetime | None = None, field: str = "timestamp") 
     an extended ISO 8601 string with offset, or an aware datetime; None reads the clock."""
     if timestamp is None:
         return clock_amz_date()
-    if type(timestamp) is str and parse_amz_date(timestamp) is not None:
+    if type(timestamp) is str:
+        return _amz_date_of_text(timestamp, field)
+    return format_amz_date(to_moment(timestamp, field))
+
+
+@lru_cache(maxsize=128)
+def _amz_date_of_text(timestamp: str, field: str) -> str:
+    # A caller that passes a timestamp usually passes the same one many times: check it once.
+    if parse_amz_date(timestamp) is not None:
         return timestamp
     return format_amz_date(to_moment(timestamp, field))
 
