@@ -274,6 +274,21 @@ def test_unreachable_endpoint_exit_1() -> None:
     _no_leaks(result)
 
 
+def _wait_until_reading(pid: int, limit: float = 30.0) -> None:
+    """Until the process sleeps reading a pipe (Linux's /proc wchan), however slow start-up
+    is on a loaded machine; a fixed sleep would interrupt Python's own start-up instead."""
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        try:
+            with open(f"/proc/{pid}/wchan") as fh:
+                if "pipe_read" in fh.read():
+                    return
+        except OSError:
+            break
+        time.sleep(0.05)
+    time.sleep(3)  # no wchan here: give start-up time instead
+
+
 def test_ctrl_c_exits_130() -> None:
     env = _env()
     proc = subprocess.Popen(
@@ -281,7 +296,7 @@ def test_ctrl_c_exits_130() -> None:
          "--region", "us-east-1", "--service", "s", "--data", "@-"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
     )
-    time.sleep(1.5)  # let it start and block reading stdin
+    _wait_until_reading(proc.pid)  # started, and blocked reading stdin: sigv4kit's own code
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
