@@ -274,6 +274,13 @@ def test_unreachable_endpoint_exit_1() -> None:
     _no_leaks(result)
 
 
+def default_sigint() -> None:
+    """In the child: SIGINT as a terminal delivers it. A test run started in the background
+    (``cmd &``, nohup, some CI runners) inherits SIGINT ignored, and Python keeps an inherited
+    SIG_IGN, so Ctrl-C could not be tested there."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _wait_until_reading(pid: int, limit: float = 30.0) -> None:
     """Until the process sleeps reading a pipe (Linux's /proc wchan), however slow start-up
     is on a loaded machine; a fixed sleep would interrupt Python's own start-up instead."""
@@ -295,6 +302,7 @@ def test_ctrl_c_exits_130() -> None:
         [sys.executable, "-m", "sigv4kit", "sign", "PUT", "https://e.amazonaws.com/",
          "--region", "us-east-1", "--service", "s", "--data", "@-"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+        preexec_fn=default_sigint,
     )
     _wait_until_reading(proc.pid)  # started, and blocked reading stdin: sigv4kit's own code
     proc.send_signal(signal.SIGINT)
