@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import IO, TypedDict, Unpack, cast
 from urllib.parse import quote_from_bytes, unquote_to_bytes
 
+from ..aws.clock_skew import ClockSkew
 from ..aws.credentials import (
     CredentialsError,
     CredentialSource,
@@ -334,3 +335,23 @@ class RequestSigner:
 
     def __repr__(self) -> str:
         return f"region={self.region!r}, service={self.service!r}"
+
+
+class SigningAdapter:
+    """What every adapter holds: the ``RequestSigner`` of its arguments and the clock-skew
+    memory (``correct_clock_skew=False`` turns it off)."""
+
+    def __init__(
+        self,
+        credentials: CredentialSource,
+        region: RegionSet,
+        service: str,
+        *,
+        correct_clock_skew: bool = True,
+        **options: Unpack[AllOptions],
+    ) -> None:
+        self._signer = RequestSigner(credentials, region, service, **options)
+        self._skew = ClockSkew(enabled=correct_clock_skew)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._signer!r})"

@@ -16,21 +16,21 @@ import asyncio
 import warnings
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import IO, Unpack
+from typing import IO
 
 from aiohttp import ClientRequest, ClientResponse, payload
 from aiohttp.client_middlewares import ClientHandlerType
 from yarl import URL
 
-from ..aws.clock_skew import MAX_ERROR_BODY, ClockSkew
+from ..aws.clock_skew import MAX_ERROR_BODY
 from ..errors import SigningError
-from ..options import RegionSet, SigningOptions
+from ..options import SigningOptions
 from ..streaming import ChunkedUpload
 from ._async_stream import AsyncFeed, frames_in_thread, frames_of
 from ._common import (
-    AllOptions,
     CredentialSource,
     RequestSigner,
+    SigningAdapter,
     canonical_url,
     header_changes,
     host_of,
@@ -41,7 +41,7 @@ from ._common import (
 __all__ = ["CredentialSource", "SigV4Middleware"]
 
 
-class SigV4Middleware:
+class SigV4Middleware(SigningAdapter):
     """Sign every request of an ``aiohttp.ClientSession`` (or one call's ``middlewares=``).
 
     Same arguments as ``sigv4kit.integrations.requests.SigV4Auth``: credentials or a
@@ -52,21 +52,6 @@ class SigV4Middleware:
     async iterator body is sent aws-chunked, each chunk signed as it is sent (a file read in a
     worker thread).
     """
-
-    def __init__(
-        self,
-        credentials: CredentialSource,
-        region: RegionSet,
-        service: str,
-        *,
-        correct_clock_skew: bool = True,
-        **options: Unpack[AllOptions],
-    ) -> None:
-        self._signer = RequestSigner(credentials, region, service, **options)
-        self._skew = ClockSkew(enabled=correct_clock_skew)
-
-    def __repr__(self) -> str:
-        return f"SigV4Middleware({self._signer!r})"
 
     async def __call__(self, request: ClientRequest, handler: ClientHandlerType) -> ClientResponse:
         await self._sign(request)

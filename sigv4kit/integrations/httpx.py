@@ -13,19 +13,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterable, Iterator
 from datetime import datetime
-from typing import IO, Unpack, cast
+from typing import IO, cast
 
 import httpx
 
-from ..aws.clock_skew import MAX_ERROR_BODY, ClockSkew
+from ..aws.clock_skew import MAX_ERROR_BODY
 from ..errors import SigningError
-from ..options import RegionSet, SigningOptions
+from ..options import SigningOptions
 from ..streaming import Payload
 from ._async_stream import AsyncFeed, frames_in_thread, frames_of
 from ._common import (
-    AllOptions,
     CredentialSource,
-    RequestSigner,
+    SigningAdapter,
     canonical_url,
     header_changes,
     host_of,
@@ -36,7 +35,7 @@ from ._common import (
 __all__ = ["CredentialSource", "SigV4Auth"]
 
 
-class SigV4Auth(httpx.Auth):
+class SigV4Auth(SigningAdapter, httpx.Auth):
     """Sign every request an ``httpx.Client`` or ``httpx.AsyncClient`` sends.
 
     Same arguments as ``sigv4kit.integrations.requests.SigV4Auth``: credentials or a
@@ -49,21 +48,6 @@ class SigV4Auth(httpx.Auth):
 
     requires_request_body = False
     requires_response_body = False
-
-    def __init__(
-        self,
-        credentials: CredentialSource,
-        region: RegionSet,
-        service: str,
-        *,
-        correct_clock_skew: bool = True,
-        **options: Unpack[AllOptions],
-    ) -> None:
-        self._signer = RequestSigner(credentials, region, service, **options)
-        self._skew = ClockSkew(enabled=correct_clock_skew)
-
-    def __repr__(self) -> str:
-        return f"SigV4Auth({self._signer!r})"
 
     def _sign(self, request: httpx.Request, *, is_async: bool = False) -> None:
         signer = self._signer

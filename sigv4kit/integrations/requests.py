@@ -9,20 +9,19 @@ urllib3 sends (the URL's host, port kept unless the default).
 
 from __future__ import annotations
 
-from typing import IO, Any, Unpack
+from typing import IO, Any
 from urllib.parse import urljoin
 
 import requests
 import requests.auth
 from requests.utils import rewind_body
 
-from ..aws.clock_skew import MAX_ERROR_BODY, ClockSkew
+from ..aws.clock_skew import MAX_ERROR_BODY
 from ..errors import SigningError
-from ..options import RegionSet, SigningOptions
+from ..options import SigningOptions
 from ._common import (
-    AllOptions,
     CredentialSource,
-    RequestSigner,
+    SigningAdapter,
     canonical_url,
     header_changes,
     host_of,
@@ -33,7 +32,7 @@ from ._common import (
 __all__ = ["CredentialSource", "SigV4Auth"]
 
 
-class SigV4Auth(requests.auth.AuthBase):
+class SigV4Auth(SigningAdapter, requests.auth.AuthBase):
     """Sign every request a ``requests`` session sends (SigV4, or SigV4a with
     ``algorithm="sigv4a"``).
 
@@ -49,21 +48,6 @@ class SigV4Auth(requests.auth.AuthBase):
     aws-chunked, each 64 KiB chunk signed as it is read. A generator's length is unknown:
     S3 needs it as an ``X-Amz-Decoded-Content-Length`` header.
     """
-
-    def __init__(
-        self,
-        credentials: CredentialSource,
-        region: RegionSet,
-        service: str,
-        *,
-        correct_clock_skew: bool = True,
-        **options: Unpack[AllOptions],
-    ) -> None:
-        self._signer = RequestSigner(credentials, region, service, **options)
-        self._skew = ClockSkew(enabled=correct_clock_skew)
-
-    def __repr__(self) -> str:
-        return f"SigV4Auth({self._signer!r})"
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         self._sign(r)
