@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -31,6 +31,9 @@ from .modelopts import (
     model_options,
     model_params,
 )
+
+if TYPE_CHECKING:
+    from ..ec2.client import Client
 from .paging import ec2_paginator, full_result, page_iterator, paging_options, should_paginate
 from .requestopts import tag_specifications
 
@@ -311,18 +314,25 @@ def _build_waiter_command(name: str, waiter_name: str, example: str) -> click.Co
                          epilog=_EX + example)(f)
 
 
+def _long_running_client(opts: dict[str, Any]) -> Client:
+    """The client of a command that may run long (``wait``, ``call``): the credential chain is
+    asked before each signing, so refreshing credentials keep working."""
+    region = load_region(opts.get("region"), opts.get("profile"))
+    opts["region"] = region
+    credentials = load_credential_source(opts.get("profile"), opts.get("access_key_id"),
+                                         bool(opts.get("secret_access_key_stdin")))
+    client = make_client(opts, region, credentials)
+    if opts.get("debug"):
+        client.on_signed = show_debug
+    return client
+
+
 def _wait(waiter_name: str, action: str, opts: dict[str, Any]) -> None:
     from ..ec2 import waiters
 
     params = cli_input(action, opts.get("cli_input_json"))
     params.update(model_params(action, opts))
-    region = load_region(opts.get("region"), opts.get("profile"))
-    opts["region"] = region
-    credentials = load_credential_source(opts.get("profile"), opts.get("access_key_id"),
-                                         bool(opts.get("secret_access_key_stdin")))
-    with make_client(opts, region, credentials) as client:
-        if opts.get("debug"):
-            client.on_signed = show_debug
+    with _long_running_client(opts) as client:
         try:
             waiters.wait(client.call, waiters.definition(waiter_name), params)
         except waiters.WaiterError as exc:
@@ -382,13 +392,7 @@ def _call(action: str, raw_params: tuple[str, ...], **opts: Any) -> None:
         if not sep or not name:
             raise click.BadParameter(f"{spec!r} is not NAME=VALUE", param_hint="--param")
         params[name] = _param_value(action, name, value)
-    region = load_region(opts.get("region"), opts.get("profile"))
-    opts["region"] = region
-    credentials = load_credential_source(opts.get("profile"), opts.get("access_key_id"),
-                                         bool(opts.get("secret_access_key_stdin")))
-    with make_client(opts, region, credentials) as client:
-        if opts.get("debug"):
-            client.on_signed = show_debug
+    with _long_running_client(opts) as client:
         emit(client.call(action, params), opts, action, query)
 
 
