@@ -51,8 +51,9 @@ def _chunked(tmp_path: Path, forge: bool = False) -> Path:
     upload = sign_chunked(Request("PUT", URL), CREDS, region="us-east-1", service="s3",
                           payload=body, timestamp=TS)
     framed = bytearray(b"".join(upload.body))
-    if forge:
-        framed[len(framed) // 2] ^= 1
+    if forge:  # a byte of chunk 10's data: "10000;chunk-signature=<64 hex>\r\n" precedes it
+        head = len(b"10000;chunk-signature=") + 64 + 2
+        framed[10 * (head + 0x10000 + 2) + head + 100] ^= 1
     path = tmp_path / "chunked.http"
     path.write_bytes(_raw(upload.request, bytes(framed)))
     return path
