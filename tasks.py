@@ -54,10 +54,10 @@ def demo(args: list[str]) -> None:
 
 def test(args: list[str]) -> None:
     python = ensure_venv()
-    paths = ("sigv4kit", "tests", "vectors", "benchmarks", "tasks.py")
+    paths = ("sigv4kit", "sigv4kit_entry.py", "tests", "vectors", "benchmarks", "tasks.py")
     lint = [p for p in paths if (ROOT / p).exists()]
     _run(BIN / "ruff", "check", *lint)
-    _run(BIN / "mypy", "--strict", "sigv4kit")
+    _run(BIN / "mypy", "--strict", "sigv4kit", "sigv4kit_entry.py")
     _run(python, "-m", "pytest", *args)
 
 
