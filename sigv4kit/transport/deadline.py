@@ -108,26 +108,23 @@ class _WatchedHTTPSConnection(HTTPSConnection):
         _check_after_connect(self)
 
 
-class _WatchedPool(HTTPConnectionPool):
+class _Watching:
+    """A pool that hands each connection it gives out to the call's deadline, if any."""
+
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        conn = super()._get_conn(timeout)  # type: ignore[misc]
+        deadline: Deadline | None = getattr(_current, "deadline", None)
+        if deadline is not None:
+            deadline.watch(conn)
+        return conn
+
+
+class _WatchedPool(_Watching, HTTPConnectionPool):
     ConnectionCls = _WatchedHTTPConnection
 
-    def _get_conn(self, timeout: float | None = None) -> Any:
-        conn = super()._get_conn(timeout)
-        deadline: Deadline | None = getattr(_current, "deadline", None)
-        if deadline is not None:
-            deadline.watch(conn)
-        return conn
 
-
-class _WatchedHTTPSPool(HTTPSConnectionPool):
+class _WatchedHTTPSPool(_Watching, HTTPSConnectionPool):
     ConnectionCls = _WatchedHTTPSConnection
-
-    def _get_conn(self, timeout: float | None = None) -> Any:
-        conn = super()._get_conn(timeout)
-        deadline: Deadline | None = getattr(_current, "deadline", None)
-        if deadline is not None:
-            deadline.watch(conn)
-        return conn
 
 
 _POOLS = {"http": _WatchedPool, "https": _WatchedHTTPSPool}
