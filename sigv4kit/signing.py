@@ -10,7 +10,8 @@ request, the network, the disk or (when a timestamp is given) the clock.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from bisect import bisect_left
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, Unpack
@@ -22,6 +23,7 @@ from .canonical import (
     canonical_query_string,
     canonical_request,
     canonical_uri,
+    encoded_query,
     uri_encode,
 )
 from .errors import SigningError
@@ -45,7 +47,7 @@ from .options import (
 )
 from .redact import redact_canonical_headers, redact_credentials
 from .timestamps import amz_date
-from .url import SplitUrl, split_url
+from .url import split_url
 
 AUTH_QUERY_PARAMS = frozenset(
     {
@@ -337,9 +339,16 @@ def _presign(request: Request, plan: _Plan, opts: Options, expires: int) -> Pres
         raise SigningError(
             "request: contains text that is not valid Unicode", field="request"
         ) from None
+    try:
+        block, signed = canonical_headers(to_sign)
+        uri = _canonical_uri(parts.path, opts)
+    except UnicodeEncodeError:
+        raise _not_unicode() from None
     base = request.url.partition("#")[0].partition("?")[0]
+    headers = tuple([(n, v) for n, v in to_sign if n.lower() != "host"])
     return _presign_parts(
-        request.method, base, parts.path, query, pairs, to_sign, payload, plan, opts, expires
+        request.method, base, query, pairs, headers, block, signed, uri, payload, plan,
+        opts.sign_session_token, expires,
     )
 
 
@@ -356,30 +365,31 @@ def _without_auth_params(query: str) -> str:
 def _presign_parts(
     method: str,
     base: str,
-    path: str,
     query: str,
     pairs: list[tuple[str, str]],
-    to_sign: list[tuple[str, str]],
+    headers: tuple[tuple[str, str], ...],
+    block: str,
+    signed: str,
+    uri: str,
     payload: str,
     plan: _Plan,
-    opts: Options,
+    sign_token: bool,
     expires: int,
 ) -> PresignedRequest:
-    """The URL ``base?query`` query-signed; ``pairs`` are the canonical pairs of ``query``."""
+    """The URL ``base?query`` query-signed; ``pairs`` are the canonical pairs of ``query``,
+    ``block`` and ``signed`` the canonical headers, ``headers`` those the sender must send."""
     try:
-        block, signed = canonical_headers(to_sign)
-        auth, auth_query = _auth_params(
+        auth_query, auth_canonical, auth = _auth_params(
             plan.algorithm,
             f"{plan.credentials.access_key_id}/{plan.scope}",
             plan.amzdate,
             signed,
             expires,
             plan.credentials.session_token,
-            opts.sign_session_token,
+            sign_token,
             plan.region_set,
         )
-        query_string = canonical_query_string([*pairs, *auth])
-        uri = _canonical_uri(path, opts)
+        query_string = _canonical_query_with_auth(pairs, auth, auth_canonical)
     except UnicodeEncodeError:
         raise _not_unicode() from None
     canonical, to_sign_str, sig = _sign_canonical(
@@ -393,7 +403,7 @@ def _presign_parts(
         PresignedRequest,
         url=url,
         method=method,
-        headers=tuple([(n, v) for n, v in to_sign if n.lower() != "host"]),
+        headers=headers,
         canonical_request=canonical,
         string_to_sign=to_sign_str,
         signature=sig,
@@ -403,6 +413,29 @@ def _presign_parts(
         timestamp=plan.amzdate,
         expires=expires,
     )
+
+
+_FIRST_AUTH_PAIR = ("X-Amz-Algorithm",)
+_LAST_AUTH_NAME = "X-Amz-SignedHeaders"
+"""The signed X-Amz-* parameters sort together, from X-Amz-Algorithm to X-Amz-SignedHeaders."""
+
+
+def _canonical_query_with_auth(
+    pairs: list[tuple[str, str]], auth: tuple[tuple[str, str], ...], auth_canonical: str
+) -> str:
+    """``canonical_query_string`` of ``pairs`` plus the signed X-Amz-* parameters ``auth``, whose
+    canonical text (``auth_canonical``) is built once per scope and second: unless a pair of
+    the request sorts among them (such as X-Amz-Content-Sha256), it goes in one piece where
+    they sort."""
+    if not pairs:
+        return auth_canonical
+    ordered = sorted(pairs)
+    at = bisect_left(ordered, _FIRST_AUTH_PAIR)
+    if at < len(ordered) and ordered[at][0] <= _LAST_AUTH_NAME:
+        return canonical_query_string([*pairs, *auth])
+    pieces = [f"{k}={v}" for k, v in ordered]
+    pieces.insert(at, auth_canonical)
+    return "&".join(pieces)
 
 
 @lru_cache(maxsize=64)
@@ -415,9 +448,9 @@ def _auth_params(
     token: str | None,
     sign_token: bool,
     region_set: str | None,
-) -> tuple[tuple[tuple[str, str], ...], str]:
-    """The X-Amz-* parameters of a presigned URL but the signature: those signed (for the
-    canonical query) and all of them as query text, in the order they are sent.
+) -> tuple[str, str, tuple[tuple[str, str], ...]]:
+    """The X-Amz-* parameters of a presigned URL but the signature: all of them as query text in
+    the order they are sent, and those signed as canonical query text (sorted) and as pairs.
 
     They are the same for every URL a credential signs for one scope within one second, so
     a burst of presigning builds them once.
@@ -436,50 +469,48 @@ def _auth_params(
     sent = list(signed)
     if token is not None and not sign_token:
         sent.append(("X-Amz-Security-Token", _encoded_credential_value(token)))
-    return tuple(signed), "&".join([f"{k}={v}" for k, v in sent])
+    return "&".join([f"{k}={v}" for k, v in sent]), canonical_query_string(signed), tuple(signed)
 
 
 def presign_get_query(
     base_url: str,
-    encoded_pairs: list[tuple[str, str]],
+    pairs: Iterable[tuple[str, str]],
     credentials: Credentials,
     *,
     region: str,
     service: str,
     expires: int = 3600,
     timestamp: str | datetime | None = None,
+    encoded: bool = False,
 ) -> PresignedRequest:
-    """``presign(Request("GET", f"{base_url}?{query}"), …)`` for the query of
-    ``encoded_pairs``, each name and value already encoded by ``uri_encode`` (so already in
-    canonical form); the same result, without joining the query only to split it again.
+    """``presign(Request("GET", f"{base_url}?{query}"), …)`` for the query of the unencoded
+    ``pairs`` (each name and value is ``uri_encode``d; with ``encoded=True`` they already are,
+    as the caller vouches); the same result, without joining the query only to split it again.
 
     ``base_url`` is ``scheme://host/path`` without query or fragment. For callers that build
     the query themselves, such as the CopySnapshot PresignedUrl.
     """
     plan = _plan(credentials, region, service, timestamp, "sigv4")
     expires = check_expires(expires)
-    parts = _split_base_url(base_url)
-    query = "&".join([f"{k}={v}" for k, v in encoded_pairs])
+    block, signed, uri = _query_base(base_url)
+    if encoded:
+        canonical_pairs = pairs if isinstance(pairs, list) else list(pairs)
+        query = "&".join([f"{k}={v}" for k, v in canonical_pairs])
+    else:
+        query, canonical_pairs = encoded_query(pairs)
     if "X-Amz-" in query:  # parameters presigning sets itself: dropped, as `presign` does
         query = _without_auth_params(query)
-        encoded_pairs = canonical_query_pairs(query)
+        canonical_pairs = canonical_query_pairs(query)
     return _presign_parts(
-        "GET",
-        base_url,
-        parts.path,
-        query,
-        encoded_pairs,
-        [("host", parts.host)],
-        EMPTY_SHA256,
-        plan,
-        DEFAULT_OPTIONS,
-        expires,
+        "GET", base_url, query, canonical_pairs, (), block, signed, uri, EMPTY_SHA256, plan,
+        True, expires,
     )
 
 
 @lru_cache(maxsize=64)
-def _split_base_url(base_url: str) -> SplitUrl:
-    """A base URL checked as ``Request`` and ``presign`` check a URL, once per URL."""
+def _query_base(base_url: str) -> tuple[str, str, str]:
+    """A base URL checked as ``Request`` and ``presign`` check a URL, and its canonical headers
+    (Host alone), signed headers and canonical URI: once per URL."""
     if not base_url or "?" in base_url or "#" in base_url:
         raise SigningError(
             "url: must be scheme://host/path, without query or fragment", field="url"
@@ -490,7 +521,8 @@ def _split_base_url(base_url: str) -> SplitUrl:
         raise SigningError(
             "url: a request target without scheme and host needs a Host header", field="url"
         )
-    return parts
+    block, signed = canonical_headers([("host", parts.host)])
+    return block, signed, _canonical_uri(parts.path, DEFAULT_OPTIONS)
 
 
 def sign_request(

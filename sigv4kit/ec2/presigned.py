@@ -18,7 +18,6 @@ from datetime import datetime
 from typing import Any
 
 from ..aws import endpoints
-from ..canonical import encode_pairs
 from ..errors import SigningError
 from ..keys import ALGORITHM, cached_signing_key, string_to_sign
 from ..model import Credentials, PresignedRequest
@@ -29,7 +28,8 @@ from . import serializer
 SNAPSHOT_ID = re.compile(r"snap-(?:[0-9a-f]{8}|[0-9a-f]{17})")
 """EC2 snapshot ids: ``snap-`` and 8 (older) or 17 lower-case hex digits."""
 
-_OWN_PARAMS = ("SourceRegion", "SourceSnapshotId", "DestinationRegion", "PresignedUrl")
+_OWN_MEMBERS = ("SourceRegion", "SourceSnapshotId", "DestinationRegion")
+_OWN_PARAMS = (*_OWN_MEMBERS, "PresignedUrl")
 _ARGUMENT = {
     "SourceRegion": "source_region",
     "SourceSnapshotId": "source_snapshot_id",
@@ -105,32 +105,35 @@ def presign_copy_snapshot(
 ) -> PresignedRequest:
     """Like ``presigned_copy_snapshot_url`` but returns the whole result: the URL and the
     canonical request and string to sign that produced it (for debugging)."""
-    extra = dict(extra_params or {})
-    for name in _OWN_PARAMS:
-        if name in extra:
-            raise SigningError(
-                f"extra_params: {name} is set by its own argument, not in extra_params",
-                field="extra_params",
-            )
-    check_expires(expires)  # before anything else is checked or signed
     params = {
         "SourceRegion": source_region,
         "SourceSnapshotId": source_snapshot_id,
         "DestinationRegion": destination_region,
-        **extra,
     }
+    if extra_params:
+        extra = dict(extra_params)
+        for name in _OWN_PARAMS:
+            if name in extra:
+                raise SigningError(
+                    f"extra_params: {name} is set by its own argument, not in extra_params",
+                    field="extra_params",
+                )
+        params.update(extra)
+    check_expires(expires)  # before anything else is checked or signed
     validate_copy_snapshot(params)
-    pairs = serializer.serialize("CopySnapshot", params)
     base = _endpoint_base(source_endpoint_url, source_region)
-    return presign_get_query(
-        base,
-        encode_pairs(pairs),
-        credentials,
-        region=source_region,
-        service="ec2",
-        expires=expires,
-        timestamp=timestamp,
-    )
+    plan = None if extra_params else serializer.plain_strings_plan("CopySnapshot", _OWN_MEMBERS)
+    if plan is None:
+        pairs = serializer.serialize("CopySnapshot", params)
+        return presign_get_query(base, pairs, credentials, region=source_region, service="ec2",
+                                 expires=expires, timestamp=timestamp)
+    # The three are checked above: Region names and a snapshot id, unreserved characters all
+    # (as are the model's names), so the pairs are already in canonical form.
+    lead, wire = plan
+    pairs = [*lead, (wire[0], source_region), (wire[1], source_snapshot_id),
+             (wire[2], destination_region)]
+    return presign_get_query(base, pairs, credentials, region=source_region, service="ec2",
+                             expires=expires, timestamp=timestamp, encoded=True)
 
 
 class CopySnapshotPresigner:

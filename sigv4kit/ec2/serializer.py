@@ -116,6 +116,18 @@ def serialize(action: str, params: Mapping[str, Any]) -> list[tuple[str, str]]:
     return _ec2_serializer().serialize(action, params)
 
 
+@functools.lru_cache(maxsize=32)  # one entry per action and member list a caller serializes
+def plain_strings_plan(
+    action: str, names: tuple[str, ...]
+) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]] | None:
+    """When ``names`` are top-level string members of ``action``'s input without a minimum
+    length, covering every required member: the leading pairs and the wire names such that
+    ``serialize(action, dict(zip(names, values)))``, for ASCII ``values``, is the leading pairs
+    then ``zip(wire_names, values)``. Otherwise None. For a caller that has already checked its
+    values and serializes the same members again and again (the CopySnapshot PresignedUrl)."""
+    return _ec2_serializer().plain_strings_plan(action, names)
+
+
 @functools.cache  # the model is read and sliced once a process
 def _ec2_serializer() -> _Serializer:
     from ..aws.data import service_model_data
@@ -254,6 +266,22 @@ class _Serializer:
         if errors:
             raise _error(errors)
         return out
+
+    def plain_strings_plan(
+        self, action: str, names: tuple[str, ...]
+    ) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]] | None:
+        root = self._input(action)
+        if root is None:
+            return None
+        node = self._container(root)
+        assert isinstance(node, _Structure)
+        members = [node.members.get(name) for name in names]
+        if not set(node.required) <= set(names) or any(
+            m is None or m.kind != "string" or m.min is not None for m in members
+        ):
+            return None
+        lead = (("Action", action), ("Version", self._api_version))
+        return lead, tuple(m.wire_name for m in members if m is not None)
 
     def _input(self, action: str) -> _Ref | None:
         if not isinstance(action, str):
