@@ -103,7 +103,14 @@ def presign_query(draw: st.DrawFn) -> str:
     * valid UTF-8 only (parse_qs decodes with errors='replace': a botocore defect),
     * no keys named like the auth parameters (botocore would send them twice; we replace).
     """
-    keys = draw(st.lists(_text_component(False), max_size=6, unique_by=unquote))
+    # Names that sort before, among and after the signed X-Amz-* parameters (which presigning
+    # inserts as one block wherever it can).
+    near_auth = st.sampled_from(
+        ["X-Amz-A", "X-Amz-Content-Sha256", "X-Amz-Date-2", "X-Amz-Signed", "X-Amz-T", "X", "Y"]
+    )
+    keys = draw(
+        st.lists(st.one_of(_text_component(False), near_auth), max_size=6, unique_by=unquote)
+    )
     pieces = []
     for k in keys:
         if unquote(k) in AUTH_PARAMS:
@@ -383,6 +390,9 @@ def test_sigv4auth(spec: Spec) -> None:
 @given(specs("SigV4QueryAuth"))
 @example(Spec("SigV4QueryAuth", "GET",
               "https://ec2.us-west-2.amazonaws.com/?Action=CopySnapshot&Description=a%20b",
+              [], b"", AKID, "us-west-2", "ec2", WHEN))
+@example(Spec("SigV4QueryAuth", "GET",
+              "https://ec2.us-west-2.amazonaws.com/?Y=1&X-Amz-Content-Sha256=x&X-Amz-A=2&a=3",
               [], b"", AKID, "us-west-2", "ec2", WHEN))
 def test_sigv4queryauth(spec: Spec) -> None:
     check(spec)
