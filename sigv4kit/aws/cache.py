@@ -9,26 +9,38 @@ identity (for a ``.json.gz`` its gzip trailer, the CRC-32 and size of the uncomp
 read with one seek; for a ``.json`` its size and modification time), so a botocore upgrade
 (the EC2 model changes weekly) finds a stale cache and starts it afresh. ``marshal`` rather
 than ``json``: it is built into the interpreter (no import) and loads several times faster;
-a CRC-32 over the content and a check of every type catch a damaged file. Every failure to
+a digest of the content (``hashlib``, which signing loads anyway; ``zlib`` is not loaded
+when nothing is inflated) and a check of every type catch a damaged file. Every failure to
 read or write the cache is ignored: the data file is then read as if there were no cache.
 
-Location: ``$XDG_CACHE_HOME/sigv4kit`` or ``~/.cache/sigv4kit``, one file per data file,
-written once at exit (to a temporary name, then renamed) when the process read something new.
+Location: ``$XDG_CACHE_HOME/sigv4kit`` or ``~/.cache/sigv4kit``, one file per data file
+(its name holds a digest of the file's path, so two installs of botocore do not evict each
+other), written once at exit (to a temporary name, then renamed) when the process read
+something new; past `_MAX_FILES` files the oldest are removed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import marshal
 import os
-import zlib
 from typing import Any
 
 __all__ = ["EntryCache", "cache_dir", "file_identity"]
 
 _MAGIC = b"sigv4kit-cache 1 %d\n" % marshal.version
 _MAX_BYTES = 1 << 20
-"""A cache file never exceeds 1 MiB (the CLI's entries take ~30 KiB): past that only the
+"""A cache file never exceeds 1 MiB (the CLI's entries take ~10 KiB): past that only the
 entries this process used are kept, and none when even they do not fit."""
+_DIGEST = 16
+
+
+def _digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=_DIGEST).digest()
+
+
+_MAX_FILES = 64
+"""Files kept in the folder: a few per botocore install (virtual environment) in use."""
 _MAX_ENTRY = 256 << 10
 """An entry larger than this (a whole 4 MB model) is cheaper to parse than to cache."""
 
@@ -68,7 +80,8 @@ class EntryCache:
     def __init__(self, name: str, identity: tuple[str, int, int]) -> None:
         self._identity = identity
         folder = cache_dir()
-        self._path = None if folder is None else os.path.join(folder, f"{name}.cache")
+        tag = _digest(identity[0].encode("utf-8", "surrogateescape")).hex()[:8]
+        self._path = None if folder is None else os.path.join(folder, f"{name}-{tag}.cache")
         self._stored: dict[str, bytes] = self._load()
         self._used: dict[str, bytes] = {}
         self._new = False
@@ -81,8 +94,8 @@ class EntryCache:
                 data = f.read(_MAX_BYTES + 1)
             if not data.startswith(_MAGIC) or len(data) > _MAX_BYTES:
                 return {}
-            body = data[len(_MAGIC) + 4 :]
-            if zlib.crc32(body) != int.from_bytes(data[len(_MAGIC) : len(_MAGIC) + 4], "big"):
+            body = data[len(_MAGIC) + _DIGEST :]
+            if _digest(body) != data[len(_MAGIC) : len(_MAGIC) + _DIGEST]:
                 return {}
             identity, entries = marshal.loads(body)
         except Exception:  # unreadable, damaged, another format: as if there were none
@@ -131,10 +144,10 @@ class EntryCache:
         self._new = False
         entries = self._stored
         body = marshal.dumps((self._identity, entries))
-        if len(body) + len(_MAGIC) + 4 > _MAX_BYTES:
+        if len(body) + len(_MAGIC) + _DIGEST > _MAX_BYTES:
             entries = self._used
             body = marshal.dumps((self._identity, entries))
-            if len(body) + len(_MAGIC) + 4 > _MAX_BYTES:
+            if len(body) + len(_MAGIC) + _DIGEST > _MAX_BYTES:
                 return
         temporary = f"{self._path}.{os.getpid()}.tmp"
         try:
@@ -142,10 +155,21 @@ class EntryCache:
             fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             try:
                 with open(fd, "wb") as f:
-                    f.write(_MAGIC + zlib.crc32(body).to_bytes(4, "big") + body)
+                    f.write(_MAGIC + _digest(body) + body)
                 os.replace(temporary, self._path)
+                _prune(os.path.dirname(self._path))
             finally:
                 if os.path.exists(temporary):
                     os.unlink(temporary)
         except Exception:  # read-only or full disk, a race …: never fail the command
             return
+
+
+def _prune(folder: str) -> None:
+    """Remove the least recently written cache files past `_MAX_FILES`."""
+    names = [name for name in os.listdir(folder) if name.endswith(".cache")]
+    if len(names) <= _MAX_FILES:
+        return
+    paths = sorted((os.path.join(folder, name) for name in names), key=os.path.getmtime)
+    for path in paths[: len(paths) - _MAX_FILES]:
+        os.unlink(path)

@@ -264,8 +264,9 @@ class ServiceModelData:
         key = (section, name)
         if key in self._cache:
             return self._cache[key]
-        found, value = self._cached(f"{section}/{name}")
-        if not found or not (value is None or isinstance(value, dict)):
+        found, cached = self._cached(f"{section}/{name}")
+        value: Mapping[str, Any] | None = cached if isinstance(cached, dict) else None
+        if not found or not (cached is None or isinstance(cached, dict)):
             self._text()
             value = None if self._full is not None else self._slice(section, name)
             if value is None:  # not found by layout: only the whole file can say it is absent

@@ -182,7 +182,7 @@ class _ModelOption(click.Option):
         self._member, self._help_override = member, help_override
         super().__init__(*args, **kwargs)
 
-    @property  # type: ignore[override]
+    @property
     def help(self) -> str | None:
         text = self._member.help if self._help_override is None else self._help_override
         return f"{text} [required]" if self._member.required else text
