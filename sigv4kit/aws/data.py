@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,13 +38,28 @@ def _builtin_data_dir() -> str | None:
     """botocore's ``data`` folder when it is the only place the default Loader searches."""
     if os.path.isdir(os.path.join(os.path.expanduser("~"), ".aws", "models")):
         return None
-    from importlib.util import find_spec
-
-    spec = find_spec("botocore")
+    spec = _botocore_spec()
     if spec is None or not spec.submodule_search_locations:
         return None
     data = os.path.join(os.path.abspath(next(iter(spec.submodule_search_locations))), "data")
     return data if os.path.isdir(data) else None
+
+
+def _botocore_spec() -> Any:
+    """Where ``import botocore`` would load it from, not importing it: sys.path's finder
+    answers for an installed package, ``importlib.util`` (a million instructions
+    to import) only for the rest (an editable install's own finder, say)."""
+    module = sys.modules.get("botocore")
+    if module is not None:
+        return module.__spec__
+    from importlib.machinery import PathFinder
+
+    spec = PathFinder.find_spec("botocore")
+    if spec is not None:
+        return spec
+    from importlib.util import find_spec
+
+    return find_spec("botocore")
 
 
 @functools.cache  # botocore's Loader is costly to build and keeps its own cache
