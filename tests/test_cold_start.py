@@ -161,6 +161,7 @@ def test_an_unwritable_cache_changes_nothing_but_the_time(tmp_path: Path,
 
 def test_the_cache_stays_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(entry_cache, "_writing", True)
     source = tmp_path / "model.json"
     source.write_text("{}")
     identity = entry_cache.file_identity(str(source))
@@ -190,6 +191,16 @@ def test_the_cache_stays_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         extra.put("k", 1)
         extra.save()
     assert len(_cache_files(tmp_path)) == entry_cache._MAX_FILES
+
+
+def test_only_the_command_line_writes_the_cache(tmp_path: Path) -> None:
+    code = ("from sigv4kit.ec2.serializer import serialize\n"
+            "serialize('CopySnapshot', {'SourceRegion': 'us-west-2',"
+            " 'SourceSnapshotId': 'snap-066877671789bd71b'})\n")
+    subprocess.run([sys.executable, "-c", code], env=_env(tmp_path), check=True, timeout=120)
+    assert _cache_files(tmp_path) == []  # a library user's process writes nothing
+    _run(tmp_path)
+    assert _cache_files(tmp_path) != []
 
 
 def test_file_identity_of_a_gzip_file_is_its_trailer(tmp_path: Path) -> None:

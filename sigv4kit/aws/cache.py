@@ -13,6 +13,9 @@ a digest of the content (``hashlib``, which signing loads anyway; ``zlib`` is no
 when nothing is inflated) and a check of every type catch a damaged file. Every failure to
 read or write the cache is ignored: the data file is then read as if there were no cache.
 
+Only the command line writes the cache (`keep_at_exit`): a program using the library reads
+what the CLI left but never writes files under the user's home by itself.
+
 Location: ``$XDG_CACHE_HOME/sigv4kit`` or ``~/.cache/sigv4kit``, one file per data file
 (its name holds a digest of the file's path, so two installs of botocore do not evict each
 other), written once at exit (to a temporary name, then renamed) when the process read
@@ -21,12 +24,20 @@ something new; past `_MAX_FILES` files the oldest are removed.
 
 from __future__ import annotations
 
-import hashlib
 import marshal
 import os
 from typing import Any
 
-__all__ = ["EntryCache", "cache_dir", "file_identity"]
+__all__ = ["EntryCache", "cache_dir", "file_identity", "keep_at_exit"]
+
+_writing = False
+"""Whether this process writes what it read (set by the CLI through `keep_at_exit`)."""
+
+
+def keep_at_exit() -> None:
+    """Let this process save, at exit, the entries it read from data files."""
+    global _writing
+    _writing = True
 
 _MAGIC = b"sigv4kit-cache 1 %d\n" % marshal.version
 _MAX_BYTES = 1 << 20
@@ -36,6 +47,8 @@ _DIGEST = 16
 
 
 def _digest(data: bytes) -> bytes:
+    import hashlib  # signing loads it anyway; not loaded by importing this module
+
     return hashlib.blake2b(data, digest_size=_DIGEST).digest()
 
 
@@ -121,7 +134,7 @@ class EntryCache:
 
     def put(self, key: str, value: Any) -> None:
         """Keep ``value`` (marshalled now, so what is saved is what was read)."""
-        if self._path is None:
+        if self._path is None or not _writing:
             return
         try:
             raw = marshal.dumps(value)
