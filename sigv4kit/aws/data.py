@@ -78,12 +78,6 @@ def _find(path_without_extension: str) -> str | None:
     return None
 
 
-def _read(path_without_extension: str) -> bytes | None:
-    """The bytes of ``path.json`` or else ``path.json.gz`` (decompressed), or None."""
-    path = _find(path_without_extension)
-    return None if path is None else _read_file(path)
-
-
 def _read_file(path: str) -> bytes:
     with open(path, "rb") as f:
         data = f.read()
