@@ -13,6 +13,7 @@ from functools import lru_cache
 from urllib.parse import quote, quote_from_bytes, unquote_to_bytes
 
 from .errors import SigningError
+from .patterns import lazy
 
 UNSIGNED_HEADERS = frozenset(
     {
@@ -38,7 +39,7 @@ UNSIGNED_HEADERS = frozenset(
 )
 """Headers never signed, whatever the request carries; botocore's list plus Authorization."""
 
-_ESCAPE = re.compile(r"(%[0-9A-Fa-f]{2})")
+_ESCAPE = lazy(r"(%[0-9A-Fa-f]{2})")
 _UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*").fullmatch
 _UNRESERVED_OR_SLASH = re.compile(r"[A-Za-z0-9_.~/-]*").fullmatch
 _UNRESERVED_QUERY = re.compile(r"[A-Za-z0-9_.~=&-]*").fullmatch

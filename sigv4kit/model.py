@@ -6,17 +6,17 @@ reprs shows a secret key, a session token or a signature.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
 from .errors import SigningError
+from .patterns import lazy
 from .redact import redact_header_value, redact_url, redacted
 
 # RFC 9110 section 5.6.2: a header name (and a method) is a token of these characters.
-HTTP_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+HTTP_TOKEN = lazy(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _COMMON_METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS"})
 """Valid tokens, so the regex check can be skipped for them."""
 

@@ -15,6 +15,7 @@ from hashlib import sha256
 from typing import Literal, NamedTuple, TypedDict
 
 from .errors import SigningError
+from .patterns import lazy
 
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 """The payload hash of a request whose body is not signed (S3, and presigned URLs)."""
@@ -31,9 +32,9 @@ S3_SERVICES = frozenset({"s3", "s3-object-lambda", "s3-outposts", "s3express"})
 Algorithm = Literal["sigv4", "sigv4a"]
 RegionSet = str | Sequence[str]
 
-_PAYLOAD_HASH = re.compile(r"[0-9a-f]{64}|UNSIGNED-PAYLOAD|STREAMING-[A-Z0-9-]{1,64}")
+_PAYLOAD_HASH = lazy(r"[0-9a-f]{64}|UNSIGNED-PAYLOAD|STREAMING-[A-Z0-9-]{1,64}")
 _SCOPE_NAME = re.compile(r"[A-Za-z0-9._-]{1,63}")
-_REGION_SET_ITEM = re.compile(r"[A-Za-z0-9._*-]{1,63}")
+_REGION_SET_ITEM = lazy(r"[A-Za-z0-9._*-]{1,63}")
 _SCOPE_RULE = "1-63 letters, digits, '-', '_' or '.'"
 """The one credential-scope rule. A Region or a service name is one element of the scope
 ``date/region/service/aws4_request``, so it cannot hold '/'; AWS's names are DNS labels (at

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from typing import Protocol
 from urllib.parse import quote, unquote
 
+from .patterns import lazy
+
 SENSITIVE_HEADERS = frozenset(
     {
         "authorization",
@@ -36,12 +38,12 @@ SENSITIVE_QUERY_PARAMS = frozenset(
 )
 """Query parameter names (lower-case, decoded) whose values are credentials."""
 
-_QUERY_PIECE = re.compile(
+_QUERY_PIECE = lazy(
     r"(?:^|(?<=[?&;\s]))([^=&#;?\s]*)=([^&#;\s…]{0,4}…\(\d+ chars\)|[^&#;\s]*)"
 )
 """``name=value`` in a query or in text holding one; a value already redacted is one piece."""
 
-_REDACTED = re.compile(r".{0,4}…\(\d+ chars\)")
+_REDACTED = lazy(r".{0,4}…\(\d+ chars\)")
 """What ``redacted`` returns: a value already shown this way is not redacted again."""
 
 _MIN_REDACTABLE = 6
@@ -203,13 +205,13 @@ def debug_text(
     return "\n".join(lines)
 
 
-_PARAM_IN_TEXT = re.compile(r"([^\s=&;?'\"<>()\[\]{},]+)=([^\s&;'\"<>()\[\]{},]*)")
-_SENSITIVE_TAIL = re.compile(
+_PARAM_IN_TEXT = lazy(r"([^\s=&;?'\"<>()\[\]{},]+)=([^\s&;'\"<>()\[\]{},]*)")
+_SENSITIVE_TAIL = lazy(
     r"(?:^|[^a-z0-9-])(" + "|".join(re.escape(n) for n in sorted(SENSITIVE_QUERY_PARAMS)) + r")$"
 )
 
 
-_ENCODED_PARAM = re.compile(
+_ENCODED_PARAM = lazy(
     r"(?i)(x-amz-security(?:-|%(?:25)*2d)token|x-amz-signature|x-amz-credential-secret)"
     r"(%(?:25)*3d)([^&\s%…]*(?:%(?!(?:25)*26)[0-9a-f]{2}[^&\s%…]*)*)"
 )

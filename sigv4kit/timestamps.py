@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 import time
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from functools import lru_cache
 
 from .errors import SigningError
+from .patterns import lazy
 
 AMZ_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
 
@@ -46,10 +46,18 @@ def _parsed_amz_date(value: str) -> datetime | None:
     return moment if moment >= EARLIEST else None
 
 
-_IMF_FIXDATE = re.compile(
+_IMF_FIXDATE = lazy(
     r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} "
     r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT"
 )
+
+
+def parsedate_to_datetime(value: str) -> datetime:
+    """``email.utils.parsedate_to_datetime``, imported on first use: ``email.utils`` pulls in
+    socket, random, calendar and more (a third of a CLI start-up) for this one rare parse."""
+    from email.utils import parsedate_to_datetime as parse
+
+    return parse(value)
 
 
 def parse_http_date(value: str) -> datetime | None:

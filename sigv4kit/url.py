@@ -12,11 +12,12 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from .errors import SigningError
+from .patterns import lazy
 
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
+_SCHEME = lazy(r"[A-Za-z][A-Za-z0-9+.-]*")
 _REG_NAME = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=%-]+")
-_IPV6 = re.compile(r"\[[0-9A-Fa-f:.]+(?:%25[A-Za-z0-9._~-]+)?\]")
+_IPV6 = lazy(r"\[[0-9A-Fa-f:.]+(?:%25[A-Za-z0-9._~-]+)?\]")
 _AUTHORITY_END = re.compile(r"[/?#]")
 
 

@@ -17,21 +17,20 @@ been seen, and anything that does not parse as expected is read in full with ``j
 from __future__ import annotations
 
 import functools
-import json
 import os
-import re
-import zlib
+import sys
 from collections.abc import Mapping
-from importlib.util import find_spec
 from typing import Any
+
+from .cache import EntryCache, file_identity
 
 __all__ = ["ServiceModelData", "load_data", "load_service_model", "service_model_data"]
 
 _EXTENSIONS = (".json", ".json.gz")
-_TOP_LEVEL_KEY = re.compile(rb'\n  "([^"\n]*)":')
+"""The file names botocore's JSONFileLoader tries, in its order."""
+_TOP_LEVEL_KEY = rb'\n  "([^"\n]*)":'
 """A key of the top-level object in botocore's layout (one regex pass is twice as fast as
 ``bytes.find`` here: every line of the file starts with the same two spaces)."""
-"""The file names botocore's JSONFileLoader tries, in its order."""
 
 
 @functools.cache  # the file system is asked once a process
@@ -39,11 +38,28 @@ def _builtin_data_dir() -> str | None:
     """botocore's ``data`` folder when it is the only place the default Loader searches."""
     if os.path.isdir(os.path.join(os.path.expanduser("~"), ".aws", "models")):
         return None
-    spec = find_spec("botocore")
+    spec = _botocore_spec()
     if spec is None or not spec.submodule_search_locations:
         return None
     data = os.path.join(os.path.abspath(next(iter(spec.submodule_search_locations))), "data")
     return data if os.path.isdir(data) else None
+
+
+def _botocore_spec() -> Any:
+    """Where ``import botocore`` would load it from, not importing it: sys.path's finder
+    answers for an installed package, ``importlib.util`` (a million instructions
+    to import) only for the rest (an editable install's own finder, say)."""
+    module = sys.modules.get("botocore")
+    if module is not None:
+        return module.__spec__
+    from importlib.machinery import PathFinder
+
+    spec = PathFinder.find_spec("botocore")
+    if spec is not None:
+        return spec
+    from importlib.util import find_spec
+
+    return find_spec("botocore")
 
 
 @functools.cache  # botocore's Loader is costly to build and keeps its own cache
@@ -53,18 +69,24 @@ def _botocore_loader() -> Any:
     return Loader()
 
 
-def _read(path_without_extension: str) -> bytes | None:
-    """The bytes of ``path.json`` or else ``path.json.gz`` (decompressed), or None."""
+def _find(path_without_extension: str) -> str | None:
+    """``path.json`` or else ``path.json.gz``, whichever exists first, or None."""
     for extension in _EXTENSIONS:
         path = path_without_extension + extension
         if os.path.isfile(path):
-            with open(path, "rb") as f:
-                data = f.read()
-            return data if extension == ".json" else _gunzip(data)
+            return path
     return None
 
 
+def _read_file(path: str) -> bytes:
+    with open(path, "rb") as f:
+        data = f.read()
+    return _gunzip(data) if path.endswith(".gz") else data
+
+
 def _gunzip(data: bytes) -> bytes:
+    import zlib
+
     inflater = zlib.decompressobj(wbits=31)
     out = inflater.decompress(data)
     if inflater.eof and not inflater.unused_data:
@@ -74,13 +96,47 @@ def _gunzip(data: bytes) -> bytes:
     return gzip.decompress(data)
 
 
+def _parse(raw: bytes) -> Any:
+    import json  # not loaded when every entry asked for comes from the cache
+
+    return json.loads(raw.decode("utf-8"))
+
+
+@functools.cache  # one cache object per file a process, so its entries are saved once
+def _cache_of(path: str) -> EntryCache | None:
+    """The user cache of what was read from ``path`` (a file in botocore's data folder)."""
+    identity = file_identity(path)
+    base = _builtin_data_dir()
+    if identity is None or base is None:
+        return None
+    name = os.path.relpath(path, base).replace(os.sep, "-").removesuffix(".gz")
+    return EntryCache(name.removesuffix(".json"), identity)
+
+
+def _document(path_without_extension: str) -> tuple[bool, Any]:
+    """(True, the parsed JSON of ``path.json`` or ``path.json.gz``), from the cache when it
+    holds it, or (False, None) when there is no such file."""
+    path = _find(path_without_extension)
+    if path is None:
+        return False, None
+    cache = _cache_of(path)
+    if cache is not None:
+        found, value = cache.get("document")
+        if found:
+            return True, value
+    value = _parse(_read_file(path))
+    if cache is not None:
+        cache.put("document", value)
+    return True, value
+
+
 def load_data(name: str) -> Any:
     """``botocore.loaders.Loader().load_data(name)``, e.g. ``load_data("partitions")``."""
     base = _builtin_data_dir()
-    raw = None if base is None else _read(os.path.join(base, name))
-    if raw is None:
+    found, value = (False, None) if base is None else _document(os.path.join(base, name))
+    if not found:
         return _botocore_loader().load_data(name)
-    return json.loads(raw.decode("utf-8"))
+    return value
 
 
 def _latest_api_version(base: str, service: str, type_name: str) -> str | None:
@@ -114,10 +170,10 @@ def _model_path(service: str, type_name: str, api_version: str | None) -> str | 
 def load_service_model(service: str, type_name: str, api_version: str | None = None) -> Any:
     """``botocore.loaders.Loader().load_service_model(service, type_name, api_version)``."""
     path = _model_path(service, type_name, api_version)
-    raw = None if path is None else _read(path)
-    if raw is None:
+    found, value = (False, None) if path is None else _document(path)
+    if not found:
         return _botocore_loader().load_service_model(service, type_name, api_version)
-    return json.loads(raw.decode("utf-8"))
+    return value
 
 
 class ServiceModelData:
@@ -128,33 +184,74 @@ class ServiceModelData:
     string holds no raw newline, and deeper entries are indented further. An entry is the
     text from there to the next such line, and ``json`` checks it. A model written any other
     way (or any entry that does not parse) makes the whole file parsed, once.
+
+    Given the file's ``path`` (instead of its ``raw`` bytes) the file is read only when an
+    entry is not in its ``cache`` (``aws.cache``), and every entry read from it is cached.
     """
 
-    def __init__(self, raw: bytes) -> None:
-        self._raw = raw
+    def __init__(self, raw: bytes | None = None, *, path: str | None = None,
+                 cache: EntryCache | None = None) -> None:
+        if (raw is None) == (path is None):
+            raise TypeError("ServiceModelData takes the model's raw bytes or its path")
+        self._path = path
+        self._raw = b""
+        self._indexed = False
+        self._store = cache
         self._full: Mapping[str, Any] | None = None
         self._sections: dict[str, tuple[int, int]] = {}
         self._cache: dict[tuple[str, str], Mapping[str, Any] | None] = {}
-        keys = list(_TOP_LEVEL_KEY.finditer(raw))
+        if raw is not None:
+            self._index(raw)
+
+    def _index(self, raw: bytes) -> None:
+        """Find the top-level sections of the file's text (read now if it was not)."""
+        import re
+
+        self._raw, self._indexed = raw, True
+        keys = list(re.finditer(_TOP_LEVEL_KEY, raw))
         ends = [match.start() for match in keys[1:]] + [len(raw)] * bool(keys)
         for match, end in zip(keys, ends, strict=True):
             self._sections[match.group(1).decode("utf-8")] = (match.start(), end)
         if not {"metadata", "operations", "shapes"} <= self._sections.keys():
             self._load_full()
 
+    def _text(self) -> bytes:
+        if not self._indexed:
+            assert self._path is not None
+            self._index(_read_file(self._path))
+        return self._raw
+
     def _load_full(self) -> Mapping[str, Any]:
         if self._full is None:
-            self._full = json.loads(self._raw.decode("utf-8"))
+            raw = self._raw if self._indexed else _read_file(self._path or "")
+            self._indexed = True
+            self._full = _parse(raw)
             self._raw = b""
         return self._full
 
+    def _cached(self, key: str) -> tuple[bool, Any]:
+        return (False, None) if self._store is None else self._store.get(key)
+
+    def _keep(self, key: str, value: Any) -> None:
+        if self._store is not None:
+            self._store.put(key, value)
+
     @property
     def metadata(self) -> Mapping[str, Any]:
+        found, cached = self._cached("metadata")
+        if found and isinstance(cached, dict):
+            return cached
+        value = self._metadata()
+        self._keep("metadata", value)
+        return value
+
+    def _metadata(self) -> Mapping[str, Any]:
+        raw = self._text()
         if self._full is None:
             start, end = self._sections["metadata"]
-            text = self._raw[start:end].decode("utf-8")
+            text = raw[start:end]
             try:
-                value = json.loads(text[text.index(":") + 1 :].rstrip().rstrip(","))
+                value = _parse(text[text.index(b":") + 1 :].rstrip().rstrip(b","))
                 if isinstance(value, dict):
                     return value
             except ValueError:
@@ -177,9 +274,14 @@ class ServiceModelData:
         key = (section, name)
         if key in self._cache:
             return self._cache[key]
-        value = None if self._full is not None else self._slice(section, name)
-        if value is None:  # not found by layout: only the whole file can say it is absent
-            value = self._load_full()[section].get(name)
+        found, cached = self._cached(f"{section}/{name}")
+        value: Mapping[str, Any] | None = cached if isinstance(cached, dict) else None
+        if not found or not (cached is None or isinstance(cached, dict)):
+            self._text()
+            value = None if self._full is not None else self._slice(section, name)
+            if value is None:  # not found by layout: only the whole file can say it is absent
+                value = self._load_full()[section].get(name)
+            self._keep(f"{section}/{name}", value)
         self._cache[key] = value
         return value
 
@@ -195,7 +297,7 @@ class ServiceModelData:
         if value_end < 0:  # the section's last entry: stop before the section's closing brace
             value_end = raw.rfind(b"\n  }", value_start, end)
         try:
-            value = json.loads(raw[value_start:value_end].decode("utf-8").rstrip().rstrip(","))
+            value = _parse(raw[value_start:value_end].rstrip().rstrip(b","))
         except ValueError:
             return None
         return value if isinstance(value, dict) else None
@@ -208,7 +310,7 @@ def service_model_data(service: str, api_version: str) -> ServiceModelData | Non
     return None if path is None else _model_data_at(path)
 
 
-@functools.cache  # gunzipping ec2's model takes ~100 ms; the serializer and the CLI share it
+@functools.cache  # one reader a process: the serializer and the CLI share its entries
 def _model_data_at(path_without_extension: str) -> ServiceModelData | None:
-    raw = _read(path_without_extension)
-    return None if raw is None else ServiceModelData(raw)
+    path = _find(path_without_extension)
+    return None if path is None else ServiceModelData(path=path, cache=_cache_of(path))

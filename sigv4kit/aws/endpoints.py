@@ -27,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final, NamedTuple
 
 from ..errors import SigningError
+from ..patterns import lazy
 from .data import load_data, load_service_model
 
 __all__ = ["check_same_partition", "ec2_endpoint", "partition_of"]
@@ -185,7 +186,7 @@ def _read_partitions(data: Mapping[str, Any]) -> tuple[_Partition, ...]:
             _Partition(
                 name=entry["id"],
                 regions=frozenset(entry.get("regions", {})),
-                region_regex=re.compile(entry["regionRegex"]),
+                region_regex=lazy(entry["regionRegex"]),
                 supports_fips=bool(outputs.get("supportsFIPS")),
                 supports_dualstack=bool(outputs.get("supportsDualStack")),
                 outputs=outputs,

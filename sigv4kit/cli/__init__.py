@@ -94,7 +94,10 @@ def interrupted() -> int:
 
 
 def _run(argv: Sequence[str] | None) -> int:
+    from ..aws.cache import keep_at_exit
     from .common import clean_message
+
+    keep_at_exit()  # the next run reads the botocore data it needs from the user cache
 
     try:
         rv: Any = cli.main(args=argv, prog_name="sigv4kit", standalone_mode=False)

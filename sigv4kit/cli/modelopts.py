@@ -11,12 +11,10 @@ botocore adds becomes an option by itself. The model is read with ``sigv4kit.aws
 from __future__ import annotations
 
 import functools
-import json
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import click
 
@@ -48,9 +46,9 @@ def xform_name(name: str, sep: str = "-") -> str:
     return _END_CAP.sub(r"\1" + sep + r"\2", first).lower()
 
 
-@dataclass(frozen=True)
-class Member:
-    """One top-level input member and the option that carries it."""
+class Member(NamedTuple):
+    """One top-level input member and the option that carries it (a NamedTuple: a tenth of
+    a dataclass's cost to define, at every start-up)."""
 
     name: str
     option: str
@@ -58,11 +56,16 @@ class Member:
     kind: str
     item_kind: str | None
     required: bool
-    help: str
+    documentation: str
 
     @property
     def is_list(self) -> bool:
         return self.kind == "list"
+
+    @property
+    def help(self) -> str:
+        """The option's help: the member's documentation as one plain sentence."""
+        return short_help(self.documentation)
 
 
 class _Model:
@@ -123,7 +126,7 @@ def input_members(action: str) -> tuple[Member, ...]:
         members.append(Member(
             name=name, option="--" + xform_name(name), shape=ref["shape"], kind=shape["type"],
             item_kind=item_kind, required=name in required,
-            help=short_help(ref.get("documentation", shape.get("documentation", ""))),
+            documentation=ref.get("documentation", shape.get("documentation", "")),
         ))
     return tuple(members)
 
@@ -156,10 +159,9 @@ def model_options(action: str, *, skip: Iterable[str] = (), hidden: Iterable[str
         for member in reversed(input_members(action)):
             if member.name in skipped:
                 continue
-            text = overrides.get(member.name, member.help)
-            if member.required:
-                text = f"{text} [required]"
-            common: dict[str, Any] = {"help": text, "hidden": member.name in hide}
+            common: dict[str, Any] = {"cls": _ModelOption, "member": member,
+                                      "help_override": overrides.get(member.name),
+                                      "hidden": member.name in hide}
             if member.kind == "boolean":
                 decls = [f"{member.option}/--no-{member.option[2:]}", member.name]
                 f = click.option(*decls, default=None, **common)(f)
@@ -169,6 +171,25 @@ def model_options(action: str, *, skip: Iterable[str] = (), hidden: Iterable[str
         return f
 
     return decorate
+
+
+class _ModelOption(click.Option):
+    """The option of a model member, whose help text is made only when help is shown (the
+    model's HTML documentation, made one sentence: not work for every start-up)."""
+
+    def __init__(self, *args: Any, member: Member, help_override: str | None,
+                 **kwargs: Any) -> None:
+        self._member, self._help_override = member, help_override
+        super().__init__(*args, **kwargs)
+
+    @property
+    def help(self) -> str | None:
+        text = self._member.help if self._help_override is None else self._help_override
+        return f"{text} [required]" if self._member.required else text
+
+    @help.setter
+    def help(self, value: str | None) -> None:  # click's own value: None, as none is given
+        pass
 
 
 class ModelCommand(click.Command):
@@ -228,6 +249,8 @@ def read_param_file(value: str) -> str | None:
 
 
 def load_json(text: str) -> Any:
+    import json
+
     try:
         return json.loads(text)
     except RecursionError:
