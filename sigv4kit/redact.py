@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from typing import Protocol
-from urllib.parse import quote, unquote
 
+from .canonical import uri_encode
+from .errors import SigningError
 from .patterns import lazy
 
 SENSITIVE_HEADERS = frozenset(
@@ -80,6 +81,8 @@ def _sensitive_param(name: str) -> bool:
     if lname in SENSITIVE_QUERY_PARAMS:
         return True
     if "%" in name or "+" in name:
+        from urllib.parse import unquote  # only an encoded name needs it
+
         try:
             decoded = unquote(name.replace("+", " "), errors="strict")
         except UnicodeDecodeError:
@@ -147,8 +150,8 @@ def redact_for_display(text: str, secrets: Sequence[str | None] = ()) -> str:
 
 def _replace_forms(text: str, secret: str, replacement: str) -> str:
     try:
-        encoded = quote(secret, safe="-_.~")
-    except UnicodeEncodeError:  # a lone surrogate cannot be sent, so only the raw form
+        encoded = uri_encode(secret)
+    except SigningError:  # a lone surrogate cannot be sent, so only the raw form
         encoded = secret
     for form in {secret, encoded}:
         if form in text:
@@ -187,7 +190,7 @@ def debug_text(
 
     token = getattr(credentials, "session_token", None)
     if token:  # a PresignedUrl in a canonical query carries the token encoded twice
-        secrets.append(quote(token, safe="-_.~"))
+        secrets.append(uri_encode(token))
 
     def clean(text: str) -> str:
         if credentials is not None:  # first, so the token shows as its own prefix and length
@@ -232,6 +235,8 @@ def redact_message(text: str, secrets: Sequence[str | None] = ()) -> str:
         for _ in range(3):
             if "%" not in decoded and "+" not in decoded:
                 break
+            from urllib.parse import unquote  # only an encoded name needs it
+
             decoded = unquote(decoded.replace("+", " "), errors="replace")
         hidden = _SENSITIVE_TAIL.search(decoded.lower()) is not None or _sensitive_param(name)
         return f"{name}={redacted(value)}" if value and hidden and "…" not in value \

@@ -252,3 +252,18 @@ def test_explain_redacts_a_token_under_a_lower_case_or_encoded_name() -> None:
         ).url
         explanation = explain_request(parse_url_request(url), now=TS)
         assert token not in render_text(explanation) and token not in str(to_dict(explanation))
+
+
+def test_uri_encode_is_rfc3986_as_urllib_quotes_it() -> None:
+    """Our percent-encoding table against urllib.parse.quote (an independent implementation)
+    for every Unicode code point but the surrogates, alone and with a slash kept."""
+    from urllib.parse import quote
+
+    from sigv4kit.canonical import uri_encode
+
+    for start in range(0, 0x110000, 4096):
+        text = "".join(
+            chr(c) for c in range(start, min(start + 4096, 0x110000)) if not 0xD800 <= c < 0xE000
+        )
+        assert uri_encode(text) == quote(text, safe="")
+        assert uri_encode(text, keep_slash=True) == quote(text, safe="/")
