@@ -45,7 +45,8 @@ print("loaded:", " ".join(sorted(sys.modules)))
 
 NOT_LOADED = ("sigv4kit.verify", "sigv4kit.received", "sigv4kit.wire", "sigv4kit.diagnose",
               "sigv4kit.streaming", "sigv4kit.chunked", "requests", "urllib3", "botocore",
-              "email", "email.utils", "socket", "http.client", "gzip", "json")
+              "email", "email.utils", "socket", "http.client", "gzip", "json", "urllib.parse",
+              "ipaddress")
 
 
 def _env(cache_home: Path | str) -> dict[str, str]:
