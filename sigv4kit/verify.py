@@ -234,11 +234,14 @@ class _Options:
         double_encode_path: bool | None,
         defer_body: bool = False,
     ) -> None:
-        if not isinstance(max_skew, timedelta) or max_skew < timedelta(0):
+        if max_skew is not DEFAULT_MAX_SKEW and (
+            not isinstance(max_skew, timedelta) or max_skew < timedelta(0)
+        ):
             raise SigningError("max_skew: must be a non-negative timedelta", field="max_skew")
-        for name, value in (("service", service), ("region", region)):
-            if value is not None and not isinstance(value, str):
-                raise SigningError(f"{name}: must be a string or None", field=name)
+        if service is not None or region is not None:
+            for name, value in (("service", service), ("region", region)):
+                if value is not None and not isinstance(value, str):
+                    raise SigningError(f"{name}: must be a string or None", field=name)
         self.now = now_or(now)
         self.service = service
         self.region = region
@@ -620,7 +623,7 @@ def verify_presigned_url(
         return _fail(Reason(exc.reason), str(exc))
     except Exception as exc:  # defensive: no input may make verification raise
         return _fail(Reason.MALFORMED, f"url: could not be read ({type(exc).__name__})")
-    if request.header("authorization") is not None:
+    if request.headers and request.header("authorization") is not None:
         return _fail(
             Reason.MALFORMED,
             "headers: a presigned URL is verified without an Authorization header",
