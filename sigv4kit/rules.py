@@ -30,7 +30,7 @@ def time_problem(
             "check the signer's clock"
         )
     if sig.expires is not None:
-        end = sig.issued + timedelta(seconds=sig.expires)
+        end = sig.issued + timedelta(0, sig.expires)  # (days, seconds): no keyword parsing
         if now > end:
             return Reason.EXPIRED, (
                 f"the presigned URL expired at {format_iso(end)} ({sig.expires}s after "

@@ -207,14 +207,16 @@ def _fail(
 ) -> VerifyResult:
     return trusted(
         VerifyResult,
-        valid=False,
-        reason=reason,
-        message=message,
-        received=sig,
-        session_token_signed=token_signed,
-        canonical_request=None if texts is None else texts[0],
-        string_to_sign=None if texts is None else texts[1],
-        decoded_body=None,
+        {
+            "valid": False,
+            "reason": reason,
+            "message": message,
+            "received": sig,
+            "session_token_signed": token_signed,
+            "canonical_request": None if texts is None else texts[0],
+            "string_to_sign": None if texts is None else texts[1],
+            "decoded_body": None,
+        },
     )
 
 
@@ -366,14 +368,16 @@ def _check(
             )
     return trusted(
         VerifyResult,
-        valid=True,
-        reason=Reason.OK,
-        message=f"valid {sig.algorithm} signature by {sig.access_key_id}{deferred}",
-        received=sig,
-        session_token_signed=token_signed,
-        canonical_request=texts[0],
-        string_to_sign=texts[1],
-        decoded_body=None,
+        {
+            "valid": True,
+            "reason": Reason.OK,
+            "message": f"valid {sig.algorithm} signature by {sig.access_key_id}{deferred}",
+            "received": sig,
+            "session_token_signed": token_signed,
+            "canonical_request": texts[0],
+            "string_to_sign": texts[1],
+            "decoded_body": None,
+        },
     )
 
 
@@ -468,14 +472,16 @@ def streaming_verdict(
     """The verdict on a whole streaming request from its headers verdict and the body's."""
     return trusted(
         VerifyResult,
-        valid=reason is Reason.OK,
-        reason=reason,
-        message=message,
-        received=headers.received,
-        session_token_signed=headers.session_token_signed,
-        canonical_request=headers.canonical_request,
-        string_to_sign=headers.string_to_sign,
-        decoded_body=body,
+        {
+            "valid": reason is Reason.OK,
+            "reason": reason,
+            "message": message,
+            "received": headers.received,
+            "session_token_signed": headers.session_token_signed,
+            "canonical_request": headers.canonical_request,
+            "string_to_sign": headers.string_to_sign,
+            "decoded_body": body,
+        },
     )
 
 
