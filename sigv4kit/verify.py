@@ -119,13 +119,14 @@ def _canonical_headers(view: View, sig: ReceivedSignature) -> str:
     for name in sig.signed_headers:
         values = view.groups.get(name)
         if values is None:
-            if name == "host" and view.parts.host:
-                values = [view.parts.host]
-            else:
+            if name != "host" or not view.parts.host:
                 raise malformed(
                     f"SignedHeaders: lists {name!r} but the request has no such header",
                     Reason.MISSING_SIGNED_HEADER,
                 )
+            # split_url's Host value holds no whitespace: it is its own canonical form.
+            lines.append(f"host:{view.parts.host}\n")
+            continue
         if len(values) == 1:
             lines.append(f"{name}:{canonical_header_value(values[0])}\n")
         else:
