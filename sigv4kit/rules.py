@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from .model import Credentials
 from .received import Reason, ReceivedSignature
@@ -29,7 +30,7 @@ def time_problem(
             "check the signer's clock"
         )
     if sig.expires is not None:
-        end = sig.issued + timedelta(seconds=sig.expires)
+        end = sig.issued + timedelta(0, sig.expires)  # (days, seconds): no keyword parsing
         if now > end:
             return Reason.EXPIRED, (
                 f"the presigned URL expired at {format_iso(end)} ({sig.expires}s after "
@@ -84,9 +85,17 @@ def token_problem(sig: ReceivedSignature, creds: Credentials) -> str | None:
             f"the request carries X-Amz-Security-Token but the credentials of "
             f"{sig.access_key_id} have no session token"
         )
-    if not hmac.compare_digest(sent.encode("utf-8", "surrogatepass"), known.encode("utf-8")):
+    if not _same_token(sent, known):
         return (
             f"X-Amz-Security-Token is not the session token of {sig.access_key_id} "
             f"(received {len(sent)} characters, expected {len(known)})"
         )
     return None
+
+
+@lru_cache(maxsize=16)
+def _same_token(sent: str, known: str) -> bool:
+    """Constant-time: the token is a bearer credential. Cached, as a credential's token is the
+    same in every request it signs (and the cache's hashing is keyed: it tells nothing about a
+    forged token's bytes). 16 entries of at most 64 KiB."""
+    return hmac.compare_digest(sent.encode("utf-8", "surrogatepass"), known.encode("utf-8"))

@@ -119,13 +119,14 @@ def _canonical_headers(view: View, sig: ReceivedSignature) -> str:
     for name in sig.signed_headers:
         values = view.groups.get(name)
         if values is None:
-            if name == "host" and view.parts.host:
-                values = [view.parts.host]
-            else:
+            if name != "host" or not view.parts.host:
                 raise malformed(
                     f"SignedHeaders: lists {name!r} but the request has no such header",
                     Reason.MISSING_SIGNED_HEADER,
                 )
+            # split_url's Host value holds no whitespace: it is its own canonical form.
+            lines.append(f"host:{view.parts.host}\n")
+            continue
         if len(values) == 1:
             lines.append(f"{name}:{canonical_header_value(values[0])}\n")
         else:
@@ -207,14 +208,16 @@ def _fail(
 ) -> VerifyResult:
     return trusted(
         VerifyResult,
-        valid=False,
-        reason=reason,
-        message=message,
-        received=sig,
-        session_token_signed=token_signed,
-        canonical_request=None if texts is None else texts[0],
-        string_to_sign=None if texts is None else texts[1],
-        decoded_body=None,
+        {
+            "valid": False,
+            "reason": reason,
+            "message": message,
+            "received": sig,
+            "session_token_signed": token_signed,
+            "canonical_request": None if texts is None else texts[0],
+            "string_to_sign": None if texts is None else texts[1],
+            "decoded_body": None,
+        },
     )
 
 
@@ -234,11 +237,14 @@ class _Options:
         double_encode_path: bool | None,
         defer_body: bool = False,
     ) -> None:
-        if not isinstance(max_skew, timedelta) or max_skew < timedelta(0):
+        if max_skew is not DEFAULT_MAX_SKEW and (
+            not isinstance(max_skew, timedelta) or max_skew < timedelta(0)
+        ):
             raise SigningError("max_skew: must be a non-negative timedelta", field="max_skew")
-        for name, value in (("service", service), ("region", region)):
-            if value is not None and not isinstance(value, str):
-                raise SigningError(f"{name}: must be a string or None", field=name)
+        if service is not None or region is not None:
+            for name, value in (("service", service), ("region", region)):
+                if value is not None and not isinstance(value, str):
+                    raise SigningError(f"{name}: must be a string or None", field=name)
         self.now = now_or(now)
         self.service = service
         self.region = region
@@ -363,14 +369,16 @@ def _check(
             )
     return trusted(
         VerifyResult,
-        valid=True,
-        reason=Reason.OK,
-        message=f"valid {sig.algorithm} signature by {sig.access_key_id}{deferred}",
-        received=sig,
-        session_token_signed=token_signed,
-        canonical_request=texts[0],
-        string_to_sign=texts[1],
-        decoded_body=None,
+        {
+            "valid": True,
+            "reason": Reason.OK,
+            "message": f"valid {sig.algorithm} signature by {sig.access_key_id}{deferred}",
+            "received": sig,
+            "session_token_signed": token_signed,
+            "canonical_request": texts[0],
+            "string_to_sign": texts[1],
+            "decoded_body": None,
+        },
     )
 
 
@@ -465,14 +473,16 @@ def streaming_verdict(
     """The verdict on a whole streaming request from its headers verdict and the body's."""
     return trusted(
         VerifyResult,
-        valid=reason is Reason.OK,
-        reason=reason,
-        message=message,
-        received=headers.received,
-        session_token_signed=headers.session_token_signed,
-        canonical_request=headers.canonical_request,
-        string_to_sign=headers.string_to_sign,
-        decoded_body=body,
+        {
+            "valid": reason is Reason.OK,
+            "reason": reason,
+            "message": message,
+            "received": headers.received,
+            "session_token_signed": headers.session_token_signed,
+            "canonical_request": headers.canonical_request,
+            "string_to_sign": headers.string_to_sign,
+            "decoded_body": body,
+        },
     )
 
 
@@ -620,7 +630,7 @@ def verify_presigned_url(
         return _fail(Reason(exc.reason), str(exc))
     except Exception as exc:  # defensive: no input may make verification raise
         return _fail(Reason.MALFORMED, f"url: could not be read ({type(exc).__name__})")
-    if request.header("authorization") is not None:
+    if request.headers and request.header("authorization") is not None:
         return _fail(
             Reason.MALFORMED,
             "headers: a presigned URL is verified without an Authorization header",

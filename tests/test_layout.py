@@ -141,6 +141,10 @@ def _trusted_calls() -> list[tuple[str, int, str, frozenset[str]]]:
                 and isinstance(node.args[0], ast.Name)
             ):
                 keywords = frozenset(k.arg for k in node.keywords if k.arg is not None)
+                if len(node.args) > 1:  # the fields as one dict literal of constant keys
+                    given = node.args[1]
+                    assert isinstance(given, ast.Dict), f"{module}:{node.lineno}: not a literal"
+                    keywords |= {k.value for k in given.keys if isinstance(k, ast.Constant)}
                 calls.append((module, node.lineno, node.args[0].id, keywords))
     return calls
 
