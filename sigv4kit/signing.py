@@ -306,21 +306,20 @@ def _sign(request: Request, plan: _Plan, opts: Options) -> SignedRequest:
         added.append(("X-Amz-Security-Token", token))
     added.append(("Authorization", auth))
     kept += added
-    return trusted(
-        SignedRequest,
-        request=trusted(
-            Request, method=request.method, url=request.url, headers=tuple(kept),
-            body=request.body,
-        ),
-        canonical_request=canonical,
-        string_to_sign=to_sign_str,
-        signature=sig,
-        algorithm=plan.algorithm,
-        credential_scope=plan.scope,
-        signed_headers=signed,
-        timestamp=plan.amzdate,
-        added_headers=tuple(added),
-    )
+    return trusted(SignedRequest, {
+        "request": trusted(Request, {
+            "method": request.method, "url": request.url, "headers": tuple(kept),
+            "body": request.body,
+        }),
+        "canonical_request": canonical,
+        "string_to_sign": to_sign_str,
+        "signature": sig,
+        "algorithm": plan.algorithm,
+        "credential_scope": plan.scope,
+        "signed_headers": signed,
+        "timestamp": plan.amzdate,
+        "added_headers": tuple(added),
+    })
 
 
 def _presign(request: Request, plan: _Plan, opts: Options, expires: int) -> PresignedRequest:
@@ -399,20 +398,19 @@ def _presign_parts(
         url = f"{base}?{query}&{auth_query}&X-Amz-Signature={sig}"
     else:
         url = f"{base}?{auth_query}&X-Amz-Signature={sig}"
-    return trusted(
-        PresignedRequest,
-        url=url,
-        method=method,
-        headers=headers,
-        canonical_request=canonical,
-        string_to_sign=to_sign_str,
-        signature=sig,
-        algorithm=plan.algorithm,
-        credential_scope=plan.scope,
-        signed_headers=signed,
-        timestamp=plan.amzdate,
-        expires=expires,
-    )
+    return trusted(PresignedRequest, {
+        "url": url,
+        "method": method,
+        "headers": headers,
+        "canonical_request": canonical,
+        "string_to_sign": to_sign_str,
+        "signature": sig,
+        "algorithm": plan.algorithm,
+        "credential_scope": plan.scope,
+        "signed_headers": signed,
+        "timestamp": plan.amzdate,
+        "expires": expires,
+    })
 
 
 _FIRST_AUTH_PAIR = ("X-Amz-Algorithm",)
