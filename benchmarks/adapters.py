@@ -33,19 +33,13 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-import httpx
-import requests
 from inputs import FIXED_AMZ, POST_BODY, POST_HEADERS, POST_URL, PROFILES, Profile
-from multidict import CIMultiDict
-from requests.structures import CaseInsensitiveDict
 from timing import best_us_each
-from yarl import URL
 
 from sigv4kit import Request, sign_request
-from sigv4kit.integrations.aiohttp import SigV4Middleware
-from sigv4kit.integrations.httpx import SigV4Auth as HttpxAuth
-from sigv4kit.integrations.requests import SigV4Auth as RequestsAuth
+
+# Each library is imported where its subject is built: an instruction count (--instructions)
+# then starts only the interpreter and the library it measures.
 
 SCOPE = {"region": "us-east-1", "service": "ec2"}
 
@@ -77,7 +71,12 @@ class Subject:
         return self.url(request), self.headers(request)
 
 
-def requests_subject(profile: Profile) -> tuple[Subject, requests.Session]:
+def requests_subject(profile: Profile) -> tuple[Subject, Any]:
+    import requests
+    from requests.structures import CaseInsensitiveDict
+
+    from sigv4kit.integrations.requests import SigV4Auth as RequestsAuth
+
     session = requests.Session()
     pristine = session.prepare_request(
         requests.Request("POST", POST_URL, data=POST_BODY, headers=dict(POST_HEADERS))
@@ -86,19 +85,23 @@ def requests_subject(profile: Profile) -> tuple[Subject, requests.Session]:
     auth = RequestsAuth(profile.creds, **SCOPE)  # type: ignore[arg-type]
     request = pristine.copy()
 
-    def restore() -> requests.PreparedRequest:
+    def restore() -> Any:
         request.url = url0
         request.headers = CaseInsensitiveDict(headers0)
         request.hooks = {"response": []}
         return request
 
-    def headers(r: requests.PreparedRequest) -> list[tuple[str, str]]:
+    def headers(r: Any) -> list[tuple[str, str]]:
         return [(n, v if isinstance(v, str) else v.decode()) for n, v in r.headers.items()]
 
     return Subject("requests", restore, auth, headers, lambda r: str(r.url)), session
 
 
 def httpx_subject(profile: Profile, is_async: bool) -> Subject:
+    import httpx
+
+    from sigv4kit.integrations.httpx import SigV4Auth as HttpxAuth
+
     client: Any = httpx.AsyncClient() if is_async else httpx.Client()
     pristine = client.build_request(
         "POST", POST_URL, content=POST_BODY, headers=dict(POST_HEADERS)
@@ -106,19 +109,19 @@ def httpx_subject(profile: Profile, is_async: bool) -> Subject:
     url0, headers0 = pristine.url, pristine.headers.multi_items()
     auth = HttpxAuth(profile.creds, **SCOPE)  # type: ignore[arg-type]
 
-    def restore() -> httpx.Request:
+    def restore() -> Any:
         pristine.url = url0
         pristine.headers = httpx.Headers(headers0)
         return pristine
 
     if is_async:
-        def sign(r: httpx.Request) -> Any:
+        def sign(r: Any) -> Any:
             flow = auth.async_auth_flow(r)
             sent = step(flow.__anext__())
             step(flow.aclose())
             return sent
     else:
-        def sign(r: httpx.Request) -> Any:
+        def sign(r: Any) -> Any:
             return next(auth.sync_auth_flow(r))
 
     return Subject(
@@ -128,6 +131,12 @@ def httpx_subject(profile: Profile, is_async: bool) -> Subject:
 
 
 def aiohttp_subject(profile: Profile) -> Subject:
+    import aiohttp
+    from multidict import CIMultiDict
+    from yarl import URL
+
+    from sigv4kit.integrations.aiohttp import SigV4Middleware
+
     loop = asyncio.new_event_loop()
     pristine = aiohttp.ClientRequest(
         "POST", URL(POST_URL), data=POST_BODY, headers=dict(POST_HEADERS), loop=loop
@@ -135,7 +144,7 @@ def aiohttp_subject(profile: Profile) -> Subject:
     url0, headers0 = pristine.url, list(pristine.headers.items())
     middleware = SigV4Middleware(profile.creds, **SCOPE)  # type: ignore[arg-type]
 
-    def restore() -> aiohttp.ClientRequest:
+    def restore() -> Any:
         pristine.url = url0
         pristine.headers = CIMultiDict(headers0)
         return pristine
@@ -271,6 +280,10 @@ def measure(profile: Profile, repeat: int) -> list[dict[str, Any]]:
 
 def requests_preparation(profile: Profile, repeat: int) -> dict[str, Any]:
     """requests' own work, apart: ``Session.prepare_request`` without and with the auth."""
+    import requests
+
+    from sigv4kit.integrations.requests import SigV4Auth as RequestsAuth
+
     session = requests.Session()
     auth = RequestsAuth(profile.creds, **SCOPE)  # type: ignore[arg-type]
 

@@ -65,7 +65,7 @@ class SigV4Auth(SigningAdapter, httpx.Auth):
             signed = signer.sign(request.method, url, sent, body, timestamp=timestamp,
                                  extra=extra)
             remove, add = header_changes(sent, signed)
-        for name in {name for name, _ in sent if name.lower() in remove}:
+        for name in remove.intersection(dict(sent)):  # multi_items' names are lower-case
             del request.headers[name]
         for name, value in add:
             request.headers[name] = value
