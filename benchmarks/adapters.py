@@ -92,7 +92,8 @@ def requests_subject(profile: Profile) -> tuple[Subject, Any]:
         return request
 
     def headers(r: Any) -> list[tuple[str, str]]:
-        return [(n, v if isinstance(v, str) else v.decode()) for n, v in r.headers.items()]
+        # lower_items: requests' cheapest read of its headers (items() looks each one up)
+        return [(n, v if isinstance(v, str) else v.decode()) for n, v in r.headers.lower_items()]
 
     return Subject("requests", restore, auth, headers, lambda r: str(r.url)), session
 
