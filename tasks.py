@@ -74,6 +74,7 @@ def fuzz(args: list[str]) -> None:
 def bench(args: list[str]) -> None:
     python = ensure_venv("test,bench")
     _run(python, "benchmarks/run.py", *args)
+    _run(python, "benchmarks/adapters.py")  # target 5b: each HTTP adapter over the core
     _run(python, "benchmarks/sigv4a.py")
 
 

@@ -1,7 +1,10 @@
 """Instructions per operation for cases 1-4 of run.py, counted by valgrind's callgrind.
 
-    .venv/bin/python benchmarks/instructions.py            # all four, ~4 minutes
-    .venv/bin/python benchmarks/instructions.py verify     # one
+    .venv/bin/python benchmarks/instructions.py                    # all eight, ~8 minutes
+    .venv/bin/python benchmarks/instructions.py verify copy-notoken  # some
+
+``copy``, ``header``, ``s3``, ``verify`` use the credentials with the ~1,000-character session
+token; the same names ending in ``-notoken`` use long-term keys (inputs.PROFILES).
 
 A shared VM's clock drifts by 2x within minutes, which hides a 5 % step; an instruction count
 does not move with the neighbours' load. Each operation is run N times in a fresh
@@ -20,28 +23,21 @@ import sys
 from collections.abc import Callable
 
 RUNS = 300
-OPERATIONS = ("copy", "header", "s3", "verify")
+CASES = ("copy", "header", "s3", "verify")
+OPERATIONS = (*CASES, *(f"{name}-notoken" for name in CASES))
 
 
 def operation(name: str) -> Callable[[], object]:
-    """The operation of run.py's case of that name, on the same inputs (``inputs.py``)."""
-    from inputs import (
-        FIXED_AMZ,
-        ours_copy_snapshot,
-        ours_header_sign,
-        ours_s3_presign,
-        ours_verify_of,
-    )
+    """The operation of run.py's case of that name and profile, on the same inputs
+    (``inputs.py``)."""
+    if name.startswith("adapter:"):  # adapters.py --instructions
+        from adapters import operation as adapter_operation
 
-    verify = ours_verify_of(ours_copy_snapshot(FIXED_AMZ))
-    assert verify()
-    operations: dict[str, Callable[[], object]] = {
-        "copy": ours_copy_snapshot,
-        "header": ours_header_sign,
-        "s3": ours_s3_presign,
-        "verify": verify,
-    }
-    return operations[name]
+        return adapter_operation(name.removeprefix("adapter:"))
+    from inputs import PROFILES, operations
+
+    case, _, profile = name.partition("-")
+    return operations(PROFILES[profile or "token"])[case]
 
 
 def count(name: str, runs: int) -> int:

@@ -125,11 +125,22 @@ def header_changes(
     every header signing added (replacing any stale one of that name), and the ones the
     signer dropped without adding again (a stale session token after the credentials lost
     theirs). Taken from the ``SignedRequest``, so no list of names is kept here."""
+    added = signed.added_headers
+    names = _lower_names(tuple([name for name, _ in added]))
+    if len(signed.request.headers) == len(sent) + len(added):
+        # The signed headers are the ones sent that signing kept, then the added ones: with
+        # every header sent kept, none is gone (the usual case: nothing stale to replace).
+        return names, added
     kept = {name.lower() for name, _ in signed.request.headers}
     gone = {name.lower() for name, _ in sent} - kept
-    # getattr: the branch this was written on lacked the field's declaration (set at run time)
-    added = signed.added_headers
-    return frozenset(gone | {name.lower() for name, _ in added}), added
+    return names | gone, added
+
+
+@lru_cache(maxsize=64)
+def _lower_names(names: tuple[str, ...]) -> frozenset[str]:
+    """The lower-case set of the added headers' names: the same few names every request
+    (X-Amz-Date, X-Amz-Security-Token, Authorization …)."""
+    return frozenset(name.lower() for name in names)
 
 
 DEFAULT_CHUNK_SIZE = 65536
@@ -326,10 +337,11 @@ class RequestSigner:
         extra: SigningOptions | None = None,
     ) -> SignedRequest:
         """Sign a request whose URL is already canonical (``canonical_url``)."""
-        creds = current_credentials(self.credentials)
+        source = self.credentials
+        creds = source if isinstance(source, Credentials) else current_credentials(source)
         options: SigningOptions = {**self.options, **extra} if extra else self.options
         return sign_request(
-            Request(method, url, list(headers), body), creds, region=self.region,
+            Request(method, url, headers, body), creds, region=self.region,
             service=self.service, timestamp=timestamp, algorithm=self.algorithm, **options,
         )
 

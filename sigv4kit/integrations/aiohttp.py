@@ -74,8 +74,10 @@ class SigV4Middleware(SigningAdapter):
 
     async def _sign(self, request: ClientRequest) -> None:
         signer = self._signer
-        url = canonical_url(str(request.url), normalize=signer.normalize_path)
-        request.url = URL(url, encoded=True)
+        given = str(request.url)
+        url = canonical_url(given, normalize=signer.normalize_path)
+        if url != given:  # a URL is parsed again only when the canonical one differs
+            request.url = URL(url, encoded=True)
         sent = list(request.headers.items())
         timestamp = self._skew.signing_time(host_of(url))
         body = request.body
@@ -87,7 +89,7 @@ class SigV4Middleware(SigningAdapter):
             signed = signer.sign(request.method, url, sent, data, timestamp=timestamp,
                                  extra=extra)
             remove, add = header_changes(sent, signed)
-        for name in {name for name, _ in sent if name.lower() in remove}:
+        for name in remove:  # a CIMultiDict: any case of the name, looked up in C
             request.headers.popall(name, None)
         for name, value in add:
             request.headers[name] = value

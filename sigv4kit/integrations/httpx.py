@@ -51,8 +51,11 @@ class SigV4Auth(SigningAdapter, httpx.Auth):
 
     def _sign(self, request: httpx.Request, *, is_async: bool = False) -> None:
         signer = self._signer
-        request.url = httpx.URL(canonical_url(str(request.url), normalize=signer.normalize_path))
-        url = str(request.url)  # as httpx sends it: it removes '.' and '..' segments itself
+        given = str(request.url)
+        url = canonical_url(given, normalize=signer.normalize_path)
+        if url != given:  # parsing a URL is most of httpx's share: only a changed one
+            request.url = httpx.URL(url)
+            url = str(request.url)  # as httpx sends it: it removes '.' and '..' segments itself
         sent = request.headers.multi_items()
         timestamp = self._skew.signing_time(host_of(url))
         if signer.streaming and not isinstance(request.stream, httpx.ByteStream):
@@ -62,7 +65,7 @@ class SigV4Auth(SigningAdapter, httpx.Auth):
             signed = signer.sign(request.method, url, sent, body, timestamp=timestamp,
                                  extra=extra)
             remove, add = header_changes(sent, signed)
-        for name in {name for name, _ in sent if name.lower() in remove}:
+        for name in remove.intersection(dict(sent)):  # multi_items' names are lower-case
             del request.headers[name]
         for name, value in add:
             request.headers[name] = value

@@ -9,11 +9,13 @@ urllib3 sends (the URL's host, port kept unless the default).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import IO, Any
 from urllib.parse import urljoin
 
 import requests
 import requests.auth
+from requests.structures import CaseInsensitiveDict
 from requests.utils import rewind_body
 
 from ..aws.clock_skew import MAX_ERROR_BODY
@@ -59,7 +61,7 @@ class SigV4Auth(SigningAdapter, requests.auth.AuthBase):
         signer = self._signer
         r.url = url = canonical_url(r.url, normalize=signer.normalize_path)
         sent = [(name, value.decode("latin-1") if isinstance(value, bytes) else value)
-                for name, value in r.headers.items()]
+                for name, value in _header_items(r.headers)]
         timestamp = self._skew.signing_time(host_of(url))
         if signer.streaming and not isinstance(r.body, bytes | str | None):
             # aws-chunked: the file or generator is read as the framed body is sent.
@@ -70,9 +72,8 @@ class SigV4Auth(SigningAdapter, requests.auth.AuthBase):
             body, extra = self._body(r)
             signed = signer.sign(r.method, url, sent, body, timestamp=timestamp, extra=extra)
             remove, add = header_changes(sent, signed)
-        for name in list(r.headers):
-            if name.lower() in remove:
-                del r.headers[name]
+        for name in [name for name, _ in sent if name.lower() in remove]:
+            del r.headers[name]
         for name, value in add:
             r.headers[name] = value
 
@@ -122,6 +123,15 @@ class SigV4Auth(SigningAdapter, requests.auth.AuthBase):
         again.history.append(response)
         again.request = retry
         return again
+
+
+def _header_items(headers: Mapping[str, str | bytes]) -> Iterable[tuple[str, str | bytes]]:
+    """The headers as (name, value): requests' own dict gives them in one pass with the names
+    in lower case (``items()`` would look every name up again); case means nothing to
+    signing, and requests' dict removes a header whatever the case of the name."""
+    if isinstance(headers, CaseInsensitiveDict):
+        return headers.lower_items()
+    return headers.items()
 
 
 def _unsign_for_other_host(prepared: requests.PreparedRequest, host: str, location: str) -> None:
