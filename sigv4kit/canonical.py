@@ -71,6 +71,11 @@ _ESCAPES = _escape_table(b"")
 _ESCAPES_KEEPING_SLASH = _escape_table(b"/")
 
 
+def uri_encode_bytes(raw: bytes) -> str:
+    """``uri_encode`` of bytes already decoded from an escaped component (``/`` encoded too)."""
+    return "".join([_ESCAPES[byte] for byte in raw])
+
+
 def remove_dot_segments(path: str) -> str:
     """Drop whole ``.`` and ``..`` segments and empty segments (repeated slashes).
 
@@ -135,7 +140,7 @@ def _reencode(component: str) -> str:
     if "%" in component:
         from urllib.parse import unquote_to_bytes  # only a query holding escapes needs it
 
-        return "".join([_ESCAPES[byte] for byte in unquote_to_bytes(component)])
+        return uri_encode_bytes(unquote_to_bytes(component))
     return uri_encode(component)
 
 

@@ -257,9 +257,9 @@ def test_explain_redacts_a_token_under_a_lower_case_or_encoded_name() -> None:
 def test_uri_encode_is_rfc3986_as_urllib_quotes_it() -> None:
     """Our percent-encoding table against urllib.parse.quote (an independent implementation)
     for every Unicode code point but the surrogates, alone and with a slash kept."""
-    from urllib.parse import quote
+    from urllib.parse import quote, quote_from_bytes
 
-    from sigv4kit.canonical import uri_encode
+    from sigv4kit.canonical import uri_encode, uri_encode_bytes
 
     for start in range(0, 0x110000, 4096):
         text = "".join(
@@ -267,3 +267,5 @@ def test_uri_encode_is_rfc3986_as_urllib_quotes_it() -> None:
         )
         assert uri_encode(text) == quote(text, safe="")
         assert uri_encode(text, keep_slash=True) == quote(text, safe="/")
+    every_byte = bytes(range(256))
+    assert uri_encode_bytes(every_byte) == quote_from_bytes(every_byte, safe="")

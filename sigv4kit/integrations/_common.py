@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import IO, TypedDict, Unpack, cast
-from urllib.parse import quote_from_bytes, unquote_to_bytes
+from urllib.parse import unquote_to_bytes
 
 from ..aws.clock_skew import ClockSkew
 from ..aws.credentials import (
@@ -26,7 +26,7 @@ from ..aws.credentials import (
     check_credential_source,
     current_credentials,
 )
-from ..canonical import remove_dot_segments
+from ..canonical import remove_dot_segments, uri_encode_bytes
 from ..errors import SigningError
 from ..model import Credentials, Request, SignedRequest
 from ..options import (
@@ -49,11 +49,6 @@ __all__ = [
 ]
 
 
-def _encode_piece(raw: bytes) -> str:
-    """RFC 3986: every byte but ``A-Za-z0-9-_.~`` as ``%XX`` (space ``%20``, ``+`` ``%2B``)."""
-    return quote_from_bytes(raw, safe="")
-
-
 def canonical_path(path: str, *, normalize: bool) -> str:
     """The path with each segment decoded once and RFC 3986 encoded, '/' kept as the
     separator (an encoded ``%2F`` stays encoded: it is part of a segment). A bare ``+`` is a
@@ -66,7 +61,7 @@ def canonical_path(path: str, *, normalize: bool) -> str:
         return "/"
     if normalize:
         path = remove_dot_segments(path)
-    return "/".join([_encode_piece(unquote_to_bytes(seg)) for seg in path.split("/")])
+    return "/".join([uri_encode_bytes(unquote_to_bytes(seg)) for seg in path.split("/")])
 
 
 def canonical_query(query: str) -> str:
@@ -79,9 +74,9 @@ def canonical_query(query: str) -> str:
         if not piece:
             continue
         name, eq, value = piece.partition("=")
-        name = _encode_piece(unquote_to_bytes(name.replace("+", " ")))
+        name = uri_encode_bytes(unquote_to_bytes(name.replace("+", " ")))
         if eq:
-            name += "=" + _encode_piece(unquote_to_bytes(value.replace("+", " ")))
+            name += "=" + uri_encode_bytes(unquote_to_bytes(value.replace("+", " ")))
         pieces.append(name)
     return "&".join(pieces)
 
