@@ -1,7 +1,8 @@
 """sigv4kit: AWS Signature Version 4 (and SigV4a) signing, presigning and debugging.
 
 The names here are the pure signing core: importing them loads no HTTP library, no CLI
-framework and no botocore. See DESIGN.md for the layers.
+framework and no botocore. The layers and public names are described in the project's design notes (``docs/``
+once built; the README's Layout section meanwhile).
 
 Each name is imported from its module on first use (PEP 562), so ``import sigv4kit`` (which
 every submodule's import runs first) costs nothing, and ``sigv4kit presign`` never loads the
@@ -14,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .errors import SigningError
+    from .errors import Error, SigningError
     from .model import Credentials, PresignedRequest, Request, SignedRequest
     from .options import S3_OPTIONS, S3_PRESIGN_OPTIONS, UNSIGNED_PAYLOAD, SigningOptions
     from .signing import Signer, presign, sign_request
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 _SOURCES = {
+    "Error": "errors",
     "SigningError": "errors",
     "Credentials": "model",
     "PresignedRequest": "model",
@@ -45,6 +47,7 @@ __all__ = [
     "S3_PRESIGN_OPTIONS",
     "UNSIGNED_PAYLOAD",
     "Credentials",
+    "Error",
     "PresignedRequest",
     "Request",
     "SignedRequest",

@@ -25,6 +25,7 @@ from hashlib import sha256
 from typing import Final
 
 from .checksums import Checksum, algorithm_of_header, new_checksum
+from .errors import Error
 from .keys import ALGORITHM, ALGORITHM_V4A
 from .options import EMPTY_SHA256
 
@@ -147,7 +148,7 @@ def framed_length(
     return total
 
 
-class ChunkError(Exception):
+class ChunkError(Error):
     """A body that does not verify; ``reason`` is a ``sigv4kit.received.Reason`` value."""
 
     def __init__(self, reason: str, message: str) -> None:

@@ -1,9 +1,19 @@
-"""The one exception type the signing core raises for bad input."""
+"""The root of every exception sigv4kit raises on purpose, and the core's one for bad input.
+
+As httpcore's ``_exceptions.py``: one small tree under one base, so ``except sigv4kit.Error``
+catches everything the package raises deliberately and nothing it does not.
+"""
 
 from __future__ import annotations
 
+__all__ = ["Error", "SigningError"]
 
-class SigningError(ValueError):
+
+class Error(Exception):
+    """Base class of every exception sigv4kit raises on purpose."""
+
+
+class SigningError(Error, ValueError):
     """Input the signer cannot sign correctly.
 
     The message always starts with the name of the offending field and states the rule it

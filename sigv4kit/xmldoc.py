@@ -17,8 +17,10 @@ from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
+from .errors import Error
 
-class XmlError(ValueError):
+
+class XmlError(Error, ValueError):
     """The document was refused: ``kind`` is ``"not_xml"`` (empty, HTML, truncated, bad bytes)
     or ``"hostile"`` (too big, too deep, or a feature no AWS document uses and attacks do)."""
 

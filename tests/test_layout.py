@@ -172,3 +172,32 @@ def test_explain_uses_the_shared_rules_not_verify_internals() -> None:
     assert "verify import _" not in source and "._" not in "".join(
         n for n in names if n.startswith("sigv4kit.verify")
     )
+
+
+def test_every_exception_class_the_package_defines_subclasses_sigv4kit_error() -> None:
+    """Every exception raised on purpose shares one base (issue 25 item 3), as httpcore's
+    ``_exceptions.py`` does: walk every module's classes and check each Exception subclass."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import sigv4kit
+    from sigv4kit.errors import Error
+
+    strays = []
+    for info in pkgutil.walk_packages(sigv4kit.__path__, "sigv4kit."):
+        if info.name.endswith("__main__"):
+            continue
+        try:
+            module = importlib.import_module(info.name)
+        except ImportError:  # an optional extra that is not installed
+            continue
+        for name, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ != info.name or not issubclass(cls, BaseException):
+                continue
+            if issubclass(cls, Error) or name.startswith("_"):  # private: caught inside
+                continue
+            if info.name.startswith("sigv4kit.cli"):  # click's own exception tree, at the edge
+                continue
+            strays.append(f"{info.name}.{name}")
+    assert strays == [], strays

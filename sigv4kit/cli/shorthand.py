@@ -13,12 +13,14 @@ import re
 import string
 from typing import Any
 
+from ..errors import Error
+
 __all__ = ["ShorthandError", "parse_shorthand"]
 
 _EOF = ""
 
 
-class ShorthandError(ValueError):
+class ShorthandError(Error, ValueError):
     """The value is not shorthand; the message points at the offending character."""
 
     def __init__(self, value: str, expected: str, actual: str, index: int) -> None:

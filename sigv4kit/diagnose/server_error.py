@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 from xml.etree.ElementTree import Element
 
+from ..errors import Error
 from ..redact import redacted
 from ..wire import MAX_INPUT_BYTES
 from ..xmldoc import XmlError, child, child_text, parse_xml
@@ -68,7 +69,7 @@ _CODE_IN_TEXT = re.compile(r"\b(" + "|".join(_KNOWN_CODES) + r")\b")
 _REQUEST_ID_HEADERS = ("x-amzn-requestid", "x-amz-request-id", "x-amzn-request-id")
 
 
-class DiagnoseError(ValueError):
+class DiagnoseError(Error, ValueError):
     """Server error text that cannot be read as an AWS error response.
 
     The only exception ``parse_server_error`` and ``diagnose.diff_report`` raise. The message

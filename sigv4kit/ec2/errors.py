@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+from ..errors import Error
+
 THROTTLING_CODES: Final = frozenset(
     {
         "RequestLimitExceeded",
@@ -33,7 +35,7 @@ DRY_RUN_SUCCESS_CODE: Final = "DryRunOperation"
 """EC2 answers a permitted ``DryRun=true`` request with this error code (HTTP 412)."""
 
 
-class ApiError(Exception):
+class ApiError(Error):
     """An error response from EC2, shaped like botocore's ``ClientError``.
 
     ``str(error)`` reads exactly like botocore's message, so logs and user habits carry
@@ -116,7 +118,7 @@ def _rebuild_api_error(code: str, message: str, state: dict[str, Any]) -> ApiErr
     return ApiError(code, message, **state)
 
 
-class ResponseParseError(Exception):
+class ResponseParseError(Error):
     """The response could not be turned into a result or an `ApiError`.
 
     Raised for bodies that are oversized, not well-formed XML, truncated, or that try XML
@@ -143,7 +145,7 @@ def _rebuild_parse_error(
     return ResponseParseError(reason, http_status=http_status, body_size=body_size)
 
 
-class SnapshotStateError(Exception):
+class SnapshotStateError(Error):
     """A snapshot being waited for went to ``error``.
 
     For a CopySnapshot this is where a bad PresignedUrl finally shows: EC2 accepted the call,
@@ -156,7 +158,7 @@ class SnapshotStateError(Exception):
         super().__init__(f"snapshot {snapshot_id} is in state 'error': {state_message}")
 
 
-class WaitTimeoutError(Exception):
+class WaitTimeoutError(Error):
     """A snapshot did not reach the wanted state in time; it may still get there."""
 
     def __init__(self, snapshot_id: str, wanted: str, current: str | None, timeout: float) -> None:

@@ -15,13 +15,14 @@ from typing import Any
 import jmespath
 
 from ..aws.waiters import Acceptor, WaiterDefinition, waiter_definition
+from ..errors import Error
 from .errors import ApiError
 from .model import API_VERSION
 
 __all__ = ["WaiterError", "definition", "matching_acceptor", "wait"]
 
 
-class WaiterError(Exception):
+class WaiterError(Error):
     """The waiter stopped without success: a ``failure`` acceptor matched (``reason`` =
     ``"failure"``), an error no acceptor expects was raised (``"error"``), or attempts or
     time ran out (``"attempts"``). ``last_response`` is the last answer, if any."""

@@ -33,6 +33,7 @@ from xml.etree.ElementTree import Element
 import requests
 from defusedxml import ElementTree
 
+from ..errors import Error
 from ..model import Credentials, Request
 from ..signing import sign_request
 
@@ -40,7 +41,7 @@ _ALLOW_ALL = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*
 _SETUP_CREDENTIALS = Credentials("AKIDSETUP00000000000", "any-key-signs-while-auth-is-off")
 
 
-class LocalEndpointError(RuntimeError):
+class LocalEndpointError(Error, RuntimeError):
     """The local server could not be started or set up (the message includes its log)."""
 
 

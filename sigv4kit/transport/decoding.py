@@ -10,6 +10,8 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterable, Iterator
 
+from ..errors import Error
+
 ACCEPT_ENCODING = "gzip, deflate"
 """What the transport asks for when the signed request does not say."""
 
@@ -18,7 +20,7 @@ MAX_LAYERS = 2
 """More codings than this on one answer is an attack, not a server."""
 
 
-class DecodingError(Exception):
+class DecodingError(Error):
     """The body is not in the coding it claims, or the coding is not one we decode."""
 
 

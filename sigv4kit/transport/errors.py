@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import requests
 
+from ..errors import Error
 
-class TransportError(requests.exceptions.RequestException):
+
+class TransportError(Error, requests.exceptions.RequestException):
     """The exchange failed; ``sent`` is False only when no byte can have reached the server
     (so a write may be retried safely)."""
 
