@@ -1,4 +1,4 @@
-"""Reading botocore's data without botocore (``sigv4kit._botocore_data``) and evaluating the ec2
+"""Reading botocore's data without botocore (``sigv4kit.aws.data``) and evaluating the ec2
 endpoint rules without its engine (``sigv4kit.aws.endpoints._Rules``) give botocore's answers.
 
 Both exist so that ``sigv4kit presign copy-snapshot`` starts without importing botocore; these

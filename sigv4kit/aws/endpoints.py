@@ -13,7 +13,7 @@ come out as botocore sends them. The rules are evaluated as botocore's rules eng
 (``botocore.endpoint_provider.EndpointProvider``) evaluates them: here, for the handful of
 rule functions the ec2 rules use (`_Rules`), and by that engine itself for anything else,
 including every error. The files are read without importing botocore
-(``sigv4kit._botocore_data``), so ``sigv4kit presign copy-snapshot`` never loads it.
+(``sigv4kit.aws.data``), so ``sigv4kit presign copy-snapshot`` never loads it.
 
 A Region's endpoint is always computed from its own name; it is never derived by editing
 another Region's URL.

@@ -2,7 +2,7 @@
 
 The response parser and ``ec2 call``'s parameter typing read it here; loading it costs tens
 of milliseconds, so it is loaded lazily and shared. The serializer reads the same file through
-``sigv4kit._botocore_data`` (only the shapes it needs, for CLI start-up) and falls back to
+``sigv4kit.aws.data`` (only the shapes it needs, for CLI start-up) and falls back to
 this model when that reader cannot.
 """
 

@@ -104,10 +104,6 @@ class _Invalid(Exception):
     """A value or element that does not fit the model; becomes a ResponseParseError."""
 
 
-class _TooDeep(Exception):
-    """Raised from inside expat's callbacks to abandon the parse at once."""
-
-
 def parse_response(
     action: str,
     status: int,

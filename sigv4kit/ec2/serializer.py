@@ -45,7 +45,7 @@ The serializer only serializes: like botocore's, it adds no ``ClientToken`` (bot
 client fills idempotency tokens in an event handler) and no CopySnapshot ``PresignedUrl``.
 
 The model is loaded on first use and only the operations and shapes used are parsed
-(``sigv4kit._botocore_data``, without importing botocore; botocore's own ``ServiceModel``
+(``sigv4kit.aws.data``, without importing botocore; botocore's own ``ServiceModel``
 when its loader would merge other files), and each shape is reduced once to a small plan,
 because the CopySnapshot ``PresignedUrl`` path serializes on every call.
 """
@@ -141,7 +141,7 @@ def _ec2_serializer() -> _Serializer:
 
 
 class _ModelData:
-    """The model as raw JSON read on demand (``sigv4kit._botocore_data``), answering the few
+    """The model as raw JSON read on demand (``sigv4kit.aws.data``), answering the few
     questions the serializer asks of a botocore ``ServiceModel`` the way it answers them.
 
     A reference (``{"shape": name, ...}``) stands for the named shape with the reference's
