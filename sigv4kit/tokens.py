@@ -40,6 +40,8 @@ __all__ = [
     "APPENDED_UNSIGNED",
     "BEDROCK_TOKEN_PREFIX",
     "EKS_TOKEN_LIFETIME",
+    "RDS_MAX_EXPIRES",
+    "TRANSCRIBE_MAX_EXPIRES",
     "EksToken",
     "TokenOutlivesCredentials",
     "bedrock_api_key",
@@ -485,9 +487,8 @@ def iot_mqtt_url(credentials: CredentialsLike, *, endpoint: str, region: str,
     """An AWS IoT MQTT-over-WebSocket URL (``wss://endpoint/mqtt``, ``iotdevicegateway``):
     awscrt's, with the session token appended unsigned (IoT's rule)."""
     host = _hostname("endpoint", endpoint)
-    return _websocket(credentials, f"wss://{host}/mqtt", region=region,
-                      service="iotdevicegateway", expires=expires, cap=MAX_EXPIRES,
-                      why="7 days", sign_token=False, timestamp=timestamp)
+    return websocket_url(credentials, f"wss://{host}/mqtt", region=region,
+                         service="iotdevicegateway", expires=expires, timestamp=timestamp)
 
 
 def transcribe_streaming_url(credentials: CredentialsLike, *, region: str, language_code: str,
@@ -508,21 +509,30 @@ def transcribe_streaming_url(credentials: CredentialsLike, *, region: str, langu
               for name, value in params.items()]
     query = "&".join(f"{uri_encode(k)}={uri_encode(v)}" for k, v in pairs)
     url = f"wss://transcribestreaming.{region}.{suffix}:8443/stream-transcription-websocket"
-    return _websocket(credentials, f"{url}?{query}", region=region, service="transcribe",
-                      expires=expires, cap=TRANSCRIBE_MAX_EXPIRES,
-                      why="Transcribe refuses longer", sign_token=True, timestamp=timestamp)
+    return websocket_url(credentials, f"{url}?{query}", region=region, service="transcribe",
+                         expires=expires, timestamp=timestamp)
+
+
+_WEBSOCKET_RULES = {
+    "iotdevicegateway": (False, MAX_EXPIRES, "7 days"),
+    "transcribe": (True, TRANSCRIBE_MAX_EXPIRES, "Transcribe refuses longer"),
+}
+"""Signing name -> (session token signed?, longest X-Amz-Expires, why) where a service's
+WebSocket presigns have their own rule; any other service: signed, 7 days."""
 
 
 def websocket_url(credentials: CredentialsLike, url: str, *, region: str,
                   service: str = "execute-api", expires: int = 3600,
                   timestamp: str | datetime | None = None) -> str:
     """Any WebSocket URL (``wss://``, e.g. an API Gateway WebSocket API, ``execute-api``)
-    presigned as awscrt presigns it; the query is signed as given (already encoded)."""
+    presigned as awscrt presigns it; the query is signed as given (already encoded). The
+    service's own rule applies (``iotdevicegateway``: token unsigned; ``transcribe``: 300 s)."""
     if not isinstance(url, str) or not url.startswith(("wss://", "ws://")):
         raise SigningError("url: must start with wss:// (or ws://)", field="url")
     check_scope_name("service", "service", service)
+    sign_token, cap, why = _WEBSOCKET_RULES.get(service, (True, MAX_EXPIRES, "7 days"))
     return _websocket(credentials, url, region=region, service=service, expires=expires,
-                      cap=MAX_EXPIRES, why="7 days", sign_token=True, timestamp=timestamp)
+                      cap=cap, why=why, sign_token=sign_token, timestamp=timestamp)
 
 
 # --- reading tokens back ------------------------------------------------------------------

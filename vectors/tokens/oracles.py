@@ -68,7 +68,15 @@ def dsql(creds: tuple[str, str, str | None], now: datetime, *, hostname: str, re
 
 def eks(creds: tuple[str, str, str | None], now: datetime, *, cluster: str, region: str,
         exec_info: str | None = None) -> dict[str, Any]:
-    """The JSON ``aws eks get-token --cluster-name cluster --region region`` prints (the AWS CLI
+    """The ExecCredential ``aws eks get-token`` prints, parsed."""
+    result: dict[str, Any] = json.loads(
+        eks_output(creds, now, cluster=cluster, region=region, exec_info=exec_info))
+    return result
+
+
+def eks_output(creds: tuple[str, str, str | None], now: datetime, *, cluster: str, region: str,
+               exec_info: str | None = None) -> str:
+    """What ``aws eks get-token --cluster-name cluster --region region`` prints (the AWS CLI
     v1 run in this process, with its clock and botocore's frozen)."""
     from awscli.clidriver import create_clidriver
 
@@ -87,8 +95,7 @@ def eks(creds: tuple[str, str, str | None], now: datetime, *, cluster: str, regi
             ["eks", "get-token", "--cluster-name", cluster, "--region", region,
              "--output", "json"])
     assert code == 0, code
-    result: dict[str, Any] = json.loads(out.getvalue())
-    return result
+    return out.getvalue()
 
 
 def eks_url(token: str) -> str:
