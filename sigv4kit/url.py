@@ -14,7 +14,7 @@ from typing import NamedTuple
 from .errors import SigningError
 from .patterns import lazy
 
-_DEFAULT_PORTS = {"http": "80", "https": "443"}
+_DEFAULT_PORTS = {"http": "80", "https": "443", "ws": "80", "wss": "443"}  # RFC 6455
 _SCHEME = lazy(r"[A-Za-z][A-Za-z0-9+.-]*")
 _REG_NAME = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=%-]+")
 _IPV6 = lazy(r"\[[0-9A-Fa-f:.]+(?:%25[A-Za-z0-9._~-]+)?\]")

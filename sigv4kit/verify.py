@@ -260,6 +260,7 @@ def _verify(
     """Parse, rebuild and check; only ``lookup`` may raise (it is the caller's code)."""
     sig: ReceivedSignature | None = None
     try:
+        request, parts = _signed_part(request, parts)
         view = view_of(request, parts)
         sig = read(view)
         if sig.expires is not None and not 1 <= sig.expires <= MAX_EXPIRES:
@@ -315,6 +316,21 @@ def _verify(
         return _fail(
             Reason.MALFORMED, f"request: could not be verified ({type(exc).__name__})", sig, texts
         )
+
+
+def _signed_part(request: Request, parts: SplitUrl | None) -> tuple[Request, SplitUrl | None]:
+    """``request`` without what a token kind appends after the signature unsigned by design
+    (``tokens.APPENDED_UNSIGNED``: MSK's User-Agent, a Bedrock key's Version)."""
+    url = request.url
+    at = url.find("&X-Amz-Signature=")
+    if at < 0 or url.find("&", at + 1) < 0:
+        return request, parts
+    from .tokens import split_appended
+
+    signed, appended = split_appended(url)
+    if not appended:
+        return request, parts
+    return Request(request.method, signed, request.headers, request.body), None
 
 
 def _check(

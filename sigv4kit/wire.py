@@ -61,6 +61,12 @@ def token_url(url: str) -> str:
                 field="url",
             )
         return decoded
+    if "://" not in url:
+        from .tokens import decode_token  # the MSK and Bedrock forms
+
+        inside = decode_token(url)
+        if inside is not None:
+            return inside
     if "://" not in url and _SCHEMELESS_TOKEN.fullmatch(url):
         return f"https://{url}"
     return url

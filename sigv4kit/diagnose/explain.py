@@ -26,10 +26,12 @@ from ..received import ReceivedSignature, read_signature
 from ..redact import redact_for_display, redact_url, redacted
 from ..rules import DEFAULT_MAX_SKEW, region_in, scope_problem, time_problem
 from ..timestamps import format_iso, now_or, span, to_moment
+from ..tokens import split_appended
 from ..url import split_url
 from ..verify import rebuild_canonical
 from ..wire import MalformedInputError
 from .hosts import host_region_and_service
+from .kinds import Seen, TokenKind, describe
 from .service_rules import REPLAYED_CALLS
 
 _ALSO_SIGNED_FOR = {"rds": frozenset({"rds-db"})}
@@ -93,6 +95,8 @@ class Explanation:
     payload: str | None = None
     chunk_sizes: tuple[int, ...] | None = None
     trailers: tuple[tuple[str, str], ...] = ()
+    kind: TokenKind | None = None
+    """The token kind (``diagnose.kinds``) the URL is, with its notes; None for others."""
 
     def __repr__(self) -> str:
         return (
@@ -201,6 +205,9 @@ def _explain(
     double_encode_path: bool | None,
     credentials_expire_at: datetime | None = None,
 ) -> Explanation:
+    signed_url, appended = split_appended(request.url)  # a token kind's unsigned additions
+    if appended:
+        request = Request(request.method, signed_url, request.headers, request.body)
     parts = split_url(request.url)
     host = request.header("host") or parts.host or None
     host_region, host_service = host_region_and_service(host) if host else (None, None)
@@ -243,6 +250,12 @@ def _explain(
         )
     if sig.mode == "query":
         _check_replayed_call(_query_params(parts.query), sig, host_region, out)
+    kind = describe(Seen(sig, parts.scheme, host or "", _query_params(parts.query),
+                         frozenset(n.lower() for n, _ in request.headers), appended))
+    if kind is not None:  # its rules added, what is its design no longer a warning
+        out.warnings = [w for w in out.warnings if w.code not in kind.by_design]
+        for code, message in kind.warnings:
+            out.warn(code, message)
 
     return Explanation(
         method=request.method,
@@ -275,6 +288,7 @@ def _explain(
         payload=payload,
         chunk_sizes=chunk_sizes,
         trailers=trailers,
+        kind=kind,
     )
 
 
@@ -523,13 +537,16 @@ def to_dict(e: Explanation) -> dict[str, Any]:
             "trailers": [list(t) for t in e.trailers],
         },
         "warnings": [{"code": w.code, "message": w.message} for w in e.warnings],
+        "kind": None if e.kind is None else
+        {"name": e.kind.name, "title": e.kind.title, "notes": list(e.kind.notes)},
     }
 
 
 def render_text(e: Explanation) -> str:
     """The explanation for a terminal: summary lines, warnings, then the rebuilt canonical
     request and string to sign (to diff against the signer's debug log)."""
-    lines = [f"Request:         {e.method} {redact_url(e.url)}"]
+    lines = [] if e.kind is None else [f"Token:           {e.kind.title}"]
+    lines.append(f"Request:         {e.method} {redact_url(e.url)}")
     if e.algorithm is None:
         lines.append("Signature:       none that can be read")
     else:
@@ -582,6 +599,8 @@ def render_text(e: Explanation) -> str:
         lines += [f"  [{w.code}] {w.message}" for w in e.warnings]
     else:
         lines.append("Warnings:        none")
+    if e.kind is not None and e.kind.notes:
+        lines += ["Notes:", *[f"  {note}" for note in e.kind.notes]]
     canonical = _safe_canonical(e)
     if canonical is not None and e.string_to_sign is not None:
         lines += ["", "Canonical request:", *_indent(canonical), ""]
