@@ -191,7 +191,7 @@ async def _error_text(response: ClientResponse) -> str:
         parts.append(piece)
         size += len(piece)
     data = b"".join(parts)[:MAX_ERROR_BODY]
-    if size > MAX_ERROR_BODY:
-        response.close()
+    if size > MAX_ERROR_BODY and response.connection is not None:
+        response.connection.close()  # not ``response.close()``: the cut body stays readable
     response._body = data  # what ``read()`` returns: the caller still sees the error body
     return data.decode("utf-8", "replace")
