@@ -21,6 +21,7 @@ from ..aws.clock_skew import MAX_ERROR_BODY
 from ..errors import SigningError
 from ..options import SigningOptions
 from ..streaming import Payload
+from ..url import split_url
 from ._async_stream import AsyncFeed, frames_in_thread, frames_of
 from ._common import (
     AUTH_REFUSED,
@@ -63,10 +64,15 @@ class SigV4Auth(SigningAdapter, httpx.Auth):
         signer = self._signer
         given = str(request.url)
         url = canonical_url(given, normalize=signer.normalize_path)
+        target = None
         if url != given:  # parsing a URL is most of httpx's share: only a changed one
             request.url = httpx.URL(url)
-            url = str(request.url)  # as httpx sends it: it removes '.' and '..' segments itself
-        _guard(request, url, is_async)
+            if str(request.url) != url:
+                # httpx removed '.'/'..' segments S3 keeps (a key "a/../b", given as
+                # "a/%2E%2E/b"): the target signed is sent verbatim, as httpcore's ``target``
+                target = _target(url)
+                request.extensions["target"] = target
+        _guard(request, url, is_async, target)
         sent = request.headers.multi_items()
         timestamp = self._skew.signing_time(host_of(url))
         if signer.streaming and not isinstance(request.stream, httpx.ByteStream):
@@ -165,15 +171,21 @@ class _Guard:
     is written: there a request bound for another origin is refused (its connection is
     made, nothing is sent on it). A ``trace`` the caller set is still called."""
 
-    def __init__(self, signed_url: str, previous: Any) -> None:
+    def __init__(self, signed_url: str, previous: Any, extensions: dict[str, Any],
+                 target: bytes | None) -> None:
         self.signed_url = signed_url
         self.previous = previous
+        self.extensions = extensions
+        self.target = target
 
     def check(self, name: str, info: dict[str, Any]) -> None:
         request = info.get("request")
         if name.endswith(".send_request_headers.started") and request is not None \
                 and request.method != b"CONNECT":
             check_same_origin(self.signed_url, _wire_url(request))
+            if self.target is not None and self.extensions.get("target") is self.target:
+                # Applied to this request: a redirect httpx builds from it must not inherit it
+                del self.extensions["target"]
 
     def __call__(self, name: str, info: dict[str, Any]) -> None:
         self.check(name, info)
@@ -190,12 +202,21 @@ class _AsyncGuard(_Guard):
             await self.previous(name, info)
 
 
-def _guard(request: httpx.Request, url: str, is_async: bool) -> None:
-    """Bind ``request`` (and every redirect httpx builds from it) to the origin of ``url``."""
-    previous = request.extensions.get("trace")
+def _guard(request: httpx.Request, url: str, is_async: bool, target: bytes | None) -> None:
+    """Bind ``request`` (and every redirect httpx builds from it) to the origin of ``url``;
+    the verbatim ``target``, when one is set, applies to ``request`` only."""
+    extensions = request.extensions
+    previous = extensions.get("trace")
     if isinstance(previous, _Guard):  # signed again: the caller's trace is kept, once
         previous = previous.previous
-    request.extensions["trace"] = (_AsyncGuard if is_async else _Guard)(url, previous)
+    extensions["trace"] = (_AsyncGuard if is_async else _Guard)(url, previous, extensions,
+                                                                target)
+
+
+def _target(url: str) -> bytes:
+    """The request target (path and query) of an absolute canonical URL."""
+    parts = split_url(url)
+    return (parts.path + ("?" + parts.query if parts.query else "")).encode("ascii")
 
 
 def _wire_url(request: Any) -> str:
