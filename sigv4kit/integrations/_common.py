@@ -359,13 +359,22 @@ class RequestSigner:
         """Sign a streamed body as aws-chunked (``streaming=True``); the library's framing
         headers are replaced by the upload's (see ``stream_header_changes``). The length the
         library found (its Content-Length) is the decoded length S3 needs, unless the caller
-        set X-Amz-Decoded-Content-Length; without either (a generator) it is sent unsized."""
+        set X-Amz-Decoded-Content-Length; without either (a generator) it is sent unsized,
+        except to S3, which refuses that: then SigningError names the header, before anything
+        is sent."""
         creds = current_credentials(self.credentials)
         kept = [(n, v) for n, v in headers if n.lower() not in _FRAMING_HEADERS]
         length = next((v for n, v in headers if n.lower() == "content-length"), None)
-        if length is not None and not any(n.lower() == "x-amz-decoded-content-length"
-                                          for n, _ in kept):
+        declared = any(n.lower() == "x-amz-decoded-content-length" for n, _ in kept)
+        if length is not None and not declared:
             kept.append(("X-Amz-Decoded-Content-Length", length))
+        elif length is None and not declared and self.service in S3_SERVICES:
+            raise SigningError(
+                "X-Amz-Decoded-Content-Length: S3 refuses an aws-chunked upload without it, "
+                "and this body (a generator or iterator) has no known length: add the header "
+                "with the body's length in bytes, or give a file or bytes",
+                field="X-Amz-Decoded-Content-Length",
+            )
         return sign_chunked(
             Request(method, url, kept), creds, region=self.region, service=self.service,
             payload=payload, chunk_size=self.chunk_size, trailer=self.trailer,
