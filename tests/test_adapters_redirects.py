@@ -187,3 +187,22 @@ def test_the_message_is_bounded_and_redacts_credentials() -> None:
     text = str(refused.value)
     assert len(text) < 600 and "LEAKED-TOKEN" not in text and "f" * 64 not in text
     assert text.startswith("redirect: https://h.example answered HTTP 302")
+
+
+@pytest.mark.parametrize(
+    ("scheme", "host", "port", "target", "expected"),
+    [(b"http", b"::1", 8080, b"/x", ("http", "[::1]:8080")),
+     (b"https", b"xn--e1afmkfd.xn--p1ai", None, b"/", ("https", "xn--e1afmkfd.xn--p1ai")),
+     (b"http", b"proxy.internal", 3128, b"http://Example.com:80/a?b", ("http", "example.com")),
+     (b"https", b"h.example", 443, b"/", ("https", "h.example"))],
+)
+def test_where_httpcore_sends(scheme: bytes, host: bytes, port: int | None, target: bytes,
+                              expected: tuple[str, str]) -> None:
+    """The origin the httpx guard compares: through a forward proxy, the absolute target's."""
+    import httpcore
+
+    from sigv4kit.integrations.httpx import _wire_url
+
+    request = httpcore.Request(b"GET", httpcore.URL(scheme=scheme, host=host, port=port,
+                                                    target=target))
+    assert origin(_wire_url(request)) == expected
