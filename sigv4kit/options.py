@@ -84,7 +84,12 @@ def check_scope_name(field: str, kind: str, value: object) -> str:
 
 def region_set_value(region: RegionSet) -> str:
     """The X-Amz-Region-Set value of a SigV4a region set: one region, ``*``, or a list."""
-    regions = [region] if isinstance(region, str) else list(region)
+    try:
+        regions = [region] if isinstance(region, str) else list(region)
+    except TypeError:  # not iterable: 5, None
+        raise SigningError(
+            "region: a SigV4a region set must be a Region, '*', or a list of them, got "
+            f"{type(region).__name__}", field="region") from None
     if not regions:
         raise SigningError("region: the SigV4a region set is empty", field="region")
     return ",".join(check_scope_name("region", "region set", r) for r in regions)
