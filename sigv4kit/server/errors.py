@@ -2,8 +2,8 @@
 
 A client's SDK reads a refusal by its protocol's rules (botocore's ``parsers.py``): S3
 (``rest-xml``) an ``<Error>`` document, the Query services (``query``: STS, IAM, SQS …) an
-``<ErrorResponse>``, EC2 (``ec2``) a ``<Response><Errors>``, the JSON services (``json``: DynamoDB, Lambda …) a
-``{"__type": …}`` object with ``x-amzn-ErrorType``. A server that answers in its clients'
+``<ErrorResponse>``, EC2 (``ec2``) a ``<Response><Errors>``, the JSON services (``json``:
+DynamoDB, Lambda …) a ``{"__type": …}`` object with ``x-amzn-ErrorType``. A server that answers in its clients'
 protocol, with the code AWS uses for the same fault, gets the same ``ClientError`` code, retry
 and clock-skew behaviour from every SDK as AWS does.
 
