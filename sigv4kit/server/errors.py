@@ -1,11 +1,11 @@
 """A verdict turned into the answer AWS itself gives: status, headers and error body.
 
-A client's SDK reads a refusal by its protocol's rules (botocore's ``parsers.py``): S3
-(``rest-xml``) an ``<Error>`` document, the Query services (``query``: STS, IAM, SQS …) an
+A client's SDK reads a refusal by its protocol's rules (botocore's ``parsers.py``): S3 (``rest-
+xml``) an ``<Error>`` document, the Query services (``query``: STS, IAM, SQS …) an
 ``<ErrorResponse>``, EC2 (``ec2``) a ``<Response><Errors>``, the JSON services (``json``:
-DynamoDB, Lambda …) a ``{"__type": …}`` object with ``x-amzn-ErrorType``. A server that answers in its clients'
-protocol, with the code AWS uses for the same fault, gets the same ``ClientError`` code, retry
-and clock-skew behaviour from every SDK as AWS does.
+DynamoDB, Lambda …) a ``{"__type": …}`` object with ``x-amzn-ErrorType``. A server that answers
+in its clients' protocol, with the code AWS uses for the same fault, gets the same
+``ClientError`` code, retry and clock-skew behaviour from every SDK as AWS does.
 
 The codes per reason are one table (``_CODES``): the fault classes are AWS's (an unknown key is
 ``InvalidAccessKeyId`` to S3, ``InvalidClientTokenId`` to STS, ``UnrecognizedClientException``
