@@ -193,14 +193,16 @@ class ProxyConfig:
         return None
 
 
-def _forwarded_headers(headers: Iterable[tuple[str, str]], strip: set[str],
-                       keep_signature_headers: bool = False) -> list[tuple[str, str]]:
+def _forwarded_headers(headers: Iterable[tuple[str, str]],
+                       strip: set[str]) -> list[tuple[str, str]]:
+    """The client's headers to send on: hop-by-hop ones, Host, the client's own signature
+    headers and those ``--strip`` names left out."""
     out = []
     for name, value in headers:
         lname = name.lower()
         if lname in _HOP_BY_HOP or lname == "host" or lname in strip:
             continue
-        if lname in _SIGNATURE_HEADERS and not keep_signature_headers:
+        if lname in _SIGNATURE_HEADERS:
             continue
         out.append((name, value))
     return out
@@ -440,9 +442,7 @@ class _Handler:
                                                "SigV4a is not re-signed", sig), opts))
         service, region = sig.service, sig.region
         real = current_credentials(cfg.credentials)
-        keep = kind in (Body.CHUNKED,)
-        forwarded = [(n, v) for n, v in _forwarded_headers(headers, self.strip, keep)
-                     if n.lower() not in _SIGNATURE_HEADERS]
+        forwarded = _forwarded_headers(headers, self.strip)
         out = _Signing(request.method, origin.base + _without_query_auth(target),
                        cfg.sign_host or origin.netloc, forwarded)
         body: Any
