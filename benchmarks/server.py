@@ -28,11 +28,11 @@ import requests
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from sigv4kit import S3_OPTIONS, Credentials, Request, sign_request  # noqa: E402
-from sigv4kit.integrations.requests import SigV4Auth  # noqa: E402
-from sigv4kit.server.asgi import SigV4Middleware  # noqa: E402
-from sigv4kit.server.proxy import ProxyConfig, ProxyServer  # noqa: E402
-from sigv4kit.testing.verifying_server import VerifyingServer  # noqa: E402
+from sigv4kit import S3_OPTIONS, Credentials, Request, sign_request
+from sigv4kit.integrations.requests import SigV4Auth
+from sigv4kit.server.asgi import SigV4Middleware
+from sigv4kit.server.proxy import ProxyConfig, ProxyServer
+from sigv4kit.testing.verifying_server import VerifyingServer
 
 CREDS = Credentials("AKIDBENCHSERVER", "bench/secret/key/0123456789abcdefghijklmn")
 
