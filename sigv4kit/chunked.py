@@ -160,9 +160,18 @@ Checker = Callable[[str, str], bool]
 """``check(string_to_sign, signature) -> bool``: the secret's (or public key's) verdict."""
 
 
+def equal_ascii(expected: str, received: str) -> bool:
+    """``received == expected`` in constant time, as bytes: a received value holding any
+    non-ASCII character (a byte decoded as U+FFFD) is simply unequal. ``hmac.compare_digest``
+    raises TypeError on such a str, which must never escape a verifier."""
+    return received.isascii() and hmac.compare_digest(
+        expected.encode("ascii"), received.encode("ascii")
+    )
+
+
 def hmac_checker(hex_signature: Callable[[str], str]) -> Checker:
     """A SigV4 checker from a signing function (``SigningKey.hex_signature``)."""
-    return lambda to_sign, sig: hmac.compare_digest(hex_signature(to_sign), sig)
+    return lambda to_sign, sig: equal_ascii(hex_signature(to_sign), sig)
 
 
 _HEAD, _DATA, _CRLF, _TRAILER, _DONE = range(5)
@@ -485,7 +494,7 @@ class ChunkDecoder:
 
     def _compare_checksum(self, received: str, where: str) -> None:
         assert self._checksum is not None
-        if not hmac.compare_digest(self._checksum.base64(), received):
+        if not equal_ascii(self._checksum.base64(), received):
             raise ChunkError(
                 "checksum_mismatch",
                 f"aws-chunked body: {where}: x-amz-checksum-{self._checksum.name} is not the "
