@@ -27,6 +27,7 @@ from typing import Final
 from .checksums import Checksum, algorithm_of_header, new_checksum
 from .errors import Error
 from .keys import ALGORITHM, ALGORITHM_V4A
+from .model import HTTP_TOKEN
 from .options import EMPTY_SHA256
 
 SIGNED: Final = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
@@ -214,6 +215,11 @@ class ChunkDecoder:
         self._check = check
         self._declared = decoded_length
         self._trailer = trailer  # expected checksum algorithm named by X-Amz-Trailer
+        self._allowed_trailers: tuple[str, ...] = (
+            (f"x-amz-checksum-{trailer}",) if trailer is not None else ()
+        ) + ((TRAILER_SIGNATURE,) if variant.signed else ())
+        """The trailer names this body may carry: the one X-Amz-Trailer declares, and the
+        trailer signature of a signed variant."""
         self._checksum: Checksum | None = None
         self._expected_checksum: str | None = None
         if trailer is not None:
@@ -419,9 +425,23 @@ class ChunkDecoder:
         name, colon, value = text.partition(":")
         if not colon or not name.strip():
             raise self._malformed("a trailer line is not 'name:value'")
+        if not HTTP_TOKEN.fullmatch(name):
+            raise self._malformed(
+                "a trailer name is not an HTTP token (ASCII letters, digits and "
+                "!#$%&'*+-.^_`|~, no space before the colon)"
+            )
+        name = name.lower()
+        if name == TRAILER_SIGNATURE and not self.variant.signed:
+            raise self._malformed("an unsigned body's trailer carries x-amz-trailer-signature")
+        if name not in self._allowed_trailers:
+            raise self._malformed(
+                f"trailer {name[:64]!r} is not named by X-Amz-Trailer ("
+                + (f"which names {self._allowed_trailers[0]}" if self._trailer else "absent")
+                + ")"
+            )
         if len(self._trailers) >= MAX_TRAILER_LINES:
             raise self._malformed(f"more than {MAX_TRAILER_LINES} trailer lines")
-        self._trailers.append((name.strip().lower(), value.strip()))
+        self._trailers.append((name, value.strip()))
 
     # -- end --------------------------------------------------------------------------------
 
@@ -475,11 +495,6 @@ class ChunkDecoder:
                     f"aws-chunked body: {where}: the trailer signature does not match "
                     "(trailer altered?)",
                 )
-        elif signatures:
-            raise ChunkError(
-                "malformed_chunk", f"aws-chunked body: {where}: an unsigned body's trailer "
-                "carries x-amz-trailer-signature",
-            )
         if self._trailer is None:
             return
         wanted = f"x-amz-checksum-{self._trailer}"

@@ -281,12 +281,38 @@ def test_endless_trailer_lines_in_bounded_time() -> None:
     upload = _unsigned(b"x" * 10000)
     body = upload.body.read_all()
     head = body[: body.rindex(b"\r\n0\r\n") + 5]
-    endless = head + b"x-amz-meta-a:b\r\n" * 1_000_000
+    endless = head + b"x-amz-checksum-crc32:AAAAAA==\r\n" * 1_000_000
     started = time.perf_counter()
     result = check(received(upload, endless))
     assert result.reason == Reason.MALFORMED_CHUNK
     assert f"more than {MAX_TRAILER_LINES} trailer lines" in result.message
     assert time.perf_counter() - started < 2.0
+
+
+def test_trailers_not_declared_or_not_tokens_are_malformed() -> None:
+    """Issue 22: an unsigned-trailer body verified with a trailer X-Amz-Trailer does not name,
+    or a trailer name holding NUL. Each is malformed_chunk, in every variant."""
+    data = b"x" * 10000
+    upload = _unsigned(data)
+    body = upload.body.read_all()
+    value = checksum_base64("crc32", data).encode()
+    line = b"x-amz-checksum-crc32:" + value + b"\r\n"
+    assert line in body and check(received(upload, body)).valid
+    for extra in (b"x-amz-checksum-sha256:AAAA\r\n", b"x-amz-meta-a:b\r\n",
+                  b"x-amz-checksum-crc32\x00:AAAA\r\n", b"x-amz-check sum:AAAA\r\n",
+                  b"x-amz-checksum-crc32 :AAAA\r\n", b"\xffx:AAAA\r\n"):
+        for framed in (body.replace(line, line + extra), body.replace(line, extra + line)):
+            result = check(received(upload, framed))
+            assert result.reason == Reason.MALFORMED_CHUNK, (extra, result.message)
+            assert "X-Amz-Trailer" in result.message or "HTTP token" in result.message
+    signed_extra = _EXAMPLE_TRAILER_BODY.replace(b"x-amz-trailer-signature:",
+                                                 b"x-amz-meta-a:b\r\nx-amz-trailer-signature:")
+    result = check(received(_EXAMPLE_TRAILER_UPLOAD, signed_extra))
+    assert result.reason == Reason.MALFORMED_CHUNK and "X-Amz-Trailer" in result.message
+    unsigned_with_signature = body.replace(line, line + b"x-amz-trailer-signature:" + b"a" * 64
+                                           + b"\r\n")
+    result = check(received(upload, unsigned_with_signature))
+    assert result.reason == Reason.MALFORMED_CHUNK and "unsigned" in result.message
 
 
 def test_headers_that_do_not_describe_an_aws_chunked_body() -> None:
