@@ -47,7 +47,14 @@ from .model import Credentials, Request, SignedRequest, trusted
 from .options import Algorithm, RegionSet, SigningOptions, path_rules
 from .received import Reason
 from .signing import sign_request
-from .verify import Lookup, VerifyResult, chunk_decoder, streaming_verdict
+from .verify import (
+    Lookup,
+    VerifyResult,
+    check_lookup,
+    chunk_decoder,
+    looked_up,
+    streaming_verdict,
+)
 
 __all__ = ["ChunkedUpload", "ChunkedVerifier", "FramedBody", "SizedFramedBody", "sign_chunked"]
 
@@ -431,7 +438,7 @@ class ChunkedVerifier:
             raise SigningError("max_chunk_size: must be a positive number of bytes",
                                field="max_chunk_size")
         self._verdict = verdict
-        creds = lookup(verdict.received.access_key_id)
+        creds = looked_up(check_lookup(lookup), verdict.received.access_key_id)
         if creds is None:
             raise SigningError("lookup: the verdict's access key is no longer known",
                                field="lookup")
