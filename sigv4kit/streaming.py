@@ -310,8 +310,9 @@ def sign_chunked(
     ``payload`` is bytes, a binary file object or an iterable of bytes, read as the body is
     iterated; its length is known for bytes and seekable files, else taken from an
     X-Amz-Decoded-Content-Length header on ``request`` (S3 needs it). ``trailer`` names a
-    checksum (``crc32``, ``crc32c``, ``crc64nvme``, ``sha1``, ``sha256``) sent after the last
-    chunk; ``signed=False`` gives ``STREAMING-UNSIGNED-PAYLOAD-TRAILER`` (needs a trailer; TLS
+    checksum (``crc32``, ``crc32c``, ``crc64nvme``, ``sha1``, ``sha256``, ``sha512``,
+    ``xxhash64``, ``xxhash3``, ``xxhash128``: ``sigv4kit.checksums.ALGORITHMS``) sent after the
+    last chunk; ``signed=False`` gives ``STREAMING-UNSIGNED-PAYLOAD-TRAILER`` (needs a trailer; TLS
     then protects the chunks). Headers set: Content-Encoding (aws-chunked appended),
     X-Amz-Decoded-Content-Length, X-Amz-Trailer, X-Amz-Content-SHA256, and Content-Length of
     the framed body (added unsigned after signing, as SDKs do, unless ``request`` already

@@ -23,13 +23,14 @@ from .canonical import (
     canonical_request,
     canonical_uri,
 )
-from .checksums import algorithm_of_header
+from .checksums import algorithm_of_header, new_checksum
 from .chunked import (
     MAX_CHUNK_SIZE,
     VARIANTS,
     Checker,
     ChunkDecoder,
     ChunkError,
+    equal_ascii,
     hmac_checker,
     trailer_algorithm,
 )
@@ -390,6 +391,10 @@ def _check(
                 texts,
                 token_signed,
             )
+    if not defer_body and not payload.startswith(STREAMING_PREFIX):
+        problem = _checksum_header_problem(view)
+        if problem is not None:
+            return _fail(Reason.CHECKSUM_MISMATCH, problem, sig, texts, token_signed)
     return trusted(
         VerifyResult,
         {
@@ -403,6 +408,31 @@ def _check(
             "decoded_body": None,
         },
     )
+
+
+def _checksum_header_problem(view: View) -> str | None:
+    """A plain upload's ``x-amz-checksum-<algorithm>`` header checked against its body, as S3
+    does (BadDigest); None when it matches or there is none. Only for PUT (PutObject,
+    UploadPart, and the bucket configurations botocore checksums): a POST such as
+    CompleteMultipartUpload carries the whole object's checksum, not its XML body's."""
+    if view.request.method.upper() != "PUT":
+        return None
+    body = view.request.body
+    for name, values in view.groups.items():
+        algorithm = algorithm_of_header(name)
+        if algorithm is None:
+            continue
+        try:
+            checksum = new_checksum(algorithm)
+        except SigningError as exc:  # its library is not installed (xxhash)
+            return f"{name}: cannot be checked: {exc}"
+        checksum.update(body)
+        if len(values) != 1 or not equal_ascii(checksum.base64(), values[0].strip()):
+            return (
+                f"the signature is valid but {name} is not the {algorithm} of the "
+                f"{len(body)}-byte body received (body altered or truncated?)"
+            )
+    return None
 
 
 def _decoded_length(view: View) -> int | None:
@@ -464,17 +494,22 @@ def _decoder(
             algorithm = algorithm_of_header(name)
             if algorithm is not None and len(values) == 1:
                 checksum_header = (algorithm, values[0])
-    return ChunkDecoder(
-        variant,
-        seed=sig.signature,
-        amzdate=sig.amz_date,
-        scope=sig.credential_scope,
-        check=_chunk_checker(sig, creds) if variant.signed else None,
-        decoded_length=_decoded_length(view),
-        trailer=trailer,
-        checksum_header=checksum_header,
-        max_chunk_size=max_chunk_size,
-    )
+    try:
+        return ChunkDecoder(
+            variant,
+            seed=sig.signature,
+            amzdate=sig.amz_date,
+            scope=sig.credential_scope,
+            check=_chunk_checker(sig, creds) if variant.signed else None,
+            decoded_length=_decoded_length(view),
+            trailer=trailer,
+            checksum_header=checksum_header,
+            max_chunk_size=max_chunk_size,
+        )
+    except SigningError as exc:  # a checksum whose library is not installed (xxhash)
+        raise malformed(
+            f"aws-chunked body: cannot be checked: {exc}", Reason.MALFORMED_CHUNK
+        ) from None
 
 
 def chunk_decoder(
