@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -373,3 +374,46 @@ def test_explain_reads_the_multipart_checksum_type(https_server: CaptureServer) 
         for sent in (create, complete):
             codes = [w.code for w in explain_request(sent.to_request()).warnings]
             assert ("checksum_type_mismatch" in codes) == refused, (algorithm, kind, codes)
+
+
+def test_cli_verifies_and_explains_a_big_chunked_capture(
+    https_server: CaptureServer, tmp_path: Path
+) -> None:
+    """Issue 23: any raw capture over 1 MiB sent with Transfer-Encoding: chunked (every boto3
+    or AWS CLI HTTPS upload over 1 MiB) made ``explain|verify @file`` exit 2. Now the HTTP
+    framing comes off as the body streams: exit 0, and 1 once a byte is changed."""
+    import subprocess
+    import sys
+
+    data = os.urandom(3 * 1024 * 1024 + 5)
+    captured = _upload(https_server, "PutObject", data)
+    assert captured.header("transfer-encoding") == "chunked"
+    path = tmp_path / "capture.http"
+    path.write_bytes(captured.head + captured.raw_body)
+    assert path.stat().st_size > 3 * 1024 * 1024
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_ACCESS_KEY_ID=CREDS.access_key_id,
+               AWS_SECRET_ACCESS_KEY=CREDS.secret_access_key,
+               AWS_SESSION_TOKEN=CREDS.session_token or "",
+               AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "sigv4kit", *args], capture_output=True,
+                              text=True, env=env, timeout=120)
+
+    verified = cli("verify", f"@{path}", "--output", "json")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert '"valid": true' in verified.stdout and "3145733 bytes" in verified.stdout
+    explained = cli("explain", f"@{path}")
+    assert explained.returncode == 0, explained.stdout + explained.stderr
+
+    raw = bytearray(captured.raw_body)
+    raw[len(raw) // 2] ^= 0x01  # an object byte, inside both framings
+    path.write_bytes(captured.head + bytes(raw))
+    tampered = cli("verify", f"@{path}")
+    assert tampered.returncode == 1, tampered.stdout + tampered.stderr
+    assert "checksum_mismatch" in tampered.stdout + tampered.stderr
+    path.write_bytes(captured.head + captured.raw_body[: len(captured.raw_body) // 2])
+    cut = cli("verify", f"@{path}")
+    assert cut.returncode in (1, 2) and "Traceback" not in cut.stderr
+    assert "before the last chunk" in cut.stderr or "runs past the end" in cut.stderr
