@@ -39,7 +39,7 @@ package (cli imports anything)."""
 THIRD_PARTY_IN_CORE = {
     "sigv4a": {"cryptography"},
     "xmldoc": {"defusedxml"},
-    "checksums": {"awscrt"},  # lazily, to accelerate CRC32C/CRC64NVME; pure fallback
+    "checksums": {"awscrt", "xxhash"},  # lazily: awscrt (CRCs, xxHash) or xxhash; see module
 }
 """The core imports only the standard library, but for these (module -> top-level packages)."""
 

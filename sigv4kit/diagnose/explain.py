@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from ..canonical import UNSIGNED_HEADERS, canonical_query_pairs
+from ..checksums import ALGORITHMS, algorithm_of_header, multipart_checksum_problem
 from ..chunked import read_layout
 from ..errors import SigningError
 from ..keys import ALGORITHM_V4A
@@ -236,6 +237,7 @@ def _explain(
         expires_at = datetime.max.replace(tzinfo=sig.issued.tzinfo)
     unsigned = _check_headers(request, sig, out)
     payload, chunk_sizes, trailers = _check_body(request, out)
+    _check_multipart_checksum(request, parts.query, out)
     _check_scope(sig, host, host_region, host_service, out)
     _check_time(sig, moment, out)
     if (
@@ -334,6 +336,25 @@ def _check_body(
     if layout.reason is not None:
         out.warn(layout.reason, layout.problem or layout.reason)
     return payload, layout.chunk_sizes, layout.trailers
+
+
+def _check_multipart_checksum(request: Request, query: str, out: _Builder) -> None:
+    """A multipart upload's ``x-amz-checksum-type`` (FULL_OBJECT or COMPOSITE) against the
+    checksum algorithms its headers (CreateMultipartUpload's x-amz-checksum-algorithm,
+    CompleteMultipartUpload's whole-object x-amz-checksum-*) and its parts (``<ChecksumX>``)
+    name: S3 refuses the combinations it does not take."""
+    names = {p.partition("=")[0] for p in query.split("&")}
+    if request.method.upper() != "POST" or not names & {"uploads", "uploadId"}:
+        return
+    algorithms = {a for n, _ in request.headers if (a := algorithm_of_header(n)) is not None}
+    named = _one(request, "x-amz-checksum-algorithm")
+    if named is not None:
+        algorithms.add(named.strip().lower())
+    body = request.body[: 1 << 20].upper()
+    algorithms |= {a for a in ALGORITHMS if b"<CHECKSUM%s>" % a.upper().encode() in body}
+    problem = multipart_checksum_problem(_one(request, "x-amz-checksum-type"), algorithms)
+    if problem is not None:
+        out.warn("checksum_type_mismatch", problem)
 
 
 UNSIGNED_BY_DESIGN: dict[str, str] = {
