@@ -15,9 +15,9 @@ import base64
 import hashlib
 import zlib
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Final, Protocol
 
+from ._caches import cached
 from .errors import SigningError
 
 ALGORITHMS: Final = ("crc32", "crc32c", "crc64nvme", "sha1", "sha256")
@@ -45,7 +45,7 @@ class Checksum(Protocol):
     def base64(self) -> str: ...
 
 
-@lru_cache(maxsize=2)
+@cached(2, keys="CRC polynomial", reason="a 256-entry table built once per polynomial")
 def _table(poly: int) -> tuple[int, ...]:
     """The 256-entry lookup table of a reflected CRC: built once per polynomial."""
     table = []
@@ -78,7 +78,7 @@ def _zlib_crc32(data: bytes | memoryview, previous: int = 0) -> int:
     return zlib.crc32(data, previous)
 
 
-@lru_cache(maxsize=4)
+@cached(4, keys="checksum name", reason="awscrt is looked up once, not per chunk")
 def crc_function(name: str) -> Crc:
     """The running-CRC function of ``name`` (``crc32``, ``crc32c``, ``crc64nvme``): awscrt's
     when it can be imported (looked up once), else the pure-Python one."""
