@@ -44,7 +44,9 @@ _PAD_OUTER = bytes(b ^ 0x5C for b in range(256))
 class SigningKey:
     """HMAC-SHA256 (RFC 2104) under one signing key, with the hashes of the two padded key
     blocks computed once: a signature then costs two SHA-256 state copies instead of a fresh
-    HMAC set-up, about half the time of ``hmac.digest`` here. Never printed."""
+    HMAC set-up, about half the time of ``hmac.digest`` here. Never printed. It holds the
+    hash states of the *derived* key (one day, one region, one service), never the secret: the
+    HMAC keyed by "AWS4" + secret is computed one-shot (``hmac.digest``) and kept nowhere."""
 
     __slots__ = ("_inner", "_outer")
 
