@@ -178,7 +178,10 @@ def _json_value(text: str) -> Any:
 
         return json.loads(text)
     scanner: Any = make_scanner
-    value, end = scanner(_ScanContext())(text, 0)
+    try:
+        value, end = scanner(_ScanContext())(text, 0)
+    except StopIteration:  # the scanner's way of saying "no JSON value here"
+        raise ValueError("not JSON") from None
     if end != len(text):
         raise ValueError("trailing data")
     return value
