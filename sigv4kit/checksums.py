@@ -19,9 +19,9 @@ import base64
 import hashlib
 import zlib
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any, Final, Protocol
 
+from ._caches import cached
 from .errors import SigningError
 
 ALGORITHMS: Final = (
@@ -52,7 +52,7 @@ class Checksum(Protocol):
     def base64(self) -> str: ...
 
 
-@lru_cache(maxsize=2)
+@cached(2, keys="CRC polynomial", reason="a 256-entry table built once per polynomial")
 def _table(poly: int) -> tuple[int, ...]:
     """The 256-entry lookup table of a reflected CRC: built once per polynomial."""
     table = []
@@ -94,7 +94,7 @@ def _awscrt_checksums() -> Any:
     return checksums
 
 
-@lru_cache(maxsize=4)
+@cached(4, keys="checksum name", reason="awscrt is looked up once, not per chunk")
 def crc_function(name: str) -> Crc:
     """The running-CRC function of ``name`` (``crc32``, ``crc32c``, ``crc64nvme``): awscrt's
     when it can be imported (looked up once), else the pure-Python one."""
@@ -181,7 +181,7 @@ _XXHASH_NAMES: Final = {
 }
 
 
-@lru_cache(maxsize=4)
+@cached(8, keys="checksum name, prefer awscrt", reason="the accelerator is imported once, not per chunk")
 def xxhash_factory(name: str, prefer_awscrt: bool = True) -> Callable[[], Any]:
     """The constructor of a fresh ``name`` hasher (big-endian digest, seed 0): awscrt's
     ``XXHash`` (botocore's own choice) when importable, else the ``xxhash`` package's;

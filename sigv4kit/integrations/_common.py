@@ -16,10 +16,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime
-from functools import lru_cache
 from typing import IO, TypedDict, Unpack, cast
 from urllib.parse import unquote_to_bytes, urljoin
 
+from .._caches import cached
 from ..aws.clock_skew import ClockSkew
 from ..aws.credentials import (
     CredentialsError,
@@ -104,7 +104,10 @@ def _canonical_url(url: str, normalize: bool) -> str:
     return f"{out}?{query}" if query else out
 
 
-_short_canonical_url = lru_cache(maxsize=256)(_canonical_url)
+_short_canonical_url = cached(
+    256, name="_short_canonical_url", keys="(URL ≤ 256 chars, normalize)",
+    reason="a client sends to few URLs",
+)(_canonical_url)
 """A client sends to few URLs again and again (an API's endpoint, a bucket's keys): each short
 one is rewritten once."""
 
@@ -206,7 +209,7 @@ def header_changes(
     return names | gone, added
 
 
-@lru_cache(maxsize=64)
+@cached(64, keys="added header names", reason="the same few names every request")
 def _lower_names(names: tuple[str, ...]) -> frozenset[str]:
     """The lower-case set of the added headers' names: the same few names every request
     (X-Amz-Date, X-Amz-Security-Token, Authorization …)."""

@@ -10,13 +10,13 @@ early when the server closes, so no test can hang on one::
 
 from __future__ import annotations
 
-import functools
 import threading
 import time
 import zlib
 from dataclasses import dataclass, field
 from email.utils import formatdate
 
+from .._caches import cached
 from .faulty_server import XML_CONTENT_TYPE, Truncated, _Context
 
 MAX_HOSTILE_SECONDS = 120.0
@@ -123,7 +123,7 @@ class Huge:
             sent += len(part)
 
 
-@functools.cache
+@cached(4, keys="decoded size", reason="a bomb is compressed once per size")
 def gzip_bomb(decoded_size: int) -> bytes:
     """A gzip member that inflates to ``decoded_size`` zero bytes (about 1000:1)."""
     packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
