@@ -181,7 +181,8 @@ _XXHASH_NAMES: Final = {
 }
 
 
-@cached(8, keys="checksum name, prefer awscrt", reason="the accelerator is imported once, not per chunk")
+@cached(8, keys="checksum name, prefer awscrt",
+        reason="the accelerator is imported once, not per chunk")
 def xxhash_factory(name: str, prefer_awscrt: bool = True) -> Callable[[], Any]:
     """The constructor of a fresh ``name`` hasher (big-endian digest, seed 0): awscrt's
     ``XXHash`` (botocore's own choice) when importable, else the ``xxhash`` package's;
