@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._caches import clear_caches
     from .errors import Error, SigningError
     from .model import Credentials, PresignedRequest, Request, SignedRequest
     from .options import S3_OPTIONS, S3_PRESIGN_OPTIONS, UNSIGNED_PAYLOAD, SigningOptions
@@ -39,6 +40,7 @@ _SOURCES = {
     "sign_request": "signing",
     "verify_presigned_url": "verify",
     "verify_request": "verify",
+    "clear_caches": "_caches",
 }
 """public name: the core module that defines it."""
 
@@ -55,6 +57,7 @@ __all__ = [
     "SigningError",
     "SigningOptions",
     "__version__",
+    "clear_caches",
     "presign",
     "sign_request",
     "verify_presigned_url",

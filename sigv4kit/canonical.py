@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import lru_cache
 
+from ._caches import cached
 from .errors import SigningError
 from .patterns import lazy
 
@@ -131,7 +131,10 @@ def _canonical_uri(path: str, normalize_path: bool, double_encode_path: bool) ->
     return _encode_once(path)
 
 
-_short_canonical_uri = lru_cache(maxsize=256)(_canonical_uri)
+_short_canonical_uri = cached(
+    256, name="_short_canonical_uri", keys="(path ≤ 256 chars, options)",
+    reason="an API's few paths are canonicalised once",
+)(_canonical_uri)
 """Short paths (an API's ``/``, a bucket's keys) are canonicalised once, as their URLs are
 split once."""
 
@@ -195,7 +198,7 @@ def canonical_header_value(value: str) -> str:
     return " ".join(value.split())
 
 
-@lru_cache(maxsize=16)
+@cached(16, keys="header value > 256 chars", reason="a session token, the same every request")
 def _canonical_long_value(value: str) -> str:
     # Long values are session tokens, the same in every request a credential signs.
     return " ".join(value.split())

@@ -3,10 +3,14 @@
 https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html
 
 An aws-chunked upload names one of them in ``X-Amz-Trailer`` and sends its value after the last
-chunk, base64 of the big-endian digest (``x-amz-checksum-crc32: <base64>``). CRC32 comes from
-``zlib`` and SHA-1/SHA-256 from ``hashlib``; CRC32C and CRC64NVME from ``awscrt.checksums``
-(the accelerated library botocore itself uses), imported only when first needed, with a
+chunk, base64 of the big-endian digest (``x-amz-checksum-crc32: <base64>``); a plain upload
+sends it as a header. These are the nine botocore 1.44 offers. CRC32 comes from ``zlib`` and
+SHA-1/SHA-256/SHA-512 from ``hashlib``; CRC32C and CRC64NVME from ``awscrt.checksums`` (the
+accelerated library botocore itself uses), imported only when first needed, with a
 table-driven pure-Python fallback so the core still works without it (slowly: a few MB/s).
+XXHASH64, XXHASH3 (64-bit) and XXHASH128 (XXH3, 128-bit) come from awscrt's ``XXHash`` (as in
+botocore) or else the ``xxhash`` package, imported lazily; with neither installed they raise
+``SigningError`` saying what to install.
 """
 
 from __future__ import annotations
@@ -15,12 +19,15 @@ import base64
 import hashlib
 import zlib
 from collections.abc import Callable
-from functools import lru_cache
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
+from ._caches import cached
 from .errors import SigningError
 
-ALGORITHMS: Final = ("crc32", "crc32c", "crc64nvme", "sha1", "sha256")
+ALGORITHMS: Final = (
+    "crc32", "crc32c", "crc64nvme", "sha1", "sha256", "sha512", "xxhash64", "xxhash3",
+    "xxhash128",
+)
 """The checksum names ``sign_chunked(trailer=...)`` takes, in S3's own spelling, lower case."""
 HEADER_PREFIX: Final = "x-amz-checksum-"
 
@@ -45,7 +52,7 @@ class Checksum(Protocol):
     def base64(self) -> str: ...
 
 
-@lru_cache(maxsize=2)
+@cached(2, keys="CRC polynomial", reason="a 256-entry table built once per polynomial")
 def _table(poly: int) -> tuple[int, ...]:
     """The 256-entry lookup table of a reflected CRC: built once per polynomial."""
     table = []
@@ -78,7 +85,16 @@ def _zlib_crc32(data: bytes | memoryview, previous: int = 0) -> int:
     return zlib.crc32(data, previous)
 
 
-@lru_cache(maxsize=4)
+def _awscrt_checksums() -> Any:
+    """``awscrt.checksums`` (botocore's accelerator), or None when it cannot be imported."""
+    try:
+        from awscrt import checksums  # type: ignore[import-untyped]
+    except ImportError:
+        return None
+    return checksums
+
+
+@cached(4, keys="checksum name", reason="awscrt is looked up once, not per chunk")
 def crc_function(name: str) -> Crc:
     """The running-CRC function of ``name`` (``crc32``, ``crc32c``, ``crc64nvme``): awscrt's
     when it can be imported (looked up once), else the pure-Python one."""
@@ -86,9 +102,8 @@ def crc_function(name: str) -> Crc:
         return _zlib_crc32
     if name not in ("crc32c", "crc64nvme"):
         raise SigningError(f"trailer: {name!r} is not a CRC checksum", field="trailer")
-    try:
-        from awscrt import checksums as crt  # type: ignore[import-untyped]
-    except ImportError:
+    crt = _awscrt_checksums()
+    if crt is None:
         return crc32c_pure if name == "crc32c" else crc64nvme_pure
     fast: Callable[[bytes | memoryview, int], int] = (
         crt.crc32c if name == "crc32c" else crt.crc64nvme
@@ -133,6 +148,62 @@ class _HashChecksum:
         return base64.b64encode(self._hash.digest()).decode("ascii")
 
 
+class _XxhashChecksum:
+    __slots__ = ("_digest", "_hash", "name")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._hash: Any = xxhash_factory(name)()
+        self._digest: bytes | None = None
+
+    def update(self, data: bytes | memoryview) -> None:
+        if self._digest is not None:
+            raise ValueError(f"{self.name}: updated after its digest was taken")
+        if data:
+            # awscrt's update takes bytes, not a memoryview: a copy of one chunk at most
+            self._hash.update(bytes(data) if isinstance(data, memoryview) else data)
+
+    def digest(self) -> bytes:
+        if self._digest is None:  # awscrt's finalize() ends the hash: take it once
+            finish = getattr(self._hash, "finalize", None)
+            self._digest = bytes(finish() if finish is not None else self._hash.digest())
+        return self._digest
+
+    def base64(self) -> str:
+        return base64.b64encode(self.digest()).decode("ascii")
+
+
+_XXHASH_NAMES: Final = {
+    # ours: (awscrt.checksums.XXHash constructor, xxhash package constructor)
+    "xxhash64": ("new_xxhash64", "xxh64"),
+    "xxhash3": ("new_xxhash3_64", "xxh3_64"),
+    "xxhash128": ("new_xxhash3_128", "xxh3_128"),
+}
+
+
+@cached(8, keys="checksum name, prefer awscrt",
+        reason="the accelerator is imported once, not per chunk")
+def xxhash_factory(name: str, prefer_awscrt: bool = True) -> Callable[[], Any]:
+    """The constructor of a fresh ``name`` hasher (big-endian digest, seed 0): awscrt's
+    ``XXHash`` (botocore's own choice) when importable, else the ``xxhash`` package's;
+    SigningError naming what to install when neither is."""
+    crt_name, package_name = _XXHASH_NAMES[name]
+    xxh = getattr(_awscrt_checksums(), "XXHash", None) if prefer_awscrt else None
+    if xxh is not None and hasattr(xxh, crt_name):
+        factory: Callable[[], Any] = getattr(xxh, crt_name)
+        return factory
+    try:
+        import xxhash  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        raise SigningError(
+            f"trailer: the {name} checksum needs awscrt (0.31.2 or later, as botocore uses) or "
+            "the xxhash package: pip install xxhash",
+            field="trailer",
+        ) from None
+    package: Callable[[], Any] = getattr(xxhash, package_name)
+    return package
+
+
 def check_algorithm(name: object, field: str = "trailer") -> str:
     """``name`` lower-cased when it is one of ``ALGORITHMS``, else SigningError naming ``field``."""
     if isinstance(name, str) and name.lower() in ALGORITHMS:
@@ -146,7 +217,11 @@ def check_algorithm(name: object, field: str = "trailer") -> str:
 def new_checksum(name: str) -> Checksum:
     """A fresh incremental checksum of algorithm ``name`` (one of ``ALGORITHMS``)."""
     name = check_algorithm(name)
-    return _HashChecksum(name) if name.startswith("sha") else _CrcChecksum(name)
+    if name.startswith("sha"):
+        return _HashChecksum(name)
+    if name.startswith("xxhash"):
+        return _XxhashChecksum(name)
+    return _CrcChecksum(name)
 
 
 def checksum_base64(name: str, data: bytes | memoryview) -> str:
@@ -171,6 +246,40 @@ def algorithm_of_header(header: str) -> str | None:
 
 def digest_size(name: str) -> int:
     """Bytes of the digest of ``name`` (so the length of its base64 value is known up front)."""
-    return {"crc32": 4, "crc32c": 4, "crc64nvme": 8, "sha1": 20, "sha256": 32}[
-        check_algorithm(name)
-    ]
+    return _DIGEST_SIZES[check_algorithm(name)]
+
+
+_DIGEST_SIZES: Final = {
+    "crc32": 4, "crc32c": 4, "crc64nvme": 8, "sha1": 20, "sha256": 32, "sha512": 64,
+    "xxhash64": 8, "xxhash3": 8, "xxhash128": 16,
+}
+
+
+CHECKSUM_TYPES: Final = {
+    "FULL_OBJECT": frozenset({"crc32", "crc32c", "crc64nvme"}),
+    "COMPOSITE": frozenset({"crc32", "crc32c", "sha1", "sha256"}),
+}
+"""S3's multipart checksum types (``x-amz-checksum-type``) and the algorithms S3 documents for
+each: a full-object checksum must combine, which only the CRCs do; CRC64NVME is full-object
+only. (S3 documents no type for SHA512 or the xxHash family yet: not judged.)"""
+
+
+def multipart_checksum_problem(checksum_type: str | None, algorithms: set[str]) -> str | None:
+    """Why S3 refuses a CompleteMultipartUpload (or CreateMultipartUpload) with this
+    ``x-amz-checksum-type`` and these checksum algorithms, or None."""
+    if checksum_type is None:
+        return None
+    wanted = checksum_type.strip().upper()
+    allowed = CHECKSUM_TYPES.get(wanted)
+    if allowed is None:
+        return (
+            f"x-amz-checksum-type: must be FULL_OBJECT or COMPOSITE, got {checksum_type[:40]!r}"
+        )
+    judged = CHECKSUM_TYPES["FULL_OBJECT"] | CHECKSUM_TYPES["COMPOSITE"]
+    wrong = sorted((algorithms & judged) - allowed)
+    if not wrong:
+        return None
+    return (
+        f"x-amz-checksum-type: {wanted} does not go with {', '.join(wrong)} (S3 takes "
+        f"{wanted} with {', '.join(sorted(allowed))} only): S3 refuses the upload"
+    )

@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from hashlib import sha256
 from typing import Final
 
-from .checksums import Checksum, algorithm_of_header, new_checksum
+from .checksums import ALGORITHMS, Checksum, algorithm_of_header, new_checksum
 from .errors import Error
 from .keys import ALGORITHM, ALGORITHM_V4A
+from .model import HTTP_TOKEN
 from .options import EMPTY_SHA256
 
 SIGNED: Final = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
@@ -160,9 +161,18 @@ Checker = Callable[[str, str], bool]
 """``check(string_to_sign, signature) -> bool``: the secret's (or public key's) verdict."""
 
 
+def equal_ascii(expected: str, received: str) -> bool:
+    """``received == expected`` in constant time, as bytes: a received value holding any
+    non-ASCII character (a byte decoded as U+FFFD) is simply unequal. ``hmac.compare_digest``
+    raises TypeError on such a str, which must never escape a verifier."""
+    return received.isascii() and hmac.compare_digest(
+        expected.encode("ascii"), received.encode("ascii")
+    )
+
+
 def hmac_checker(hex_signature: Callable[[str], str]) -> Checker:
     """A SigV4 checker from a signing function (``SigningKey.hex_signature``)."""
-    return lambda to_sign, sig: hmac.compare_digest(hex_signature(to_sign), sig)
+    return lambda to_sign, sig: equal_ascii(hex_signature(to_sign), sig)
 
 
 _HEAD, _DATA, _CRLF, _TRAILER, _DONE = range(5)
@@ -205,6 +215,11 @@ class ChunkDecoder:
         self._check = check
         self._declared = decoded_length
         self._trailer = trailer  # expected checksum algorithm named by X-Amz-Trailer
+        self._allowed_trailers: tuple[str, ...] = (
+            (f"x-amz-checksum-{trailer}",) if trailer is not None else ()
+        ) + ((TRAILER_SIGNATURE,) if variant.signed else ())
+        """The trailer names this body may carry: the one X-Amz-Trailer declares, and the
+        trailer signature of a signed variant."""
         self._checksum: Checksum | None = None
         self._expected_checksum: str | None = None
         if trailer is not None:
@@ -410,9 +425,23 @@ class ChunkDecoder:
         name, colon, value = text.partition(":")
         if not colon or not name.strip():
             raise self._malformed("a trailer line is not 'name:value'")
+        if not HTTP_TOKEN.fullmatch(name):
+            raise self._malformed(
+                "a trailer name is not an HTTP token (ASCII letters, digits and "
+                "!#$%&'*+-.^_`|~, no space before the colon)"
+            )
+        name = name.lower()
+        if name == TRAILER_SIGNATURE and not self.variant.signed:
+            raise self._malformed("an unsigned body's trailer carries x-amz-trailer-signature")
+        if name not in self._allowed_trailers:
+            raise self._malformed(
+                f"trailer {name[:64]!r} is not named by X-Amz-Trailer ("
+                + (f"which names {self._allowed_trailers[0]}" if self._trailer else "absent")
+                + ")"
+            )
         if len(self._trailers) >= MAX_TRAILER_LINES:
             raise self._malformed(f"more than {MAX_TRAILER_LINES} trailer lines")
-        self._trailers.append((name.strip().lower(), value.strip()))
+        self._trailers.append((name, value.strip()))
 
     # -- end --------------------------------------------------------------------------------
 
@@ -466,11 +495,6 @@ class ChunkDecoder:
                     f"aws-chunked body: {where}: the trailer signature does not match "
                     "(trailer altered?)",
                 )
-        elif signatures:
-            raise ChunkError(
-                "malformed_chunk", f"aws-chunked body: {where}: an unsigned body's trailer "
-                "carries x-amz-trailer-signature",
-            )
         if self._trailer is None:
             return
         wanted = f"x-amz-checksum-{self._trailer}"
@@ -485,7 +509,7 @@ class ChunkDecoder:
 
     def _compare_checksum(self, received: str, where: str) -> None:
         assert self._checksum is not None
-        if not hmac.compare_digest(self._checksum.base64(), received):
+        if not equal_ascii(self._checksum.base64(), received):
             raise ChunkError(
                 "checksum_mismatch",
                 f"aws-chunked body: {where}: x-amz-checksum-{self._checksum.name} is not the "
@@ -507,8 +531,7 @@ def trailer_algorithm(value: str | None) -> str | None:
     algorithms = [algorithm_of_header(n) for n in names]
     if len(names) != 1 or algorithms[0] is None:
         raise ValueError(
-            "X-Amz-Trailer: must name one x-amz-checksum-* header (crc32, crc32c, crc64nvme, "
-            "sha1, sha256)"
+            f"X-Amz-Trailer: must name one x-amz-checksum-* header ({', '.join(ALGORITHMS)})"
         )
     return algorithms[0]
 
@@ -545,10 +568,13 @@ def read_layout(
         trailer = trailer_algorithm(trailer_header) if variant.trailer else None
     except ValueError as exc:
         return ChunkedLayout(variant, (), (), "malformed_chunk", str(exc))
-    decoder = ChunkDecoder(
-        variant, seed="", amzdate="", scope="", check=None, decoded_length=decoded_length,
-        trailer=trailer, max_chunk_size=max_chunk_size, record_sizes=True,
-    )
+    try:
+        decoder = ChunkDecoder(
+            variant, seed="", amzdate="", scope="", check=None, decoded_length=decoded_length,
+            trailer=trailer, max_chunk_size=max_chunk_size, record_sizes=True,
+        )
+    except Error as exc:  # a checksum whose library is not installed (xxhash)
+        return ChunkedLayout(variant, (), (), "malformed_chunk", f"cannot be checked: {exc}")
     try:
         decoder.feed(body)
         decoder.finish()

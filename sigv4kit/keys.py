@@ -9,8 +9,9 @@ signature) all sign through ``cached_signing_key``: one bounded cache of derived
 from __future__ import annotations
 
 import hmac
-from functools import lru_cache
 from hashlib import sha256
+
+from ._caches import Memo, secret_fingerprint
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 ALGORITHM_V4A = "AWS4-ECDSA-P256-SHA256"
@@ -43,7 +44,9 @@ _PAD_OUTER = bytes(b ^ 0x5C for b in range(256))
 class SigningKey:
     """HMAC-SHA256 (RFC 2104) under one signing key, with the hashes of the two padded key
     blocks computed once: a signature then costs two SHA-256 state copies instead of a fresh
-    HMAC set-up, about half the time of ``hmac.digest`` here. Never printed."""
+    HMAC set-up, about half the time of ``hmac.digest`` here. Never printed. It holds the
+    hash states of the *derived* key (one day, one region, one service), never the secret: the
+    HMAC keyed by "AWS4" + secret is computed one-shot (``hmac.digest``) and kept nowhere."""
 
     __slots__ = ("_inner", "_outer")
 
@@ -66,8 +69,21 @@ class SigningKey:
         return "SigningKey(***)"
 
 
-@lru_cache(maxsize=64)
+_SIGNING_KEYS: Memo[tuple[int, str, str, str], SigningKey] = Memo(
+    64,
+    name="sigv4kit.keys.cached_signing_key",
+    keys="(secret's fingerprint, date, region, service)",
+    reason="a key signs for one scope all day: 4 HMACs saved a request",
+)
+
+
 def cached_signing_key(secret_access_key: str, date: str, region: str, service: str) -> SigningKey:
     """Keys change once a day per (secret, region, service): deriving them once saves 4 HMACs a
-    request. Bounded, and never listed or printed."""
-    return SigningKey(signing_key(secret_access_key, date, region, service))
+    request. Bounded, never listed or printed, and keyed by the secret's fingerprint: the
+    cache holds the derived key, never the secret."""
+    entry = (secret_fingerprint(secret_access_key), date, region, service)
+    key = _SIGNING_KEYS.get(entry)
+    if key is None:
+        derived = signing_key(secret_access_key, date, region, service)
+        key = _SIGNING_KEYS.put(entry, SigningKey(derived))
+    return key

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import lru_cache
 from hashlib import sha256
 from typing import Literal, NamedTuple, TypedDict
 
+from ._caches import cached
 from .errors import SigningError
 from .patterns import lazy
 
@@ -57,7 +57,7 @@ def body_sha256(body: bytes) -> str:
     return sha256(body).hexdigest() if body else EMPTY_SHA256
 
 
-@lru_cache(maxsize=256)
+@cached(256, keys="(kind, region or service)", reason="a client signs for few scopes")
 def scope_name_problem(kind: str, value: str) -> str | None:
     """Why ``value`` cannot be the ``kind`` ("region", "service" or "region set") of a
     credential scope, or None. Bounded and cached: a client signs for few scopes, and every
@@ -84,7 +84,12 @@ def check_scope_name(field: str, kind: str, value: object) -> str:
 
 def region_set_value(region: RegionSet) -> str:
     """The X-Amz-Region-Set value of a SigV4a region set: one region, ``*``, or a list."""
-    regions = [region] if isinstance(region, str) else list(region)
+    try:
+        regions = [region] if isinstance(region, str) else list(region)
+    except TypeError:  # not iterable: 5, None
+        raise SigningError(
+            "region: a SigV4a region set must be a Region, '*', or a list of them, got "
+            f"{type(region).__name__}", field="region") from None
     if not regions:
         raise SigningError("region: the SigV4a region set is empty", field="region")
     return ",".join(check_scope_name("region", "region set", r) for r in regions)
@@ -188,7 +193,7 @@ class Options(NamedTuple):
 DEFAULT_OPTIONS = Options()
 
 
-@lru_cache(maxsize=64)
+@cached(64, keys="option items", reason="callers pass the same options every call")
 def _options_of(items: tuple[tuple[str, object], ...]) -> Options:
     """Options checked once per distinct set: most callers pass none, or S3's, every time."""
     return Options._checked(dict(items))  # type: ignore[arg-type]

@@ -14,10 +14,10 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from functools import lru_cache
 from typing import Literal
 from urllib.parse import unquote
 
+from ._caches import cached
 from .canonical import canonical_query_pairs
 from .errors import SigningError
 from .keys import ALGORITHM, ALGORITHM_V4A
@@ -181,11 +181,17 @@ def _entry(piece: str) -> tuple[tuple[str, str], str | None]:
         return pair, _NOT_UTF8
 
 
-_short_entry = lru_cache(maxsize=256)(_entry)
+_short_entry = cached(
+    256, name="_short_entry", keys="query piece ≤ 256 chars",
+    reason="a URL's pieces recur from URL to URL",
+)(_entry)
 """Most pieces recur from URL to URL (the action, the version, regions, the X-Amz-*
 parameters of a credential's second): a cache hit costs a fraction of the regex match and the
 decoding. Pieces of up to 256 characters only, so the cache stays under 64 KiB of text."""
-_long_entry = lru_cache(maxsize=16)(_entry)
+_long_entry = cached(
+    16, name="_long_entry", keys="query piece > 256 chars",
+    reason="a session token, in every URL a credential signs",
+)(_entry)
 """Long pieces are session tokens, the same in every URL a credential signs."""
 
 
@@ -248,7 +254,7 @@ def _one_header(view: View, lname: str, display: str) -> str | None:
     return values[0]
 
 
-@lru_cache(maxsize=64)
+@cached(64, keys="(Credential value, algorithm, source)", reason="a key signs one scope all day")
 def _parse_credential(value: str, algorithm: str, source: str) -> tuple[str, str, str | None, str]:
     """``AKID/date/region/service/aws4_request`` (SigV4) or ``AKID/date/service/aws4_request``
     (SigV4a: the regions are in X-Amz-Region-Set instead). Cached, like the signed-header
@@ -277,7 +283,7 @@ def _parse_credential(value: str, algorithm: str, source: str) -> tuple[str, str
     return akid, date, region, parts[-2]
 
 
-@lru_cache(maxsize=64)  # a client signs the same header list request after request
+@cached(64, keys="(SignedHeaders value, source)", reason="a client signs one header list")
 def _parse_signed_headers(value: str, source: str) -> tuple[str, ...]:
     names = tuple(value.split(";"))
     for name in names:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hmac
 from datetime import datetime, timedelta
-from functools import lru_cache
 
+from ._caches import cached
 from .model import Credentials
 from .received import Reason, ReceivedSignature
 from .timestamps import format_iso, span
@@ -93,7 +93,7 @@ def token_problem(sig: ReceivedSignature, creds: Credentials) -> str | None:
     return None
 
 
-@lru_cache(maxsize=16)
+@cached(16, keys="(token sent, token known)", reason="a token recurs in every request it signs")
 def _same_token(sent: str, known: str) -> bool:
     """Constant-time: the token is a bearer credential. Cached, as a credential's token is the
     same in every request it signs (and the cache's hashing is keyed: it tells nothing about a

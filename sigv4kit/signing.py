@@ -13,9 +13,9 @@ import sys
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from functools import lru_cache
 from typing import Any, Unpack
 
+from ._caches import Memo, cached, secret_fingerprint
 from .canonical import (
     UNSIGNED_HEADERS,
     canonical_headers,
@@ -69,7 +69,7 @@ _REPLACED_HEADERS = frozenset(
 _REPLACED_WITH_SHA256 = _REPLACED_HEADERS | {"x-amz-content-sha256"}
 
 
-@lru_cache(maxsize=64)
+@cached(64, keys="credential or token", reason="the same in every URL of a credential's day")
 def _encoded_credential_value(value: str) -> str:
     """The X-Amz-Credential or X-Amz-Security-Token value, percent-encoded; both are the same
     for every URL a credential signs in a day, and a session token is ~1000 characters."""
@@ -141,9 +141,26 @@ def _plan(
     return _Plan(credentials, region, service, timestamp, algorithm)
 
 
-@lru_cache(maxsize=64)  # one plan per credential, scope and second: a burst signs with one
+_SHARED_PLANS: Memo[tuple[str, int, str | None, str, str, str], _Plan] = Memo(
+    64,
+    name="sigv4kit.signing._shared_plan",
+    keys="(key id, secret's fingerprint, token, scope, second)",
+    reason="a burst signs with one plan per credential, scope and second",
+)
+
+
 def _shared_plan(credentials: Credentials, region: str, service: str, amzdate: str) -> _Plan:
-    return _Plan(credentials, region, service, amzdate, "sigv4")
+    """The plan, keyed (and kept) without the secret: it holds the derived signing key and a
+    copy of the credentials whose secret is a placeholder."""
+    key = (credentials.access_key_id, secret_fingerprint(credentials.secret_access_key),
+           credentials.session_token, region, service, amzdate)
+    plan = _SHARED_PLANS.get(key)
+    if plan is None:
+        plan = _Plan(credentials, region, service, amzdate, "sigv4")
+        plan.credentials = Credentials(credentials.access_key_id, "(not kept)",
+                                       credentials.session_token)
+        _SHARED_PLANS.put(key, plan)
+    return plan
 
 
 def _payload_hash(opts: Options, request: Request, stated: str | None) -> str:
@@ -262,7 +279,10 @@ def _headers_to_sign(
     return signed + added
 
 
-_canonical_headers = lru_cache(maxsize=16)(canonical_headers)
+_canonical_headers = cached(
+    16, name="_canonical_headers", keys="header pairs (with token, X-Amz-Date)",
+    reason="a client signs the same headers within a second",
+)(canonical_headers)
 """The headers a client signs are the same request after request (its Content-Type, the
 host, the session token) but for X-Amz-Date, which changes once a second: their canonical
 block is built once per second, not per request."""
@@ -436,7 +456,7 @@ def _canonical_query_with_auth(
     return "&".join(pieces)
 
 
-@lru_cache(maxsize=64)
+@cached(64, keys="(algorithm, credential, second, token, …)", reason="one per scope and second")
 def _auth_params(
     algorithm: str,
     credential: str,
@@ -505,7 +525,7 @@ def presign_get_query(
     )
 
 
-@lru_cache(maxsize=64)
+@cached(64, keys="base URL", reason="a presigner signs for few base URLs")
 def _query_base(base_url: str) -> tuple[str, str, str]:
     """A base URL checked as ``Request`` and ``presign`` check a URL, and its canonical headers
     (Host alone), signed headers and canonical URI: once per URL."""

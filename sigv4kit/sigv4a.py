@@ -9,12 +9,12 @@ only here, and only when SigV4a is used.
 from __future__ import annotations
 
 import hmac
-from functools import lru_cache
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from ._caches import Memo, secret_fingerprint
 from .errors import SigningError
 from .model import Credentials
 
@@ -43,11 +43,20 @@ def derive_private_scalar(access_key_id: str, secret_access_key: str) -> int:
     )
 
 
-@lru_cache(maxsize=64)
+_PRIVATE_KEYS: Memo[tuple[str, int], ec.EllipticCurvePrivateKey] = Memo(
+    64, name="sigv4kit.sigv4a._private_key", keys="(key id, secret's fingerprint)",
+    reason="the derivation takes ~0.3 ms and is constant for a credential",
+)
+
+
 def _private_key(access_key_id: str, secret_access_key: str) -> ec.EllipticCurvePrivateKey:
-    # The derivation is a few hundred microseconds and constant for a credential: keep it.
-    scalar = derive_private_scalar(access_key_id, secret_access_key)
-    return ec.derive_private_key(scalar, ec.SECP256R1())
+    # Keyed by the secret's fingerprint: the cache holds the derived key, not the secret.
+    entry = (access_key_id, secret_fingerprint(secret_access_key))
+    key = _PRIVATE_KEYS.get(entry)
+    if key is None:
+        scalar = derive_private_scalar(access_key_id, secret_access_key)
+        key = _PRIVATE_KEYS.put(entry, ec.derive_private_key(scalar, ec.SECP256R1()))
+    return key
 
 
 def private_key(credentials: Credentials) -> ec.EllipticCurvePrivateKey:

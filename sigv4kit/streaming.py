@@ -47,7 +47,14 @@ from .model import Credentials, Request, SignedRequest, trusted
 from .options import Algorithm, RegionSet, SigningOptions, path_rules
 from .received import Reason
 from .signing import sign_request
-from .verify import Lookup, VerifyResult, chunk_decoder, streaming_verdict
+from .verify import (
+    Lookup,
+    VerifyResult,
+    check_lookup,
+    chunk_decoder,
+    looked_up,
+    streaming_verdict,
+)
 
 __all__ = ["ChunkedUpload", "ChunkedVerifier", "FramedBody", "SizedFramedBody", "sign_chunked"]
 
@@ -303,8 +310,9 @@ def sign_chunked(
     ``payload`` is bytes, a binary file object or an iterable of bytes, read as the body is
     iterated; its length is known for bytes and seekable files, else taken from an
     X-Amz-Decoded-Content-Length header on ``request`` (S3 needs it). ``trailer`` names a
-    checksum (``crc32``, ``crc32c``, ``crc64nvme``, ``sha1``, ``sha256``) sent after the last
-    chunk; ``signed=False`` gives ``STREAMING-UNSIGNED-PAYLOAD-TRAILER`` (needs a trailer; TLS
+    checksum (``crc32``, ``crc32c``, ``crc64nvme``, ``sha1``, ``sha256``, ``sha512``,
+    ``xxhash64``, ``xxhash3``, ``xxhash128``: ``sigv4kit.checksums.ALGORITHMS``) sent after the
+    last chunk; ``signed=False`` gives ``STREAMING-UNSIGNED-PAYLOAD-TRAILER`` (needs a trailer; TLS
     then protects the chunks). Headers set: Content-Encoding (aws-chunked appended),
     X-Amz-Decoded-Content-Length, X-Amz-Trailer, X-Amz-Content-SHA256, and Content-Length of
     the framed body (added unsigned after signing, as SDKs do, unless ``request`` already
@@ -431,7 +439,7 @@ class ChunkedVerifier:
             raise SigningError("max_chunk_size: must be a positive number of bytes",
                                field="max_chunk_size")
         self._verdict = verdict
-        creds = lookup(verdict.received.access_key_id)
+        creds = looked_up(check_lookup(lookup), verdict.received.access_key_id)
         if creds is None:
             raise SigningError("lookup: the verdict's access key is no longer known",
                                field="lookup")

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 import time
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 
+from ._caches import cached
 from .errors import SigningError
 from .patterns import lazy
 
@@ -32,7 +32,7 @@ def parse_amz_date(value: str) -> datetime | None:
     return _parsed_amz_date(value) if type(value) is str and len(value) == 16 else None
 
 
-@lru_cache(maxsize=128)
+@cached(128, keys="X-Amz-Date text", reason="requests of one second share it")
 def _parsed_amz_date(value: str) -> datetime | None:
     # Many requests share an X-Amz-Date (signed in the same second): parse each once.
     m = _AMZ_DATE.fullmatch(value)
@@ -101,7 +101,7 @@ def to_moment(value: object, field: str) -> datetime:
     raise SigningError(f"{field}: must be a string or a datetime", field=field)
 
 
-@lru_cache(maxsize=128)
+@cached(128, keys="(time text, field)", reason="a caller passes the same time again and again")
 def _moment_of_text(value: str, field: str) -> datetime:
     # A caller that passes a time usually passes the same one many times: check it once.
     shown = _shown(value)
@@ -157,7 +157,7 @@ def amz_date(timestamp: str | datetime | None = None, field: str = "timestamp") 
     return format_amz_date(to_moment(timestamp, field))
 
 
-@lru_cache(maxsize=128)
+@cached(128, keys="(timestamp text, field)", reason="a caller passes the same one again and again")
 def _amz_date_of_text(timestamp: str, field: str) -> str:
     # A caller that passes a timestamp usually passes the same one many times: check it once.
     if parse_amz_date(timestamp) is not None:

@@ -8,13 +8,13 @@ they will be sent, so the split here is deliberately literal.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import NamedTuple
 
+from ._caches import cached
 from .errors import SigningError
 from .patterns import lazy
 
-_DEFAULT_PORTS = {"http": "80", "https": "443"}
+_DEFAULT_PORTS = {"http": "80", "https": "443", "ws": "80", "wss": "443"}  # RFC 6455
 _SCHEME = lazy(r"[A-Za-z][A-Za-z0-9+.-]*")
 _REG_NAME = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=%-]+")
 _IPV6 = lazy(r"\[[0-9A-Fa-f:.]+(?:%25[A-Za-z0-9._~-]+)?\]")
@@ -91,8 +91,13 @@ def host_header_value(scheme: str, authority: str) -> str:
     return host.lower() + port_part
 
 
-_cached_host_header_value = lru_cache(maxsize=256)(host_header_value)
+_cached_host_header_value = cached(
+    256, name="_cached_host_header_value", keys="(scheme, authority)",
+    reason="a client talks to few hosts",
+)(host_header_value)
 """A client talks to few hosts; their Host values are worked out once."""
 
-_split_short_url = lru_cache(maxsize=256)(_split)
+_split_short_url = cached(
+    256, name="_split_short_url", keys="URL ≤ 256 chars", reason="an endpoint's URLs recur"
+)(_split)
 """Short URLs recur (an API's endpoint, a bucket's keys): each is split and checked once."""

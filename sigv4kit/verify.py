@@ -23,13 +23,14 @@ from .canonical import (
     canonical_request,
     canonical_uri,
 )
-from .checksums import algorithm_of_header
+from .checksums import algorithm_of_header, new_checksum
 from .chunked import (
     MAX_CHUNK_SIZE,
     VARIANTS,
     Checker,
     ChunkDecoder,
     ChunkError,
+    equal_ascii,
     hmac_checker,
     trailer_algorithm,
 )
@@ -221,6 +222,31 @@ def _fail(
     )
 
 
+def check_lookup(lookup: object) -> Lookup:
+    """``lookup`` when it can be called, else SigningError naming it (e.g. None passed where a
+    lookup belongs)."""
+    if not callable(lookup):
+        raise SigningError(
+            f"lookup: must be a function from an access key id to Credentials or None, got "
+            f"{type(lookup).__name__}",
+            field="lookup",
+        )
+    return lookup
+
+
+def looked_up(lookup: Lookup, access_key_id: str) -> Credentials | None:
+    """What ``lookup`` gives for ``access_key_id``; SigningError (naming lookup, never the
+    value: it may be a secret) when that is neither Credentials nor None."""
+    creds = lookup(access_key_id)
+    if creds is not None and not isinstance(creds, Credentials):
+        raise SigningError(
+            f"lookup: returned {type(creds).__name__} for an access key id; it must return "
+            "sigv4kit.Credentials or None",
+            field="lookup",
+        )
+    return creds
+
+
 class _Options:
     __slots__ = (
         "defer_body", "double_encode_path", "max_skew", "normalize_path", "now", "region",
@@ -260,6 +286,7 @@ def _verify(
     """Parse, rebuild and check; only ``lookup`` may raise (it is the caller's code)."""
     sig: ReceivedSignature | None = None
     try:
+        request, parts = _signed_part(request, parts)
         view = view_of(request, parts)
         sig = read(view)
         if sig.expires is not None and not 1 <= sig.expires <= MAX_EXPIRES:
@@ -300,9 +327,7 @@ def _verify(
     except Exception as exc:  # defensive: no input may make verification raise
         return _fail(Reason.MALFORMED, f"request: could not be read ({type(exc).__name__})", sig)
 
-    creds = lookup(sig.access_key_id)
-    if creds is not None and not isinstance(creds, Credentials):
-        raise TypeError(f"lookup returned {type(creds).__name__}, not Credentials or None")
+    creds = looked_up(lookup, sig.access_key_id)
 
     try:
         result = _check(
@@ -315,6 +340,21 @@ def _verify(
         return _fail(
             Reason.MALFORMED, f"request: could not be verified ({type(exc).__name__})", sig, texts
         )
+
+
+def _signed_part(request: Request, parts: SplitUrl | None) -> tuple[Request, SplitUrl | None]:
+    """``request`` without what a token kind appends after the signature unsigned by design
+    (``tokens.APPENDED_UNSIGNED``: MSK's User-Agent, a Bedrock key's Version)."""
+    url = request.url
+    at = url.find("&X-Amz-Signature=")
+    if at < 0 or url.find("&", at + 1) < 0:
+        return request, parts
+    from .tokens import split_appended
+
+    signed, appended = split_appended(url)
+    if not appended:
+        return request, parts
+    return Request(request.method, signed, request.headers, request.body), None
 
 
 def _check(
@@ -367,6 +407,10 @@ def _check(
                 texts,
                 token_signed,
             )
+    if not defer_body and not payload.startswith(STREAMING_PREFIX):
+        problem = _checksum_header_problem(view)
+        if problem is not None:
+            return _fail(Reason.CHECKSUM_MISMATCH, problem, sig, texts, token_signed)
     return trusted(
         VerifyResult,
         {
@@ -380,6 +424,31 @@ def _check(
             "decoded_body": None,
         },
     )
+
+
+def _checksum_header_problem(view: View) -> str | None:
+    """A plain upload's ``x-amz-checksum-<algorithm>`` header checked against its body, as S3
+    does (BadDigest); None when it matches or there is none. Only for PUT (PutObject,
+    UploadPart, and the bucket configurations botocore checksums): a POST such as
+    CompleteMultipartUpload carries the whole object's checksum, not its XML body's."""
+    if view.request.method.upper() != "PUT":
+        return None
+    body = view.request.body
+    for name, values in view.groups.items():
+        algorithm = algorithm_of_header(name)
+        if algorithm is None:
+            continue
+        try:
+            checksum = new_checksum(algorithm)
+        except SigningError as exc:  # its library is not installed (xxhash)
+            return f"{name}: cannot be checked: {exc}"
+        checksum.update(body)
+        if len(values) != 1 or not equal_ascii(checksum.base64(), values[0].strip()):
+            return (
+                f"the signature is valid but {name} is not the {algorithm} of the "
+                f"{len(body)}-byte body received (body altered or truncated?)"
+            )
+    return None
 
 
 def _decoded_length(view: View) -> int | None:
@@ -441,17 +510,22 @@ def _decoder(
             algorithm = algorithm_of_header(name)
             if algorithm is not None and len(values) == 1:
                 checksum_header = (algorithm, values[0])
-    return ChunkDecoder(
-        variant,
-        seed=sig.signature,
-        amzdate=sig.amz_date,
-        scope=sig.credential_scope,
-        check=_chunk_checker(sig, creds) if variant.signed else None,
-        decoded_length=_decoded_length(view),
-        trailer=trailer,
-        checksum_header=checksum_header,
-        max_chunk_size=max_chunk_size,
-    )
+    try:
+        return ChunkDecoder(
+            variant,
+            seed=sig.signature,
+            amzdate=sig.amz_date,
+            scope=sig.credential_scope,
+            check=_chunk_checker(sig, creds) if variant.signed else None,
+            decoded_length=_decoded_length(view),
+            trailer=trailer,
+            checksum_header=checksum_header,
+            max_chunk_size=max_chunk_size,
+        )
+    except SigningError as exc:  # a checksum whose library is not installed (xxhash)
+        raise malformed(
+            f"aws-chunked body: cannot be checked: {exc}", Reason.MALFORMED_CHUNK
+        ) from None
 
 
 def chunk_decoder(
@@ -583,12 +657,14 @@ def verify_request(
 ) -> VerifyResult:
     """Verify a header-signed request or a presigned one (the mode is read from the request).
 
-    ``lookup`` maps the access key id to credentials (None when unknown); it is the only thing
-    that may raise. ``service`` / ``region``, when given, must be what the signature is scoped
+    ``lookup`` maps the access key id to credentials (None when unknown); what it raises
+    passes through. ``service`` / ``region``, when given, must be what the signature is scoped
     to (a SigV4a region set must include ``region`` or be ``*``). ``now`` (aware datetime or
     ``20150830T123600Z``) defaults to the clock. Path rules follow the scope's service unless
     ``normalize_path`` / ``double_encode_path`` say otherwise. Invalid arguments other than the
-    request raise ``SigningError``; the request itself never makes this raise.
+    request raise ``SigningError`` (field named): so does a ``lookup`` that is not callable or
+    returns something other than ``Credentials`` or None (a caller's bug, not a verdict on the
+    request); the request itself never makes this raise.
 
     An aws-chunked body (X-Amz-Content-SHA256 ``STREAMING-…``) is checked whole: chunk
     signatures, framing, trailer, checksum and X-Amz-Decoded-Content-Length; the object bytes
@@ -601,7 +677,7 @@ def verify_request(
     opts = _Options(
         now, service, region, max_skew, normalize_path, double_encode_path, defer_body
     )
-    return _verify(request, None, lookup, opts)
+    return _verify(request, None, check_lookup(lookup), opts)
 
 
 def verify_presigned_url(
@@ -620,10 +696,11 @@ def verify_presigned_url(
 ) -> VerifyResult:
     """Verify a presigned URL as if it were sent with ``method``, ``headers`` and ``body``.
 
-    Same checks as ``verify_request``; a URL without X-Amz-* signature parameters is refused
-    (``not_signed``) rather than looked for in ``headers``.
+    Same checks and errors as ``verify_request``; a URL without X-Amz-* signature parameters
+    is refused (``not_signed``) rather than looked for in ``headers``.
     """
     opts = _Options(now, service, region, max_skew, normalize_path, double_encode_path)
+    lookup = check_lookup(lookup)
     try:
         request, parts = parse_url(url, method, headers, body)
     except MalformedInputError as exc:

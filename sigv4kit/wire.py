@@ -61,6 +61,12 @@ def token_url(url: str) -> str:
                 field="url",
             )
         return decoded
+    if "://" not in url:
+        from .tokens import decode_token  # the MSK and Bedrock forms
+
+        inside = decode_token(url)
+        if inside is not None:
+            return inside
     if "://" not in url and _SCHEMELESS_TOKEN.fullmatch(url):
         return f"https://{url}"
     return url
@@ -250,65 +256,147 @@ def _te_problem(what: str) -> MalformedInputError:
     return MalformedInputError(f"body: Transfer-Encoding: chunked body: {what}", field="body")
 
 
-def _chunked_line(data: bytes | memoryview, pos: int) -> tuple[bytes, int]:
-    end = bytes(data[pos : pos + _CHUNK_LINE + 2]).find(b"\n")
-    if end < 0:
-        if len(data) - pos > _CHUNK_LINE:
-            raise _te_problem(f"a line at byte {pos} is longer than {_CHUNK_LINE} bytes")
-        raise _te_problem(f"ends at byte {len(data)} before the last chunk")
-    return bytes(data[pos : pos + end]).removesuffix(b"\r"), pos + end + 1
+_SIZE, _DATA, _DATA_END, _TRAILER, _END = range(5)
+
+
+class ChunkedBodyReader:
+    """An HTTP ``Transfer-Encoding: chunked`` body (RFC 9112 section 7.1) decoded as it is
+    read (sans-I/O): ``feed`` framed bytes in any pieces, get the body's bytes out; ``finish``
+    once the input ends. Chunk extensions and trailer fields are dropped and what follows the
+    end is ignored (it would be the next request). Bounded: lines of at most 4 KiB, at most 32
+    trailer fields, nothing held but one line; CRLF or bare LF line ends, as the head allows.
+    Every problem is a ``MalformedInputError`` naming its byte offset."""
+
+    def __init__(self) -> None:
+        self._state = _SIZE
+        self._line = bytearray()
+        self._need = 0
+        self._chunk_start = 0
+        self._cr = False
+        self._trailers = 0
+        self.offset = 0
+        """Framed bytes consumed so far."""
+
+    @property
+    def done(self) -> bool:
+        """True once the last chunk and the trailer section have been read."""
+        return self._state == _END
+
+    def feed(self, data: bytes | bytearray | memoryview) -> list[bytes]:
+        """The body bytes in ``data`` (its framing removed)."""
+        view = memoryview(data).cast("B")
+        out: list[bytes] = []
+        pos = 0
+        while pos < len(view) and self._state != _END:
+            if self._state == _DATA:
+                piece = view[pos : pos + self._need]
+                out.append(bytes(piece))
+                self._need -= len(piece)
+                pos += len(piece)
+                self.offset += len(piece)
+                if not self._need:
+                    self._state = _DATA_END
+            elif self._state == _DATA_END:
+                pos = self._data_end(view, pos)
+            else:
+                pos = self._take_line(view, pos)
+        return out
+
+    def finish(self) -> None:
+        """Raise when the input ended before the last chunk and its trailer section."""
+        if self._state == _DATA:
+            raise _te_problem(
+                f"a chunk of {self._chunk_size} bytes at byte {self._chunk_start} runs past "
+                "the end"
+            )
+        if self._state != _END:
+            raise _te_problem(f"ends at byte {self.offset} before the last chunk")
+
+    def _data_end(self, view: memoryview, pos: int) -> int:
+        byte = view[pos]
+        if byte == 0x0A:  # LF, after an optional CR
+            self._cr = False
+            self._state = _SIZE
+        elif byte == 0x0D and not self._cr:
+            self._cr = True
+        else:
+            at = self.offset - (1 if self._cr else 0)
+            raise _te_problem(f"the chunk data ending at byte {at} is not followed by CRLF")
+        self.offset += 1
+        return pos + 1
+
+    def _take_line(self, view: memoryview, pos: int) -> int:
+        room = _CHUNK_LINE + 2 - len(self._line)
+        window = bytes(view[pos : pos + room])
+        end = window.find(b"\n")
+        if end < 0:
+            if len(window) >= room:
+                raise _te_problem(
+                    f"a line at byte {self.offset - len(self._line)} is longer than "
+                    f"{_CHUNK_LINE} bytes"
+                )
+            self._line += window
+            self.offset += len(window)
+            return pos + len(window)
+        line = (bytes(self._line) + window[:end]).removesuffix(b"\r")
+        self._line.clear()
+        self.offset += end + 1
+        if self._state == _SIZE:
+            self._size_line(line)
+        elif not line:
+            self._state = _END
+        else:
+            self._trailers += 1
+            if self._trailers > _MAX_TRAILER_FIELDS:
+                raise _te_problem(f"more than {_MAX_TRAILER_FIELDS} trailer fields")
+        return pos + end + 1
+
+    def _size_line(self, line: bytes) -> None:
+        size_text = line.partition(b";")[0].strip(b" \t")
+        if not size_text or len(size_text) > 16 or size_text.strip(b"0123456789abcdefABCDEF"):
+            raise _te_problem(f"the chunk size at byte {self.offset - len(line) - 1} is not hex")
+        self._chunk_size = self._need = int(size_text, 16)
+        self._chunk_start = self.offset
+        self._state = _DATA if self._need else _TRAILER
+
+    _chunk_size = 0
 
 
 def decode_http_chunked(data: bytes | memoryview) -> bytes:
-    """The body of an HTTP ``Transfer-Encoding: chunked`` message (RFC 9112 section 7.1):
-    chunk extensions and trailer fields dropped, what follows the end ignored (it would be the
-    next request). Bounded: lines of at most 4 KiB, at most 32 trailer fields; CRLF or bare LF
-    line ends, as the head allows."""
-    out = bytearray()
-    pos = 0
-    while True:
-        line, pos = _chunked_line(data, pos)
-        size_text = line.partition(b";")[0].strip(b" \t")
-        if not size_text or len(size_text) > 16 or size_text.strip(b"0123456789abcdefABCDEF"):
-            raise _te_problem(f"the chunk size at byte {pos - len(line) - 1} is not hex")
-        size = int(size_text, 16)
-        if size == 0:
-            break
-        if size > len(data) - pos:
-            raise _te_problem(f"a chunk of {size} bytes at byte {pos} runs past the end")
-        out += data[pos : pos + size]
-        pos += size
-        if bytes(data[pos : pos + 2]) == b"\r\n":
-            pos += 2
-        elif bytes(data[pos : pos + 1]) == b"\n":
-            pos += 1
-        else:
-            raise _te_problem(f"the chunk data ending at byte {pos} is not followed by CRLF")
-    for _ in range(_MAX_TRAILER_FIELDS + 1):
-        line, pos = _chunked_line(data, pos)
-        if not line:
-            return bytes(out)
-    raise _te_problem(f"more than {_MAX_TRAILER_FIELDS} trailer fields")
+    """The body of an HTTP ``Transfer-Encoding: chunked`` message held whole (see
+    ``ChunkedBodyReader``, which this is)."""
+    reader = ChunkedBodyReader()
+    out = reader.feed(data)
+    reader.finish()
+    return b"".join(out)
+
+
+def _is_chunked(headers: list[tuple[str, str]] | tuple[tuple[str, str], ...]) -> bool:
+    """Whether the body is sent with ``Transfer-Encoding: chunked``; MalformedInputError for
+    framings that are not read (another transfer coding, or chunked with Content-Length)."""
+    te = _only(list(headers), "transfer-encoding")
+    if te is None or te.strip().lower() == "identity":
+        return False
+    if te.strip().lower() != "chunked":
+        raise MalformedInputError(
+            "headers: only Transfer-Encoding: chunked bodies are supported; give the "
+            "decoded body with a Content-Length header instead",
+            field="headers",
+        )
+    if _only(list(headers), "content-length") is not None:
+        raise MalformedInputError(
+            "headers: both Transfer-Encoding and Content-Length (RFC 9112 section 6.3: "
+            "ambiguous framing, a request-smuggling risk)",
+            field="headers",
+        )
+    return True
 
 
 def _body(headers: list[tuple[str, str]], rest: bytes) -> bytes:
     """The message body: exactly Content-Length bytes when that header is there (what follows
     would be the next request), the decoded chunks of a ``Transfer-Encoding: chunked`` body
     (as SDKs send aws-chunked uploads), everything after the blank line otherwise."""
-    te = _only(headers, "transfer-encoding")
-    if te is not None and te.strip().lower() != "identity":
-        if te.strip().lower() != "chunked":
-            raise MalformedInputError(
-                "headers: only Transfer-Encoding: chunked bodies are supported; give the "
-                "decoded body with a Content-Length header instead",
-                field="headers",
-            )
-        if _only(headers, "content-length") is not None:
-            raise MalformedInputError(
-                "headers: both Transfer-Encoding and Content-Length (RFC 9112 section 6.3: "
-                "ambiguous framing, a request-smuggling risk)",
-                field="headers",
-            )
+    if _is_chunked(headers):
         return decode_http_chunked(rest)
     length = _only(headers, "content-length")
     if length is None:
@@ -378,17 +466,19 @@ def parse_raw_request(data: bytes | str, *, scheme: str = "https") -> Request:
 def parse_raw_head(data: bytes, *, scheme: str = "https") -> tuple[Request, bytes]:
     """The head of a raw request too long to hold (``data`` is its first bytes, at most
     ``MAX_INPUT_BYTES``): the Request without a body, and the bytes after the blank line, where
-    the body starts; the caller streams the rest. A head that does not end within ``data`` is
-    refused, as is a ``Transfer-Encoding: chunked`` body (give it decoded, with
-    Content-Length)."""
+    the body starts; the caller streams the rest, through ``body_reader(request)`` when that is
+    not None (a ``Transfer-Encoding: chunked`` body, as SDKs send uploads over 1 MiB). A head
+    that does not end within ``data`` is refused, as are framings ``parse_raw_request``
+    refuses."""
     request, rest = _parse_raw(data, scheme, with_body=False)
-    if request.header("transfer-encoding") not in (None, "identity"):
-        raise MalformedInputError(
-            "headers: a request over the size limit must carry its body as sent, with "
-            "Content-Length, not Transfer-Encoding: chunked",
-            field="headers",
-        )
+    _is_chunked(request.headers)
     return request, rest
+
+
+def body_reader(head: Request) -> ChunkedBodyReader | None:
+    """The decoder a streamed body of ``head`` (from ``parse_raw_head``) goes through: a
+    ``ChunkedBodyReader`` for ``Transfer-Encoding: chunked``, None when the body is sent as is."""
+    return ChunkedBodyReader() if _is_chunked(head.headers) else None
 
 
 def _parse_raw(data: bytes | str, scheme: str, *, with_body: bool) -> tuple[Request, bytes]:

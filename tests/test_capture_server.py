@@ -5,6 +5,10 @@ from __future__ import annotations
 import socket
 import ssl
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from sigv4kit.testing.capture import CaptureServer
 
 
@@ -62,3 +66,58 @@ def test_https_with_the_trustme_ca() -> None:
             assert b"200 OK" in _exchange(s, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 1)
     assert server.requests[0].scheme == "https"
     assert server.requests[0].to_request().url == "https://x/"
+
+
+# -- sigv4kit.wire.ChunkedBodyReader: HTTP chunked framing taken off as it is read -------------
+
+
+def _h11_body(framed: bytes) -> bytes:
+    """h11's decoding of the same body (the independent oracle)."""
+    import h11
+
+    conn = h11.Connection(h11.SERVER)
+    conn.receive_data(b"PUT / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n" + framed)
+    out = b""
+    while True:
+        event = conn.next_event()
+        if isinstance(event, h11.Data):
+            out += bytes(event.data)
+        elif isinstance(event, h11.EndOfMessage):
+            return out
+        elif event is h11.NEED_DATA:
+            raise AssertionError("h11 needs more data")
+
+
+@given(st.lists(st.binary(min_size=1, max_size=300), max_size=12), st.data())
+def test_chunked_reader_in_any_pieces_agrees_with_h11(
+    chunks: list[bytes], draw: st.DataObject
+) -> None:
+    from sigv4kit.wire import ChunkedBodyReader, decode_http_chunked
+
+    ext = draw.draw(st.sampled_from([b"", b";a=b", b";chunk-signature=00"]))
+    trailer = draw.draw(st.sampled_from([b"", b"x-amz-checksum-crc32: AAAAAA==\r\n"]))
+    framed = b"".join(b"%x%s\r\n%s\r\n" % (len(c), ext, c) for c in chunks)
+    framed += b"0\r\n" + trailer + b"\r\n"
+    expected = _h11_body(framed)
+    assert expected == b"".join(chunks) == decode_http_chunked(framed + b"NEXT REQUEST")
+    cuts = sorted(draw.draw(st.lists(st.integers(0, len(framed)), max_size=8)))
+    reader = ChunkedBodyReader()
+    out = b""
+    for start, end in zip([0, *cuts], [*cuts, len(framed)], strict=True):
+        out += b"".join(reader.feed(framed[start:end]))
+    reader.finish()
+    assert out == expected and reader.done
+
+
+def test_chunked_reader_refuses_what_is_not_chunked() -> None:
+    from sigv4kit.wire import ChunkedBodyReader, MalformedInputError
+
+    for bad, what in ((b"zz\r\n", "not hex"), (b"3\r\nabcX", "not followed by CRLF"),
+                      (b"5\r\nab", "runs past the end"), (b"3\r\nabc\r\n", "before the last"),
+                      (b"1" * 5000, "longer than 4096"),
+                      (b"0\r\n" + b"t: v\r\n" * 33 + b"\r\n", "more than 32 trailer")):
+        reader = ChunkedBodyReader()
+        with pytest.raises(MalformedInputError, match=what):
+            for i in range(len(bad)):  # a byte at a time: the worst split
+                reader.feed(bad[i : i + 1])
+            reader.finish()

@@ -122,36 +122,4 @@ def test_against_moto_server(moto_server: MotoServer) -> None:
     assert denied.status_code == 401 and "AuthFailure" in denied.text
 
 
-def test_redirect_to_another_host_goes_unsigned() -> None:
-    """requests drops only Authorization on a redirect to another host; the adapter drops
-    the session token, the date and the other X-Amz-* headers too."""
-    from sigv4kit.received import Reason
-    from sigv4kit.testing.verifying_server import VerifyingServer
-
-    with VerifyingServer(CREDS) as other:
-
-        class Redirect(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                self.send_response(307)
-                self.send_header("Location", other.url + "/landed")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
-        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-        try:
-            auth = SigV4Auth(CREDS, "us-east-1", "s3")
-            response = requests.get(f"http://127.0.0.1:{server.server_address[1]}/x",
-                                    auth=auth, timeout=10)
-        finally:
-            server.shutdown()
-            server.server_close()
-    assert response.history and response.history[0].status_code == 307
-    (landed,) = other.requests
-    assert landed.target == "/landed" and landed.reason is Reason.NOT_SIGNED
-    names = {name.lower() for name, _ in landed.headers}
-    assert not {n for n in names if n == "authorization" or n.startswith("x-amz-")}
-    assert CREDS.session_token not in str(landed.headers)
+# Redirects (another origin refused, the same origin followed): tests/test_adapters_redirects.py

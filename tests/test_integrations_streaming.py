@@ -90,11 +90,12 @@ def test_every_chunk_verified(kind: str, shape: str, size: str, tmp_path: Path) 
 
 def test_unsized_generator_goes_http_chunked() -> None:
     """No length anywhere: the framed body has none either, so it is sent with
-    Transfer-Encoding: chunked (S3 itself would want the decoded length declared)."""
+    Transfer-Encoding: chunked (not to S3, which refuses that: see
+    tests/test_adapters_streams.py)."""
     data = os.urandom(70_000)
     with CaptureServer(lookup=LOOKUP) as server:
         for kind in KINDS:
-            auth = make_auth(kind, CREDS, "us-east-1", "s3", streaming=True)
+            auth = make_auth(kind, CREDS, "us-east-1", "execute-api", streaming=True)
             assert call(kind, auth, "PUT", server.url + "/b/k", body=Chunks([data])).status \
                 == 200
     for captured in server.requests:
@@ -185,7 +186,8 @@ def test_requests_reads_the_generator_only_as_it_sends() -> None:
             taken.append(i)
             yield b"x" * 65536
 
-    prepared = requests.Request("PUT", "https://b.s3.amazonaws.com/k", data=pieces()).prepare()
+    prepared = requests.Request("PUT", "https://b.s3.amazonaws.com/k", data=pieces(),
+                                headers={"X-Amz-Decoded-Content-Length": "6553600"}).prepare()
     RequestsAuth(CREDS, "us-east-1", "s3", streaming=True)(prepared)
     assert taken == []  # signed without reading
     body = iter(prepared.body)  # type: ignore[call-overload]
@@ -275,9 +277,11 @@ def test_clock_skew_with_a_stream(kind: str) -> None:
 
     auth = make_auth(kind, CREDS, "us-east-1", "s3", streaming=True)
     with VerifyingServer(CREDS, clock_offset=3600) as server:
-        first = call(kind, auth, "PUT", server.url + "/b/k", body=Chunks([b"a" * 70_000]))
+        first = call(kind, auth, "PUT", server.url + "/b/k", body=Chunks([b"a" * 70_000]),
+                     headers={"X-Amz-Decoded-Content-Length": "70000"})
         assert first.status == 403 and b"RequestTimeTooSkewed" in first.body
-        again = call(kind, auth, "PUT", server.url + "/b/k", body=Chunks([b"b" * 70_000]))
+        again = call(kind, auth, "PUT", server.url + "/b/k", body=Chunks([b"b" * 70_000]),
+                     headers={"X-Amz-Decoded-Content-Length": "70000"})
         assert again.status == 200, again.body
         assert [r.reason for r in server.requests] == [Reason.EXPIRED, Reason.OK]
         assert b"chunk-signature=" in server.requests[1].body

@@ -24,11 +24,13 @@ ALLOWED_LAYERS: dict[str, frozenset[str]] = {
     "ec2": frozenset({"core", "aws", "ec2", "transport"}),
     "transport": frozenset({"core", "transport"}),
     "integrations": frozenset({"core", "aws", "integrations"}),
+    "server": frozenset({"core", "aws", "transport", "server"}),
     "testing": frozenset(
         {"core", "aws", "diagnose", "ec2", "integrations", "testing", "transport"}
     ),
     "cli": frozenset(
-        {"core", "aws", "diagnose", "ec2", "integrations", "testing", "transport", "cli"}
+        {"core", "aws", "diagnose", "ec2", "integrations", "testing", "transport", "cli",
+         "server"}
     ),
 }
 """DESIGN.md's import rules: a layer imports the layers listed for it and nothing else of the
@@ -37,7 +39,7 @@ package (cli imports anything)."""
 THIRD_PARTY_IN_CORE = {
     "sigv4a": {"cryptography"},
     "xmldoc": {"defusedxml"},
-    "checksums": {"awscrt"},  # lazily, to accelerate CRC32C/CRC64NVME; pure fallback
+    "checksums": {"awscrt", "xxhash"},  # lazily: awscrt (CRCs, xxHash) or xxhash; see module
 }
 """The core imports only the standard library, but for these (module -> top-level packages)."""
 

@@ -156,9 +156,10 @@ def test_eks_token_as_issued() -> None:
 
     without = _check(token, at)
     assert without.reason == Reason.MISSING_SIGNED_HEADER and "x-k8s-aws-id" in without.message
-    hint = explain_request(parse_url_request(token), now=at).warnings
-    assert [w.code for w in hint] == ["missing_signed_header"]
-    assert "--header 'x-k8s-aws-id: CLUSTER'" in hint[0].message
+    # The token's design (issue 23 item 4): named as an EKS token, the hint a note, no warning.
+    hint = explain_request(parse_url_request(token), now=at)
+    assert hint.warnings == () and hint.kind is not None and hint.kind.name == "eks"
+    assert "--header 'x-k8s-aws-id: CLUSTER'" in hint.kind.notes[0]
     other = _check(token, at, headers=[("x-k8s-aws-id", "other-cluster")])
     assert other.reason == Reason.SIGNATURE_MISMATCH
 

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
+import sys
 import time
 import tracemalloc
+from pathlib import Path
 
 import pytest
 from botocore import httpchecksum
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from sigv4kit import Credentials, Request, SigningError, sign_request
@@ -278,12 +281,38 @@ def test_endless_trailer_lines_in_bounded_time() -> None:
     upload = _unsigned(b"x" * 10000)
     body = upload.body.read_all()
     head = body[: body.rindex(b"\r\n0\r\n") + 5]
-    endless = head + b"x-amz-meta-a:b\r\n" * 1_000_000
+    endless = head + b"x-amz-checksum-crc32:AAAAAA==\r\n" * 1_000_000
     started = time.perf_counter()
     result = check(received(upload, endless))
     assert result.reason == Reason.MALFORMED_CHUNK
     assert f"more than {MAX_TRAILER_LINES} trailer lines" in result.message
     assert time.perf_counter() - started < 2.0
+
+
+def test_trailers_not_declared_or_not_tokens_are_malformed() -> None:
+    """Issue 22: an unsigned-trailer body verified with a trailer X-Amz-Trailer does not name,
+    or a trailer name holding NUL. Each is malformed_chunk, in every variant."""
+    data = b"x" * 10000
+    upload = _unsigned(data)
+    body = upload.body.read_all()
+    value = checksum_base64("crc32", data).encode()
+    line = b"x-amz-checksum-crc32:" + value + b"\r\n"
+    assert line in body and check(received(upload, body)).valid
+    for extra in (b"x-amz-checksum-sha256:AAAA\r\n", b"x-amz-meta-a:b\r\n",
+                  b"x-amz-checksum-crc32\x00:AAAA\r\n", b"x-amz-check sum:AAAA\r\n",
+                  b"x-amz-checksum-crc32 :AAAA\r\n", b"\xffx:AAAA\r\n"):
+        for framed in (body.replace(line, line + extra), body.replace(line, extra + line)):
+            result = check(received(upload, framed))
+            assert result.reason == Reason.MALFORMED_CHUNK, (extra, result.message)
+            assert "X-Amz-Trailer" in result.message or "HTTP token" in result.message
+    signed_extra = _EXAMPLE_TRAILER_BODY.replace(b"x-amz-trailer-signature:",
+                                                 b"x-amz-meta-a:b\r\nx-amz-trailer-signature:")
+    result = check(received(_EXAMPLE_TRAILER_UPLOAD, signed_extra))
+    assert result.reason == Reason.MALFORMED_CHUNK and "X-Amz-Trailer" in result.message
+    unsigned_with_signature = body.replace(line, line + b"x-amz-trailer-signature:" + b"a" * 64
+                                           + b"\r\n")
+    result = check(received(upload, unsigned_with_signature))
+    assert result.reason == Reason.MALFORMED_CHUNK and "unsigned" in result.message
 
 
 def test_headers_that_do_not_describe_an_aws_chunked_body() -> None:
@@ -509,15 +538,87 @@ _EXAMPLE_TRAILER_UPLOAD = example_upload(trailer="crc32c")
 _EXAMPLE_TRAILER_BODY = published_body(TRAILER_CHUNK_SIGS, PUBLISHED_TRAILER)
 
 
-@given(st.binary(max_size=3000), st.integers(0, 66946))
+_TRAILER_SIGNATURE_AT = 66878  # where the trailer signature's value starts in the body
+_TRAILER_CHECKSUM_AT = 66844  # where the crc32c trailer value starts
+
+
+def _near_framing() -> st.SearchStrategy[int]:
+    """Offsets anywhere, and as often near a chunk header or in the trailer (a uniform offset
+    lands in the object data 99.7 % of the time)."""
+    body = _EXAMPLE_TRAILER_BODY
+    heads = [0, body.index(b"\r\n400;") + 2, body.index(b"\r\n0;") + 2]
+    near = [st.integers(max(0, at - 4), at + 90) for at in heads]
+    return st.one_of(st.integers(0, len(body)), *near, st.integers(heads[-1], len(body)))
+
+
+@given(st.binary(max_size=3000), _near_framing())
+@example(b"\xff", _TRAILER_SIGNATURE_AT)  # issue 22: hmac.compare_digest TypeError on U+FFFD
+@example(b"\xff", _TRAILER_CHECKSUM_AT)
+@example(b"0", 0)  # a leading zero in a chunk size: the same object, verifies
+@example(b" ", _TRAILER_CHECKSUM_AT)  # a space before a trailer value: the same, verifies
 def test_any_mutation_is_refused_with_a_body_reason(junk: bytes, where: int) -> None:
+    """A changed body is refused with a body reason, unless it is another framing of the same
+    object and trailer (a size written with leading zeros, a trailer value with spaces around
+    it: the chunk and trailer signatures cover neither), which verifies to the same bytes."""
     body = _EXAMPLE_TRAILER_BODY[:where] + junk + _EXAMPLE_TRAILER_BODY[where + len(junk) // 2 :]
     if body == _EXAMPLE_TRAILER_BODY:
         return
     result = check(received(_EXAMPLE_TRAILER_UPLOAD, body))
-    assert not result.valid
+    if result.valid:
+        assert result.decoded_body == b"a" * 66560, junk
+        return
     assert result.reason in _BODY_REASONS
     assert "aws-chunked body" in result.message and TRAILER_SIGNATURE not in result.message
+
+
+def test_non_ascii_byte_in_the_trailer_is_a_verdict_not_a_type_error(tmp_path: Path) -> None:
+    """Issue 22: one non-ASCII byte in the trailer signature (signed) or the checksum
+    (unsigned, and without a secret) made ``hmac.compare_digest`` raise TypeError."""
+    from sigv4kit.chunked import read_layout
+    from sigv4kit.streaming import ChunkedVerifier
+
+    body = _EXAMPLE_TRAILER_BODY
+    assert body[_TRAILER_SIGNATURE_AT:].startswith(TRAILER_SIGNATURE.encode())
+    assert body[_TRAILER_CHECKSUM_AT:].startswith(TRAILER_CRC32C.encode())
+    for at in (_TRAILER_SIGNATURE_AT, _TRAILER_SIGNATURE_AT + 63, _TRAILER_CHECKSUM_AT):
+        bad = body[:at] + b"\xff" + body[at + 1 :]
+        result = check(received(_EXAMPLE_TRAILER_UPLOAD, bad))
+        assert result.reason == Reason.TRAILER_SIGNATURE_MISMATCH, result.message
+        head_request = Request("PUT", EXAMPLE_URL, _EXAMPLE_TRAILER_UPLOAD.request.headers)
+        head = check(head_request, defer_body=True)
+        verifier = ChunkedVerifier(head, head_request, LOOKUP)
+        assert len(b"".join(verifier.feed(bad))) == 66560  # feed raises nothing
+        assert verifier.finish().reason == Reason.TRAILER_SIGNATURE_MISMATCH
+    at = _TRAILER_CHECKSUM_AT
+    layout = read_layout(body[:at] + b"\xc3\xa9" + body[at + 2 :],
+                         "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+                         trailer_header="x-amz-checksum-crc32c")
+    assert layout is not None and layout.reason == "checksum_mismatch"
+    upload = _unsigned(b"x" * 10000, trailer="sha256")
+    framed = upload.body.read_all()
+    value = checksum_base64("sha256", b"x" * 10000).encode()
+    unsigned_bad = framed.replace(value, b"\xff" + value[1:])
+    assert check(received(upload, unsigned_bad)).reason == Reason.CHECKSUM_MISMATCH
+
+    # the CLI: a verdict (exit 1), not "could not be verified" (exit 2)
+    bad = body[:_TRAILER_SIGNATURE_AT] + b"\xff" + body[_TRAILER_SIGNATURE_AT + 1 :]
+    raw = "PUT /examplebucket/chunkObject.txt HTTP/1.1\r\n" + "".join(
+        f"{n}: {v}\r\n" for n, v in _EXAMPLE_TRAILER_UPLOAD.request.headers
+        if n.lower() != "content-length"
+    ) + f"Host: s3.amazonaws.com\r\nContent-Length: {len(bad)}\r\n\r\n"
+    path = tmp_path / "request.txt"
+    path.write_bytes(raw.encode() + bad)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_ACCESS_KEY_ID=EXAMPLE_CREDS.access_key_id,
+               AWS_SECRET_ACCESS_KEY=EXAMPLE_CREDS.secret_access_key,
+               AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
+    done = subprocess.run(
+        [sys.executable, "-m", "sigv4kit", "verify", f"@{path}", "--now", "2013-05-24T00:00:00Z"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "trailer_signature_mismatch" in done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
 
 
 # -- aws-c-auth's own chunked-signing test vectors (tests/sigv4_chunked_signing_tests.c) -----

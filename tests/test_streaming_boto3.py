@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
 import botocore.config
 import pytest
+from botocore import httpchecksum
 
-from sigv4kit import Credentials, Request
-from sigv4kit.checksums import checksum_base64
+from sigv4kit import UNSIGNED_PAYLOAD, Credentials, Request, sign_request
+from sigv4kit.checksums import ALGORITHMS, checksum_base64
 from sigv4kit.received import Reason
 from sigv4kit.streaming import ChunkedVerifier
 from sigv4kit.testing.capture import CapturedRequest, CaptureServer
@@ -246,3 +248,172 @@ def test_verifying_server_with_a_signed_plain_body() -> None:
         flipped[12345] ^= 0x01
         answer = _replay(server, good.head, bytes(flipped))
         assert answer.startswith(b"HTTP/1.1 400 XAmzContentSHA256Mismatch"), answer[:200]
+
+
+# -- every checksum botocore sends (issue 23): each ChecksumAlgorithm, PUT and multipart -------
+
+BOTOCORE_ALGORITHMS = sorted(name.upper() for name in httpchecksum._SUPPORTED_CHECKSUM_ALGORITHMS)
+
+
+def test_sigv4kit_knows_every_checksum_botocore_sends() -> None:
+    assert sorted(a.upper() for a in ALGORITHMS) == BOTOCORE_ALGORITHMS
+    assert len(BOTOCORE_ALGORITHMS) == 9  # awscrt installed: the CRT and xxhash ones too
+
+
+@pytest.fixture(scope="module")
+def verifying_https_server() -> Iterator[CaptureServer]:
+    with CaptureServer(tls=True, lookup=LOOKUP) as server:
+        yield server
+
+
+def _all_valid(requests: list[CapturedRequest]) -> None:
+    for captured in requests:
+        assert captured.verdict is not None and captured.verdict.valid, captured.verdict
+
+
+@pytest.mark.parametrize("algorithm", BOTOCORE_ALGORITHMS)
+def test_each_checksum_algorithm_put_and_multipart(
+    verifying_https_server: CaptureServer, algorithm: str
+) -> None:
+    """boto3 over HTTPS with awscrt sends each as an aws-chunked trailer; the verifying
+    server accepts them as sent (it answered 400 to the new four) and refuses a changed one."""
+    server = verifying_https_server
+    name = algorithm.lower()
+    s3 = _client(server)
+    before = len(server.requests)
+    data = os.urandom(1024 * 1024 + 7)
+    s3.put_object(Bucket="bucket", Key="k", Body=data, ChecksumAlgorithm=algorithm)
+    parts = [os.urandom(300_000), os.urandom(123_457)]
+    upload = s3.create_multipart_upload(Bucket="bucket", Key="mk", ChecksumAlgorithm=algorithm)
+    done = []
+    for number, part in enumerate(parts, 1):
+        answer = s3.upload_part(Bucket="bucket", Key="mk", UploadId=upload["UploadId"],
+                                PartNumber=number, Body=part, ChecksumAlgorithm=algorithm)
+        done.append({"ETag": answer["ETag"], "PartNumber": number,
+                     f"Checksum{algorithm}": checksum_base64(name, part)})
+    s3.complete_multipart_upload(Bucket="bucket", Key="mk", UploadId=upload["UploadId"],
+                                 MultipartUpload={"Parts": done})
+    captured = server.requests[before:]
+    assert len(captured) == 5
+    _all_valid(captured)
+    uploads = [captured[0], captured[2], captured[3]]
+    for sent, payload in zip(uploads, [data, *parts], strict=True):
+        assert sent.header("x-amz-trailer") == f"x-amz-checksum-{name}"
+        assert sent.header("x-amz-content-sha256") == "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+        value = checksum_base64(name, payload).encode()
+        assert sent.body.count(value) == 1  # botocore's value is ours
+        result = verify_request(sent.to_request(), LOOKUP)
+        assert result.valid and result.decoded_body == payload, result.message
+        flipped = bytearray(sent.body)
+        flipped[_data_offset(sent.body) + 3] ^= 0x01
+        assert verify_request(_with_body(sent, bytes(flipped)), LOOKUP).reason == (
+            Reason.CHECKSUM_MISMATCH
+        )
+    forged = captured[0].raw_body.replace(checksum_base64(name, data).encode(),
+                                          checksum_base64(name, data[1:]).encode())
+    answer = _replay(server, captured[0].head, forged)
+    assert answer.startswith(b"HTTP/1.1 400 BadDigest"), answer[:200]
+
+
+@pytest.mark.parametrize("algorithm", BOTOCORE_ALGORITHMS)
+def test_each_checksum_algorithm_as_a_header(algorithm: str) -> None:
+    """Over plain HTTP boto3 sends the checksum as a header of a plain body: checked against
+    the body (BadDigest), on PUT; botocore's own checksum classes give the oracle value."""
+    name = algorithm.lower()
+    data = os.urandom(70_001)
+    with CaptureServer(lookup=LOOKUP) as server:
+        _client(server).put_object(Bucket="bucket", Key="k", Body=data,
+                                   ChecksumAlgorithm=algorithm)
+    captured = server.requests[0]
+    _all_valid([captured])
+    oracle = httpchecksum._CHECKSUM_CLS[name]()
+    oracle.update(data)
+    assert captured.header(f"x-amz-checksum-{name}") == oracle.b64digest()
+    url = "https://bucket.s3.amazonaws.com/k"
+    for payload, reason in ((data, Reason.OK), (data[:-1], Reason.CHECKSUM_MISMATCH)):
+        signed = sign_request(
+            Request("PUT", url, [(f"x-amz-checksum-{name}", oracle.b64digest())]), CREDS,
+            region="us-east-1", service="s3", payload_hash=UNSIGNED_PAYLOAD,
+            content_sha256_header=True,
+        ).request
+        result = verify_request(_replace_body(signed, payload), LOOKUP)
+        assert result.reason == reason, result.message
+    post = sign_request(
+        Request("POST", url + "?uploadId=u", [(f"x-amz-checksum-{name}", oracle.b64digest())],
+                b"<CompleteMultipartUpload/>"),
+        CREDS, region="us-east-1", service="s3",
+    ).request
+    assert verify_request(post, LOOKUP).valid  # the whole object's checksum, not the XML's
+
+
+def _replace_body(request: Request, body: bytes) -> Request:
+    return Request(request.method, request.url, request.headers, body)
+
+
+def test_explain_reads_the_multipart_checksum_type(https_server: CaptureServer) -> None:
+    """CreateMultipartUpload / CompleteMultipartUpload as boto3 sends them with ChecksumType:
+    explain accepts FULL_OBJECT with a CRC and COMPOSITE with SHA-256, and warns on the
+    combinations S3 refuses (FULL_OBJECT with SHA-256, COMPOSITE with CRC64NVME)."""
+    from sigv4kit.diagnose.explain import explain_request
+
+    s3 = _client(https_server)
+    cases = [("CRC64NVME", "FULL_OBJECT", False), ("CRC32", "COMPOSITE", False),
+             ("SHA256", "COMPOSITE", False), ("SHA256", "FULL_OBJECT", True),
+             ("CRC64NVME", "COMPOSITE", True)]
+    for algorithm, kind, refused in cases:
+        before = len(https_server.requests)
+        upload = s3.create_multipart_upload(Bucket="bucket", Key="k", ChecksumAlgorithm=algorithm,
+                                            ChecksumType=kind)
+        part = {"ETag": '"x"', "PartNumber": 1, f"Checksum{algorithm}": "AAAAAA=="}
+        s3.complete_multipart_upload(Bucket="bucket", Key="k", UploadId=upload["UploadId"],
+                                     ChecksumType=kind, MultipartUpload={"Parts": [part]})
+        create, complete = https_server.requests[before:]
+        assert create.header("x-amz-checksum-type") == kind
+        assert complete.header("x-amz-checksum-type") == kind
+        assert f"<Checksum{algorithm}>".encode() in complete.body
+        for sent in (create, complete):
+            codes = [w.code for w in explain_request(sent.to_request()).warnings]
+            assert ("checksum_type_mismatch" in codes) == refused, (algorithm, kind, codes)
+
+
+def test_cli_verifies_and_explains_a_big_chunked_capture(
+    https_server: CaptureServer, tmp_path: Path
+) -> None:
+    """Issue 23: any raw capture over 1 MiB sent with Transfer-Encoding: chunked (every boto3
+    or AWS CLI HTTPS upload over 1 MiB) made ``explain|verify @file`` exit 2. Now the HTTP
+    framing comes off as the body streams: exit 0, and 1 once a byte is changed."""
+    import subprocess
+    import sys
+
+    data = os.urandom(3 * 1024 * 1024 + 5)
+    captured = _upload(https_server, "PutObject", data)
+    assert captured.header("transfer-encoding") == "chunked"
+    path = tmp_path / "capture.http"
+    path.write_bytes(captured.head + captured.raw_body)
+    assert path.stat().st_size > 3 * 1024 * 1024
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_ACCESS_KEY_ID=CREDS.access_key_id,
+               AWS_SECRET_ACCESS_KEY=CREDS.secret_access_key,
+               AWS_SESSION_TOKEN=CREDS.session_token or "",
+               AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "sigv4kit", *args], capture_output=True,
+                              text=True, env=env, timeout=120)
+
+    verified = cli("verify", f"@{path}", "--output", "json")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert '"valid": true' in verified.stdout and "3145733 bytes" in verified.stdout
+    explained = cli("explain", f"@{path}")
+    assert explained.returncode == 0, explained.stdout + explained.stderr
+
+    raw = bytearray(captured.raw_body)
+    raw[len(raw) // 2] ^= 0x01  # an object byte, inside both framings
+    path.write_bytes(captured.head + bytes(raw))
+    tampered = cli("verify", f"@{path}")
+    assert tampered.returncode == 1, tampered.stdout + tampered.stderr
+    assert "checksum_mismatch" in tampered.stdout + tampered.stderr
+    path.write_bytes(captured.head + captured.raw_body[: len(captured.raw_body) // 2])
+    cut = cli("verify", f"@{path}")
+    assert cut.returncode in (1, 2) and "Traceback" not in cut.stderr
+    assert "before the last chunk" in cut.stderr or "runs past the end" in cut.stderr

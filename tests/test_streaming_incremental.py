@@ -133,3 +133,30 @@ def test_any_split_of_the_body_gives_the_same_verdict(sizes: list[int]) -> None:
     assert verifier.finish().valid
     assert b"".join(out) == b"a" * 66560
 
+
+
+def test_a_lookup_that_is_not_one_is_a_signing_error_naming_it() -> None:
+    """Issue 22: ``verify_request(r, None)`` and a lookup returning a str raised TypeError.
+    Both are the caller's bug: SigningError naming ``lookup`` (never quoting what it returned,
+    which may be a secret), from every entry point that takes a lookup."""
+    from sigv4kit import presign, verify_presigned_url
+
+    head_request = Request("PUT", EXAMPLE_URL, _EXAMPLE_TRAILER_UPLOAD.request.headers)
+    whole = Request("PUT", EXAMPLE_URL, _EXAMPLE_TRAILER_UPLOAD.request.headers,
+                    _EXAMPLE_TRAILER_BODY)
+    url = presign(Request("GET", EXAMPLE_URL), EXAMPLE_CREDS, region="us-east-1", service="s3",
+                  timestamp=EXAMPLE_TIME).url
+    secret = EXAMPLE_CREDS.secret_access_key
+    bad_lookups = (None, "not callable", lambda key: secret, lambda key: (key, secret))
+    for lookup in bad_lookups:
+        with pytest.raises(SigningError) as caught:
+            verify_request(whole, lookup, now=EXAMPLE_TIME)  # type: ignore[arg-type]
+        assert caught.value.field == "lookup" and secret not in str(caught.value)
+        with pytest.raises(SigningError) as caught:
+            verify_presigned_url(url, lookup, now=EXAMPLE_TIME)  # type: ignore[arg-type]
+        assert caught.value.field == "lookup" and secret not in str(caught.value)
+        head = check(head_request, defer_body=True)
+        with pytest.raises(SigningError) as caught:
+            ChunkedVerifier(head, head_request, lookup)  # type: ignore[arg-type]
+        assert caught.value.field == "lookup" and secret not in str(caught.value)
+    assert verify_request(whole, lambda key: None, now=EXAMPLE_TIME).reason == "unknown_access_key"

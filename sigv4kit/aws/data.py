@@ -16,12 +16,12 @@ been seen, and anything that does not parse as expected is read in full with ``j
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
 from collections.abc import Mapping
 from typing import Any
 
+from .._caches import cached
 from .cache import EntryCache, file_identity
 
 __all__ = ["ServiceModelData", "load_data", "load_service_model", "service_model_data"]
@@ -33,7 +33,7 @@ _TOP_LEVEL_KEY = rb'\n  "([^"\n]*)":'
 ``bytes.find`` here: every line of the file starts with the same two spaces)."""
 
 
-@functools.cache  # the file system is asked once a process
+@cached(1, keys="nothing", reason="the file system is asked once a process")
 def _builtin_data_dir() -> str | None:
     """botocore's ``data`` folder when it is the only place the default Loader searches."""
     if os.path.isdir(os.path.join(os.path.expanduser("~"), ".aws", "models")):
@@ -62,7 +62,7 @@ def _botocore_spec() -> Any:
     return find_spec("botocore")
 
 
-@functools.cache  # botocore's Loader is costly to build and keeps its own cache
+@cached(1, keys="nothing", reason="botocore's Loader is costly to build and keeps its own cache")
 def _botocore_loader() -> Any:
     from botocore.loaders import Loader  # type: ignore[import-untyped]
 
@@ -102,7 +102,7 @@ def _parse(raw: bytes) -> Any:
     return json.loads(raw.decode("utf-8"))
 
 
-@functools.cache  # one cache object per file a process, so its entries are saved once
+@cached(16, keys="data file path", reason="one entry cache per file, so its entries are saved once")
 def _cache_of(path: str) -> EntryCache | None:
     """The user cache of what was read from ``path`` (a file in botocore's data folder)."""
     identity = file_identity(path)
@@ -310,7 +310,7 @@ def service_model_data(service: str, api_version: str) -> ServiceModelData | Non
     return None if path is None else _model_data_at(path)
 
 
-@functools.cache  # one reader a process: the serializer and the CLI share its entries
+@cached(16, keys="model path", reason="one reader: the serializer and the CLI share its entries")
 def _model_data_at(path_without_extension: str) -> ServiceModelData | None:
     path = _find(path_without_extension)
     return None if path is None else ServiceModelData(path=path, cache=_cache_of(path))

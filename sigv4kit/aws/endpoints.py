@@ -21,11 +21,11 @@ another Region's URL.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, NamedTuple
 
+from .._caches import cached
 from ..errors import SigningError
 from ..patterns import lazy
 from .data import load_data, load_service_model
@@ -151,7 +151,7 @@ def _resolve_ec2(region: str, fips: bool, dualstack: bool) -> str:
     return url
 
 
-@functools.cache  # one read of the file a process
+@cached(1, keys="nothing", reason="partitions.json is read once a process")
 def _partition_data() -> Mapping[str, Any]:
     """botocore's ``partitions.json``, read once."""
     data: Mapping[str, Any] = load_data("partitions")
@@ -197,12 +197,12 @@ def _read_partitions(data: Mapping[str, Any]) -> tuple[_Partition, ...]:
     return tuple(result)
 
 
-@functools.cache  # parsed (and regexes compiled) once a process
+@cached(1, keys="nothing", reason="partitions parsed, regexes compiled, once a process")
 def _partitions() -> _PartitionTable:
     return _PartitionTable(_read_partitions(_partition_data()))
 
 
-@functools.cache  # the rule set is read once a process
+@cached(1, keys="nothing", reason="the ec2 endpoint rule set is read once a process")
 def _rules_provider() -> Any:
     """The ec2 endpoint rules and the partitions, ready to resolve endpoints."""
     ruleset = load_service_model("ec2", "endpoint-rule-set-1")

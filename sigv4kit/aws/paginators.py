@@ -7,10 +7,10 @@ member limits a page (``limit_key``) and which lists are concatenated (``result_
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import Any
 
+from .._caches import cached
 from .data import load_service_model
 
 __all__ = ["Paginator", "paginator"]
@@ -35,7 +35,7 @@ def _names(value: Any) -> tuple[str, ...]:
     return tuple(value) if isinstance(value, list) else (str(value),)
 
 
-@functools.cache
+@cached(8, keys="(service, API version)", reason="the paginators file is read once")
 def _definitions(service: str, api_version: str) -> dict[str, Any]:
     """The whole file, once per process (it is small: 30 kB for ec2)."""
     data = load_service_model(service, "paginators-1", api_version)

@@ -6,10 +6,10 @@ stops at the first acceptor that matches: ``success``, ``failure`` or ``retry``.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import Any
 
+from .._caches import cached
 from .data import load_service_model
 
 __all__ = ["Acceptor", "WaiterDefinition", "waiter_definition", "waiter_names"]
@@ -35,7 +35,7 @@ class WaiterDefinition:
     acceptors: tuple[Acceptor, ...]
 
 
-@functools.cache
+@cached(8, keys="(service, API version)", reason="the waiters file is read once")
 def _definitions(service: str, api_version: str) -> dict[str, Any]:
     data = load_service_model(service, "waiters-2", api_version)
     waiters: dict[str, Any] = data.get("waiters", {})

@@ -27,6 +27,8 @@ _LAZY = {
     "explain": ("debugging", "explain", "Explain a signed URL or request (no secret needed)."),
     "verify": ("debugging", "verify", "Verify a signed URL or request against a secret."),
     "diff": ("debugging", "diff", "Compare our canonical request with a server's."),
+    "token": ("token", "token", "Make SigV4 bearer tokens (RDS, DSQL, EKS, MSK, Bedrock …)."),
+    "proxy": ("proxy", "proxy", "Sign (or re-sign) requests for an upstream, as a local proxy."),
     "demo": ("demo", "demo", "Run the CopySnapshot demo on a local EC2-compatible endpoint."),
 }
 """command name: (module under sigv4kit.cli, attribute, one-line help for the listing)."""

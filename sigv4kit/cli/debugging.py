@@ -103,6 +103,10 @@ def explain(source: str, now: str | None, method: str, headers: tuple[str, ...],
 
     expiry = _moment(credentials_expire_at, "--credentials-expire-at")
     moment = _moment(now, "--now")
+    from . import presign_post  # S3 POST policies and forms
+
+    if (policy := presign_post.policy_source(source)) is not None:
+        return presign_post.explain_policy_source(policy, moment, output)
     with ExitStack() as stack:
         request = _read_request(source, method, headers, stack)
         if isinstance(request, LargeRequest):
@@ -171,6 +175,11 @@ def verify(source: str, now: str | None, method: str, headers: tuple[str, ...],
             "request in a file (@request.txt)"
         )
     moment = _moment(now, "--now")
+    from . import presign_post  # S3 POST forms
+
+    if (policy := presign_post.policy_source(source)) is not None:
+        credentials = load_credentials(profile, access_key_id, secret_access_key_stdin)
+        return presign_post.verify_policy_source(policy, moment, credentials, output)
     with ExitStack() as stack:
         request = _read_request(source, method, headers, stack)
         credentials = load_credentials(profile, access_key_id, secret_access_key_stdin)

@@ -10,7 +10,6 @@ botocore adds becomes an option by itself. The model is read with ``sigv4kit.aws
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -18,6 +17,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import click
 
+from .._caches import cached
 from ..ec2.model import API_VERSION
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -94,7 +94,7 @@ class _Model:
         return found
 
 
-@functools.cache
+@cached(1, keys="nothing", reason="the EC2 model's options are built once a process")
 def model() -> _Model:
     return _Model()
 
@@ -107,7 +107,7 @@ def short_help(documentation: str) -> str:
     return sentence if len(sentence) <= _MAX_HELP else sentence[: _MAX_HELP - 1] + "…"
 
 
-@functools.cache
+@cached(128, keys="action", reason="help, parsing and checks read an action's members")
 def input_members(action: str) -> tuple[Member, ...]:
     """The operation's input members in the model's order, each with its option."""
     operation = model().operation(action)

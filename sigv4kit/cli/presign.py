@@ -256,3 +256,6 @@ def url(
         )
     else:
         click.echo(result.url)
+
+
+from . import presign_post as _post  # noqa: E402,F401  (registers `presign post`)

@@ -41,7 +41,25 @@ class LargeRequest:
     length: int | None
 
     def pieces(self) -> Iterator[bytes]:
-        """The body in pieces: exactly Content-Length bytes when given, else to the end."""
+        """The body in pieces: exactly Content-Length bytes when given, else to the end; a
+        ``Transfer-Encoding: chunked`` body with its HTTP framing taken off as it is read."""
+        from ..wire import body_reader
+
+        reader = body_reader(self.head)
+        if reader is None:
+            yield from self._sent()
+            return
+        try:
+            for sent in self._sent():
+                yield from (piece for piece in reader.feed(sent) if piece)
+                if reader.done:
+                    return
+            reader.finish()
+        except SigningError as exc:
+            raise click.BadParameter(clean_message(str(exc)), param_hint="REQUEST") from None
+
+    def _sent(self) -> Iterator[bytes]:
+        """The body's bytes as sent: exactly Content-Length bytes when given, else to the end."""
         left = MAX_STREAMED_BODY if self.length is None else self.length
         if left > MAX_STREAMED_BODY:
             raise click.BadParameter(

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from ..canonical import UNSIGNED_HEADERS, canonical_query_pairs
+from ..checksums import ALGORITHMS, algorithm_of_header, multipart_checksum_problem
 from ..chunked import read_layout
 from ..errors import SigningError
 from ..keys import ALGORITHM_V4A
@@ -26,10 +27,12 @@ from ..received import ReceivedSignature, read_signature
 from ..redact import redact_for_display, redact_url, redacted
 from ..rules import DEFAULT_MAX_SKEW, region_in, scope_problem, time_problem
 from ..timestamps import format_iso, now_or, span, to_moment
+from ..tokens import split_appended
 from ..url import split_url
 from ..verify import rebuild_canonical
 from ..wire import MalformedInputError
 from .hosts import host_region_and_service
+from .kinds import Seen, TokenKind, describe
 from .service_rules import REPLAYED_CALLS
 
 _ALSO_SIGNED_FOR = {"rds": frozenset({"rds-db"})}
@@ -93,6 +96,8 @@ class Explanation:
     payload: str | None = None
     chunk_sizes: tuple[int, ...] | None = None
     trailers: tuple[tuple[str, str], ...] = ()
+    kind: TokenKind | None = None
+    """The token kind (``diagnose.kinds``) the URL is, with its notes; None for others."""
 
     def __repr__(self) -> str:
         return (
@@ -201,6 +206,9 @@ def _explain(
     double_encode_path: bool | None,
     credentials_expire_at: datetime | None = None,
 ) -> Explanation:
+    signed_url, appended = split_appended(request.url)  # a token kind's unsigned additions
+    if appended:
+        request = Request(request.method, signed_url, request.headers, request.body)
     parts = split_url(request.url)
     host = request.header("host") or parts.host or None
     host_region, host_service = host_region_and_service(host) if host else (None, None)
@@ -229,6 +237,7 @@ def _explain(
         expires_at = datetime.max.replace(tzinfo=sig.issued.tzinfo)
     unsigned = _check_headers(request, sig, out)
     payload, chunk_sizes, trailers = _check_body(request, out)
+    _check_multipart_checksum(request, parts.query, out)
     _check_scope(sig, host, host_region, host_service, out)
     _check_time(sig, moment, out)
     if (
@@ -243,6 +252,12 @@ def _explain(
         )
     if sig.mode == "query":
         _check_replayed_call(_query_params(parts.query), sig, host_region, out)
+    kind = describe(Seen(sig, parts.scheme, host or "", _query_params(parts.query),
+                         frozenset(n.lower() for n, _ in request.headers), appended))
+    if kind is not None:  # its rules added, what is its design no longer a warning
+        out.warnings = [w for w in out.warnings if w.code not in kind.by_design]
+        for code, message in kind.warnings:
+            out.warn(code, message)
 
     return Explanation(
         method=request.method,
@@ -275,6 +290,7 @@ def _explain(
         payload=payload,
         chunk_sizes=chunk_sizes,
         trailers=trailers,
+        kind=kind,
     )
 
 
@@ -320,6 +336,25 @@ def _check_body(
     if layout.reason is not None:
         out.warn(layout.reason, layout.problem or layout.reason)
     return payload, layout.chunk_sizes, layout.trailers
+
+
+def _check_multipart_checksum(request: Request, query: str, out: _Builder) -> None:
+    """A multipart upload's ``x-amz-checksum-type`` (FULL_OBJECT or COMPOSITE) against the
+    checksum algorithms its headers (CreateMultipartUpload's x-amz-checksum-algorithm,
+    CompleteMultipartUpload's whole-object x-amz-checksum-*) and its parts (``<ChecksumX>``)
+    name: S3 refuses the combinations it does not take."""
+    names = {p.partition("=")[0] for p in query.split("&")}
+    if request.method.upper() != "POST" or not names & {"uploads", "uploadId"}:
+        return
+    algorithms = {a for n, _ in request.headers if (a := algorithm_of_header(n)) is not None}
+    named = _one(request, "x-amz-checksum-algorithm")
+    if named is not None:
+        algorithms.add(named.strip().lower())
+    body = request.body[: 1 << 20].upper()
+    algorithms |= {a for a in ALGORITHMS if b"<CHECKSUM%s>" % a.upper().encode() in body}
+    problem = multipart_checksum_problem(_one(request, "x-amz-checksum-type"), algorithms)
+    if problem is not None:
+        out.warn("checksum_type_mismatch", problem)
 
 
 UNSIGNED_BY_DESIGN: dict[str, str] = {
@@ -523,13 +558,16 @@ def to_dict(e: Explanation) -> dict[str, Any]:
             "trailers": [list(t) for t in e.trailers],
         },
         "warnings": [{"code": w.code, "message": w.message} for w in e.warnings],
+        "kind": None if e.kind is None else
+        {"name": e.kind.name, "title": e.kind.title, "notes": list(e.kind.notes)},
     }
 
 
 def render_text(e: Explanation) -> str:
     """The explanation for a terminal: summary lines, warnings, then the rebuilt canonical
     request and string to sign (to diff against the signer's debug log)."""
-    lines = [f"Request:         {e.method} {redact_url(e.url)}"]
+    lines = [] if e.kind is None else [f"Token:           {e.kind.title}"]
+    lines.append(f"Request:         {e.method} {redact_url(e.url)}")
     if e.algorithm is None:
         lines.append("Signature:       none that can be read")
     else:
@@ -582,6 +620,8 @@ def render_text(e: Explanation) -> str:
         lines += [f"  [{w.code}] {w.message}" for w in e.warnings]
     else:
         lines.append("Warnings:        none")
+    if e.kind is not None and e.kind.notes:
+        lines += ["Notes:", *[f"  {note}" for note in e.kind.notes]]
     canonical = _safe_canonical(e)
     if canonical is not None and e.string_to_sign is not None:
         lines += ["", "Canonical request:", *_indent(canonical), ""]

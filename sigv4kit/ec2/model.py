@@ -8,13 +8,14 @@ this model when that reader cannot.
 
 from __future__ import annotations
 
-import functools
 from typing import Any, Final
+
+from .._caches import cached
 
 API_VERSION: Final = "2016-11-15"
 
 
-@functools.cache  # botocore builds the model in ~100 ms: once a process
+@cached(1, keys="nothing", reason="botocore builds the model in ~100 ms: once a process")
 def service_model() -> Any:
     """The ``botocore.model.ServiceModel`` of ec2 at ``API_VERSION``."""
     import botocore.loaders  # type: ignore[import-untyped]

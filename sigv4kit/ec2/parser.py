@@ -39,13 +39,13 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
-import functools
 import http
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, TypeAlias
 from xml.etree.ElementTree import Element
 
+from .._caches import cached
 from ..xmldoc import XmlError, child, child_text, parse_xml
 from .errors import ApiError, ResponseParseError
 from .model import API_VERSION
@@ -260,7 +260,7 @@ def _reason(status: int) -> str:
 # --- model -------------------------------------------------------------------------------
 
 
-@functools.cache  # one plan per action, compiled from the model on first use
+@cached(256, keys="action", reason="a plan is compiled from the model once per action")
 def _output_plan(action: str) -> _Structure | None:
     """The compiled output shape of ``action``; ``None`` for operations without output."""
     model = _service_model()

@@ -11,12 +11,12 @@ a snapshot in the ``error`` state. Everything is therefore validated here, befor
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from .._caches import cached
 from ..aws import endpoints
 from ..errors import SigningError
 from ..keys import ALGORITHM, cached_signing_key, string_to_sign
@@ -73,7 +73,7 @@ def _endpoint_base(source_endpoint_url: str | None, source_region: str) -> str:
     return _checked_endpoint_base(source_endpoint_url or endpoints.ec2_endpoint(source_region))
 
 
-@functools.lru_cache(maxsize=256)
+@cached(256, keys="source region", reason="the endpoint is resolved and checked once a region")
 def _public_endpoint_base(source_region: str) -> str:
     return _checked_endpoint_base(endpoints.ec2_endpoint(source_region))
 

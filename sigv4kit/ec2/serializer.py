@@ -52,7 +52,6 @@ because the CopySnapshot ``PresignedUrl`` path serializes on every call.
 
 from __future__ import annotations
 
-import functools
 import math
 import sys
 from collections.abc import Mapping
@@ -62,6 +61,7 @@ from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeGuard
 if TYPE_CHECKING:
     from decimal import Decimal
 
+from .._caches import cached
 from ..errors import SigningError
 from .model import API_VERSION
 
@@ -116,7 +116,7 @@ def serialize(action: str, params: Mapping[str, Any]) -> list[tuple[str, str]]:
     return _ec2_serializer().serialize(action, params)
 
 
-@functools.lru_cache(maxsize=32)  # one entry per action and member list a caller serializes
+@cached(32, keys="(action, member names)", reason="a caller serializes the same members again")
 def plain_strings_plan(
     action: str, names: tuple[str, ...]
 ) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]] | None:
@@ -128,7 +128,7 @@ def plain_strings_plan(
     return _ec2_serializer().plain_strings_plan(action, names)
 
 
-@functools.cache  # the model is read and sliced once a process
+@cached(1, keys="nothing", reason="the model is read and sliced once a process")
 def _ec2_serializer() -> _Serializer:
     from ..aws.data import service_model_data
 

@@ -4,8 +4,9 @@
 A client middleware sees the ``ClientRequest`` after aiohttp built it (Host, Content-Length,
 Content-Type set, the body a payload) and before it is written: that is what gets signed,
 and its URL is replaced by the canonical encoding that was signed. The session's other
-middlewares and aiohttp's redirects pass through it again, so every hop is signed for its
-own URL.
+middlewares and aiohttp's redirects pass through it again, so every hop to the same origin
+is signed for its own URL; an answer redirecting to another origin raises
+``RedirectRefused`` before aiohttp can follow it (nothing is sent there).
 
 Needs the ``aiohttp`` extra: ``pip install 'sigv4kit[aiohttp]'``.
 """
@@ -28,17 +29,20 @@ from ..options import SigningOptions
 from ..streaming import ChunkedUpload
 from ._async_stream import AsyncFeed, frames_in_thread, frames_of
 from ._common import (
+    HASH_CHUNK,
     CredentialSource,
+    RedirectRefused,
     RequestSigner,
     SigningAdapter,
     canonical_url,
+    check_redirect,
     header_changes,
     host_of,
     seekable_file,
     stream_header_changes,
 )
 
-__all__ = ["CredentialSource", "SigV4Middleware"]
+__all__ = ["CredentialSource", "RedirectRefused", "SigV4Middleware"]
 
 
 class SigV4Middleware(SigningAdapter):
@@ -56,6 +60,12 @@ class SigV4Middleware(SigningAdapter):
     async def __call__(self, request: ClientRequest, handler: ClientHandlerType) -> ClientResponse:
         await self._sign(request)
         response = await handler(request)
+        try:
+            check_redirect(str(request.url), response.status, response.headers.get("Location"),
+                           response)
+        except RedirectRefused:
+            response.release()
+            raise
         host, date = host_of(str(request.url)), response.headers.get("Date")
         if not self._skew.worth_reading(host, response.status, date):
             self._skew.after_response(host, response.status, date, lambda: "")
@@ -167,8 +177,21 @@ def _resendable(body: payload.Payload | bytes) -> bool:
 
 
 async def _error_text(response: ClientResponse) -> str:
-    """The error body, when it is of bounded size (it stays readable for the caller)."""
+    """At most ``MAX_ERROR_BODY`` bytes of the error body, whatever its framing (it stays
+    readable for the caller; a longer body of no declared length is cut there, kept as the
+    response's body, and its connection closed rather than read to the end)."""
     length = response.headers.get("Content-Length")
     if length is not None and (not length.isdigit() or int(length) > MAX_ERROR_BODY):
         return ""
-    return (await response.read())[:MAX_ERROR_BODY].decode("utf-8", "replace")
+    if length is not None:
+        return (await response.read())[:MAX_ERROR_BODY].decode("utf-8", "replace")
+    parts: list[bytes] = []
+    size = 0
+    while size <= MAX_ERROR_BODY and (piece := await response.content.read(HASH_CHUNK)):
+        parts.append(piece)
+        size += len(piece)
+    data = b"".join(parts)[:MAX_ERROR_BODY]
+    if size > MAX_ERROR_BODY and response.connection is not None:
+        response.connection.close()  # not ``response.close()``: the cut body stays readable
+    response._body = data  # what ``read()`` returns: the caller still sees the error body
+    return data.decode("utf-8", "replace")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterable, Iterator
 from datetime import datetime
-from typing import IO, cast
+from typing import IO, Any, cast
 
 import httpx
 
@@ -21,18 +21,23 @@ from ..aws.clock_skew import MAX_ERROR_BODY
 from ..errors import SigningError
 from ..options import SigningOptions
 from ..streaming import Payload
+from ..url import split_url
 from ._async_stream import AsyncFeed, frames_in_thread, frames_of
 from ._common import (
+    AUTH_REFUSED,
     CredentialSource,
+    RedirectRefused,
     SigningAdapter,
     canonical_url,
+    check_redirect,
+    check_same_origin,
     header_changes,
     host_of,
     seekable_file,
     stream_header_changes,
 )
 
-__all__ = ["CredentialSource", "SigV4Auth"]
+__all__ = ["CredentialSource", "RedirectRefused", "SigV4Auth"]
 
 
 class SigV4Auth(SigningAdapter, httpx.Auth):
@@ -44,6 +49,12 @@ class SigV4Auth(SigningAdapter, httpx.Auth):
     ``streaming`` (with ``trailer``, ``chunk_size``) and ``correct_clock_skew``. With
     ``streaming=True`` a file, iterator or async iterator body is sent aws-chunked, each chunk
     signed as httpx sends it (a sync file given to the async client is read in a thread).
+
+    Redirects: one to another origin raises ``RedirectRefused``, before anything is sent
+    there when httpx follows it (``follow_redirects=True``), or on the 3xx answer itself
+    when it does not. One to the same origin httpx follows with the headers signed for the
+    first URL; when the server refuses that signature the request is signed for its new URL
+    and sent once more.
     """
 
     requires_request_body = False
@@ -53,9 +64,15 @@ class SigV4Auth(SigningAdapter, httpx.Auth):
         signer = self._signer
         given = str(request.url)
         url = canonical_url(given, normalize=signer.normalize_path)
+        target = None
         if url != given:  # parsing a URL is most of httpx's share: only a changed one
             request.url = httpx.URL(url)
-            url = str(request.url)  # as httpx sends it: it removes '.' and '..' segments itself
+            if str(request.url) != url:
+                # httpx removed '.'/'..' segments S3 keeps (a key "a/../b", given as
+                # "a/%2E%2E/b"): the target signed is sent verbatim, as httpcore's ``target``
+                target = _target(url)
+                request.extensions["target"] = target
+        _guard(request, url, is_async, target)
         sent = request.headers.multi_items()
         timestamp = self._skew.signing_time(host_of(url))
         if signer.streaming and not isinstance(request.stream, httpx.ByteStream):
@@ -94,15 +111,17 @@ class SigV4Auth(SigningAdapter, httpx.Auth):
 
     def _body(self, request: httpx.Request) -> tuple[bytes, SigningOptions | None]:
         if isinstance(request.stream, httpx.ByteStream):
-            return request.content, None
+            return request.read(), None  # in memory (a redirect's copy has it unread)
         return b"", self._signer.payload_for_stream(_seekable_body(request))
 
     def _retry(self, request: httpx.Request, response: httpx.Response, text: str, *,
-               is_async: bool = False) -> bool:
-        """Whether to send ``request`` again, re-signed with the server's time."""
+               redirected: bool, is_async: bool = False) -> bool:
+        """Whether to send ``request`` again, re-signed: a clock error (with the server's
+        time), or a refusal of the stale signature httpx sent to a same-origin redirect."""
         asked = self._skew.after_response(host_of(str(request.url)), response.status_code,
                                           response.headers.get("Date"), lambda: text)
-        if not asked or not _rewind(request):
+        stale = redirected and response.status_code in AUTH_REFUSED
+        if not (asked or stale) or not _rewind(request):
             return False
         try:
             self._sign(request, is_async=is_async)
@@ -112,7 +131,8 @@ class SigV4Auth(SigningAdapter, httpx.Auth):
 
     def _may_be_skew(self, request: httpx.Request, response: httpx.Response) -> bool:
         """Whether the error body is worth reading: a clock error from a host whose Date
-        disagrees with the clock we sign by, of bounded size."""
+        disagrees with the clock we sign by, of bounded size (or of no declared size: then
+        read up to the bound)."""
         if not self._skew.worth_reading(host_of(str(request.url)), response.status_code,
                                         response.headers.get("Date")):
             return False
@@ -125,11 +145,11 @@ class SigV4Auth(SigningAdapter, httpx.Auth):
         self._sign(request)
         start = _start_of(request)
         response = yield request
-        text = response.read()[:MAX_ERROR_BODY].decode("utf-8", "replace") \
-            if self._may_be_skew(request, response) else ""
+        sent = _answered(response)
+        text = _error_text(response) if self._may_be_skew(sent, response) else ""
         _seek(request, start)
-        if self._retry(request, response, text):
-            yield request
+        if self._retry(sent, response, text, redirected=sent is not request):
+            yield sent
 
     async def async_auth_flow(
         self, request: httpx.Request
@@ -137,11 +157,123 @@ class SigV4Auth(SigningAdapter, httpx.Auth):
         self._sign(request, is_async=True)
         start = _start_of(request)
         response = yield request
-        raw = await response.aread() if self._may_be_skew(request, response) else b""
+        sent = _answered(response)
+        text = await _aerror_text(response) if self._may_be_skew(sent, response) else ""
         _seek(request, start)
-        if self._retry(request, response, raw[:MAX_ERROR_BODY].decode("utf-8", "replace"),
-                       is_async=True):
-            yield request
+        if self._retry(sent, response, text, redirected=sent is not request, is_async=True):
+            yield sent
+
+
+class _Guard:
+    """httpx follows a redirect inside ``Client.send``: an ``Auth`` sees neither the 3xx nor
+    the request built for it, which carries the headers signed here and (307/308) the body.
+    Only httpcore's ``trace`` extension, which that request inherits, runs before its head
+    is written: there a request bound for another origin is refused (its connection is
+    made, nothing is sent on it). A ``trace`` the caller set is still called."""
+
+    def __init__(self, signed_url: str, previous: Any, extensions: dict[str, Any],
+                 target: bytes | None) -> None:
+        self.signed_url = signed_url
+        self.previous = previous
+        self.extensions = extensions
+        self.target = target
+
+    def check(self, name: str, info: dict[str, Any]) -> None:
+        request = info.get("request")
+        if name.endswith(".send_request_headers.started") and request is not None \
+                and request.method != b"CONNECT":
+            check_same_origin(self.signed_url, _wire_url(request))
+            if self.target is not None and self.extensions.get("target") is self.target:
+                # Applied to this request: a redirect httpx builds from it must not inherit it
+                del self.extensions["target"]
+
+    def __call__(self, name: str, info: dict[str, Any]) -> None:
+        self.check(name, info)
+        if self.previous is not None:
+            self.previous(name, info)
+
+
+class _AsyncGuard(_Guard):
+    """``_Guard`` for the async client (httpcore awaits its trace)."""
+
+    async def __call__(self, name: str, info: dict[str, Any]) -> None:  # type: ignore[override]
+        self.check(name, info)
+        if self.previous is not None:
+            await self.previous(name, info)
+
+
+def _guard(request: httpx.Request, url: str, is_async: bool, target: bytes | None) -> None:
+    """Bind ``request`` (and every redirect httpx builds from it) to the origin of ``url``;
+    the verbatim ``target``, when one is set, applies to ``request`` only."""
+    extensions = request.extensions
+    previous = extensions.get("trace")
+    if isinstance(previous, _Guard):  # signed again: the caller's trace is kept, once
+        previous = previous.previous
+    extensions["trace"] = (_AsyncGuard if is_async else _Guard)(url, previous, extensions,
+                                                                target)
+
+
+def _target(url: str) -> bytes:
+    """The request target (path and query) of an absolute canonical URL."""
+    parts = split_url(url)
+    return (parts.path + ("?" + parts.query if parts.query else "")).encode("ascii")
+
+
+def _wire_url(request: Any) -> str:
+    """Where httpcore sends ``request`` (an ``httpcore.Request``): its absolute-form target
+    through a forward proxy, else its scheme, host and port."""
+    target = bytes(request.url.target)
+    if target.startswith((b"http://", b"https://")):
+        return target.decode("ascii", "replace")
+    host = request.url.host.decode("ascii", "replace")
+    host = f"[{host}]" if ":" in host else host
+    port = "" if request.url.port is None else f":{request.url.port}"
+    return f"{request.url.scheme.decode('ascii', 'replace')}://{host}{port}/"
+
+
+def _answered(response: httpx.Response) -> httpx.Request:
+    """The request ``response`` answers (the last redirect's, when httpx followed some);
+    a redirect it did not follow (``follow_redirects=False``) to another origin raises
+    ``RedirectRefused``, as the other adapters do."""
+    sent = response.request
+    check_redirect(str(sent.url), response.status_code, response.headers.get("Location"),
+                   response)
+    return sent
+
+
+def _kept(response: httpx.Response, parts: list[bytes], ended: bool) -> str:
+    """Keep what was read as the response's content (cut at ``MAX_ERROR_BODY``; a longer
+    body's connection is closed, not read to the end) and return it as text."""
+    data = b"".join(parts)[:MAX_ERROR_BODY]
+    response._content = data  # what ``read()`` returns: the caller still sees the error body
+    if not ended:
+        response.close()
+    return data.decode("utf-8", "replace")
+
+
+def _error_text(response: httpx.Response) -> str:
+    """At most ``MAX_ERROR_BODY`` bytes of the error body, whatever its framing."""
+    parts: list[bytes] = []
+    size = 0
+    for piece in response.iter_bytes():
+        parts.append(piece)
+        size += len(piece)
+        if size > MAX_ERROR_BODY:
+            return _kept(response, parts, ended=False)
+    return _kept(response, parts, ended=True)
+
+
+async def _aerror_text(response: httpx.Response) -> str:
+    """``_error_text`` for the async client."""
+    parts: list[bytes] = []
+    size = 0
+    async for piece in response.aiter_bytes():
+        parts.append(piece)
+        size += len(piece)
+        if size > MAX_ERROR_BODY:
+            await response.aclose()  # closed here: ``_kept`` would close it as a sync one
+            return _kept(response, parts, ended=True)
+    return _kept(response, parts, ended=True)
 
 
 class _SyncFramed(httpx.SyncByteStream):

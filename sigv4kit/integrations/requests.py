@@ -9,9 +9,9 @@ urllib3 sends (the URL's host, port kept unless the default).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Mapping
-from typing import IO, Any
-from urllib.parse import urljoin
+from typing import IO, Any, Unpack
 
 import requests
 import requests.auth
@@ -20,18 +20,23 @@ from requests.utils import rewind_body
 
 from ..aws.clock_skew import MAX_ERROR_BODY
 from ..errors import SigningError
-from ..options import SigningOptions
+from ..options import RegionSet, SigningOptions
 from ._common import (
+    AUTH_REFUSED,
+    HASH_CHUNK,
+    AllOptions,
     CredentialSource,
+    RedirectRefused,
     SigningAdapter,
     canonical_url,
+    check_redirect,
     header_changes,
     host_of,
     seekable_file,
     stream_header_changes,
 )
 
-__all__ = ["CredentialSource", "SigV4Auth"]
+__all__ = ["CredentialSource", "RedirectRefused", "SigV4Auth"]
 
 
 class SigV4Auth(SigningAdapter, requests.auth.AuthBase):
@@ -49,7 +54,19 @@ class SigV4Auth(SigningAdapter, requests.auth.AuthBase):
     or, with ``streaming=True`` (and optionally ``trailer="crc32"``), any service gets it
     aws-chunked, each 64 KiB chunk signed as it is read. A generator's length is unknown:
     S3 needs it as an ``X-Amz-Decoded-Content-Length`` header.
+
+    Redirects: one to another origin raises ``RedirectRefused`` (nothing is sent there); one
+    to the same origin is followed by requests with the headers signed for the first URL,
+    and when the server refuses that signature the request is signed for its new URL and
+    sent once more (requests offers an auth no hook between a redirect and its sending).
     """
+
+    def __init__(self, credentials: CredentialSource, region: RegionSet, service: str, *,
+                 correct_clock_skew: bool = True, **options: Unpack[AllOptions]) -> None:
+        super().__init__(credentials, region, service, correct_clock_skew=correct_clock_skew,
+                         **options)
+        self._signed: weakref.WeakSet[requests.PreparedRequest] = weakref.WeakSet()
+        """The requests signed here: any other that reaches the hook is a redirect's copy."""
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         self._sign(r)
@@ -76,6 +93,7 @@ class SigV4Auth(SigningAdapter, requests.auth.AuthBase):
             del r.headers[name]
         for name, value in add:
             r.headers[name] = value
+        self._signed.add(r)
 
     def _body(self, r: requests.PreparedRequest) -> tuple[bytes, SigningOptions | None]:
         body = r.body
@@ -91,24 +109,21 @@ class SigV4Auth(SigningAdapter, requests.auth.AuthBase):
         return b"", self._signer.payload_for_stream(file)
 
     def _after_response(self, response: requests.Response, **kwargs: Any) -> requests.Response:
-        """A clock error answered with the server's Date: sign again with that time, send
-        once more (when the body can be sent again), and remember the offset. A redirect to
-        another host is followed unsigned."""
+        """A redirect to another origin raises ``RedirectRefused`` before requests can follow
+        it. A clock error answered with the server's Date, or a refusal of the stale signature
+        requests sent when it followed a same-origin redirect, is signed again (with the
+        server's time) and sent once more, when the body can be sent again."""
         prepared = response.request
         assert prepared.url is not None
-        host = host_of(prepared.url)
+        status = response.status_code
         if response.is_redirect:
-            _unsign_for_other_host(prepared, host, response.headers["Location"])
+            check_redirect(prepared.url, status, response.headers.get("Location"), response)
             return response
-
-        def error_text() -> str:
-            length = response.headers.get("Content-Length")
-            if length is not None and (not length.isdigit() or int(length) > MAX_ERROR_BODY):
-                return ""
-            return response.content[:MAX_ERROR_BODY].decode("utf-8", "replace")
-
+        host = host_of(prepared.url)
         date = response.headers.get("Date")
-        if not self._skew.after_response(host, response.status_code, date, error_text):
+        skewed = self._skew.after_response(host, status, date, lambda: _error_text(response))
+        redirected = prepared not in self._signed and status in AUTH_REFUSED
+        if not (skewed or redirected):
             return response
         retry = prepared.copy()
         if not _rewound(retry):
@@ -122,7 +137,31 @@ class SigV4Auth(SigningAdapter, requests.auth.AuthBase):
         again: requests.Response = response.connection.send(retry, **kwargs)
         again.history.append(response)
         again.request = retry
+        if again.is_redirect:  # sent past the hooks: the origin rule is applied here
+            assert retry.url is not None
+            check_redirect(retry.url, again.status_code, again.headers.get("Location"), again)
         return again
+
+
+def _error_text(response: requests.Response) -> str:
+    """At most ``MAX_ERROR_BODY`` bytes of an error body, whatever its framing (a declared
+    length, chunked, or until close; ``stream=True`` or not): a longer one is cut there, kept
+    as the response's content, and its connection closed rather than read to the end."""
+    length = response.headers.get("Content-Length")
+    if length is not None and (not length.isdigit() or int(length) > MAX_ERROR_BODY):
+        return ""
+    if length is None and not response._content_consumed:  # type: ignore[attr-defined]
+        parts: list[bytes] = []
+        size = 0
+        for piece in response.iter_content(HASH_CHUNK):
+            parts.append(piece)
+            size += len(piece)
+            if size > MAX_ERROR_BODY:
+                response.close()
+                break
+        response._content = b"".join(parts)[:MAX_ERROR_BODY]
+        response._content_consumed = True  # type: ignore[attr-defined]
+    return response.content[:MAX_ERROR_BODY].decode("utf-8", "replace")
 
 
 def _header_items(headers: Mapping[str, str | bytes]) -> Iterable[tuple[str, str | bytes]]:
@@ -132,21 +171,6 @@ def _header_items(headers: Mapping[str, str | bytes]) -> Iterable[tuple[str, str
     if isinstance(headers, CaseInsensitiveDict):
         return headers.lower_items()
     return headers.items()
-
-
-def _unsign_for_other_host(prepared: requests.PreparedRequest, host: str, location: str) -> None:
-    """requests follows a redirect with a copy of the request it sent, dropping only
-    Authorization when the host changes; the session token, the date and every other
-    X-Amz-* header would still go to the other host. They are dropped here, before the copy."""
-    assert prepared.url is not None
-    try:
-        same = host_of(urljoin(prepared.url, location)) == host
-    except (SigningError, ValueError):
-        same = False
-    if not same:
-        for name in list(prepared.headers):
-            if name.lower() == "authorization" or name.lower().startswith("x-amz-"):
-                del prepared.headers[name]
 
 
 def _rewound(prepared: requests.PreparedRequest) -> bool:

@@ -12,10 +12,13 @@ tests point them here::
     verify_request(captured.to_request(), lookup)  # the HTTP framing removed, nothing else
 
 Every request gets ``200 OK`` with an ETag (the MD5 of the decoded body, as S3 answers
-PutObject and UploadPart) and an empty body. Given a ``lookup``, the server verifies as S3
-would, the way a server should (``verify_request(head, defer_body=True)``, then the body
-through ``ChunkedVerifier`` as it arrives): a bad seed is refused before the body is read (no
-``100 Continue``), a bad body with an S3 error, and ``CapturedRequest.verdict`` says why.
+PutObject and UploadPart) and an empty body, but CreateMultipartUpload (``POST ?uploads``),
+answered with an UploadId so a multipart upload goes on. Given a ``lookup``, the server
+verifies as S3 would, the way a server should (``verify_request(head, defer_body=True)``, then
+the body through ``ChunkedVerifier`` as it arrives): a bad seed is refused before the body is
+read (no ``100 Continue``), a bad body with an S3 error, and ``CapturedRequest.verdict`` says
+why. Every checksum botocore sends (``sigv4kit.checksums.ALGORITHMS``) is checked, in an
+aws-chunked trailer or as a header.
 
 Bounded so no test can hang: heads of at most 64 KiB, bodies of at most ``max_body`` bytes, a
 socket timeout per read, and closing the server shuts every connection down. ``Expect:
@@ -308,10 +311,29 @@ class CaptureServer:
 
     def _answer(self, conn: socket.socket, captured: CapturedRequest) -> None:
         etag = hashlib.md5(captured.body, usedforsecurity=False).hexdigest()
+        body = _initiate_multipart_answer(captured)
         conn.sendall(
             b"HTTP/1.1 200 OK\r\nx-amz-request-id: CAPTURE\r\nETag: \"%s\"\r\n"
-            b"Content-Length: 0\r\n\r\n" % etag.encode()
+            b"Content-Length: %d\r\n\r\n%s" % (etag.encode(), len(body), body)
         )
+
+
+UPLOAD_ID = "capture-upload-1"
+"""The UploadId every CreateMultipartUpload (``POST ?uploads``) is answered with."""
+
+
+def _initiate_multipart_answer(captured: CapturedRequest) -> bytes:
+    """S3's InitiateMultipartUploadResult for ``POST /bucket/key?uploads`` (so a client's
+    multipart upload goes on to its parts), else an empty body."""
+    path, _, query = captured.target.partition("?")
+    if captured.method != "POST" or "uploads" not in query.split("&"):
+        return b""
+    bucket, _, key = path.lstrip("/").partition("/")
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<InitiateMultipartUploadResult>'
+        f"<Bucket>{escape(bucket)}</Bucket><Key>{escape(key)}</Key>"
+        f"<UploadId>{UPLOAD_ID}</UploadId></InitiateMultipartUploadResult>"
+    ).encode()
 
 
 class _Reader:

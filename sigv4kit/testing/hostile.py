@@ -10,10 +10,13 @@ early when the server closes, so no test can hang on one::
 
 from __future__ import annotations
 
-import functools
+import threading
+import time
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from email.utils import formatdate
 
+from .._caches import cached
 from .faulty_server import XML_CONTENT_TYPE, Truncated, _Context
 
 MAX_HOSTILE_SECONDS = 120.0
@@ -21,6 +24,8 @@ MAX_HOSTILE_SECONDS = 120.0
 
 __all__ = [
     "MAX_HOSTILE_SECONDS",
+    "ByteCount",
+    "EndlessSkewError",
     "GzipBomb",
     "Huge",
     "Redirect",
@@ -118,7 +123,7 @@ class Huge:
             sent += len(part)
 
 
-@functools.cache
+@cached(4, keys="decoded size", reason="a bomb is compressed once per size")
 def gzip_bomb(decoded_size: int) -> bytes:
     """A gzip member that inflates to ``decoded_size`` zero bytes (about 1000:1)."""
     packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
@@ -144,3 +149,56 @@ class GzipBomb:
         ctx.send_head(200, [("Content-Type", XML_CONTENT_TYPE), ("Content-Encoding", "gzip")],
                       len(body))
         ctx.send(body)
+
+
+class ByteCount:
+    """Bytes an action has written so far (thread-safe): what a client really read, give or
+    take the sockets' buffers."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.value = 0
+
+    def add(self, n: int) -> None:
+        with self._lock:
+            self.value += n
+
+
+@dataclass(frozen=True)
+class EndlessSkewError:
+    """HTTP 403 whose ``Date`` is ``offset`` seconds off the machine's clock and whose body,
+    ``Transfer-Encoding: chunked`` (or, ``chunked`` False, delimited by the close), starts as
+    S3's ``code`` error (RequestTimeTooSkewed) and goes on until ``limit`` bytes or the client
+    hangs up.
+    ``served`` counts the body bytes written: a client that reads a bounded error body stops
+    it after a few socket buffers."""
+
+    offset: float = -3600.0
+    limit: int = 128 * 1024 * 1024
+    chunked: bool = True
+    chunk_size: int = 64 * 1024
+    code: str = "RequestTimeTooSkewed"
+    served: ByteCount = field(default_factory=ByteCount, compare=False)
+
+    def perform(self, ctx: _Context) -> None:
+        framing = "Transfer-Encoding: chunked" if self.chunked else "Connection: close"
+        ctx.close_after()
+        date = formatdate(time.time() + self.offset, usegmt=True)
+        head = (f"HTTP/1.1 403 Forbidden\r\nDate: {date}"
+                f"\r\nContent-Type: application/xml\r\n{framing}\r\n\r\n").encode("ascii")
+        start = (f"<Error><Code>{self.code}</Code><Message>The difference between the "
+                 "request time and the current time is too large.</Message><Pad>").encode()
+        filler = b"x" * self.chunk_size
+        try:
+            ctx.send(head)
+            sent = 0
+            piece = start
+            while sent < self.limit:
+                ctx.send(b"%x\r\n%s\r\n" % (len(piece), piece) if self.chunked else piece)
+                sent += len(piece)
+                self.served.add(len(piece))
+                piece = filler
+            if self.chunked:
+                ctx.send(b"0\r\n\r\n")
+        except OSError:
+            return  # the client hung up: what it did not read was not served

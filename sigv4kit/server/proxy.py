@@ -1,0 +1,652 @@
+"""``sigv4kit proxy``: a local HTTP proxy that signs requests for clients that cannot, or
+verifies the virtual keys its clients hold and re-signs with the real ones.
+
+Never an open proxy: it listens on 127.0.0.1 by default and forwards only to ``upstream`` and
+the origins in ``allow_hosts``. A request is sent to an allowed origin when its ``Host``
+header names one; any other ``Host`` (the proxy's own address and the upstream's aside) and
+any absolute-form target (``GET http://elsewhere/``, a client using it as a forward proxy) is
+refused with 403. Redirects from upstream are passed back, never followed.
+
+Signing mode (no ``verify_keys``): each request is signed with the credential source (asked
+before every request, so temporary credentials refresh) for ``service`` and ``region``.
+Bodies stream without being held whole where the service allows it: S3 gets aws-chunked
+signed chunks (``STREAMING-AWS4-HMAC-SHA256-PAYLOAD``, 64 KiB each, needs a Content-Length) or,
+with ``unsigned_payload`` or a body of unknown length, ``UNSIGNED-PAYLOAD``; other services
+sign the body's hash, so their bodies are read first, capped at ``max_body``.
+
+Re-signing mode (``verify_keys``: access key id -> secret of the virtual credentials): each
+request is verified as ``sigv4kit.server``'s middleware verifies it (refusals are AWS's
+answers), then signed again with the real credentials for the service and Region of the
+client's own scope. A body whose SHA-256 the client stated keeps that hash (the upstream
+checks it; the proxy aborts the upload when it does not match); an aws-chunked upload with
+signed chunks is re-signed chunk by chunk as it flows, each incoming chunk verified against
+the client's chain and re-framed in the proxy's own, trailer checksum carried, in memory
+bounded by one chunk; unsigned-chunk uploads flow as they are, checked to the end.
+
+Every request is one log line (logger ``sigv4kit.proxy``): method, upstream host, path, status,
+time and the access key id; never a query string, token or signature.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import threading
+import time
+from collections.abc import AsyncIterator, Iterable, Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, cast
+from urllib.parse import unquote, urlsplit
+
+from ..aws.credentials import CredentialSource, check_credential_source, current_credentials
+from ..chunked import (
+    SIGNED,
+    TRAILER_SIGNATURE,
+    VARIANTS,
+    ChunkDecoder,
+    ChunkError,
+    chunk_head,
+    framed_length,
+)
+from ..errors import Error, SigningError
+from ..model import Credentials, Request, SignedRequest
+from ..options import S3_OPTIONS, S3_SERVICES, UNSIGNED_PAYLOAD, SigningOptions
+from ..received import Reason, ReceivedSignature
+from ..rules import DEFAULT_MAX_SKEW
+from ..signing import sign_request
+from ..streaming import _ChunkSigner
+from ..verify import VerifyResult, chunk_decoder, streaming_verdict
+from ._gate import (
+    DEFAULT_MAX_BODY,
+    Body,
+    BodyCheck,
+    Settings,
+    body_kind,
+    plan,
+    refuse,
+    settings,
+    too_large,
+    verify_head,
+    verify_whole,
+)
+from .errors import ErrorResponse
+
+__all__ = ["ProxyConfig", "ProxyError", "ProxyServer", "make_app", "protocol_of"]
+
+log = logging.getLogger("sigv4kit.proxy")
+
+CHUNK_SIZE = 64 * 1024
+MAX_FIELD_SIZE = 16 * 1024
+MAX_LINE_SIZE = 8190
+_HOP_BY_HOP = frozenset({
+    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+    "transfer-encoding", "upgrade", "proxy-connection", "expect",
+})
+_SIGNATURE_HEADERS = frozenset({
+    "authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256",
+})
+_NOT_SIGNED = frozenset({"user-agent", "accept-encoding", "x-amzn-trace-id", "content-length"})
+"""Forwarded as received but left out of the proxy's signature (botocore leaves the first
+three out too): aiohttp and intermediaries may rewrite them."""
+_QUERY_AUTH = frozenset({
+    "x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-expires", "x-amz-signedheaders",
+    "x-amz-signature", "x-amz-security-token",
+})
+_JSON_SERVICES = frozenset({
+    "dynamodb", "lambda", "kinesis", "logs", "kms", "secretsmanager", "ssm", "states", "ecr",
+    "ecs", "events", "firehose", "glue", "athena", "apigateway", "execute-api", "aoss", "es",
+    "bedrock", "bedrock-runtime", "cognito-idp", "codebuild", "sagemaker",
+})
+
+
+class ProxyError(Error):
+    """The proxy's configuration cannot work (a bad upstream URL, no credentials)."""
+
+
+class _Refused(Error):
+    def __init__(self, answer: ErrorResponse) -> None:
+        super().__init__(f"refused: {answer.code}")
+        self.answer = answer
+
+
+def protocol_of(service: str) -> str:
+    """The error protocol a service's clients read: S3's XML, EC2's, JSON, else Query's."""
+    if service in S3_SERVICES:
+        return "rest-xml"
+    if service == "ec2":
+        return "ec2"
+    return "json" if service in _JSON_SERVICES else "query"
+
+
+@dataclass(frozen=True)
+class _Origin:
+    scheme: str
+    netloc: str
+
+    @property
+    def base(self) -> str:
+        return f"{self.scheme}://{self.netloc}"
+
+
+def _origin(url: str, field_name: str) -> _Origin:
+    if "://" not in url:
+        url = "https://" + url
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or (
+        parts.path not in ("", "/") or parts.query or parts.fragment
+    ):
+        raise ProxyError(f"{field_name}: must be http(s)://host[:port] with no path, got {url!r}")
+    default = 443 if parts.scheme == "https" else 80
+    netloc = parts.netloc.lower()
+    if parts.port == default:
+        netloc = netloc.rsplit(":", 1)[0]
+    return _Origin(parts.scheme, netloc)
+
+
+@dataclass(frozen=True)
+class ProxyConfig:
+    """What ``sigv4kit proxy`` is told. ``credentials``: the real credentials' source (fixed,
+    a provider, or botocore's). ``service`` / ``region``: the scope to sign for (signing mode;
+    re-signing takes the client's). ``verify_keys``: virtual access key id -> secret."""
+
+    upstream: str
+    credentials: CredentialSource
+    service: str | None = None
+    region: str | None = None
+    allow_hosts: tuple[str, ...] = ()
+    sign_host: str | None = None
+    unsigned_payload: bool = False
+    strip: tuple[str, ...] = ()
+    verify_keys: Mapping[str, str] | None = None
+    timeout: float = 60.0
+    max_body: int = DEFAULT_MAX_BODY
+    ca_file: str | None = None
+    max_skew_seconds: float = DEFAULT_MAX_SKEW.total_seconds()
+    _origins: tuple[_Origin, ...] = field(default=(), repr=False)
+
+    def __post_init__(self) -> None:
+        check_credential_source(self.credentials)
+        origins = (_origin(self.upstream, "upstream"),
+                   *[_origin(h, "allow_host") for h in self.allow_hosts])
+        object.__setattr__(self, "_origins", origins)
+        if self.verify_keys is None and (not self.service or not self.region):
+            raise ProxyError("service and region: needed to sign (or give verify_keys to "
+                             "re-sign for each client's own scope)")
+        if not 0 < self.timeout <= 3600:
+            raise ProxyError("timeout: must be between 0 and 3600 seconds")
+
+    @property
+    def upstream_origin(self) -> _Origin:
+        return self._origins[0]
+
+    def origin_for(self, host: str | None, own: set[str]) -> _Origin | None:
+        """Where a request with ``Host: host`` goes: the upstream (its own host, the
+        proxy's address, or no Host at all), an allowed origin it names, else nowhere."""
+        name = (host or "").strip().lower()
+        if not name or name in own:
+            return self._origins[0]
+        for origin in self._origins:
+            if name == origin.netloc:
+                return origin
+        return None
+
+
+def _forwarded_headers(headers: Iterable[tuple[str, str]],
+                       strip: set[str]) -> list[tuple[str, str]]:
+    """The client's headers to send on: hop-by-hop ones, Host, the client's own signature
+    headers and those ``--strip`` names left out."""
+    out = []
+    for name, value in headers:
+        lname = name.lower()
+        if lname in _HOP_BY_HOP or lname == "host" or lname in strip:
+            continue
+        if lname in _SIGNATURE_HEADERS:
+            continue
+        out.append((name, value))
+    return out
+
+
+def _without_query_auth(target: str) -> str:
+    """A presigned target's query without its X-Amz-* signature parameters."""
+    path, sep, query = target.partition("?")
+    if not sep:
+        return target
+    kept = [p for p in query.split("&") if p and unquote(p.split("=", 1)[0]).lower()
+            not in _QUERY_AUTH]
+    return path + ("?" + "&".join(kept) if kept else "")
+
+
+class _Signing:
+    """One outgoing request: its URL, the headers it is signed with and the unsigned ones."""
+
+    def __init__(self, method: str, url: str, host: str, headers: list[tuple[str, str]]):
+        self.method = method
+        self.url = url
+        self.host = host
+        self.signed_part = [(n, v) for n, v in headers if n.lower() not in _NOT_SIGNED]
+        self.unsigned_part = [(n, v) for n, v in headers if n.lower() in _NOT_SIGNED
+                              and n.lower() != "content-length"]
+
+    def sign(self, creds: Credentials, service: str, region: str, body: bytes = b"",
+             **options: Any) -> SignedRequest:
+        opts = cast(SigningOptions, {**(S3_OPTIONS if service in S3_SERVICES else {}),
+                                     **options})
+        request = Request(self.method, self.url, [("Host", self.host), *self.signed_part], body)
+        return sign_request(request, creds, region=region, service=service, **opts)
+
+    def headers(self, signed: SignedRequest, length: int | None) -> list[tuple[str, str]]:
+        out = [*signed.request.headers, *self.unsigned_part]
+        if length is not None:
+            out.append(("Content-Length", str(length)))
+        return out
+
+
+async def _frames(source: AsyncIterator[bytes], chain: _ChunkSigner) -> AsyncIterator[bytes]:
+    """aws-chunked signed chunks of CHUNK_SIZE bytes, signed as they are framed."""
+    pending = bytearray()
+    async for data in source:
+        pending += data
+        while len(pending) >= CHUNK_SIZE:
+            chunk = bytes(pending[:CHUNK_SIZE])
+            del pending[:CHUNK_SIZE]
+            yield b"".join((chunk_head(len(chunk), chain.chunk(chunk)), chunk, b"\r\n"))
+    if pending:
+        chunk = bytes(pending)
+        yield b"".join((chunk_head(len(chunk), chain.chunk(chunk)), chunk, b"\r\n"))
+    yield chunk_head(0, chain.chunk(b"")) + b"\r\n"
+
+
+async def _reframed(source: AsyncIterator[bytes], decoder: ChunkDecoder, chain: _ChunkSigner,
+                    trailer: bool, head: VerifyResult, protocol: str) -> AsyncIterator[bytes]:
+    """The client's aws-chunked body, each chunk verified in its chain, then signed in ours."""
+    try:
+        async for data in source:
+            for chunk in decoder.feed(data):
+                yield b"".join((chunk_head(len(chunk), chain.chunk(chunk)), chunk, b"\r\n"))
+        decoder.finish()
+    except ChunkError as exc:
+        raise _Refused(_refusal(streaming_verdict(head, Reason(exc.reason), str(exc)),
+                                protocol)) from None
+    final = chunk_head(0, chain.chunk(b""))
+    if not trailer:
+        yield final + b"\r\n"
+        return
+    pairs = [(n, v) for n, v in decoder.trailers if n != TRAILER_SIGNATURE]
+    text = "".join([f"{n}:{v}\r\n" for n, v in pairs])
+    text += f"{TRAILER_SIGNATURE}:{chain.trailer(pairs)}\r\n"
+    yield final + text.encode("ascii") + b"\r\n"
+
+
+async def _checked(source: AsyncIterator[bytes], check: BodyCheck | ChunkDecoder,
+                   head: VerifyResult, protocol: str) -> AsyncIterator[bytes]:
+    """The client's bytes forwarded as they are, checked on the way. The last piece is held
+    back until the whole body checked, so a failing upload never completes upstream."""
+    held: bytes | None = None
+    try:
+        async for data in source:
+            check.feed(data)
+            if isinstance(check, BodyCheck) and check.failed is not None:
+                raise _Refused(_refusal(check.failed, protocol))
+            if held is not None:
+                yield held
+            held = data
+        if isinstance(check, ChunkDecoder):
+            check.finish()
+        else:
+            final = check.finish()
+            if not final.valid:
+                raise _Refused(_refusal(final, protocol))
+    except ChunkError as exc:
+        raise _Refused(_refusal(streaming_verdict(head, Reason(exc.reason), str(exc)),
+                                protocol)) from None
+    if held is not None:
+        yield held
+
+
+def _refusal(verdict: VerifyResult, protocol: str) -> ErrorResponse:
+    from .errors import error_response
+
+    return error_response(verdict, protocol)
+
+
+class _Handler:
+    def __init__(self, config: ProxyConfig) -> None:
+        self.config = config
+        self.strip = {h.lower() for h in config.strip}
+        self.own: set[str] = set()
+        self.keys = dict(config.verify_keys or {})
+        self.session: Any = None
+
+    def lookup(self, akid: str) -> Credentials | None:
+        secret = self.keys.get(akid)
+        return None if secret is None else Credentials(akid, secret)
+
+    async def __call__(self, request: Any) -> Any:
+        from aiohttp import web
+
+        started = time.monotonic()
+        status = 0
+        akid = "-"
+        host = "-"
+        try:
+            if request.method == "GET" and request.raw_path == "/health":
+                status = 200
+                return web.Response(text="ok\n")
+            target = request.raw_path
+            origin = self.config.origin_for(request.headers.get("Host"), self.own)
+            if not target.startswith("/") or origin is None:
+                status = 403
+                return web.Response(status=403, text="sigv4kit proxy: forwards only to its "
+                                    "upstream and --allow-host origins\n")
+            host = origin.netloc
+            async with asyncio.timeout(self.config.timeout):
+                if self.keys:
+                    response, akid = await self._resign(request, origin, target)
+                else:
+                    response, akid = await self._sign(request, origin, target)
+            status = response.status
+            return response
+        except _Refused as exc:
+            status = exc.answer.status
+            return _answer(exc.answer)
+        except TimeoutError:
+            status = 504
+            return web.Response(status=504, text="sigv4kit proxy: upstream deadline exceeded\n")
+        except SigningError as exc:
+            status = 502
+            return web.Response(status=502, text=f"sigv4kit proxy: {exc}\n")
+        finally:
+            log.info("%s %s %s %d %.3fs %s", request.method, host,
+                     request.path[:200], status, time.monotonic() - started, akid)
+
+    # -- signing mode ---------------------------------------------------------------------
+
+    async def _sign(self, request: Any, origin: _Origin, target: str) -> tuple[Any, str]:
+        cfg = self.config
+        assert cfg.service is not None and cfg.region is not None
+        service, region = cfg.service, cfg.region
+        creds = current_credentials(cfg.credentials)
+        out = _Signing(request.method, origin.base + target, cfg.sign_host or origin.netloc,
+                       _forwarded_headers(request.headers.items(), self.strip))
+        length = request.content_length
+        has_body = bool(length) or "chunked" in request.headers.get("Transfer-Encoding", "")
+        s3 = service in S3_SERVICES
+        body: Any
+        if not has_body:
+            signed = out.sign(creds, service, region)
+            body, sent_length = None, None
+        elif cfg.unsigned_payload or (s3 and length is None):
+            signed = out.sign(creds, service, region, payload_hash=UNSIGNED_PAYLOAD,
+                              content_sha256_header=True)
+            body, sent_length = request.content.iter_chunked(CHUNK_SIZE), length
+        elif s3:
+            signed, body, sent_length = self._aws_chunked(out, creds, service, region, request)
+        else:
+            data = await _read_capped(request, cfg.max_body)
+            if data is None:
+                raise _Refused(too_large(_settings(protocol_of(service), cfg)))
+            signed = out.sign(creds, service, region, body=data)
+            body, sent_length = data, len(data)
+        return await self._forward(request, signed, out.headers(signed, sent_length), body), (
+            creds.access_key_id)
+
+    def _aws_chunked(self, out: _Signing, creds: Credentials, service: str, region: str,
+                     request: Any) -> tuple[SignedRequest, Any, int]:
+        decoded = int(request.content_length)
+        encodings = [e.strip() for n, v in out.signed_part if n.lower() == "content-encoding"
+                     for e in v.split(",") if e.strip()]
+        out.signed_part = [(n, v) for n, v in out.signed_part if n.lower() not in (
+            "content-encoding", "x-amz-decoded-content-length")]
+        out.signed_part += [("Content-Encoding", ",".join([*encodings, "aws-chunked"])),
+                            ("X-Amz-Decoded-Content-Length", str(decoded))]
+        signed = out.sign(creds, service, region, payload_hash=SIGNED,
+                          content_sha256_header=True)
+        framed = framed_length(decoded, CHUNK_SIZE, VARIANTS[SIGNED], None, 0)
+        chain = _ChunkSigner(signed, creds)
+        return signed, _frames(request.content.iter_chunked(CHUNK_SIZE), chain), framed
+
+    # -- re-signing mode ------------------------------------------------------------------
+
+    async def _resign(self, request: Any, origin: _Origin, target: str) -> tuple[Any, str]:
+        cfg = self.config
+        headers = list(request.headers.items())
+        from ._gate import head_request
+
+        head = head_request(request.method, request.scheme, request.headers.get("Host", ""),
+                            target, headers)
+        default_protocol = protocol_of(cfg.service or "s3")
+        planned = plan(head, _settings(default_protocol, cfg))
+        if isinstance(planned, VerifyResult):
+            raise _Refused(refuse(planned, _settings(default_protocol, cfg)))
+        sig: ReceivedSignature = planned
+        opts = _settings(protocol_of(sig.service), cfg)
+        virtual = self.lookup(sig.access_key_id)
+        length = request.content_length
+        has_body = bool(length) or "chunked" in request.headers.get("Transfer-Encoding", "")
+        kind = body_kind(head, sig, has_body)
+        whole = b""
+        if kind is Body.WHOLE:
+            data = await _read_capped(request, cfg.max_body)
+            if data is None:
+                raise _Refused(too_large(opts))
+            whole = data
+            verdict = verify_whole(Request(head.method, head.url, headers, data), virtual, opts)
+        else:
+            verdict = verify_head(head, virtual, kind, opts)
+        if not verdict.valid or virtual is None:
+            raise _Refused(refuse(verdict, opts))
+        if sig.region is None:  # SigV4a: the proxy signs SigV4 for one Region only
+            raise _Refused(refuse(VerifyResult(False, Reason.UNSUPPORTED_ALGORITHM,
+                                               "SigV4a is not re-signed", sig), opts))
+        service, region = sig.service, sig.region
+        real = current_credentials(cfg.credentials)
+        forwarded = _forwarded_headers(headers, self.strip)
+        out = _Signing(request.method, origin.base + _without_query_auth(target),
+                       cfg.sign_host or origin.netloc, forwarded)
+        body: Any
+        if kind is Body.EMPTY:
+            signed, body, sent = out.sign(real, service, region), None, None
+        elif kind is Body.WHOLE:
+            signed, body, sent = out.sign(real, service, region, body=whole), whole, len(whole)
+        elif kind in (Body.HASH, Body.UNSIGNED):
+            stated = (head.header("x-amz-content-sha256") or "").strip()
+            payload = stated if kind is Body.HASH else UNSIGNED_PAYLOAD
+            signed = out.sign(real, service, region, payload_hash=payload,
+                              content_sha256_header=True)
+            check = BodyCheck(verdict, head, virtual, kind, opts)
+            body = _checked(request.content.iter_chunked(CHUNK_SIZE), check, verdict,
+                            opts.protocol)
+            sent = length
+        else:
+            signed, body, sent = self._rechunk(out, head, sig, virtual, real, verdict, opts,
+                                               request)
+        return await self._forward(request, signed, out.headers(signed, sent), body), (
+            sig.access_key_id)
+
+    def _rechunk(self, out: _Signing, head: Request, sig: ReceivedSignature, virtual: Credentials,
+                 real: Credentials, verdict: VerifyResult, opts: Settings,
+                 request: Any) -> tuple[SignedRequest, Any, int | None]:
+        decoder = chunk_decoder(head, sig, virtual, max_chunk_size=opts.max_chunk_size)
+        variant = decoder.variant
+        assert sig.region is not None
+        signed = out.sign(real, sig.service, sig.region, payload_hash=variant.payload_hash,
+                          content_sha256_header=True)
+        source = request.content.iter_chunked(CHUNK_SIZE)
+        if not variant.signed:  # unsigned chunks: the bytes pass as they are, checked
+            return signed, _checked(source, decoder, verdict, opts.protocol), (
+                request.content_length)
+        chain = _ChunkSigner(signed, real)
+        return signed, _reframed(source, decoder, chain, variant.trailer, verdict,
+                                 opts.protocol), None
+
+    # -- both -----------------------------------------------------------------------------
+
+    async def _forward(self, request: Any, signed: SignedRequest,
+                       headers: list[tuple[str, str]], body: Any) -> Any:
+        from aiohttp import ClientError, web
+
+        if self.session is None:
+            self.session = _session(self.config)
+        url = signed.request.url
+        sent_headers = [(n, v) for n, v in headers]
+        try:
+            async with self.session.request(
+                request.method, url, headers=_multi(sent_headers), data=body,
+                allow_redirects=False, auto_decompress=False,
+                skip_auto_headers=("User-Agent", "Accept-Encoding", "Content-Type"),
+            ) as upstream:
+                answer = web.StreamResponse(status=upstream.status, reason=upstream.reason)
+                for name, value in upstream.headers.items():
+                    if name.lower() not in _HOP_BY_HOP:
+                        answer.headers.add(name, value)
+                await answer.prepare(request)
+                async for piece in upstream.content.iter_chunked(CHUNK_SIZE):
+                    await answer.write(piece)
+                await answer.write_eof()
+                return answer
+        except _Refused:
+            raise
+        except ClientError as exc:
+            cause = exc.__cause__ or exc.__context__
+            if isinstance(cause, _Refused):
+                raise cause from None
+            return web.Response(status=502, text=f"sigv4kit proxy: upstream failed "
+                                f"({type(exc).__name__})\n")
+
+
+def _multi(headers: list[tuple[str, str]]) -> Any:
+    from multidict import CIMultiDict
+
+    return CIMultiDict(headers)
+
+
+def _settings(protocol: str, cfg: ProxyConfig) -> Settings:
+    from datetime import timedelta
+
+    return settings(protocol, None, None, timedelta(seconds=cfg.max_skew_seconds),
+                    cfg.max_body, False, False)
+
+
+def _answer(answer: ErrorResponse) -> Any:
+    from aiohttp import web
+
+    headers = [(n, v) for n, v in answer.headers if n.lower() != "content-length"]
+    return web.Response(status=answer.status, body=answer.body, headers=_multi(headers))
+
+
+async def _read_capped(request: Any, cap: int) -> bytes | None:
+    parts: list[bytes] = []
+    total = 0
+    async for piece in request.content.iter_chunked(CHUNK_SIZE):
+        total += len(piece)
+        if total > cap:
+            return None
+        parts.append(piece)
+    return b"".join(parts)
+
+
+def _session(config: ProxyConfig) -> Any:
+    import aiohttp
+
+    context = ssl.create_default_context(cafile=config.ca_file)
+    return aiohttp.ClientSession(
+        timeout=aiohttp.ClientTimeout(total=config.timeout, sock_connect=10),
+        connector=aiohttp.TCPConnector(ssl=context, limit=64),
+        max_line_size=MAX_LINE_SIZE, max_field_size=MAX_FIELD_SIZE,
+        auto_decompress=False,
+    )
+
+
+def make_app(config: ProxyConfig) -> Any:
+    """The aiohttp application of the proxy (the handler takes every method and path)."""
+    return _build(config)[0]
+
+
+def _build(config: ProxyConfig) -> tuple[Any, _Handler]:
+    from aiohttp import web
+
+    handler = _Handler(config)
+    app = web.Application()
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    app.router.add_route("*", "/{tail:.*}", handle)
+
+    async def close(_app: Any) -> None:
+        if handler.session is not None:
+            await handler.session.close()
+
+    app.on_cleanup.append(close)
+    return app, handler
+
+
+class ProxyServer:
+    """``with ProxyServer(config, host="127.0.0.1", port=0) as proxy: proxy.url`` — the proxy
+    on its own event loop in a daemon thread (for tests, benchmarks and embedding); the CLI
+    runs the same app in the foreground."""
+
+    def __init__(self, config: ProxyConfig, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.config = config
+        self.host = host
+        self.port = port
+        self.url = ""
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: Any = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    async def start_async(self) -> Any:
+        """Start on the running loop; returns the aiohttp runner (``await runner.cleanup()``)."""
+        from aiohttp import web
+
+        app, handler = _build(self.config)
+        runner = web.AppRunner(app, access_log=None, max_line_size=MAX_LINE_SIZE,
+                               max_field_size=MAX_FIELD_SIZE, max_headers=128)
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self.port)
+        await site.start()
+        self.port = runner.addresses[0][1]
+        handler.own = {f"{self.host}:{self.port}", f"localhost:{self.port}",
+                       f"127.0.0.1:{self.port}"}
+        self.url = f"http://{self.host}:{self.port}"
+        return runner
+
+    def start(self) -> ProxyServer:
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            try:
+                self._runner = loop.run_until_complete(self.start_async())
+            except BaseException as exc:  # reported to the starting thread
+                self._error = exc
+                self._ready.set()
+                return
+            self._ready.set()
+            loop.run_forever()
+            loop.run_until_complete(self._runner.cleanup())
+            loop.close()
+
+        self._thread = threading.Thread(target=run, name="sigv4kit-proxy", daemon=True)
+        self._thread.start()
+        self._ready.wait(30)
+        if self._error is not None:
+            raise ProxyError(f"listen: could not start ({self._error})")
+        return self
+
+    def close(self) -> None:
+        if self._loop is not None and self._thread is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+            self._loop = None
+
+    def __enter__(self) -> ProxyServer:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
