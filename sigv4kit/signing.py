@@ -30,10 +30,7 @@ from .errors import SigningError
 from .keys import ALGORITHM, ALGORITHM_V4A, cached_signing_key, string_to_sign
 from .model import Credentials, PresignedRequest, Request, SignedRequest, trusted
 from .options import (
-    DEFAULT_OPTIONS,
     EMPTY_SHA256,
-    S3_OPTIONS,
-    S3_PRESIGN_OPTIONS,
     Algorithm,
     Options,
     RegionSet,
@@ -43,6 +40,7 @@ from .options import (
     check_scope_name,
     is_payload_hash,
     region_set_value,
+    resolve,
     scope_name_problem,
 )
 from .redact import redact_canonical_headers, redact_credentials
@@ -152,7 +150,7 @@ def _payload_hash(opts: Options, request: Request, stated: str | None) -> str:
     replace the header instead), else the SHA-256 of the body."""
     if opts.payload_hash is not None:
         return opts.payload_hash
-    if not opts.content_sha256_header and stated is not None:
+    if stated is not None and (not opts.content_sha256_header or opts.stated_sha256):
         if not is_payload_hash(stated):
             raise SigningError(
                 "headers: X-Amz-Content-SHA256 must be a lower-case hex SHA-256 digest, "
@@ -247,6 +245,8 @@ def _request_headers(
                     has_host = True
                 elif lname == "x-amz-content-sha256":
                     stated = value if stated is None else f"{stated},{value}"
+        elif lname == "x-amz-content-sha256":  # replaced: kept only as the hash it states
+            stated = value if stated is None else f"{stated},{value}"
     return kept, signed, has_host, stated
 
 
@@ -490,7 +490,8 @@ def presign_get_query(
     """
     plan = _plan(credentials, region, service, timestamp, "sigv4")
     expires = check_expires(expires)
-    block, signed, uri = _query_base(base_url)
+    opts = resolve(service, {}, presign=True)
+    block, signed, uri = _query_base(base_url, opts)
     if encoded:
         canonical_pairs = pairs if isinstance(pairs, list) else list(pairs)
         query = "&".join([f"{k}={v}" for k, v in canonical_pairs])
@@ -500,13 +501,13 @@ def presign_get_query(
         query = _without_auth_params(query)
         canonical_pairs = canonical_query_pairs(query)
     return _presign_parts(
-        "GET", base_url, query, canonical_pairs, (), block, signed, uri, EMPTY_SHA256, plan,
-        True, expires,
+        "GET", base_url, query, canonical_pairs, (), block, signed, uri,
+        opts.payload_hash or EMPTY_SHA256, plan, True, expires,
     )
 
 
 @lru_cache(maxsize=64)
-def _query_base(base_url: str) -> tuple[str, str, str]:
+def _query_base(base_url: str, opts: Options) -> tuple[str, str, str]:
     """A base URL checked as ``Request`` and ``presign`` check a URL, and its canonical headers
     (Host alone), signed headers and canonical URI: once per URL."""
     if not base_url or "?" in base_url or "#" in base_url:
@@ -520,7 +521,7 @@ def _query_base(base_url: str) -> tuple[str, str, str]:
             "url: a request target without scheme and host needs a Host header", field="url"
         )
     block, signed = canonical_headers([("host", parts.host)])
-    return block, signed, _canonical_uri(parts.path, DEFAULT_OPTIONS)
+    return block, signed, _canonical_uri(parts.path, opts)
 
 
 def sign_request(
@@ -536,7 +537,7 @@ def sign_request(
     """Sign ``request`` with an Authorization header; returns the new request and the canonical
     request, string to sign and signature that produced it."""
     plan = _plan(credentials, region, service, timestamp, algorithm)
-    return _sign(request, plan, Options.of(options))
+    return _sign(request, plan, resolve(service, options, presign=False))
 
 
 def presign(
@@ -552,7 +553,7 @@ def presign(
 ) -> PresignedRequest:
     """Sign ``request`` into its URL's query string, valid for ``expires`` seconds (1..604800)."""
     plan = _plan(credentials, region, service, timestamp, algorithm)
-    return _presign(request, plan, Options.of(options), expires)
+    return _presign(request, plan, resolve(service, options, presign=True), expires)
 
 
 class Signer:
@@ -578,16 +579,16 @@ class Signer:
         self.region = region
         self.service = service
         self.algorithm: Algorithm = algorithm
-        self._sign_opts = self._presign_opts = Options.of(options)
+        self._sign_opts = resolve(service, options, presign=False)
+        self._presign_opts = resolve(service, options, presign=True)
 
     @classmethod
     def for_s3(
         cls, credentials: Credentials, *, region: RegionSet, algorithm: Algorithm = "sigv4"
     ) -> Signer:
-        """A signer for S3: ``S3_OPTIONS`` for headers, ``S3_PRESIGN_OPTIONS`` for URLs."""
-        signer = cls(credentials, region=region, service="s3", algorithm=algorithm, **S3_OPTIONS)
-        signer._presign_opts = Options.of(S3_PRESIGN_OPTIONS)
-        return signer
+        """A signer for S3: ``S3_OPTIONS`` for headers, ``S3_PRESIGN_OPTIONS`` for URLs (what
+        ``service="s3"`` gets by default; kept as the name says what it is for)."""
+        return cls(credentials, region=region, service="s3", algorithm=algorithm)
 
     def _plan(self, timestamp: str | datetime | None) -> _Plan:
         return _plan(self.credentials, self.region, self.service, timestamp, self.algorithm)
