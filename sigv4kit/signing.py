@@ -9,6 +9,7 @@ request, the network, the disk or (when a timestamp is given) the clock.
 
 from __future__ import annotations
 
+import re
 import sys
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
@@ -25,6 +26,7 @@ from .canonical import (
     canonical_uri,
     encoded_query,
     uri_encode,
+    uri_encode_bytes,
 )
 from .errors import SigningError
 from .keys import ALGORITHM, ALGORITHM_V4A, cached_signing_key, string_to_sign
@@ -322,11 +324,38 @@ def _sign(request: Request, plan: _Plan, opts: Options) -> SignedRequest:
     })
 
 
+_SENDABLE = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})*")
+"""Text a URL's path or query may carry as it is (RFC 3986 ``pchar``, '/' and '?', escapes)."""
+_UNSENDABLE = re.compile(r"%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,;=:@/?%]+")
+
+
+def wire_form(text: str) -> str:
+    """``text`` (a URL's path or query) as it goes on the wire: each character a URL cannot
+    carry raw (space, non-ASCII, ``"<>\\^`{|}``, a '%' that starts no escape) percent-encoded
+    as UTF-8 with upper-case hex, everything else, escapes included, kept byte for byte. It is
+    what curl, a browser and ``requests`` send for it, so it is what a presigned URL must hold
+    and what is signed."""
+    if _SENDABLE.fullmatch(text):
+        return text
+    try:
+        return _UNSENDABLE.sub(lambda m: uri_encode_bytes(m.group().encode("utf-8")), text)
+    except UnicodeEncodeError:
+        raise _not_unicode() from None
+
+
 def _presign(request: Request, plan: _Plan, opts: Options, expires: int) -> PresignedRequest:
     if not isinstance(request, Request):
         raise SigningError("request: must be a sigv4kit.Request", field="request")
     expires = check_expires(expires)
-    parts = split_url(request.url)
+    url = request.url.partition("#")[0]
+    parts = split_url(url)
+    base, _, _ = url.partition("?")
+    wire_path, wire_query = wire_form(parts.path), wire_form(parts.query)
+    if wire_path != parts.path:
+        base = base[: len(base) - len(parts.path)] + wire_path
+        parts = parts._replace(path=wire_path)
+    if wire_query != parts.query:
+        parts = parts._replace(query=wire_query)
     _, signed_headers, has_host, stated = _request_headers(request, opts)
     payload = _payload_hash(opts, request, stated)
     added = [("X-Amz-Content-SHA256", payload)] if opts.content_sha256_header else []
@@ -343,7 +372,6 @@ def _presign(request: Request, plan: _Plan, opts: Options, expires: int) -> Pres
         uri = _canonical_uri(parts.path, opts)
     except UnicodeEncodeError:
         raise _not_unicode() from None
-    base = request.url.partition("#")[0].partition("?")[0]
     headers = tuple([(n, v) for n, v in to_sign if n.lower() != "host"])
     return _presign_parts(
         request.method, base, query, pairs, headers, block, signed, uri, payload, plan,
@@ -551,7 +579,11 @@ def presign(
     algorithm: Algorithm = "sigv4",
     **options: Unpack[SigningOptions],
 ) -> PresignedRequest:
-    """Sign ``request`` into its URL's query string, valid for ``expires`` seconds (1..604800)."""
+    """Sign ``request`` into its URL's query string, valid for ``expires`` seconds (1..604800).
+
+    The URL returned is pasteable: what its path or query holds that no client sends raw (a
+    space, UTF-8, a stray '%') is percent-encoded (``wire_form``), and that form is what is
+    signed, for every service, so curl, a browser or ``requests`` send the bytes signed."""
     plan = _plan(credentials, region, service, timestamp, algorithm)
     return _presign(request, plan, resolve(service, options, presign=True), expires)
 
