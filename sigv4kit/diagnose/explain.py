@@ -29,7 +29,7 @@ from ..timestamps import format_iso, now_or, span, to_moment
 from ..url import split_url
 from ..verify import rebuild_canonical
 from ..wire import MalformedInputError
-from .hosts import host_region_and_service
+from .hosts import host_region_and_service, serves_every_region
 from .service_rules import REPLAYED_CALLS
 
 _ALSO_SIGNED_FOR = {"rds": frozenset({"rds-db"})}
@@ -407,7 +407,7 @@ def _check_scope(
     problem = scope_problem(sig, None, None)  # the date rule; Region and service follow
     if problem is not None:
         out.warn("date_mismatch", f"{problem}: AWS refuses the signature")
-    if host_region is not None:
+    if host_region is not None and not (host is not None and serves_every_region(host)):
         if sig.region is not None and sig.region != host_region:
             out.warn(
                 "region_mismatch",
