@@ -9,6 +9,7 @@ import datetime as dt
 import io
 import json
 import logging
+import re
 from pathlib import Path
 from unittest import mock
 
@@ -143,3 +144,29 @@ def test_explain_of_a_plain_http_capture_shows_http(tmp_path: Path) -> None:
     code, out = run("explain", f"@{tmp_path / 'p.txt'}", "--now", NOW)
     assert code == 0, out
     assert f"http://{HOST}/k" in out.split("\n")[0]
+
+
+def test_sent_logs_of_other_sdks_are_read() -> None:
+    """The canonical request and string to sign are found by their shape after each SDK's
+    marker, whatever the log prints around them."""
+    from sigv4kit.diagnose.captured import read_sent
+
+    sent, log = botocore_put("/k", b"data")
+    record = re.compile(r"\n\d{4}-\d\d-\d\d ")  # the next log record's asctime
+    canonical = record.split(log.split("CanonicalRequest:\n")[1])[0]
+    to_sign = record.split(log.split("StringToSign:\n")[1])[0]
+    assert to_sign.count("\n") == 3
+    forms = {
+        "go-v2": f"Request Signature:\n---[ CANONICAL STRING  ]-----------------------------\n"
+                 f"{canonical}\n---[ STRING TO SIGN ]--------------------------------\n"
+                 f"{to_sign}\n-----------------------------------------------------",
+        "java": f"DEBUG AWS4 Canonical Request: '\"{canonical}\"\nDEBUG AWS4 String to sign: "
+                f"'\"{to_sign}\"",
+        "sigv4kit": f"header canonical request:\n{canonical}\nheader string to sign:\n{to_sign}",
+        "bare": f"{canonical}\n{to_sign}\n",
+    }
+    for name, text in forms.items():
+        got = read_sent(text.encode())
+        assert (got.canonical_request, got.string_to_sign) == (canonical, to_sign), name
+    from_raw = read_sent(sent)
+    assert (from_raw.canonical_request, from_raw.string_to_sign) == (canonical, to_sign)

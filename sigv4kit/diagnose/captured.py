@@ -27,12 +27,12 @@ __all__ = ["SentText", "read_sent", "received_report", "scheme_of", "string_to_s
 _REQUEST_LINE = re.compile(rb"\s*[A-Za-z]{1,20} \S+ HTTP/\d(?:\.\d)?\r?\n")
 _CANONICAL_MARK = re.compile(
     r"(?:CanonicalRequest:|canonical request:|Canonical Request:|\[ CANONICAL STRING[ ]*\]-*)"
-    r"[ \t]*(?:'''|\"|')?",
+    r"[ \t]*['\"]*",
     re.IGNORECASE,
 )
 _STS_MARK = re.compile(
     r"(?:StringToSign:|string to sign:|String to sign:|\[ STRING TO SIGN[ ]*\]-*)"
-    r"[ \t]*(?:'''|\"|')?",
+    r"[ \t]*['\"]*",
     re.IGNORECASE,
 )
 _ALGORITHM = re.compile(r"AWS4-(?:HMAC-SHA256|ECDSA-P256-SHA256)")
