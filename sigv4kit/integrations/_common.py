@@ -31,13 +31,13 @@ from ..canonical import remove_dot_segments, uri_encode_bytes
 from ..errors import Error, SigningError
 from ..model import Credentials, Request, SignedRequest
 from ..options import (
-    S3_OPTIONS,
-    S3_SERVICES,
     UNSIGNED_PAYLOAD,
     Algorithm,
     RegionSet,
     SigningOptions,
     check_scope_name,
+    is_s3,
+    service_defaults,
 )
 from ..redact import redact_url
 from ..signing import sign_request
@@ -314,8 +314,8 @@ class RequestSigner:
         self.region = region
         self.service = service
         self.algorithm: Algorithm = algorithm
-        s3 = service in S3_SERVICES
-        self.options: SigningOptions = {**S3_OPTIONS, **options} if s3 else options
+        s3 = is_s3(service)
+        self.options: SigningOptions = {**service_defaults(service, presign=False), **options}
         self.unsigned_streams = s3 if unsigned_streams is None else bool(unsigned_streams)
         self.hash_seekable = bool(hash_seekable)
         self.streaming = bool(streaming)
