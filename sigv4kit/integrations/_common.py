@@ -371,7 +371,7 @@ class RequestSigner:
         declared = any(n.lower() == "x-amz-decoded-content-length" for n, _ in kept)
         if length is not None and not declared:
             kept.append(("X-Amz-Decoded-Content-Length", length))
-        elif length is None and not declared and self.service in S3_SERVICES:
+        elif length is None and not declared and is_s3(self.service):
             raise SigningError(
                 "X-Amz-Decoded-Content-Length: S3 refuses an aws-chunked upload without it, "
                 "and this body (a generator or iterator) has no known length: add the header "
