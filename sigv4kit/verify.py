@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from ._other_rules import alternatives, hint_text
 from .canonical import (
     canonical_header_value,
     canonical_query_string,
@@ -42,7 +43,6 @@ from .options import (
     STREAMING_PREFIX,
     UNSIGNED_PAYLOAD,
     body_sha256,
-    is_s3,
     is_sha256_hex,
     path_rules,
     service_defaults,
@@ -620,15 +620,6 @@ def _mismatch(
     return _fail(Reason.SIGNATURE_MISMATCH, message, sig, texts, sig.session_token_signed)
 
 
-def _payload_alternatives(view: View, sig: ReceivedSignature, payload: str) -> list[str]:
-    """The payload hash rebuilt, then (presigned URLs) the one the other rule set signs: S3
-    presigns UNSIGNED-PAYLOAD, every other service the SHA-256 of the body."""
-    if sig.mode != "query":
-        return [payload]
-    other = UNSIGNED_PAYLOAD if payload != UNSIGNED_PAYLOAD else body_sha256(view.request.body)
-    return [payload, other]
-
-
 def _other_rules_hint(
     view: View,
     sig: ReceivedSignature,
@@ -639,59 +630,19 @@ def _other_rules_hint(
     double: bool,
 ) -> str | None:
     """Which other path (and, presigned, payload) rules the signature verifies under, said as
-    the options that would sign it so, or None."""
+    the options that would sign it so, or None. S3 presigns UNSIGNED-PAYLOAD, every other
+    service the SHA-256 of the body."""
     token_signed = sig.session_token_signed is not False
-    path = view.parts.path
-    tried = {(canonical_uri(path, normalize_path=normalize, double_encode_path=double), payload)}
-    for alt_payload in _payload_alternatives(view, sig, payload):
-        for alt_normalize, alt_double in (
-            (normalize, double),
-            (not normalize, double),
-            (normalize, not double),
-            (not normalize, not double),
-        ):
-            uri = canonical_uri(path, normalize_path=alt_normalize, double_encode_path=alt_double)
-            if (uri, alt_payload) in tried:
-                continue
-            tried.add((uri, alt_payload))
-            alt = _rebuild(
-                view, sig, headers_block, alt_payload, alt_normalize, alt_double, token_signed
-            )
-            if _signature_matches(sig, creds, alt[1]):
-                return _hint_text(sig, (normalize, double, payload),
-                                  (alt_normalize, alt_double, alt_payload))
+    other_payload = None
+    if sig.mode == "query":
+        other_payload = (UNSIGNED_PAYLOAD if payload != UNSIGNED_PAYLOAD
+                         else body_sha256(view.request.body))
+    used = (normalize, double, payload)
+    for rules in alternatives(view.parts.path, used, other_payload):
+        alt = _rebuild(view, sig, headers_block, rules[2], rules[0], rules[1], token_signed)
+        if _signature_matches(sig, creds, alt[1]):
+            return hint_text(sig.service, used, rules)
     return None
-
-
-def _hint_text(
-    sig: ReceivedSignature, used: tuple[bool, bool, str], matched: tuple[bool, bool, str]
-) -> str:
-    options = [
-        f"{name}={value}"
-        for name, value, expected in (
-            ("normalize_path", matched[0], used[0]),
-            ("double_encode_path", matched[1], used[1]),
-        )
-        if value != expected
-    ]
-    if matched[2] != used[2]:
-        options.append(
-            "payload_hash=UNSIGNED-PAYLOAD" if matched[2] == UNSIGNED_PAYLOAD
-            else "the body's SHA-256 as payload hash (not UNSIGNED-PAYLOAD)"
-        )
-    s3 = is_s3(sig.service)
-    kind = "non-S3" if s3 else "S3"
-    fix = (
-        f"service {sig.service!r} is S3: sign with S3's rules (sigv4kit's default for it)"
-        if s3
-        else f"service {sig.service!r} is not S3: sign without S3's options"
-    )
-    return (
-        f"the signature does not match under the rules of service {sig.service!r}, but does "
-        f"with {' and '.join(options)}: signed with {kind} path rules; {fix} (S3 neither "
-        "normalises nor double-encodes the path and presigns UNSIGNED-PAYLOAD, every other "
-        "service normalises, double-encodes and signs the body's hash)"
-    )
 
 
 def verify_request(
