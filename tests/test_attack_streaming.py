@@ -3,10 +3,18 @@ capture server and ``@file`` input, each finding pinned as a regression test."""
 
 from __future__ import annotations
 
+import contextlib
+import select
+import socket
+import threading
+import time
 import tracemalloc
+
+import pytest
 
 from sigv4kit import Request
 from sigv4kit.streaming import ChunkedVerifier, sign_chunked
+from sigv4kit.testing.capture import CaptureServer
 
 from .test_streaming import EXAMPLE_CREDS, EXAMPLE_TIME, EXAMPLE_URL, LOOKUP, check
 
@@ -39,3 +47,65 @@ def test_a_chunk_fed_a_byte_at_a_time_costs_its_size_not_a_view_per_byte() -> No
         tracemalloc.stop()
     assert verifier.finish().valid and b"".join(out) == data
     assert peak < 4 * len(data), peak
+
+
+_TE_HEAD = b"PUT /b/k HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+
+
+@pytest.mark.parametrize("request_bytes", [
+    _TE_HEAD + b"zz\r\nabc\r\n0\r\n\r\n",  # not hex: ValueError in the server's thread
+    _TE_HEAD + b"0x3\r\nabc\r\n0\r\n\r\n",  # int(..., 16) takes these; CapturedRequest.body
+    _TE_HEAD + b"1_0\r\n" + b"a" * 16 + b"\r\n0\r\n\r\n",  # then raised on them
+    _TE_HEAD + b"-1\r\nabc\r\n0\r\n\r\n",  # a negative size: read on, the connection hung
+    _TE_HEAD + b"3\r\nabcX\r\n0\r\n\r\n",  # no CRLF after the data
+    b"PUT /k HTTP/1.1\r\nHost: h\r\nContent-Length: abc\r\n\r\n",
+    b"PUT /k HTTP/1.1\r\nHost: h\r\nContent-Length: -5\r\n\r\nhello",  # recorded as empty
+    b"PUT /k HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\nhello",
+])
+def test_capture_server_closes_on_hostile_framing_without_recording_or_raising(
+    request_bytes: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    errors: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: errors.append(args.exc_value))
+    with CaptureServer() as server, socket.create_connection(("127.0.0.1", server.port), 5) as s:
+        s.settimeout(5)
+        s.sendall(request_bytes)
+        assert s.recv(100) == b""  # closed, no answer
+    assert server.requests == [] and errors == []
+
+
+def test_capture_server_bounds_an_endless_trailer() -> None:
+    """Trailer lines after the last chunk were read and kept without any limit."""
+    with CaptureServer(max_body=4096) as server, socket.create_connection(
+        ("127.0.0.1", server.port), 5
+    ) as s:
+        s.settimeout(5)
+        s.sendall(_TE_HEAD + b"0\r\n")
+        with contextlib.suppress(OSError):  # the server closes while we still send
+            for _ in range(200):
+                s.sendall(b"x-a: b\r\n" * 100)
+        with contextlib.suppress(ConnectionResetError):
+            assert s.recv(100) == b""
+    assert server.requests == []
+
+
+def test_capture_server_cuts_off_a_slowloris_client() -> None:
+    """A byte every few seconds kept a connection (and its thread) forever: each read had a
+    timeout, the request none."""
+    trickle = b"PUT /k HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\n" + b"x" * 100
+    with CaptureServer(request_timeout=1.0) as server, socket.create_connection(
+        ("127.0.0.1", server.port), 5
+    ) as s:
+        start = time.monotonic()
+        closed_after = None
+        for byte in trickle:
+            try:
+                s.sendall(bytes([byte]))
+                if select.select([s], [], [], 0.1)[0] and s.recv(100) == b"":
+                    closed_after = time.monotonic() - start
+            except OSError:
+                closed_after = time.monotonic() - start
+            if closed_after is not None or time.monotonic() - start > 5:
+                break
+    assert closed_after is not None and closed_after < 3, closed_after
+    assert server.requests == []
