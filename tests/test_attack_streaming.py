@@ -9,12 +9,14 @@ import socket
 import threading
 import time
 import tracemalloc
+from collections.abc import Callable
 
 import pytest
 
 from sigv4kit import Request
 from sigv4kit.streaming import ChunkedVerifier, sign_chunked
 from sigv4kit.testing.capture import CaptureServer
+from sigv4kit.wire import MalformedInputError, parse_raw_head, parse_raw_request
 
 from .test_streaming import EXAMPLE_CREDS, EXAMPLE_TIME, EXAMPLE_URL, LOOKUP, check
 
@@ -109,3 +111,21 @@ def test_capture_server_cuts_off_a_slowloris_client() -> None:
                 break
     assert closed_after is not None and closed_after < 3, closed_after
     assert server.requests == []
+
+
+@pytest.mark.parametrize("headers", [
+    b"Content-Length: 5\r\nContent-Length: 7\r\n",
+    b"Content-Length: abc\r\n",
+    b"Content-Length: -5\r\n",
+    b"Content-Length: 12345678901\r\n",
+])
+@pytest.mark.parametrize("parse", [parse_raw_request, parse_raw_head])
+def test_large_and_small_captures_refuse_the_same_content_lengths(
+    headers: bytes, parse: Callable[[bytes], object]
+) -> None:
+    """`verify @file` over 1 MiB went through parse_raw_head, which let two Content-Length
+    headers (the first one used) or a non-number (the body read to the end) through, where
+    the whole-request parser refuses both."""
+    raw = b"PUT /k HTTP/1.1\r\nHost: h\r\n" + headers + b"\r\n" + b"hello" * 3
+    with pytest.raises(MalformedInputError, match="Content-Length"):
+        parse(raw)
