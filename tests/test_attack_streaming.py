@@ -14,6 +14,7 @@ from collections.abc import Callable
 import pytest
 
 from sigv4kit import Request
+from sigv4kit.received import Reason
 from sigv4kit.streaming import ChunkedVerifier, sign_chunked
 from sigv4kit.testing.capture import CaptureServer
 from sigv4kit.wire import MalformedInputError, parse_raw_head, parse_raw_request
@@ -129,3 +130,21 @@ def test_large_and_small_captures_refuse_the_same_content_lengths(
     raw = b"PUT /k HTTP/1.1\r\nHost: h\r\n" + headers + b"\r\n" + b"hello" * 3
     with pytest.raises(MalformedInputError, match="Content-Length"):
         parse(raw)
+
+
+def test_the_final_verdict_is_decided_once() -> None:
+    """finish() twice gave 'valid' then 'malformed_chunk' (the decoder was spent); a server
+    asking again must get the same answer, and bytes fed after finish() change nothing."""
+    data = b"x" * 10000
+    body = _signed_upload(data, 8192, trailer="sha512").body.read_all()
+    verifier = _verifier(_signed_upload(data, 8192, trailer="sha512"))
+    assert b"".join(verifier.feed(body)) == data
+    first = verifier.finish()
+    assert first.valid
+    assert verifier.feed(b"0\r\n\r\n") == []
+    assert verifier.finish() is first
+    early = _verifier(_signed_upload(data, 8192, trailer="sha512"))
+    early.feed(body[:-10])
+    refused = early.finish()
+    assert refused.reason == Reason.MALFORMED_CHUNK and "ends early" in refused.message
+    assert early.feed(body[-10:]) == [] and early.finish() is refused
