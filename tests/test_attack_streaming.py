@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import select
 import socket
 import subprocess
@@ -20,6 +21,7 @@ from click.testing import CliRunner
 
 from sigv4kit import Credentials, Request
 from sigv4kit.cli import cli
+from sigv4kit.diagnose.explain import explain_request, render_text
 from sigv4kit.received import Reason
 from sigv4kit.streaming import ChunkedVerifier, sign_chunked
 from sigv4kit.testing.capture import CapturedRequest, CaptureServer
@@ -215,3 +217,22 @@ def test_aws_cli_v1_uploads_verify_and_tampering_is_refused(tmp_path: Path) -> N
 
 def _signed_at(captured: CapturedRequest) -> str:
     return captured.header("x-amz-date") or ""
+
+
+def test_explain_text_shows_control_characters_from_the_input_escaped() -> None:
+    """`explain @file` printed trailer values (read by read_layout) and header values (in the
+    canonical request) as received: an ESC or BEL in a capture drove the terminal (OSC
+    title change, screen clear)."""
+    upload = sign_chunked(Request("PUT", "https://bucket.s3.amazonaws.com/k",
+                                  [("X-Evil", "a\x1b]0;title\x07b\u202ec")]),
+                          AWS_CLI_CREDS, region="us-east-1", service="s3", payload=b"x" * 100,
+                          trailer="crc32", signed=False, timestamp=EXAMPLE_TIME)
+    body = upload.body.read_all()
+    at = body.index(b"x-amz-checksum-crc32:") + len(b"x-amz-checksum-crc32:")
+    evil = "\x1b[2J\x1b]0;pwned\x07\u202e".encode()
+    request = Request("PUT", upload.request.url, upload.request.headers,
+                      body[:at] + evil + body[at:])
+    text = render_text(explain_request(request, now=EXAMPLE_TIME))
+    assert "trailer:" in text and "x-evil:" in text
+    assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]", text), text
+    assert "\\x1b]0;title\\x07b\\u202ec" in text
