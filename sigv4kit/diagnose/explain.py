@@ -34,6 +34,7 @@ from ..wire import MalformedInputError
 from .hosts import host_region_and_service, serves_every_region
 from .kinds import Seen, TokenKind, describe
 from .service_rules import REPLAYED_CALLS
+from .textdiff import visible
 
 _ALSO_SIGNED_FOR = {"rds": frozenset({"rds-db"})}
 """Signing names a host's service legitimately differs by: RDS IAM auth tokens are signed for
@@ -581,7 +582,8 @@ def to_dict(e: Explanation) -> dict[str, Any]:
 
 def render_text(e: Explanation) -> str:
     """The explanation for a terminal: summary lines, warnings, then the rebuilt canonical
-    request and string to sign (to diff against the signer's debug log)."""
+    request and string to sign (to diff against the signer's debug log); control, format and
+    bidi characters from the input shown escaped (``textdiff.visible``)."""
     lines = [] if e.kind is None else [f"Token:           {e.kind.title}"]
     lines.append(f"Request:         {e.method} {redact_url(e.url)}")
     if e.algorithm is None:
@@ -642,7 +644,8 @@ def render_text(e: Explanation) -> str:
     if canonical is not None and e.string_to_sign is not None:
         lines += ["", "Canonical request:", *_indent(canonical), ""]
         lines += ["String to sign:", *_indent(e.string_to_sign)]
-    return "\n".join(lines) + "\n"
+    # header and trailer values are the input's own text: a terminal must not act on them
+    return "\n".join([visible(line) for line in "\n".join(lines).split("\n")]) + "\n"
 
 
 def _chunks_text(sizes: tuple[int, ...]) -> str:
