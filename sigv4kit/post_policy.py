@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
+from urllib.parse import quote
 
 from ._post_document import (
     EXACT_ONLY,
@@ -326,9 +327,24 @@ class PostVerdict:
 
     @property
     def redirect(self) -> str | None:
-        """Where to send the browser (303) on success, if anywhere."""
+        """Where to send the browser (303) on success, if anywhere: an absolute http(s) URL.
+        S3 "ignores the field" when it cannot read it as a URL, and so do we, the more so as
+        a CR or LF in it would write headers of its own into the answer (``Set-Cookie``);
+        characters beyond ASCII are percent-encoded (UTF-8), as a browser sends them."""
         value = self.fields.get("success_action_redirect") or self.fields.get("redirect")
-        return value or None
+        return _redirect_url(value) if value else None
+
+
+_REDIRECT = re.compile(r"(?i)https?://[^/?#@\s]+(?:[/?#]\S*)?")
+
+
+def _redirect_url(value: str) -> str | None:
+    """``value`` as a URL fit for a Location header, or None when it is not an absolute http(s)
+    URL with a host (control characters, spaces and a userinfo part are refused)."""
+    if not value.isprintable():
+        return None
+    encoded = quote(value, safe="".join(chr(c) for c in range(0x21, 0x7F)))
+    return encoded if _REDIRECT.fullmatch(encoded) else None
 
 
 class _LookupRaised(Error):

@@ -1,0 +1,158 @@
+"""Attack review of the S3 POST-policy surface: hostile forms, bodies and clients against
+``verify_post``, ``PostUploadVerifier``, ``PostUploadServer`` and ``explain``. Forms come from
+boto3's ``generate_presigned_post`` (the outside oracle); uploads go over loopback sockets and
+``requests``."""
+
+from __future__ import annotations
+
+import socket
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import requests
+
+from sigv4kit.testing.post_server import PostUploadServer
+
+from .test_post_policy import CREDS, boto3_post
+
+BUCKET = "uploads-bucket"
+NOW = datetime(2024, 5, 1, 12, 40, tzinfo=UTC)
+BOUNDARY = "XyZb0undary"
+
+
+def _server(**kw: Any) -> PostUploadServer:
+    return PostUploadServer(CREDS, bucket=BUCKET, now=lambda: NOW, **kw)
+
+
+def _form(url: str, conditions: list[Any] | None = None) -> dict[str, str]:
+    made = boto3_post(BUCKET, "in/${filename}", "us-east-1", endpoint_url=url,
+                      conditions=[["content-length-range", 0, 1000], *(conditions or [])])
+    fields: dict[str, str] = made["fields"]
+    return fields
+
+
+def _parts(fields: list[tuple[str, str]]) -> bytes:
+    return b"".join(
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in fields
+    )
+
+
+_FILE_HEAD = (f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; '
+              f'filename="a.txt"\r\n\r\n').encode()
+
+
+def _raw(srv: PostUploadServer, head: bytes, body: bytes = b"") -> bytes:
+    """Send ``head`` (request line and headers, without the blank line) and ``body``; the
+    whole answer (the server closes), under a timeout."""
+    port = int(srv.origin.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(head + b"Connection: close\r\n\r\n" + body)
+        out = b""
+        while chunk := sock.recv(65536):
+            out += chunk
+    return out
+
+
+def _post(srv: PostUploadServer, body: bytes) -> bytes:
+    head = (f"POST /{BUCKET} HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; "
+            f"boundary={BOUNDARY}\r\nContent-Length: {len(body)}\r\n").encode()
+    return _raw(srv, head, body)
+
+
+# --- PostUploadServer: the answer and what is stored -----------------------------------------
+
+
+def test_a_crlf_in_success_action_redirect_writes_no_header_of_its_own() -> None:
+    """A starts-with on success_action_redirect lets the uploader append CR LF and a header of
+    its choosing (Set-Cookie) to the 303; S3 ignores a redirect it cannot read as a URL."""
+    with _server() as srv:
+        fields = _form(srv.origin, [["starts-with", "$success_action_redirect",
+                                     "https://app.example/"]])
+        fields["success_action_redirect"] = "https://app.example/done\r\nSet-Cookie: pwned=1"
+        answer = requests.post(srv.url, data=fields, files={"file": ("a.txt", b"hi")},
+                               allow_redirects=False, timeout=5)
+        assert "Set-Cookie" not in answer.headers
+        assert answer.status_code == 204  # the redirect ignored, as S3 does
+        assert srv.objects == {"in/a.txt": b"hi"}
+
+
+def test_a_redirect_beyond_latin1_is_percent_encoded_not_a_dropped_connection() -> None:
+    with _server() as srv:
+        fields = _form(srv.origin, [["starts-with", "$success_action_redirect",
+                                     "https://app.example/"]])
+        fields["success_action_redirect"] = "https://app.example/\u20ac"
+        answer = requests.post(srv.url, data=fields, files={"file": ("a.txt", b"hi")},
+                               allow_redirects=False, timeout=5)
+        assert answer.status_code == 303
+        assert answer.headers["Location"].startswith("https://app.example/%E2%82%AC?bucket=")
+
+
+def test_a_body_cut_before_the_closing_boundary_is_refused_and_not_stored() -> None:
+    """python-multipart's finalize() does not check the end: a connection cut in the middle of
+    the file must not be stored as the whole object."""
+    with _server() as srv:
+        fields = list(_form(srv.origin).items())
+        for tail in (b"hello", b"hello\r\n", b"hello\r\n--" + BOUNDARY.encode()):
+            answer = _post(srv, _parts(fields) + _FILE_HEAD + tail)
+            assert answer.startswith(b"HTTP/1.1 400 "), answer[:80]
+            assert b"MalformedPOSTRequest" in answer
+        assert srv.objects == {}
+        good = _post(srv, _parts(fields) + _FILE_HEAD + b"hello\r\n--" + BOUNDARY.encode() + b"--")
+        assert good.startswith(b"HTTP/1.1 204 ")
+        assert srv.objects == {"in/a.txt": b"hello"}
+
+
+@pytest.mark.parametrize("length", [b"abc", b"+5", b"1_0", b"-1", b"5, 5"])
+def test_a_content_length_that_is_not_one_decimal_number_gets_a_400(length: bytes) -> None:
+    with _server() as srv:
+        answer = _raw(srv, b"POST /" + BUCKET.encode() + b" HTTP/1.1\r\nHost: x\r\n"
+                      b"Content-Length: " + length + b"\r\n", b"hello")
+        assert answer.startswith(b"HTTP/1.1 400 "), answer[:80]
+
+
+def test_content_length_beside_transfer_encoding_is_refused() -> None:
+    with _server() as srv:
+        answer = _raw(srv, b"POST /" + BUCKET.encode() + b" HTTP/1.1\r\nHost: x\r\n"
+                      b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n", b"0\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.1 400 "), answer[:80]
+
+
+def test_a_client_trickling_its_body_is_cut_at_the_request_deadline() -> None:
+    """Slowloris: a byte every 0.2 s never trips the idle timeout; the total deadline ends it."""
+    with _server(deadline=1.0) as srv:
+        port = int(srv.origin.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(f"POST /{BUCKET} HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/"
+                         f"form-data; boundary={BOUNDARY}\r\nContent-Length: 100000\r\n\r\n"
+                         .encode())
+            started = time.monotonic()
+            closed = False
+            while time.monotonic() - started < 4:
+                try:
+                    sock.sendall(b"-")
+                    sock.settimeout(0.2)
+                    if sock.recv(4096) == b"":
+                        closed = True
+                        break
+                except TimeoutError:
+                    continue
+                except OSError:
+                    closed = True
+                    break
+            assert closed
+            assert time.monotonic() - started < 3
+
+
+def test_parts_after_the_file_are_counted_against_the_field_limit() -> None:
+    """S3 ignores fields after the file, but 100 000 empty parts must not be parsed for free."""
+    with _server() as srv:
+        fields = list(_form(srv.origin).items())
+        empty = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name=""\r\n\r\n\r\n'.encode()
+        body = (_parts(fields) + _FILE_HEAD + b"hi\r\n" + empty * 5000
+                + f"--{BOUNDARY}--\r\n".encode())
+        answer = _post(srv, body)
+        assert answer.startswith(b"HTTP/1.1 400 "), answer[:80]
+        assert srv.objects == {}
