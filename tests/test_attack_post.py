@@ -156,3 +156,84 @@ def test_parts_after_the_file_are_counted_against_the_field_limit() -> None:
         answer = _post(srv, body)
         assert answer.startswith(b"HTTP/1.1 400 "), answer[:80]
         assert srv.objects == {}
+
+
+# --- explain / verify: what reaches the terminal ---------------------------------------------
+
+_NO_ENV = {"AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+           "AWS_EC2_METADATA_DISABLED": "true", "AWS_SESSION_TOKEN": "",
+           "AWS_SECRET_ACCESS_KEY": "", "AWS_ACCESS_KEY_ID": ""}
+TOKEN = "IQoJb3JpZ2luX2VjEFakeSessionTokenForTheAttackReview0123456789"
+
+
+def _explain(*args: str) -> Any:
+    from click.testing import CliRunner
+
+    from sigv4kit.cli import cli
+
+    return CliRunner().invoke(cli, ["explain", *args], env=_NO_ENV)
+
+
+def _policy(conditions: list[Any]) -> str:
+    import base64
+    import json
+
+    document = {"expiration": "2099-01-01T00:00:00Z", "conditions": conditions}
+    return base64.b64encode(json.dumps(document).encode()).decode()
+
+
+@pytest.mark.parametrize("output", [[], ["--output", "json"]])
+@pytest.mark.parametrize("name", ["x-amz-security-token", "X-Amz-S3session-Token"])
+def test_explain_never_prints_the_session_token_a_policy_carries(
+    name: str, output: list[str]
+) -> None:
+    """boto3 writes the session token into the policy; explain (no secret, no token in the
+    environment) showed it whole in JSON, and the S3 Express one in text too."""
+    result = _explain(_policy([{"bucket": "b"}, {name: TOKEN}]), *output)
+    assert result.exit_code == 1, result.output  # warnings: no content-length-range
+    assert TOKEN not in result.output
+    assert TOKEN[:4] in result.output  # shown redacted, not dropped
+
+
+def test_explain_escapes_control_and_bidi_characters_from_the_policy_and_form(
+    tmp_path: Any,
+) -> None:
+    encoded = _policy([["eq", "$key", "a\u202etxt.exe\x9b31m"]])
+    body = (f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="policy"\r\n\r\n{encoded}\r\n'
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="x\x1b]0;pwn\x07"\r\n\r\n1\r\n'
+            f"--{BOUNDARY}--\r\n")
+    path = tmp_path / "form.txt"
+    path.write_bytes(body.encode())
+    for source in (encoded, f"@{path}"):
+        result = _explain(source)
+        assert result.exit_code == 1, result.output
+        for char in "\u202e\x9b\x1b\x07":
+            assert char not in result.output
+    assert "\\u202e" in _explain(encoded).output
+
+
+def test_explain_warns_of_a_redirect_prefix_that_leaves_the_host_open() -> None:
+    loose = _explain(_policy([["starts-with", "$success_action_redirect", "https://app.example"]]))
+    assert "another site" in loose.output
+    pinned = _explain(_policy([["starts-with", "$success_action_redirect",
+                                "https://app.example/"]]))
+    assert "another site" not in pinned.output
+
+
+def test_verify_escapes_a_hostile_field_name_in_its_verdict(tmp_path: Any) -> None:
+    from click.testing import CliRunner
+
+    from sigv4kit.cli import cli
+
+    fields = {**_form("https://s3.example"), "x\x1b]0;pwn\x07\u202e": "1"}
+    path = tmp_path / "form.txt"
+    path.write_bytes(_parts(list(fields.items())) + _FILE_HEAD + b"hi\r\n--"
+                     + BOUNDARY.encode() + b"--\r\n")
+    env = {**_NO_ENV, "AWS_ACCESS_KEY_ID": CREDS.access_key_id,
+           "AWS_SECRET_ACCESS_KEY": CREDS.secret_access_key}
+    result = CliRunner().invoke(cli, ["verify", f"@{path}", "--now", "2024-05-01T12:40:00Z"],
+                                env=env)
+    assert result.exit_code == 1, result.output
+    assert "Extra input fields" in result.output
+    for char in "\x1b\x07\u202e":
+        assert char not in result.output

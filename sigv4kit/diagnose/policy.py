@@ -13,18 +13,23 @@ import binascii
 import email.parser
 import email.policy
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from .._post_document import (
     EXEMPT_FIELDS,
+    TOKEN_FIELDS,
     Condition,
     PolicyError,
+    condition_text,
     covered_fields,
     decode_policy,
 )
+from ..redact import redacted
 from ..timestamps import format_iso, now_or, span
+from .textdiff import visible
 
 __all__ = [
     "PolicyError",
@@ -37,6 +42,8 @@ __all__ = [
 ]
 
 MAX_INPUT = 1024 * 1024
+_PINNED_ORIGIN = re.compile(r"(?i)https?://[^/?#@\\]+[/?#]")
+"""A redirect prefix that fixes the origin: scheme, host, then the end of the host."""
 
 
 @dataclass(frozen=True)
@@ -114,6 +121,12 @@ def _warnings(conditions: list[Condition], fields: list[tuple[str, str]] | None)
                        "each entry; the object is then served with the whole list"
                        + (" (an empty prefix allows any type, text/html included)"
                           if c.value == "" else ""))
+        if lower in ("$success_action_redirect", "$redirect") and c.op == "starts-with" and (
+            not _PINNED_ORIGIN.match(str(c.value))
+        ):
+            out.append(f"{c.text}: the prefix does not end the host name, so the form may send "
+                       "the browser to another site (https://example.com allows "
+                       "https://example.com.evil.example/ and https://example.com@evil.example/)")
     if not any(c.op == "content-length-range" for c in conditions):
         out.append("no content-length-range: the form accepts a file of any size (up to S3's "
                    "5 GB)")
@@ -134,9 +147,20 @@ def _warnings(conditions: list[Condition], fields: list[tuple[str, str]] | None)
     return out
 
 
+def _shown(condition: Condition) -> Condition:
+    """The condition as explain shows it: a session token's value (boto3 writes the token into
+    the policy) redacted, in the text and the JSON alike."""
+    if condition.name[1:].lower() not in TOKEN_FIELDS or not isinstance(condition.value, str):
+        return condition
+    value = redacted(condition.value)
+    return Condition(condition.op, condition.name, value,
+                     condition_text(condition.op, condition.name, value))
+
+
 def explain_policy(given: PolicyInput, now: datetime | str | None = None) -> PolicyReport:
     """Read the policy; raises ``PolicyError`` (S3's words) when it is not one."""
-    _, expiration, conditions = decode_policy(given.encoded)
+    _, expiration, read = decode_policy(given.encoded)
+    conditions = [_shown(c) for c in read]
     moment = now_or(now)
     covers = {name: [c.text for c in group]
               for name, group in covered_fields(conditions).items()}
@@ -165,7 +189,7 @@ def render_policy(report: PolicyReport, now: datetime | str | None = None) -> st
     if report.expired:
         lines.append("  - the policy has expired: S3 answers AccessDenied \"Invalid according "
                      "to Policy: Policy expired.\"")
-    return "\n".join(lines) + "\n"
+    return "\n".join(visible(line) for line in lines) + "\n"  # the policy is untrusted text
 
 
 def to_dict(report: PolicyReport) -> dict[str, Any]:
