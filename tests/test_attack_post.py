@@ -237,3 +237,66 @@ def test_verify_escapes_a_hostile_field_name_in_its_verdict(tmp_path: Any) -> No
     assert "Extra input fields" in result.output
     for char in "\x1b\x07\u202e":
         assert char not in result.output
+
+
+# --- verify_post: field names and policy documents -------------------------------------------
+
+
+def _verify(fields: dict[str, str] | list[tuple[str, str]], **kw: Any) -> Any:
+    from sigv4kit.post_policy import verify_post
+
+    return verify_post(fields, lambda akid: CREDS if akid == CREDS.access_key_id else None,
+                       bucket=BUCKET, now=NOW, **kw)
+
+
+def test_a_kelvin_sign_does_not_pass_for_the_letter_k_in_a_field_name() -> None:
+    """str.lower() folds U+212A into 'k': '\\u212aey' was taken for the key field."""
+    fields = _form("https://s3.example")
+    assert _verify(fields, filename="a.txt").valid
+    fields["\u212aey"] = fields.pop("key")
+    verdict = _verify(fields, filename="a.txt")
+    assert not verdict.valid
+    assert verdict.reason.value == "missing_field"
+
+
+def test_a_hostile_field_name_is_escaped_in_the_verdict_and_the_s3_error_xml() -> None:
+    from xml.etree import ElementTree
+
+    from sigv4kit.testing.post_server import s3_error_xml
+
+    verdict = _verify({**_form("https://s3.example"), "x\x1b[31m\u202e": "1"}, filename="a")
+    assert verdict.reason.value == "field_not_in_policy"
+    assert "\x1b" not in verdict.message and "\u202e" not in verdict.message
+    document = ElementTree.fromstring(s3_error_xml(verdict))  # well-formed XML 1.0
+    assert "Extra input fields: 'x\\x1b[31m\\u202e'" in (document.findtext("Message") or "")
+
+
+def _signed(document: str) -> dict[str, str]:
+    """A form whose policy is exactly ``document`` (signed with the real key): only the
+    reading of the document is under test."""
+    import base64
+
+    from sigv4kit.keys import cached_signing_key
+
+    encoded = base64.b64encode(document.encode()).decode()
+    fields = _form("https://s3.example")
+    date = fields["x-amz-date"][:8]
+    fields["policy"] = encoded
+    fields["x-amz-signature"] = cached_signing_key(
+        CREDS.secret_access_key, date, "us-east-1", "s3").hex_signature(encoded)
+    return fields
+
+
+@pytest.mark.parametrize("document", [
+    # a reviewer reading the first "conditions" sees a key prefix; Python keeps the last (none)
+    '{"expiration": "2099-01-01T00:00:00Z", "conditions": [["starts-with", "$key", "safe/"]],'
+    ' "conditions": [["starts-with", "$key", ""], ["starts-with", "$x-amz-algorithm", ""],'
+    ' ["starts-with", "$x-amz-credential", ""], ["starts-with", "$x-amz-date", ""]]}',
+    '{"expiration": "2099-01-01T00:00:00Z", "conditions": [{"key": "safe/a", "key": "x"}]}',
+    '{"expiration": "2099-01-01T00:00:00Z", "conditions": [["content-length-range", 0, NaN]]}',
+])
+def test_a_policy_document_readers_could_disagree_on_is_refused(document: str) -> None:
+    verdict = _verify(_signed(document), filename="a")
+    assert not verdict.valid
+    assert verdict.reason.value == "invalid_policy"
+    assert verdict.message.startswith("Invalid Policy: Invalid JSON")

@@ -26,6 +26,7 @@ from .._post_document import (
     condition_text,
     covered_fields,
     decode_policy,
+    fold,
 )
 from ..redact import redacted
 from ..timestamps import format_iso, now_or, span
@@ -76,7 +77,7 @@ def _form_fields(data: bytes) -> list[tuple[str, str]] | None:
     out: list[tuple[str, str]] = []
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
-        if not isinstance(name, str) or name.lower() == "file":
+        if not isinstance(name, str) or fold(name) == "file":
             continue
         payload = part.get_payload(decode=True)
         raw = payload if isinstance(payload, bytes) else b""
@@ -89,7 +90,7 @@ def read_policy_input(data: bytes) -> PolicyInput | None:
     text = data.strip()
     fields = _form_fields(text)
     if fields is not None:
-        policies = [v for k, v in fields if k.lower() == "policy"]
+        policies = [v for k, v in fields if fold(k) == "policy"]
         return PolicyInput(policies[0] if policies else "", fields)
     if text.startswith(b"{"):
         try:
@@ -110,9 +111,9 @@ def read_policy_input(data: bytes) -> PolicyInput | None:
 
 def _warnings(conditions: list[Condition], fields: list[tuple[str, str]] | None) -> list[str]:
     out: list[str] = []
-    names = {c.name.lower(): c for c in conditions if c.op != "content-length-range"}
+    names = {fold(c.name): c for c in conditions if c.op != "content-length-range"}
     for c in conditions:
-        lower = c.name.lower()
+        lower = fold(c.name)
         if lower == "$key" and c.op == "starts-with" and c.value == "":
             out.append(f'{c.text}: an empty starts-with on $key lets the form write any key in '
                        "the bucket")
@@ -133,15 +134,15 @@ def _warnings(conditions: list[Condition], fields: list[tuple[str, str]] | None)
     if "$bucket" not in names:
         out.append("no bucket condition: the policy is good for any bucket its key may write")
     if fields is not None:
-        lowered = {k.lower() for k, _ in fields}
+        lowered = {fold(k) for k, _ in fields}
         if "awsaccesskeyid" in lowered and "x-amz-signature" not in lowered:
             out.append("Signature Version 2 form (AWSAccessKeyId, signature): S3 refuses it "
                        "outside the oldest Regions; sign with SigV4 (boto3: "
                        "Config(signature_version='s3v4'))")
         covered = covered_fields(conditions)
-        extra = [k for k, _ in fields if k.lower() not in covered
-                 and k.lower() not in EXEMPT_FIELDS and not k.lower().startswith("x-ignore-")
-                 and k.lower() not in ("awsaccesskeyid", "signature")]
+        extra = [k for k, _ in fields if fold(k) not in covered
+                 and fold(k) not in EXEMPT_FIELDS and not fold(k).startswith("x-ignore-")
+                 and fold(k) not in ("awsaccesskeyid", "signature")]
         if extra:
             out.append(f"fields no condition covers (S3: Extra input fields): {', '.join(extra)}")
     return out
@@ -150,7 +151,7 @@ def _warnings(conditions: list[Condition], fields: list[tuple[str, str]] | None)
 def _shown(condition: Condition) -> Condition:
     """The condition as explain shows it: a session token's value (boto3 writes the token into
     the policy) redacted, in the text and the JSON alike."""
-    if condition.name[1:].lower() not in TOKEN_FIELDS or not isinstance(condition.value, str):
+    if fold(condition.name[1:]) not in TOKEN_FIELDS or not isinstance(condition.value, str):
         return condition
     value = redacted(condition.value)
     return Condition(condition.op, condition.name, value,
