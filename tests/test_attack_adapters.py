@@ -3,6 +3,9 @@ with the transport: each test is a finding that failed on the code before its fi
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Iterable
+
 import pytest
 
 import sigv4kit.errors
@@ -10,6 +13,15 @@ import sigv4kit.integrations._common as common
 import sigv4kit.transport
 import sigv4kit.transport.exchange as exchange
 import sigv4kit.url
+from sigv4kit import Credentials, Request, sign_request
+from sigv4kit.aws.clock_skew import ClockSkew
+from sigv4kit.testing.faulty_server import Action, FaultyServer, Ok
+from sigv4kit.testing.hostile import EndlessSkewError
+from sigv4kit.timestamps import EARLIEST, LATEST
+
+from .adapter_clients import KINDS, call, make_auth
+
+Start = Callable[[Iterable[Action]], FaultyServer]
 
 # -- the origin rule, defined once -------------------------------------------------------------
 
@@ -50,3 +62,40 @@ def test_the_transport_refuses_what_the_adapters_refuse(location: str, refused: 
     else:
         exchange.Response.refuse_foreign_redirect(answer)  # type: ignore[arg-type]
         common.check_redirect(answer.url, 307, location)
+
+
+# -- the clock-skew correction and a hostile Date -----------------------------------------------
+
+CREDS = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "TOKEN-7f3a")
+SEVENTY_YEARS = 70 * 365.25 * 86400
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_skew_error_dated_before_1970_does_not_break_every_later_request(
+    faulty_server: Start, kind: str
+) -> None:
+    """A server answering a clock error with a Date in 1956 was believed: every later request
+    through that adapter raised SigningError (a time X-Amz-Date cannot carry) for good."""
+    hostile = EndlessSkewError(offset=-SEVENTY_YEARS, limit=256, chunked=False)
+    server = faulty_server([hostile, Ok("<a/>"), Ok("<b/>")])
+    auth = make_auth(kind, CREDS, "us-east-1", "s3")
+    assert call(kind, auth, "GET", server.url + "/k").status == 403  # no re-sign: no clock
+    answer = call(kind, auth, "GET", server.url + "/k")
+    assert (answer.status, answer.body) == (200, b"<a/>")
+
+
+@pytest.mark.parametrize(
+    "date", ["Fri, 31 Dec 9999 23:59:59 GMT", "Mon, 01 Jan 0100 00:00:00 GMT",
+             "Thu, 31 Dec 1969 23:59:59 GMT"])
+def test_signing_time_never_leaves_the_signable_range(date: str) -> None:
+    """A Date at the very end of time was learnt; a few seconds later ``signing_time`` raised
+    ValueError (year 10000) out of every adapter's auth hook."""
+    skew = ClockSkew()
+    now = time.time()
+    skew.clock = lambda: now
+    skew.after_response("h", 403, date, lambda: "RequestTimeTooSkewed")
+    skew.clock = lambda: now + 10
+    moment = skew.signing_time("h")
+    assert moment is None or EARLIEST <= moment <= LATEST
+    sign_request(Request("GET", "https://h/"), CREDS, region="us-east-1", service="s3",
+                 timestamp=moment)
