@@ -3,9 +3,11 @@ with the transport: each test is a finding that failed on the code before its fi
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterable
 
+import httpx
 import pytest
 
 import sigv4kit.errors
@@ -15,6 +17,8 @@ import sigv4kit.transport.exchange as exchange
 import sigv4kit.url
 from sigv4kit import Credentials, Request, sign_request
 from sigv4kit.aws.clock_skew import ClockSkew
+from sigv4kit.errors import RedirectRefused
+from sigv4kit.integrations.httpx import SigV4Auth as HttpxAuth
 from sigv4kit.testing.faulty_server import Action, FaultyServer, Ok
 from sigv4kit.testing.hostile import EndlessSkewError
 from sigv4kit.timestamps import EARLIEST, LATEST
@@ -99,3 +103,53 @@ def test_signing_time_never_leaves_the_signable_range(date: str) -> None:
     assert moment is None or EARLIEST <= moment <= LATEST
     sign_request(Request("GET", "https://h/"), CREDS, region="us-east-1", service="s3",
                  timestamp=moment)
+
+
+# -- httpx through a transport that ignores httpcore's trace ------------------------------------
+
+
+def _mock_redirecting(seen: list[httpx.Request], location: str) -> httpx.MockTransport:
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path == "/x":
+            return httpx.Response(307, headers={"Location": location})
+        return httpx.Response(200, text="ok")
+
+    return httpx.MockTransport(handler)
+
+
+@pytest.mark.parametrize("location", ["https://b.example/landed", "http://a.example/landed"])
+def test_httpx_custom_transport_foreign_redirect_is_refused(location: str) -> None:
+    """With a transport that never runs the ``trace`` extension (MockTransport, WSGI/ASGI or
+    third-party transports) httpx followed a redirect to another origin with the session token
+    and X-Amz-* headers, and the adapter handed back the foreign origin's 200 as the answer."""
+    seen: list[httpx.Request] = []
+    auth = HttpxAuth(CREDS, "us-east-1", "s3")
+    with httpx.Client(auth=auth, transport=_mock_redirecting(seen, location),
+                      follow_redirects=True) as client, \
+            pytest.raises(RedirectRefused) as refused:
+        client.put("https://a.example/x", content=b"body")
+    assert "another origin" in str(refused.value) and "TOKEN" not in str(refused.value)
+    assert isinstance(refused.value.response, httpx.Response)
+
+
+def test_httpx_custom_transport_same_origin_redirect_still_answers() -> None:
+    seen: list[httpx.Request] = []
+    auth = HttpxAuth(CREDS, "us-east-1", "s3")
+    with httpx.Client(auth=auth, transport=_mock_redirecting(seen, "/landed"),
+                      follow_redirects=True) as client:
+        assert client.get("https://a.example/x").text == "ok"
+    assert [str(r.url) for r in seen] == ["https://a.example/x", "https://a.example/landed"]
+
+
+def test_httpx_async_custom_transport_foreign_redirect_is_refused() -> None:
+    seen: list[httpx.Request] = []
+
+    async def go() -> None:
+        async with httpx.AsyncClient(auth=HttpxAuth(CREDS, "us-east-1", "s3"),
+                                     transport=_mock_redirecting(seen, "https://b.example/"),
+                                     follow_redirects=True) as client:
+            await client.get("https://a.example/x")
+
+    with pytest.raises(RedirectRefused):
+        asyncio.run(go())

@@ -52,9 +52,12 @@ class SigV4Auth(SigningAdapter, httpx.Auth):
 
     Redirects: one to another origin raises ``RedirectRefused``, before anything is sent
     there when httpx follows it (``follow_redirects=True``), or on the 3xx answer itself
-    when it does not. One to the same origin httpx follows with the headers signed for the
-    first URL; when the server refuses that signature the request is signed for its new URL
-    and sent once more.
+    when it does not. The "before" needs httpx's own transport (httpcore, which runs the
+    ``trace`` extension): through a transport that ignores ``trace`` httpx sends the hop
+    (Authorization dropped, X-Amz-* headers and a 307/308 body kept) and only its answer is
+    refused, so give such a client ``follow_redirects=False``. One to the same origin httpx
+    follows with the headers signed for the first URL; when the server refuses that signature
+    the request is signed for its new URL and sent once more.
     """
 
     requires_request_body = False
@@ -145,11 +148,11 @@ class SigV4Auth(SigningAdapter, httpx.Auth):
         self._sign(request)
         start = _start_of(request)
         response = yield request
-        sent = _answered(response)
+        sent = _answered(request, response)
         text = _error_text(response) if self._may_be_skew(sent, response) else ""
         _seek(request, start)
         if self._retry(sent, response, text, redirected=sent is not request):
-            yield sent
+            _answered(sent, (yield sent))
 
     async def async_auth_flow(
         self, request: httpx.Request
@@ -157,11 +160,11 @@ class SigV4Auth(SigningAdapter, httpx.Auth):
         self._sign(request, is_async=True)
         start = _start_of(request)
         response = yield request
-        sent = _answered(response)
+        sent = _answered(request, response)
         text = await _aerror_text(response) if self._may_be_skew(sent, response) else ""
         _seek(request, start)
         if self._retry(sent, response, text, redirected=sent is not request, is_async=True):
-            yield sent
+            _answered(sent, (yield sent))
 
 
 class _Guard:
@@ -231,11 +234,19 @@ def _wire_url(request: Any) -> str:
     return f"{request.url.scheme.decode('ascii', 'replace')}://{host}{port}/"
 
 
-def _answered(response: httpx.Response) -> httpx.Request:
+def _answered(signed: httpx.Request, response: httpx.Response) -> httpx.Request:
     """The request ``response`` answers (the last redirect's, when httpx followed some);
     a redirect it did not follow (``follow_redirects=False``) to another origin raises
-    ``RedirectRefused``, as the other adapters do."""
+    ``RedirectRefused``, as the other adapters do. So does a redirect httpx followed to
+    another origin through a transport that never runs httpcore's ``trace`` (a
+    ``MockTransport``, WSGI/ASGI or third-party transports), where ``_Guard`` cannot stop it:
+    the hop was sent, but its answer is not handed back as this request's."""
+    signed_url = str(signed.url)
+    for hop in response.history[1:]:
+        check_same_origin(signed_url, str(hop.request.url), response)
     sent = response.request
+    if sent is not signed:
+        check_same_origin(signed_url, str(sent.url), response)
     check_redirect(str(sent.url), response.status_code, response.headers.get("Location"),
                    response)
     return sent
