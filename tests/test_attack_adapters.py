@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+import tracemalloc
+import zlib
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from email.utils import formatdate
+from typing import Any
 
 import httpx
 import pytest
@@ -16,7 +21,7 @@ import sigv4kit.transport
 import sigv4kit.transport.exchange as exchange
 import sigv4kit.url
 from sigv4kit import Credentials, Request, sign_request
-from sigv4kit.aws.clock_skew import ClockSkew
+from sigv4kit.aws.clock_skew import MAX_ERROR_BODY, ClockSkew
 from sigv4kit.errors import RedirectRefused
 from sigv4kit.integrations.httpx import SigV4Auth as HttpxAuth
 from sigv4kit.testing.faulty_server import Action, FaultyServer, Ok
@@ -153,3 +158,58 @@ def test_httpx_async_custom_transport_foreign_redirect_is_refused() -> None:
 
     with pytest.raises(RedirectRefused):
         asyncio.run(go())
+
+
+# -- the clock-skew check's own read of an error body: bounded decoded too ----------------------
+
+
+def _skew_bomb(decoded_size: int, layers: int) -> bytes:
+    """S3's clock error followed by ``decoded_size`` zero bytes, gzip ``layers`` times over."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    parts = [packer.compress(b"<Error><Code>RequestTimeTooSkewed</Code><Pad>")]
+    block = bytes(1 << 20)
+    for start in range(0, decoded_size, len(block)):
+        parts.append(packer.compress(block[: decoded_size - start]))
+    data = b"".join(parts) + packer.flush()
+    for _ in range(layers - 1):
+        outer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+        data = outer.compress(data) + outer.flush()
+    return data
+
+
+@dataclass(frozen=True)
+class SkewBomb:
+    """HTTP 403 dated an hour off, ``Content-Encoding: gzip`` (``layers`` times), its declared
+    length well under ``MAX_ERROR_BODY``: what the clock-skew check reads on its own."""
+
+    body: bytes
+    layers: int
+
+    def perform(self, ctx: Any) -> None:
+        ctx.close_after()
+        date = formatdate(time.time() - 3600, usegmt=True)
+        coding = ", ".join(["gzip"] * self.layers)
+        ctx.send(f"HTTP/1.1 403 Forbidden\r\nDate: {date}\r\nContent-Encoding: {coding}\r\n"
+                 f"Content-Type: application/xml\r\nContent-Length: {len(self.body)}\r\n"
+                 "Connection: close\r\n\r\n".encode("ascii") + self.body)
+
+
+@pytest.mark.parametrize(("decoded", "layers"), [(40 << 20, 1), (200 << 20, 2)])
+@pytest.mark.parametrize("kind", ["requests", "httpx", "httpx-async"])
+def test_a_gzip_bomb_error_body_is_decoded_to_a_bound(faulty_server: Start, kind: str,
+                                                      decoded: int, layers: int) -> None:
+    """A 40 KB gzip (or 1 KB double-gzip) clock error inflated to 40 MB (200 MB) in the
+    adapter's own read: requests decoded the whole declared-length body, httpx a whole network
+    read at once. Now read raw and decoded in bounded steps; the skew is still recognised."""
+    body = _skew_bomb(decoded, layers)
+    assert len(body) < MAX_ERROR_BODY
+    server = faulty_server([SkewBomb(body, layers), Ok("<ok/>")])
+    auth = make_auth(kind, CREDS, "us-east-1", "s3")
+    tracemalloc.start()
+    try:
+        answer = call(kind, auth, "GET", server.url + "/k")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert (answer.status, answer.body) == (200, b"<ok/>")  # re-signed with the server's time
+    assert peak < 16 << 20, peak

@@ -21,7 +21,7 @@ from typing import IO, TypedDict, Unpack, cast
 from urllib.parse import unquote_to_bytes
 
 from .._caches import cached
-from ..aws.clock_skew import ClockSkew
+from ..aws.clock_skew import MAX_ERROR_BODY, ClockSkew
 from ..aws.credentials import (
     CredentialsError,
     CredentialSource,
@@ -29,6 +29,7 @@ from ..aws.credentials import (
     current_credentials,
 )
 from ..canonical import remove_dot_segments, uri_encode_bytes
+from ..decoding import DecodingError, codings, decoded
 from ..errors import RedirectRefused, SigningError
 from ..model import Credentials, Request, SignedRequest
 from ..options import (
@@ -47,7 +48,8 @@ from ..url import check_redirect, check_same_origin, origin, split_url
 __all__ = [
     "AUTH_REFUSED", "AllOptions", "CredentialSource", "CredentialsError", "RedirectRefused",
     "RequestSigner", "canonical_url", "check_redirect", "check_same_origin", "current_credentials",
-    "header_changes", "host_of", "origin", "seekable_file", "stream_header_changes",
+    "error_text", "header_changes", "host_of", "origin", "readable_coding", "seekable_file",
+    "stream_header_changes",
 ]
 
 
@@ -170,6 +172,32 @@ def stream_header_changes(
 HASH_CHUNK = 1 << 16
 """Bytes read at a time when a seekable file is hashed before sending: memory stays bounded
 whatever the file's size."""
+
+
+def readable_coding(content_encoding: str | None) -> bool:
+    """Whether an error body in this Content-Encoding can be decoded in bounded steps (none,
+    gzip or deflate, at most two layers): any other is not read for the clock-skew check."""
+    try:
+        codings(content_encoding)
+    except DecodingError:
+        return False
+    return True
+
+
+def error_text(raw: bytes, content_encoding: str | None) -> bytes:
+    """At most ``MAX_ERROR_BODY`` bytes of an error body, decoded from ``raw`` (at most that
+    many bytes as read from the wire) in bounded steps (``sigv4kit.decoding``): a few KiB of
+    stacked gzip never become gigabytes, as they did when the library decoded it for us. A
+    body cut short or not in its coding gives what decoded before that."""
+    out = bytearray()
+    try:
+        for piece in decoded((raw,), content_encoding, HASH_CHUNK):
+            out += piece
+            if len(out) >= MAX_ERROR_BODY:
+                break
+    except DecodingError:
+        pass
+    return bytes(out[:MAX_ERROR_BODY])
 
 
 def hash_file(file: IO[bytes]) -> str:

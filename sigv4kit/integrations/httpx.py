@@ -31,8 +31,10 @@ from ._common import (
     canonical_url,
     check_redirect,
     check_same_origin,
+    error_text,
     header_changes,
     host_of,
+    readable_coding,
     seekable_file,
     stream_header_changes,
 )
@@ -252,39 +254,40 @@ def _answered(signed: httpx.Request, response: httpx.Response) -> httpx.Request:
     return sent
 
 
-def _kept(response: httpx.Response, parts: list[bytes], ended: bool) -> str:
-    """Keep what was read as the response's content (cut at ``MAX_ERROR_BODY``; a longer
-    body's connection is closed, not read to the end) and return it as text."""
-    data = b"".join(parts)[:MAX_ERROR_BODY]
+def _kept(response: httpx.Response, raw: bytearray) -> str:
+    """Decode what was read in bounded steps (``error_text``), keep it as the response's
+    content (cut at ``MAX_ERROR_BODY``) and return it as text."""
+    data = error_text(bytes(raw[:MAX_ERROR_BODY]),
+                      response.headers.get("Content-Encoding"))
     response._content = data  # what ``read()`` returns: the caller still sees the error body
-    if not ended:
-        response.close()
     return data.decode("utf-8", "replace")
 
 
 def _error_text(response: httpx.Response) -> str:
-    """At most ``MAX_ERROR_BODY`` bytes of the error body, whatever its framing."""
-    parts: list[bytes] = []
-    size = 0
-    for piece in response.iter_bytes():
-        parts.append(piece)
-        size += len(piece)
-        if size > MAX_ERROR_BODY:
-            return _kept(response, parts, ended=False)
-    return _kept(response, parts, ended=True)
+    """At most ``MAX_ERROR_BODY`` bytes of the error body, whatever its framing, read raw
+    (httpx would inflate a whole network read at once) and decoded in bounded steps."""
+    if not readable_coding(response.headers.get("Content-Encoding")):
+        return ""
+    raw = bytearray()
+    for piece in response.iter_raw():
+        raw += piece
+        if len(raw) > MAX_ERROR_BODY:
+            response.close()  # not read to the end
+            break
+    return _kept(response, raw)
 
 
 async def _aerror_text(response: httpx.Response) -> str:
     """``_error_text`` for the async client."""
-    parts: list[bytes] = []
-    size = 0
-    async for piece in response.aiter_bytes():
-        parts.append(piece)
-        size += len(piece)
-        if size > MAX_ERROR_BODY:
-            await response.aclose()  # closed here: ``_kept`` would close it as a sync one
-            return _kept(response, parts, ended=True)
-    return _kept(response, parts, ended=True)
+    if not readable_coding(response.headers.get("Content-Encoding")):
+        return ""
+    raw = bytearray()
+    async for piece in response.aiter_raw():
+        raw += piece
+        if len(raw) > MAX_ERROR_BODY:
+            await response.aclose()
+            break
+    return _kept(response, raw)
 
 
 class _SyncFramed(httpx.SyncByteStream):
