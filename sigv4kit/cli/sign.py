@@ -176,7 +176,7 @@ def _send(
     read_timeout: float | None,
 ) -> None:
     """Send through ``sigv4kit.transport`` and stream the answer's body to stdout."""
-    from ..transport import Transport, TransportError
+    from ..transport import RedirectRefused, Transport, TransportError
 
     transport = Transport(connect_timeout=connect_timeout, read_timeout=read_timeout,
                           deadline=deadline, accept_encoding="identity")
@@ -192,7 +192,7 @@ def _send(
             for piece in response.iter_body():
                 out.write(piece)
             out.flush()
-    except TransportError as exc:
+    except (TransportError, RedirectRefused) as exc:
         raise ServiceError(str(exc)) from None
     except SigningError as exc:
         raise click.BadParameter(str(exc).partition(": ")[2] or str(exc),

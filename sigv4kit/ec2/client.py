@@ -129,7 +129,8 @@ class Client:
     Errors ``call`` raises: ``ApiError`` (EC2 answered with an error), ``ResponseParseError``
     (an answer that cannot be read: too large, cut short, a gzip bomb, hostile XML),
     ``sigv4kit.transport.TransportError`` (no answer: ``ConnectFailed``, ``ReadTimedOut``,
-    ``DeadlineExceeded``, ``ConnectionLost``, ``RedirectRefused``), ``SigningError`` (bad
+    ``DeadlineExceeded``, ``ConnectionLost``), ``RedirectRefused`` (a redirect to another
+    origin, the core's origin rule), ``SigningError`` (bad
     arguments; ``CredentialsError`` when a provider fails). A redirect is never followed.
     """
 
