@@ -392,21 +392,28 @@ def _is_chunked(headers: list[tuple[str, str]] | tuple[tuple[str, str], ...]) ->
     return True
 
 
+def _content_length(headers: list[tuple[str, str]] | tuple[tuple[str, str], ...]) -> int | None:
+    """The one Content-Length, a whole number of bytes, or None when there is none."""
+    length = _only(list(headers), "content-length")
+    if length is None:
+        return None
+    length = length.strip()
+    if not (length.isascii() and length.isdigit()) or len(length) > 10:
+        raise MalformedInputError(
+            "headers: Content-Length is not a whole number of bytes", field="headers"
+        )
+    return int(length)
+
+
 def _body(headers: list[tuple[str, str]], rest: bytes) -> bytes:
     """The message body: exactly Content-Length bytes when that header is there (what follows
     would be the next request), the decoded chunks of a ``Transfer-Encoding: chunked`` body
     (as SDKs send aws-chunked uploads), everything after the blank line otherwise."""
     if _is_chunked(headers):
         return decode_http_chunked(rest)
-    length = _only(headers, "content-length")
-    if length is None:
+    size = _content_length(headers)
+    if size is None:
         return rest
-    length = length.strip()
-    if not (length.isascii() and length.isdigit()) or len(length) > 10:
-        raise MalformedInputError(
-            "headers: Content-Length is not a whole number of bytes", field="headers"
-        )
-    size = int(length)
     if size > len(rest):
         raise MalformedInputError(
             f"body: Content-Length says {size} bytes but only {len(rest)} follow the headers",
@@ -471,7 +478,8 @@ def parse_raw_head(data: bytes, *, scheme: str = "https") -> tuple[Request, byte
     that does not end within ``data`` is refused, as are framings ``parse_raw_request``
     refuses."""
     request, rest = _parse_raw(data, scheme, with_body=False)
-    _is_chunked(request.headers)
+    if not _is_chunked(request.headers):
+        _content_length(request.headers)
     return request, rest
 
 

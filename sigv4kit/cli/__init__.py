@@ -163,9 +163,9 @@ def _library_fault(exc: Exception) -> str | None:
     if "requests" in sys.modules:
         import requests
 
-        from ..transport import TransportError
+        from ..transport import RedirectRefused, TransportError
 
-        if isinstance(exc, TransportError):
+        if isinstance(exc, TransportError | RedirectRefused):
             return str(exc)
         if isinstance(exc, requests.exceptions.RequestException):
             return f"the request failed ({type(exc).__name__})"  # its text may hold a URL

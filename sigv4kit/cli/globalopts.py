@@ -263,7 +263,7 @@ def cli_errors(action: str, endpoint: Callable[[], str],
     import requests
 
     from ..ec2.errors import ApiError, ResponseParseError, SnapshotStateError, WaitTimeoutError
-    from ..transport import DeadlineExceeded, ReadTimedOut, TransportError
+    from ..transport import DeadlineExceeded, ReadTimedOut, RedirectRefused, TransportError
 
     timed_out = (DeadlineExceeded, ReadTimedOut)
 
@@ -277,7 +277,7 @@ def cli_errors(action: str, endpoint: Callable[[], str],
         raise ServiceError(api_error_text(err)) from None
     except ResponseParseError as err:
         raise ServiceError(f"the answer from {endpoint()} could not be read: {err}") from None
-    except TransportError as exc:  # its message says what happened (redirect, deadline …)
+    except (TransportError, RedirectRefused) as exc:  # its message says what happened
         what = "timed out talking to" if isinstance(exc, timed_out) else "cannot reach"
         raise ServiceError(f"{what} {endpoint()}: {clean_message(str(exc))}") from None
     except requests.exceptions.Timeout as exc:

@@ -25,6 +25,14 @@ from ..options import check_expires
 from ..signing import presign_get_query
 from . import serializer
 
+__all__ = [
+    "SNAPSHOT_ID",
+    "CopySnapshotPresigner",
+    "presign_copy_snapshot",
+    "presigned_copy_snapshot_url",
+    "validate_copy_snapshot",
+]
+
 SNAPSHOT_ID = re.compile(r"snap-(?:[0-9a-f]{8}|[0-9a-f]{17})")
 """EC2 snapshot ids: ``snap-`` and 8 (older) or 17 lower-case hex digits."""
 
