@@ -80,10 +80,19 @@ TRANSCRIBE_MAX_EXPIRES = 300
 """Transcribe streaming refuses a presigned WebSocket URL valid for more than 5 minutes."""
 DEFAULT_MSK_USER_AGENT = "sigv4kit"
 
-APPENDED_UNSIGNED = {"kafka-cluster": ("User-Agent",), "bedrock": ("Version",)}
-"""Parameters a kind's reference tool appends after ``X-Amz-Signature``, unsigned by design
-(signing service -> names): MSK's ``User-Agent`` and the Bedrock key's ``Version=1``. A
-verifier leaves them out of the canonical query, as the service does."""
+_APPENDED = {
+    "kafka-cluster": ("kafka-cluster%3AConnect", "kafka.", "User-Agent",
+                      re.compile(r"[A-Za-z0-9._~%+!*'()-]{1,512}")),
+    "bedrock": ("CallWithBearerToken", "bedrock.amazonaws.com", "Version", re.compile("1")),
+}
+"""The one parameter a kind's reference tool appends after ``X-Amz-Signature``, unsigned by
+design: signing service -> (the ``Action`` its tokens sign, their host (a prefix, for MSK's
+per-Region hosts), the name, its value's form). MSK's ``User-Agent`` and the Bedrock key's
+``Version=1``. Nothing else is ever left unsigned: a verifier leaves exactly this out of the
+canonical query, as the service does, and only on a token of that kind."""
+
+APPENDED_UNSIGNED = {service: (row[2],) for service, row in _APPENDED.items()}
+"""Signing service -> the names its tokens append after the signature unsigned."""
 
 _EXEC_API_VERSIONS = (
     "client.authentication.k8s.io/v1",
@@ -556,19 +565,36 @@ def decode_token(text: str) -> str | None:
 
 
 def split_appended(url: str) -> tuple[str, tuple[tuple[str, str], ...]]:
-    """``url`` without the parameters its kind appends after ``X-Amz-Signature`` unsigned
-    (``APPENDED_UNSIGNED``), and those (name, raw value). Anything else after the signature
-    stays, so that the verifier refuses it as added afterwards."""
-    at = url.find("&X-Amz-Signature=")
-    end = url.find("&", at + 1) if at >= 0 else -1
-    if end < 0:
+    """``url`` without the parameter its kind appends after ``X-Amz-Signature`` unsigned
+    (``APPENDED_UNSIGNED``), and that (name, raw value). Only a token of that kind qualifies:
+    signed for its service and ``Action`` on its host, one signature, one credential, and
+    after the signature exactly one such parameter of the expected form. Anything else stays,
+    so that the verifier refuses it as added afterwards."""
+    base, _, query = url.partition("?")
+    if "#" in query:
         return url, ()
-    credential = re.search(r"[?&]X-Amz-Credential=([^&]*)", url)
-    if credential is None:
+    pieces = query.split("&")
+    marks = [i for i, piece in enumerate(pieces) if piece.startswith("X-Amz-Signature=")]
+    if len(marks) != 1 or marks[0] != len(pieces) - 2:
         return url, ()
-    scope = credential.group(1).replace("%2F", "/").replace("%2f", "/").split("/")
-    names = APPENDED_UNSIGNED.get(scope[3] if len(scope) == 5 else "", ())
-    tail = [piece.partition("=") for piece in url[end + 1:].split("&")]
-    if not names or not all(name in names for name, _, _ in tail):
+    signed = pieces[:-1]
+    name, equals, value = pieces[-1].partition("=")
+    credentials = [p for p in signed if p.startswith("X-Amz-Credential=")]
+    if not equals or len(credentials) != 1:
         return url, ()
-    return url[:end], tuple((name, value) for name, _, value in tail)
+    scope = credentials[0].partition("=")[2].replace("%2F", "/").replace("%2f", "/").split("/")
+    row = _APPENDED.get(scope[3]) if len(scope) == 5 else None
+    if row is None:
+        return url, ()
+    action, host, appended, form = row
+    actions = [p for p in signed if p.startswith("Action=")]
+    authority = base.partition("://")[2].partition("/")[0].lower()
+    if (
+        actions != [f"Action={action}"]
+        or not (authority.startswith(f"{host}{scope[2]}.") if host.endswith(".")
+                else authority == host)
+        or name != appended
+        or not form.fullmatch(value)
+    ):
+        return url, ()
+    return f"{base}?{'&'.join(signed)}", ((name, value),)

@@ -1,0 +1,111 @@
+"""Attack review of the token surface (``sigv4kit.tokens``, ``sigv4kit token``, the kinds in
+explain/verify): what an attacker or a careless user sends, and what must not happen.
+
+The verifier leaves MSK's ``User-Agent`` and a Bedrock key's ``Version=1`` out of what it
+checks, because the tools AWS ships append them after signing. That exemption must belong to
+those tokens only: never let an unsigned parameter ride along on any other presigned URL.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from sigv4kit import Credentials, Request, tokens, verify_presigned_url
+from sigv4kit.options import S3_PRESIGN_OPTIONS, SigningOptions
+from sigv4kit.signing import presign
+from sigv4kit.wire import token_url
+
+NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
+SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+C = Credentials("AKIDEXAMPLE", SECRET)
+
+
+def _valid(url: str, method: str = "GET") -> bool:
+    return verify_presigned_url(url, lambda _: C, method=method, now=NOW).valid
+
+
+def _presigned(url: str, service: str, method: str = "GET",
+               options: SigningOptions | None = None) -> str:
+    return presign(Request(method, url), C, region="us-east-1", service=service, expires=600,
+                   timestamp=NOW, **(options or {})).url
+
+
+def _oracles() -> ModuleType:
+    path = Path(__file__).resolve().parent.parent / "vectors" / "tokens" / "oracles.py"
+    spec = importlib.util.spec_from_file_location("token_oracles", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# --- unsigned parameters smuggled past the verifier ---------------------------------------
+
+_SCOPE = "AKIDEXAMPLE%2F20260301%2Fus-east-1%2F{}%2Faws4_request"
+
+
+@pytest.mark.parametrize(("service", "options"), [("s3", S3_PRESIGN_OPTIONS), ("ec2", {})])
+@pytest.mark.parametrize(("kind", "appended"), [("bedrock", "&Version=1"),
+                                                ("kafka-cluster", "&User-Agent=x")])
+def test_a_token_scope_in_the_path_does_not_exempt_another_urls_query(
+        service: str, options: SigningOptions, kind: str, appended: str) -> None:
+    """An S3 key (or any path) may hold a raw ``&X-Amz-Credential=…/bedrock/…``: the exemption
+    was decided by the first such text anywhere in the URL, so an S3 or EC2 presigned URL
+    verified as valid with ``&Version=1`` or ``&User-Agent=`` added unsigned."""
+    path = f"/key&X-Amz-Credential={_SCOPE.format(kind)}"
+    url = _presigned(f"https://bucket.s3.amazonaws.com{path}", service, options=options)
+    assert _valid(url)
+    assert not _valid(url + appended)
+    assert tokens.split_appended(url + appended) == (url + appended, ())
+
+
+@pytest.mark.parametrize("appended", ["&Version=1", "&Version=2", "&Version=1&Version=1",
+                                      "&Version=1&X-Amz-Foo=1"])
+def test_another_bedrock_signed_url_gets_no_exemption(appended: str) -> None:
+    """Bedrock Runtime signs for ``bedrock`` too: only ``Action=CallWithBearerToken`` on
+    ``bedrock.amazonaws.com`` is a Bedrock API key, and it appends ``Version=1`` once."""
+    for url in (
+        _presigned("https://bedrock-runtime.us-east-1.amazonaws.com/model/m/invoke", "bedrock"),
+        _presigned("https://bedrock.amazonaws.com/?Action=ListFoundationModels", "bedrock",
+                   "POST"),
+        _presigned("https://evil.example/?Action=CallWithBearerToken", "bedrock", "POST"),
+    ):
+        method = "GET" if "invoke" in url else "POST"
+        assert _valid(url, method)
+        assert not _valid(url + appended, method), url
+
+
+def test_a_real_bedrock_key_takes_only_its_own_version() -> None:
+    oracles = _oracles()
+    key = oracles.bedrock(("AKIDEXAMPLE", SECRET, None), NOW, region="us-east-1")
+    url = token_url(key)
+    assert url.endswith("&Version=1") and _valid(url, "POST")
+    signed = url.removesuffix("&Version=1")
+    for tail in ("&Version=2", "&Version=1&Version=1", "&Version=", "&Version", "&User-Agent=x"):
+        assert not _valid(signed + tail, "POST"), tail
+
+
+def test_another_kafka_cluster_signed_url_gets_no_exemption() -> None:
+    for url in (
+        _presigned("https://kafka.us-east-1.amazonaws.com/?Action=kafka-cluster%3AWriteData",
+                   "kafka-cluster"),
+        _presigned("https://evil.example/?Action=kafka-cluster%3AConnect", "kafka-cluster"),
+    ):
+        assert _valid(url)
+        assert not _valid(url + "&User-Agent=x"), url
+
+
+def test_a_real_msk_token_takes_one_user_agent_of_the_usual_form() -> None:
+    oracles = _oracles()
+    made, _, agent = oracles.msk(("AKIDEXAMPLE", SECRET, None), NOW, region="us-east-1")
+    url = token_url(made)
+    assert _valid(url) and url.endswith("&User-Agent=" + agent.replace("/", "%2F"))
+    signed = url.rpartition("&")[0]
+    for tail in ("&User-Agent=a&User-Agent=b", "&User-Agent=a=b", "&User-Agent=",
+                 "&Version=1", "&User-Agent=a#frag"):
+        assert not _valid(signed + tail), tail
