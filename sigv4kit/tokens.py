@@ -261,7 +261,14 @@ def _start(credentials: object, timestamp: str | datetime | None,
            lifetime: timedelta) -> tuple[Credentials, str]:
     creds = _credentials(credentials)
     stamp, moment = _issued(timestamp)
-    _check_lifetime(creds, moment, moment + lifetime)
+    try:
+        valid_until = moment + lifetime
+    except OverflowError:
+        raise SigningError(
+            f"timestamp: {stamp} is too late: the token would expire after the year 9999",
+            field="timestamp",
+        ) from None
+    _check_lifetime(creds, moment, valid_until)
     return creds, stamp
 
 
@@ -368,7 +375,7 @@ def exec_api_version(exec_info: str | None) -> tuple[str, str | None]:
         return _EXEC_FALLBACK, None
     try:
         info = json.loads(exec_info)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python parses
         return _EXEC_FALLBACK, (
             f"Error parsing KUBERNETES_EXEC_INFO, defaulting to {_EXEC_FALLBACK}. This is likely "
             "a bug in your Kubernetes client. Please update your Kubernetes client."
@@ -390,8 +397,10 @@ def exec_api_version(exec_info: str | None) -> tuple[str, str | None]:
 def exec_credential(token: EksToken, api_version: str | None = None) -> dict[str, Any]:
     """The ExecCredential ``aws eks get-token`` prints for ``token`` (a client-go exec
     plugin's answer); ``api_version`` defaults to v1beta1, as the AWS CLI's."""
-    if not isinstance(token, EksToken):
-        raise SigningError("token: must be an EksToken (from eks_token)", field="token")
+    if (not isinstance(token, EksToken) or not isinstance(token.expiration, datetime)
+            or token.expiration.tzinfo is None):
+        raise SigningError("token: must be an EksToken (from eks_token), its expiration an "
+                           "aware datetime", field="token")
     version = _EXEC_FALLBACK if api_version is None else api_version
     if version not in (*_EXEC_API_VERSIONS, *_EXEC_DEPRECATED):
         raise SigningError(f"api_version: {version!r} is not a client.authentication.k8s.io "

@@ -9,16 +9,18 @@ those tokens only: never let an unsigned parameter ride along on any other presi
 from __future__ import annotations
 
 import importlib.util
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from sigv4kit import Credentials, Request, tokens, verify_presigned_url
+from sigv4kit import Credentials, Request, SigningError, tokens, verify_presigned_url
 from sigv4kit.options import S3_PRESIGN_OPTIONS, SigningOptions
 from sigv4kit.signing import presign
 from sigv4kit.wire import token_url
+from tests.cli_process import cli_env, run_cli
 
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
@@ -109,3 +111,39 @@ def test_a_real_msk_token_takes_one_user_agent_of_the_usual_form() -> None:
     for tail in ("&User-Agent=a&User-Agent=b", "&User-Agent=a=b", "&User-Agent=",
                  "&Version=1", "&User-Agent=a#frag"):
         assert not _valid(signed + tail), tail
+
+
+# --- inputs that raised something other than SigningError ---------------------------------
+
+
+def test_a_timestamp_whose_token_ends_after_year_9999_is_a_signing_error() -> None:
+    with pytest.raises(SigningError, match=r"timestamp: .*year 9999"):
+        tokens.rds_auth_token(C, hostname="db", port=1, username="u", region="us-east-1",
+                              timestamp="9999-12-31T23:59:59Z")
+    with pytest.raises(SigningError, match="timestamp"):
+        tokens.eks_token(C, cluster_name="c", region="us-east-1",
+                         timestamp="9999-12-31T23:50:00Z")
+    result = run_cli("token", "rds", "--hostname", "db", "--port", "1", "--username", "u",
+                     "--timestamp", "9999-12-31T23:59:59Z")
+    assert result.code == 2 and result.stdout == b""
+    assert result.stderr.startswith("Error: Invalid value for --timestamp: ")
+    assert result.stderr.count("\n") == 1
+
+
+def test_hostile_kubernetes_exec_info_falls_back_as_unparsable() -> None:
+    """KUBERNETES_EXEC_INFO is the kubelet's/kubectl's; nested deeper than Python's parser goes
+    it raised RecursionError from ``exec_api_version`` (the CLI refused to log in)."""
+    version, note = tokens.exec_api_version("[" * 100_000)
+    assert version == "client.authentication.k8s.io/v1beta1"
+    assert note is not None and note.startswith("Error parsing KUBERNETES_EXEC_INFO")
+    result = run_cli("token", "eks", "--cluster-name", "c", "--timestamp", "2026-03-01T12:00:00Z",
+                     env=cli_env(KUBERNETES_EXEC_INFO='{"a":' + "[" * 100_000))
+    assert result.code == 0, result.stderr
+    assert json.loads(result.stdout)["apiVersion"] == "client.authentication.k8s.io/v1beta1"
+    assert result.stderr.startswith("Error parsing KUBERNETES_EXEC_INFO")
+
+
+def test_exec_credential_refuses_a_naive_expiration() -> None:
+    """A naive datetime was read in the machine's time zone: kubectl got a time off by hours."""
+    with pytest.raises(SigningError, match=r"token: .*aware"):
+        tokens.exec_credential(tokens.EksToken("k8s-aws-v1.x", datetime(2026, 3, 1, 12, 14)))
