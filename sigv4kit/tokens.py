@@ -580,30 +580,32 @@ def split_appended(url: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     after the signature exactly one such parameter of the expected form. Anything else stays,
     so that the verifier refuses it as added afterwards."""
     base, _, query = url.partition("?")
-    if "#" in query:
+    signed, _, last = query.rpartition("&")
+    name, equals, value = last.partition("=")
+    row = next((r for r in _APPENDED.values() if r[2] == name), None)
+    if row is None or not equals or "#" in query:
         return url, ()
-    pieces = query.split("&")
-    marks = [i for i, piece in enumerate(pieces) if piece.startswith("X-Amz-Signature=")]
-    if len(marks) != 1 or marks[0] != len(pieces) - 2:
-        return url, ()
-    signed = pieces[:-1]
-    name, equals, value = pieces[-1].partition("=")
-    credentials = [p for p in signed if p.startswith("X-Amz-Credential=")]
-    if not equals or len(credentials) != 1:
-        return url, ()
-    scope = credentials[0].partition("=")[2].replace("%2F", "/").replace("%2f", "/").split("/")
-    row = _APPENDED.get(scope[3]) if len(scope) == 5 else None
-    if row is None:
-        return url, ()
-    action, host, appended, form = row
-    actions = [p for p in signed if p.startswith("Action=")]
-    authority = base.partition("://")[2].partition("/")[0].lower()
+    action, host, _, form = row
+    pieces = f"&{signed}"
+    credential = pieces.partition("&X-Amz-Credential=")[2].partition("&")[0]
+    scope = credential.replace("%2F", "/").replace("%2f", "/").split("/")
     if (
-        actions != [f"Action={action}"]
-        or not (authority.startswith(f"{host}{scope[2]}.") if host.endswith(".")
-                else authority == host)
-        or name != appended
+        not signed.rpartition("&")[2].startswith("X-Amz-Signature=")
+        or pieces.count("&X-Amz-Signature=") != 1
+        or pieces.count("&X-Amz-Credential=") != 1
+        or len(scope) != 5
+        or _APPENDED.get(scope[3]) is not row
+        or pieces.count("&Action=") != 1
+        or f"&Action={action}&" not in f"{pieces}&"
+        or not _on_host(base, host, scope[2])
         or not form.fullmatch(value)
     ):
         return url, ()
-    return f"{base}?{'&'.join(signed)}", ((name, value),)
+    return f"{base}?{signed}", ((name, value),)
+
+
+def _on_host(base: str, host: str, region: str) -> bool:
+    """Whether ``base`` (scheme and authority, maybe a path) is on the kind's ``host``: that
+    name, or for a prefix such as ``kafka.``, the prefix then the Region's name."""
+    authority = base.partition("://")[2].partition("/")[0].lower()
+    return authority.startswith(f"{host}{region}.") if host.endswith(".") else authority == host
