@@ -539,6 +539,26 @@ _WEBSOCKET_RULES = {
 WebSocket presigns have their own rule; any other service: signed, 7 days."""
 
 
+def _awscrt_form(url: str) -> str:
+    """``url`` (RFC 6455's form, checked) as awscrt writes it when it presigns: an empty path
+    as ``/``, a parameter without ``=`` as ``name=``, empty parameters (``&&``) dropped. Same
+    signature either way; the text is what clients compare, cache and log."""
+    scheme, _, rest = url.partition("://")
+    if "#" in rest:
+        raise SigningError("url: a WebSocket URL has no #fragment (RFC 6455)", field="url")
+    cut = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+    authority, target = rest[:cut], rest[cut:]
+    if "@" in authority:
+        raise SigningError("url: a WebSocket URL has no user:password@ (RFC 6455); the "
+                           "presigned query is the credential", field="url")
+    path, question, query = target.partition("?")
+    if not path.startswith("/"):
+        path = "/" + path
+    if question:
+        query = "&".join(p if "=" in p else f"{p}=" for p in query.split("&") if p)
+    return f"{scheme}://{authority}{path}{question}{query}"
+
+
 def websocket_url(credentials: CredentialsLike, url: str, *, region: str,
                   service: str = "execute-api", expires: int = 3600,
                   timestamp: str | datetime | None = None) -> str:
@@ -549,6 +569,7 @@ def websocket_url(credentials: CredentialsLike, url: str, *, region: str,
         raise SigningError("url: must start with wss:// (or ws://)", field="url")
     check_scope_name("service", "service", service)
     sign_token, cap, why = _WEBSOCKET_RULES.get(service, (True, MAX_EXPIRES, "7 days"))
+    url = _awscrt_form(url)
     return _websocket(credentials, url, region=region, service=service, expires=expires,
                       cap=cap, why=why, sign_token=sign_token, timestamp=timestamp)
 

@@ -147,3 +147,36 @@ def test_exec_credential_refuses_a_naive_expiration() -> None:
     """A naive datetime was read in the machine's time zone: kubectl got a time off by hours."""
     with pytest.raises(SigningError, match=r"token: .*aware"):
         tokens.exec_credential(tokens.EksToken("k8s-aws-v1.x", datetime(2026, 3, 1, 12, 14)))
+
+
+# --- WebSocket URLs as awscrt writes them -------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["wss://h.example.com", "wss://h.example.com/p?a",
+                                 "wss://h.example.com/?&a&&b=1", "wss://h.example.com/?",
+                                 "wss://h.example.com/p?a==b&=c"])
+@pytest.mark.parametrize("service", ["execute-api", "iotdevicegateway"])
+def test_websocket_url_is_awscrts_text_for_odd_but_valid_urls(url: str, service: str) -> None:
+    """An empty path, a parameter without '=' and '&&' were kept as given: the same signature
+    as awscrt's, but not its text (awscrt writes '/', 'a=' and drops the empty ones)."""
+    pytest.importorskip("awscrt")
+    creds = ("AKIDEXAMPLE", SECRET, "IQoJb3JpZ2luX2VjEXAMPLE/+=TOKEN")
+    theirs = _oracles().crt_query(creds, NOW, url=url, region="us-east-1", service=service,
+                                  expires=600, sign_token=service != "iotdevicegateway")
+    ours = tokens.websocket_url(Credentials(*creds), url, region="us-east-1", service=service,
+                                expires=600, timestamp=NOW)
+    assert ours == theirs
+    assert verify_presigned_url(ours, lambda _: Credentials(*creds), now=NOW).valid
+
+
+@pytest.mark.parametrize(("url", "rule"), [("wss://user:pw@h.example.com/", "user:password@"),
+                                           ("wss://h.example.com/#frag", "#fragment"),
+                                           ("wss://h.example.com/?a=1#frag", "#fragment")])
+def test_websocket_url_refuses_what_rfc_6455_has_no_place_for(url: str, rule: str) -> None:
+    """A password in the URL was kept next to the presigned credential, a fragment silently
+    dropped; neither is part of a WebSocket URI."""
+    with pytest.raises(SigningError, match=rule):
+        tokens.websocket_url(C, url, region="us-east-1", timestamp=NOW)
+    result = run_cli("token", "websocket", url, "--timestamp", "2026-03-01T12:00:00Z")
+    assert result.code == 2 and result.stdout == b"" and result.stderr.count("\n") == 1
+    assert rule in result.stderr and "pw" not in result.stderr
