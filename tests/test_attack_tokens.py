@@ -180,3 +180,26 @@ def test_websocket_url_refuses_what_rfc_6455_has_no_place_for(url: str, rule: st
     result = run_cli("token", "websocket", url, "--timestamp", "2026-03-01T12:00:00Z")
     assert result.code == 2 and result.stdout == b"" and result.stderr.count("\n") == 1
     assert rule in result.stderr and "pw" not in result.stderr
+
+
+# --- what explain prints ------------------------------------------------------------------
+
+_HOSTILE = "%1B%5D0%3Bpwn%07%E2%80%AE%0D"
+"""ESC ] 0 ; pwn BEL (sets a terminal's title), a right-to-left override, CR: percent-encoded
+in a signed parameter, decoded by the kind's title."""
+
+
+@pytest.mark.parametrize("url", [
+    f"https://db.example.com:5432/?Action=connect&DBUser={_HOSTILE}",
+    f"https://cache/?Action=connect&User={_HOSTILE}",
+    f"wss://transcribestreaming.us-east-1.amazonaws.com:8443/x?language-code={_HOSTILE}"
+    "&media-encoding=pcm&sample-rate=1",
+])
+def test_a_kinds_title_shows_control_characters_escaped(url: str) -> None:
+    service = {"db": "rds-db", "ca": "elasticache", "tr": "transcribe"}[url.split("//")[1][:2]]
+    signed = _presigned(url, service)
+    result = run_cli("explain", signed, "--now", "2026-03-01T12:00:00Z")
+    assert result.code in (0, 1), result.stderr  # 1: a warning (Transcribe's 300 s cap)
+    text = result.stdout.decode()
+    assert text.startswith("Token:") and "\\x1b]0;pwn\\x07\\u202e\\r" in text.splitlines()[0]
+    assert not any(c in text for c in "\x1b\x07\u202e\r")
