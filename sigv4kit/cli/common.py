@@ -11,7 +11,7 @@ import click
 
 from ..errors import SigningError
 from ..model import Credentials, PresignedRequest, SignedRequest
-from ..redact import debug_text, redact_message
+from ..redact import bounded, debug_text, redact_message
 
 MAX_SECRET_LINE = 4096
 """Longest line --secret-access-key-stdin reads: a secret key is 40 characters."""
@@ -164,8 +164,9 @@ def known_secrets() -> list[str]:
 
 def clean_message(text: str) -> str:
     """An error message safe to print: credential parameters and headers redacted by name,
-    the environment's token and secret wherever they appear."""
-    return redact_message(text, known_secrets())
+    the environment's token and secret wherever they appear, then cut to a bounded length
+    (redaction is linear, so a server's 200 KB message costs milliseconds)."""
+    return bounded(redact_message(text, known_secrets()))
 
 
 class Seconds(click.ParamType):  # type: ignore[type-arg]

@@ -28,7 +28,7 @@ import urllib3.exceptions
 
 from ..errors import SigningError
 from ..model import Request
-from ..redact import redact_url
+from ..redact import excerpt, redact_url
 from .deadline import Deadline, DeadlineAdapter
 from .decoding import ACCEPT_ENCODING, DecodingError, decoded
 from .errors import (
@@ -306,11 +306,11 @@ class Response:
         except ValueError:
             foreign = True
         if foreign:
-            shown = redact_url(location)
             raise RedirectRefused(
-                f"{_host(self.url)} answered HTTP {self.status}, a redirect to {shown!r}: not "
-                "followed, a signed request is only ever sent to the host it was signed for",
-                status=self.status, location=shown,
+                f"{_host(self.url)} answered HTTP {self.status}, a redirect to "
+                f"{excerpt(location, 200)}: not followed, a signed request is only ever sent to "
+                "the host it was signed for",
+                status=self.status, location=redact_url(location),
             )
 
     def _raw_pieces(self, chunk: int) -> Iterator[bytes]:
