@@ -22,6 +22,7 @@ from ..errors import SigningError
 from ..keys import ALGORITHM, cached_signing_key, string_to_sign
 from ..model import Credentials, PresignedRequest
 from ..options import check_expires
+from ..redact import excerpt
 from ..signing import presign_get_query
 from . import serializer
 
@@ -82,7 +83,7 @@ def _checked_endpoint_base(url: str) -> str:
     scheme, sep, rest = url.partition("://")
     if not sep or scheme.lower() not in ("http", "https") or not rest.strip("/"):
         raise SigningError(
-            f"source_endpoint_url: {url!r} is not an http(s) URL with a host",
+            f"source_endpoint_url: {excerpt(url)} is not an http(s) URL with a host",
             field="source_endpoint_url",
         )
     if "?" in rest or "#" in rest:
