@@ -126,6 +126,15 @@ def redact_text(text: str, secrets: Sequence[str | None]) -> str:
     return text
 
 
+def mask_text(text: str, secrets: Sequence[str | None]) -> str:
+    """``text`` with every occurrence of each secret (raw or percent-encoded) replaced by
+    ``***``: for secret access keys, of which nothing may show."""
+    for secret in secrets:
+        if secret and len(secret) >= _MIN_REDACTABLE:
+            text = _replace_forms(text, secret, "***")
+    return text
+
+
 def redact_credentials(text: str, credentials: HasSecrets) -> str:
     """``text`` with the secret key masked entirely and the session token shown only as its
     first 4 characters and length, raw or percent-encoded."""
@@ -266,7 +275,23 @@ def redact_message(text: str, secrets: Sequence[str | None] = ()) -> str:
         _PARAM_IN_TEXT.sub(piece, redact_canonical_headers(text)),
     )
     text = _HEADER_IN_TEXT.sub(lambda m: m.group(1) + redacted(m.group(2)), text)
+    text = _CREDENTIAL_FIELD.sub(_credential_field, text)
     return redact_text(text, secrets)
+
+
+_CREDENTIAL_FIELD = lazy(
+    r"(?i)(?<![a-z0-9_])(aws_secret_access_key|secret_?access_?key|aws_session_token|"
+    r"aws_security_token|session_?token)(['\"]?\s*[:=]\s*['\"]?)([^'\"\s,}…*]{6,})"
+)
+"""A credential as the shared credentials file (``aws_secret_access_key = …``), a credential
+process or STS (``"SecretAccessKey": "…"``, ``"SessionToken": "…"``) write it: quoted input
+such as ``--filters file://~/.aws/credentials`` shows neither."""
+
+
+def _credential_field(m: re.Match[str]) -> str:
+    name, value = m.group(1), m.group(3)
+    shown = "***" if "secret" in name.lower() else redacted(value)
+    return f"{name}{m.group(2)}{shown}"
 
 
 _HEADER_IN_TEXT = lazy(

@@ -3,12 +3,17 @@ wall-clock limits (``tests/cli_process.py``): issue 22's items 3 and 7-12."""
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
-from sigv4kit.testing.faulty_server import Error, FaultyServer
+import pytest
+
+from sigv4kit.testing.faulty_server import Echo, Error, FaultyServer, Ok
 from sigv4kit.testing.hostile import Redirect
 
-from .cli_process import assert_clean, run_cli
+from .cli_process import Result, assert_clean, cli_env, run_cli
 
 Factory = Callable[..., FaultyServer]
 
@@ -38,3 +43,70 @@ def test_a_60_kb_redirect_location_is_refused_quickly_and_quoted_short(
     assert_clean(result, codes=(1,))
     assert result.elapsed < 8, result.elapsed  # 50 s before
     assert "not followed" in result.stderr and len(result.stderr) < 1000
+
+
+# -- 8. whatever credentials the command resolved are redacted --------------------------------
+
+FILE_SECRET = "FILEsecretFILEsecretFILEsecretFILEsecret"
+FILE_TOKEN = "FILEtokenIQoJb3JpZ2luX2VjEFILEtokenFILEtoken"
+
+
+def _file_credentials(tmp_path: Path, how: str) -> dict[str | bytes, str | bytes]:
+    """An environment whose only credentials come from the shared credentials file, or from
+    a credential process."""
+    env = {k: v for k, v in cli_env().items()
+           if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")}
+    if how == "file":
+        path = tmp_path / "credentials"
+        path.write_text(f"[default]\naws_access_key_id = AKIDFILE\naws_secret_access_key = "
+                        f"{FILE_SECRET}\naws_session_token = {FILE_TOKEN}\n")
+        env["AWS_SHARED_CREDENTIALS_FILE"] = str(path)
+    else:
+        answer = json.dumps({"Version": 1, "AccessKeyId": "AKIDPROC",
+                             "SecretAccessKey": FILE_SECRET, "SessionToken": FILE_TOKEN})
+        script = tmp_path / "creds.py"
+        script.write_text(f"print({answer!r})\n")
+        config = tmp_path / "config"
+        config.write_text(f"[default]\ncredential_process = {sys.executable} {script}\n")
+        env["AWS_CONFIG_FILE"] = str(config)
+    return env
+
+
+def _no_file_secret(result: Result) -> None:
+    assert_clean(result, codes=(0, 1, 2))
+    for secret in (FILE_SECRET, FILE_TOKEN, FILE_SECRET[:20], FILE_TOKEN[:20]):
+        assert secret not in result.output, result.output
+
+
+@pytest.mark.parametrize("how", ["file", "process"])
+def test_echoed_credentials_from_any_source_are_redacted(faulty_server: Factory,
+                                                         tmp_path: Path, how: str) -> None:
+    echo = f"tok {FILE_TOKEN} key {FILE_SECRET} urlenc {FILE_SECRET.replace('s', '%73')}"
+    xml = ("<DescribeSnapshotsResponse><snapshotSet><item><snapshotId>snap-1</snapshotId>"
+           f"<description>{echo}</description></item></snapshotSet>"
+           "</DescribeSnapshotsResponse>")
+    server = faulty_server([Ok(xml), Ok(xml), Error(400, "Bad", echo)])
+    env = _file_credentials(tmp_path, how)
+    for output in ("json", "text"):
+        result = run_cli(*_ec2(server, "describe-snapshots"), "--output", output, env=env)
+        _no_file_secret(result)
+        assert result.code == 0 and "snap-1" in result.output and "FILE…(" in result.output
+    failed = run_cli(*_ec2(server, "describe-snapshots"), env=env)
+    _no_file_secret(failed)
+    assert failed.code == 1 and "FILE…(" in failed.stderr
+    assert server.requests[0].header("X-Amz-Security-Token") == FILE_TOKEN  # what was resolved
+
+
+def test_a_credentials_file_sent_as_a_parameter_and_echoed_back_is_redacted(
+        faulty_server: Factory, tmp_path: Path) -> None:
+    env = _file_credentials(tmp_path, "file")
+    path = tmp_path / "plain.ini"  # the credentials file, without its [default] line
+    path.write_text(f"aws_access_key_id = AKIDFILE\naws_secret_access_key = {FILE_SECRET}\n"
+                    f"aws_session_token = {FILE_TOKEN}\n")
+    server = faulty_server([Echo(), Echo()])
+    for option in ("--snapshot-ids", "--owner-ids"):
+        result = run_cli(*_ec2(server, "describe-snapshots"), option, f"file://{path}",
+                         env=env)
+        _no_file_secret(result)
+        assert result.code == 1 and "aws_session_token = FILE…(" in result.stderr
+    assert FILE_SECRET in server.requests[0].body.decode()  # it was sent (the user's doing)

@@ -194,3 +194,13 @@ def test_context_manager_serves_and_stops() -> None:
         assert requests.get(url, timeout=2).content == b"hi"
     with pytest.raises(requests.exceptions.ConnectionError):
         requests.get(url, timeout=(0.5, 0.5))
+
+
+def test_echo_quotes_the_parameters_back() -> None:
+    from sigv4kit.testing.faulty_server import Echo
+
+    with FaultyServer([Echo()]) as server:
+        answer = requests.post(server.url, data={"Action": "X", "SnapshotId.1": "snap-<&>"},
+                               timeout=5)
+    assert answer.status_code == 400
+    assert b"InvalidParameterValue" in answer.content and b"snap-&lt;&amp;&gt;" in answer.content

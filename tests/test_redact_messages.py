@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from sigv4kit import Credentials, Request, SigningError, presign, sign_request
+from sigv4kit.redact import redact_message, redacted
 from sigv4kit.url import split_url
 from sigv4kit.verify import verify_presigned_url, verify_request
 from sigv4kit.wire import parse_raw_request, parse_url_request
@@ -75,3 +76,13 @@ def test_header_name_and_method_messages_are_bounded_and_redacted(name: str) -> 
         with pytest.raises(SigningError) as caught:
             build()
         assert TOKEN not in str(caught.value) and len(str(caught.value)) < 400
+
+
+def test_credentials_quoted_as_a_file_or_json_are_hidden_by_name() -> None:
+    secret, token = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "IQoJb3JpZ2luX2Vj" + "t" * 300
+    for text in (f"aws_secret_access_key = {secret}\naws_session_token={token}",
+                 f'{{"SecretAccessKey": "{secret}", "SessionToken": "{token}"}}',
+                 f"'AWS_SECRET_ACCESS_KEY': '{secret}', 'aws_security_token': '{token}'"):
+        shown = redact_message(text)
+        assert secret not in shown and secret[:8] not in shown and token not in shown, shown
+        assert "***" in shown and redacted(token) in shown

@@ -11,7 +11,7 @@ import click
 
 from ..errors import SigningError
 from ..model import Credentials, PresignedRequest, SignedRequest
-from ..redact import bounded, debug_text, redact_message
+from ..redact import bounded, debug_text, mask_text, redact_message, redact_text
 
 MAX_SECRET_LINE = 4096
 """Longest line --secret-access-key-stdin reads: a secret key is 40 characters."""
@@ -88,12 +88,13 @@ def load_credentials(
             ) from None
         if not line:
             raise click.UsageError("--secret-access-key-stdin: standard input was empty")
-        return _credentials(access_key_id, line, os.environ.get("AWS_SESSION_TOKEN") or None)
+        return remember(
+            _credentials(access_key_id, line, os.environ.get("AWS_SESSION_TOKEN") or None))
     if access_key_id:
         raise click.UsageError(
             "--access-key-id needs --secret-access-key-stdin (secrets never go in arguments)"
         )
-    return resolve_credentials(profile)
+    return remember(resolve_credentials(profile))
 
 
 def load_credential_source(
@@ -107,7 +108,7 @@ def load_credential_source(
     from ..aws.credentials import chain_credentials
 
     try:
-        return chain_credentials(profile)
+        return remembered(chain_credentials(profile))
     except SigningError as exc:
         raise InputError(str(exc)) from None
 
@@ -153,20 +154,62 @@ def use_colour(stream: Any = None) -> bool:
         return False
 
 
+_RESOLVED_KEYS: set[str] = set()
+_RESOLVED_TOKENS: set[str] = set()
+"""Every secret key and session token this process resolved, whatever the source (stdin, the
+shared credentials file, a credential process, SSO, assume-role …): each is redacted from
+every message and every line of service data printed, wherever it appears."""
+
+
+def remember(credentials: Credentials) -> Credentials:
+    """Register ``credentials`` with the redactor as they are resolved; returns them."""
+    _RESOLVED_KEYS.add(credentials.secret_access_key)
+    if credentials.session_token:
+        _RESOLVED_TOKENS.add(credentials.session_token)
+    return credentials
+
+
+def remembered(source: Credentials | Callable[[], Credentials]
+               ) -> Credentials | Callable[[], Credentials]:
+    """A credential source whose every answer (refreshed ones too) is ``remember``-ed."""
+    if isinstance(source, Credentials):
+        return remember(source)
+
+    def current() -> Credentials:
+        return remember(source())
+
+    return current
+
+
 def known_secrets() -> list[str]:
-    """Credential values this process may hold from the environment, redacted from every
-    message whatever quoted them."""
+    """Session tokens this process holds (the environment's and every one resolved): shown
+    as their first characters and length."""
     import os
 
-    return [v for v in (os.environ.get("AWS_SESSION_TOKEN"),
-                        os.environ.get("AWS_SECRET_ACCESS_KEY")) if v]
+    return [v for v in (os.environ.get("AWS_SESSION_TOKEN"), *_RESOLVED_TOKENS) if v]
+
+
+def known_keys() -> list[str]:
+    """Secret access keys this process holds: never shown at all."""
+    import os
+
+    return [v for v in (os.environ.get("AWS_SECRET_ACCESS_KEY"), *_RESOLVED_KEYS) if v]
+
+
+def scrubber() -> Callable[[str], str]:
+    """For service data, printed as it came but for the credentials this process holds: every
+    known secret key masked, every known session token redacted, nothing else changed."""
+    keys, tokens = known_keys(), known_secrets()
+    if not keys and not tokens:
+        return lambda text: text
+    return lambda text: redact_text(mask_text(text, keys), tokens)
 
 
 def clean_message(text: str) -> str:
     """An error message safe to print: credential parameters and headers redacted by name,
-    the environment's token and secret wherever they appear, then cut to a bounded length
-    (redaction is linear, so a server's 200 KB message costs milliseconds)."""
-    return bounded(redact_message(text, known_secrets()))
+    every known secret key masked and token redacted wherever they appear, then cut to a
+    bounded length (redaction is linear, so a server's 200 KB message costs milliseconds)."""
+    return bounded(redact_message(mask_text(text, known_keys()), known_secrets()))
 
 
 class Seconds(click.ParamType):  # type: ignore[type-arg]

@@ -22,6 +22,7 @@ from .common import (
     credential_options,
     debug_option,
     network_options,
+    scrubber,
 )
 
 if TYPE_CHECKING:
@@ -192,17 +193,21 @@ def compile_query(expression: str | None) -> Any:
         raise click.BadParameter(message, param_hint="--query") from None
 
 
-def plain(value: Any) -> Any:
+def plain(value: Any, scrub: Callable[[str], str] = str) -> Any:
     """Timestamps as ISO 8601 text before --query sees them, as the AWS CLI's JSON shows
-    them; the rest unchanged (a copy, so the library's result is not modified)."""
+    them, and every string through ``scrub`` (the credentials this process holds redacted,
+    should a server echo them); the rest unchanged (a copy: the library's result is not
+    modified)."""
     import datetime
 
     if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
+        return {scrub(k): plain(v, scrub) for k, v in value.items()}
     if isinstance(value, list):
-        return [plain(v) for v in value]
+        return [plain(v, scrub) for v in value]
     if isinstance(value, datetime.datetime):
         return value.isoformat()
+    if isinstance(value, str):
+        return scrub(value)
     return value
 
 
@@ -212,7 +217,7 @@ def emit(data: Any, opts: Mapping[str, Any], title: str, query: Any = None) -> N
 
     if isinstance(data, dict):
         data = {k: v for k, v in data.items() if k != "ResponseMetadata"}
-    data = plain(data)
+    data = plain(data, scrubber())
     if query is not None:
         data = query.search(data)
     render(data, output_format(opts), sys.stdout, title)

@@ -66,6 +66,7 @@ class _Context(Protocol):
     def pause(self, seconds: float) -> bool: ...
     def reset(self) -> None: ...
     def close_after(self) -> None: ...
+    def request_body(self) -> bytes: ...
 
 
 class Action(Protocol):
@@ -213,6 +214,22 @@ class LargeBody:
             ctx.send(data[start:start + self.chunk_size])
 
 
+@dataclass(frozen=True)
+class Echo:
+    """An EC2 error (400 ``InvalidParameterValue``) whose message quotes every parameter value
+    the request sent, as EC2 quotes a malformed id back ("The snapshot ID '…' is
+    malformed"): whatever the client put in a parameter comes back in the error text."""
+
+    status: int = 400
+    code: str = "InvalidParameterValue"
+
+    def perform(self, ctx: _Context) -> None:
+        values = [v for k, v in parse_qsl(ctx.request_body().decode("utf-8", "replace"),
+                                          keep_blank_values=True) if k not in ("Action",
+                                                                                "Version")]
+        Error(self.status, self.code, f"Invalid value(s): {values!r}").perform(ctx)
+
+
 def _exhausted(index: int) -> Respond:
     return Error(500, "ScriptExhausted", f"no scripted response for request #{index + 1}")
 
@@ -251,6 +268,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._read_body()
         if body is None:
             return
+        self._body = body
         index = owner._record(RecordedRequest(
             self.command, self.path, tuple(self.headers.items()), body))
         owner._action(index).perform(self)
@@ -283,6 +301,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.rfile.readline(8)
 
     # _Context
+
+    def request_body(self) -> bytes:
+        return getattr(self, "_body", b"")
 
     def send(self, data: bytes) -> None:
         self.wfile.write(data)
