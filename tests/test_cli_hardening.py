@@ -4,6 +4,7 @@ wall-clock limits (``tests/cli_process.py``): issue 22's items 3 and 7-12."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -110,3 +111,64 @@ def test_a_credentials_file_sent_as_a_parameter_and_echoed_back_is_redacted(
         _no_file_secret(result)
         assert result.code == 1 and "aws_session_token = FILE…(" in result.stderr
     assert FILE_SECRET in server.requests[0].body.decode()  # it was sent (the user's doing)
+
+
+# -- 9. file:// and fileb:// parameters: regular files or stdin, a named limit, bounded echo ---
+
+_NOWHERE = ("ec2", "describe-snapshots", "--region", "us-east-1", "--endpoint-url",
+            "http://127.0.0.1:9")
+
+
+@pytest.mark.parametrize("option", ["--filters", "--snapshot-ids", "--cli-input-json"])
+@pytest.mark.parametrize("prefix", ["file://", "fileb://"])
+def test_file_parameter_from_dev_zero_is_refused_at_once(option: str, prefix: str) -> None:
+    result = run_cli(*_NOWHERE, option, f"{prefix}/dev/zero", memory_mb=200, wall=20)
+    assert_clean(result, codes=(2,))
+    assert option in result.stderr and result.elapsed < 10
+    assert ("not a regular file" in result.stderr
+            or "fileb:// is for binary (blob) members" in result.stderr), result.stderr
+
+
+def test_a_300_mb_parameter_file_is_refused_naming_the_limit(tmp_path: Path) -> None:
+    big = tmp_path / "big.json"
+    with big.open("wb") as fh:
+        fh.truncate(300 * 1024 * 1024)  # sparse: costs no disk
+    result = run_cli(*_NOWHERE, "--filters", f"file://{big}", memory_mb=200, wall=30)
+    assert_clean(result, codes=(2,))
+    assert "more than the limit of 1048576 bytes" in result.stderr and "--filters" in result.stderr
+    assert result.max_rss_mb < 120, result.max_rss_mb
+
+
+def test_a_fifo_nobody_writes_to_does_not_hang(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for args in ((*_NOWHERE, "--filters", f"file://{fifo}"), ("explain", f"@{fifo}")):
+        result = run_cli(*args, wall=20)
+        assert_clean(result, codes=(2,))
+        assert result.elapsed < 10
+
+
+def test_file_parameter_from_stdin_when_asked(faulty_server: Factory) -> None:
+    server = faulty_server([Echo()])
+    result = run_cli(*_ec2(server, "describe-snapshots"), "--snapshot-ids", "file://-",
+                     stdin=b"snap-0123456789abcdef0")
+    assert_clean(result, codes=(1,))
+    assert server.requests[0].form["SnapshotId.1"] == "snap-0123456789abcdef0"
+
+
+def test_a_long_bad_shorthand_value_is_echoed_bounded(tmp_path: Path) -> None:
+    value = "Name=owner-id,Values=" + "v" * 100_000 + " ]oops"
+    path = tmp_path / "filters.txt"
+    path.write_text(value)
+    for given in (value, f"file://{path}"):
+        result = run_cli(*_NOWHERE, "--filters", given)
+        assert_clean(result, codes=(2,))
+        assert "--filters" in result.stderr and "characters before" in result.stderr
+        assert len(result.stderr) < 1000, len(result.stderr)
+
+
+def test_dev_zero_for_explain_and_verify_is_refused_as_no_regular_file() -> None:
+    for command in ("explain", "verify"):
+        result = run_cli(command, "@/dev/zero", memory_mb=200, wall=20)
+        assert_clean(result, codes=(2,))
+        assert "not a regular file" in result.stderr
