@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from sigv4kit.testing.faulty_server import Echo, Error, FaultyServer, Ok
-from sigv4kit.testing.hostile import Redirect
+from sigv4kit.testing.faulty_server import Echo, EndlessPages, Error, FaultyServer, Ok
+from sigv4kit.testing.hostile import Redirect, Trickle
 
 from .cli_process import Result, assert_clean, cli_env, run_cli
 
@@ -172,3 +172,56 @@ def test_dev_zero_for_explain_and_verify_is_refused_as_no_regular_file() -> None
         result = run_cli(command, "@/dev/zero", memory_mb=200, wall=20)
         assert_clean(result, codes=(2,))
         assert "not a regular file" in result.stderr
+
+
+# -- 10. pagination is bounded: a total deadline across pages, a page cap; text streams -----
+
+
+def test_endless_fresh_next_tokens_stop_at_the_page_cap() -> None:
+    with FaultyServer(after=EndlessPages()) as server:
+        for output in ("json", "text", "table"):
+            result = run_cli(*_ec2(server, "describe-snapshots"), "--max-pages", "5",
+                             "--output", output, wall=30)
+            assert_clean(result, codes=(1,))
+            assert "stopped after 5 pages" in result.stderr and "--max-pages" in result.stderr
+        by_env = run_cli(*_ec2(server, "describe-snapshots"),
+                         env=cli_env(SIGV4KIT_MAX_PAGES="3"), wall=30)
+        assert "stopped after 3 pages" in by_env.stderr and "SIGV4KIT_MAX_PAGES" in by_env.stderr
+        assert len(server.requests) == 3 * 5 + 3
+
+
+def test_endless_pages_end_by_the_total_deadline_and_text_streams_them() -> None:
+    with FaultyServer(after=EndlessPages()) as server:
+        result = run_cli(*_ec2(server, "describe-snapshots"), "--output", "text",
+                         "--max-pages", "100000", env=cli_env(SIGV4KIT_CLI_DEADLINE="2"),
+                         wall=30)
+    assert_clean(result, codes=(1,))
+    assert result.elapsed < 8, result.elapsed
+    assert "within the deadline of 2 s" in result.stderr
+    assert "--cli-deadline" in result.stderr and "SIGV4KIT_CLI_DEADLINE" in result.stderr
+    assert result.stdout.count(b"SNAPSHOTS\t") >= 2  # the pages that came were printed
+
+
+@pytest.mark.parametrize("command", ["describe-snapshots", "copy-snapshot", "wait"])
+def test_help_shows_the_bounds_and_their_variables(command: str) -> None:
+    args = ["ec2", command, "--help"] if command != "wait" else [
+        "ec2", "wait", "snapshot-completed", "--help"]
+    result = run_cli(*args)
+    assert_clean(result, codes=(0,))
+    help_text = " ".join(result.stdout.decode().split())
+    assert "--cli-deadline" in help_text and "SIGV4KIT_CLI_DEADLINE" in help_text
+    if command == "describe-snapshots":
+        assert "--max-pages" in help_text and "SIGV4KIT_MAX_PAGES" in help_text
+
+
+# -- 12. smaller ones ---------------------------------------------------------------------------
+
+
+def test_a_trickling_server_is_cut_at_the_users_deadline_and_the_message_names_it(
+        faulty_server: Factory) -> None:
+    server = faulty_server([Trickle(interval=1.0, limit=100)])
+    result = run_cli(*_ec2(server, "describe-snapshots"), "--cli-read-timeout", "2",
+                     "--cli-deadline", "3", wall=60)
+    assert_clean(result, codes=(1,))
+    assert result.elapsed < 10, result.elapsed  # 300 s before
+    assert "within the deadline of 3 s" in result.stderr and "--cli-deadline" in result.stderr

@@ -22,6 +22,7 @@ from .globalopts import (
     output_format,
     output_options,
     skeleton,
+    whole_command,
     with_cli_errors,
 )
 from .modelopts import (
@@ -171,18 +172,20 @@ def _operation(action: str, opts: dict[str, Any], prepare: Prepare | None) -> No
     with make_client(opts, region, credentials) as client:
         if opts.get("debug"):
             client.on_signed = show_debug
+        call = whole_command(client, opts.get("cli_deadline"))
         pages = ec2_paginator(action)
         if pages is not None and should_paginate(pages, params, opts):
-            iterator = page_iterator(client.call, action, pages, params, opts)
+            iterator = page_iterator(call, action, pages, params, opts)
             if form == "text":
                 from .paging import text_pages
 
                 for piece in text_pages(iterator):
                     emit(piece, opts, action, query)
+                    sys.stdout.flush()  # each page as it comes, as the AWS CLI's text does
                 return
             emit(full_result(iterator), opts, action, query)
             return
-        emit(client.call(action, params), opts, action, query)
+        emit(call(action, params), opts, action, query)
 
 
 # -- copy-snapshot -----------------------------------------------------------------------
@@ -393,7 +396,8 @@ def _call(action: str, raw_params: tuple[str, ...], **opts: Any) -> None:
             raise click.BadParameter(f"{spec!r} is not NAME=VALUE", param_hint="--param")
         params[name] = _param_value(action, name, value)
     with _long_running_client(opts) as client:
-        emit(client.call(action, params), opts, action, query)
+        emit(whole_command(client, opts.get("cli_deadline"))(action, params), opts, action,
+             query)
 
 
 def _param_value(action: str, name: str, value: str) -> Any:

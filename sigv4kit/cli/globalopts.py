@@ -17,6 +17,7 @@ import click
 from ..errors import SigningError
 from .common import (
     InputError,
+    Seconds,
     ServiceError,
     clean_message,
     credential_options,
@@ -57,8 +58,22 @@ def input_options(f: F) -> F:
                         "of the response (output), and send nothing.")(f)
 
 
+DEFAULT_DEADLINE = "300"
+"""Seconds a whole ec2 command may take by default (every page, retry and read)."""
+
+
+def deadline_option(f: F) -> F:
+    """--cli-deadline (or SIGV4KIT_CLI_DEADLINE): how long the whole command may take."""
+    return click.option(
+        "--cli-deadline", type=Seconds(zero_means_none=True), default=DEFAULT_DEADLINE,
+        envvar="SIGV4KIT_CLI_DEADLINE", show_envvar=True, show_default=True,
+        help="Seconds the whole command may take: every page, retry and read (for `wait`: "
+        "each poll; 0: no limit).")(f)
+
+
 def connection_options(f: F) -> F:
-    """--region, --endpoint-url, TLS and timeout options, credentials and --debug."""
+    """--region, --endpoint-url, TLS, timeout and deadline options, credentials, --debug."""
+    f = deadline_option(f)
     f = network_options(f)
     f = click.option("--ca-bundle", metavar="PATH",
                      help="CA certificates to verify TLS with (default: AWS_CA_BUNDLE).")(f)
@@ -75,8 +90,12 @@ def make_client(opts: Mapping[str, Any], region: str, credentials: Any) -> Clien
     import requests
 
     from ..ec2.client import Client
+    from ..transport.deadline import DeadlineAdapter
 
     session = requests.Session()
+    adapter = DeadlineAdapter(pool_connections=4, pool_maxsize=32)  # the deadline cuts reads
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
     ca_bundle = opts.get("ca_bundle") or os.environ.get("AWS_CA_BUNDLE") or None
     if opts.get("no_verify_ssl"):
         session.verify = False
@@ -94,12 +113,34 @@ def make_client(opts: Mapping[str, Any], region: str, credentials: Any) -> Clien
         return Client(region, credentials, endpoint_url=endpoint_url, session=session,
                       connect_timeout=opts.get("cli_connect_timeout"),
                       read_timeout=opts.get("cli_read_timeout"),
+                      deadline=opts.get("cli_deadline", float(DEFAULT_DEADLINE)),
                       max_attempts=max_attempts())
     except ValueError as exc:
         if isinstance(exc, SigningError) and exc.field in GLOBAL_FIELDS:
             raise click.BadParameter(str(exc).partition(": ")[2] or str(exc),
                                      param_hint=GLOBAL_FIELDS[exc.field]) from None
         raise InputError(str(exc)) from None
+
+
+def whole_command(client: Client, seconds: float | None
+                  ) -> Callable[[str, Mapping[str, Any]], dict[str, Any]]:
+    """``client.call`` bound by one deadline for the whole command: each call (a page, with
+    its retries) gets what is left of ``seconds``, so endless pages end when it runs out."""
+    import time
+
+    from ..transport import DeadlineExceeded
+
+    ends = None if seconds is None else time.monotonic() + seconds
+
+    def call(action: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        if ends is not None:
+            remaining = ends - time.monotonic()
+            if remaining <= 0:
+                raise DeadlineExceeded(f"{action}: the deadline passed between two calls")
+            client.deadline = remaining
+        return client.call(action, params)
+
+    return call
 
 
 def check_endpoint_url(url: str) -> None:
@@ -262,7 +303,8 @@ def field_option(action: str, field: str | None, fields: Mapping[str, str]) -> s
 
 @contextlib.contextmanager
 def cli_errors(action: str, endpoint: Callable[[], str],
-               fields: Mapping[str, str] | None = None) -> Iterator[None]:
+               fields: Mapping[str, str] | None = None,
+               deadline: float | None = None) -> Iterator[None]:
     """Every failure of an ec2 command as exit 1 (the service, the network, an unreadable
     answer) or 2 (input), in one message and never a traceback."""
     import requests
@@ -282,7 +324,12 @@ def cli_errors(action: str, endpoint: Callable[[], str],
         raise ServiceError(api_error_text(err)) from None
     except ResponseParseError as err:
         raise ServiceError(f"the answer from {endpoint()} could not be read: {err}") from None
-    except TransportError as exc:  # its message says what happened (redirect, deadline …)
+    except DeadlineExceeded:
+        limit = f"of {deadline:g} s " if deadline is not None else ""
+        raise ServiceError(
+            f"timed out talking to {endpoint()}: {action} did not finish within the deadline "
+            f"{limit}(--cli-deadline or SIGV4KIT_CLI_DEADLINE)") from None
+    except TransportError as exc:  # its message says what happened (redirect, reset …)
         what = "timed out talking to" if isinstance(exc, timed_out) else "cannot reach"
         raise ServiceError(f"{what} {endpoint()}: {clean_message(str(exc))}") from None
     except requests.exceptions.Timeout as exc:
@@ -323,7 +370,8 @@ def with_cli_errors(action: str, fields: Mapping[str, str] | None = None) -> Cal
                 except ValueError:
                     return "the EC2 endpoint"
 
-            with cli_errors(action, endpoint, fields):
+            deadline = kwargs.get("cli_deadline", float(DEFAULT_DEADLINE))
+            with cli_errors(action, endpoint, fields, deadline):
                 return f(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]

@@ -230,6 +230,34 @@ class Echo:
         Error(self.status, self.code, f"Invalid value(s): {values!r}").perform(ctx)
 
 
+@dataclass(frozen=True)
+class EndlessPages:
+    """A DescribeSnapshots page of ``per_page`` snapshots with a fresh ``nextToken`` every
+    time, so a client that follows NextToken never reaches the end (botocore's check for a
+    repeated token never fires). Use it as ``FaultyServer(after=EndlessPages())``: it answers
+    every request. ``description`` is put in every snapshot (control characters welcome: it
+    is XML-escaped, and characters XML 1.0 cannot carry are sent as they are)."""
+
+    per_page: int = 2
+    description: str = "page"
+
+    def perform(self, ctx: _Context) -> None:
+        import uuid
+
+        token = uuid.uuid4().hex
+        items = "".join(
+            f"<item><snapshotId>snap-{token[:8]}{i:09x}</snapshotId>"
+            f"<description>{escape(self.description)}</description>"
+            "<status>completed</status></item>"
+            for i in range(self.per_page)
+        )
+        body = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+                '<DescribeSnapshotsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">'
+                f"<requestId>{uuid.uuid4()}</requestId><snapshotSet>{items}</snapshotSet>"
+                f"<nextToken>{token}</nextToken></DescribeSnapshotsResponse>")
+        Ok(body).perform(ctx)
+
+
 def _exhausted(index: int) -> Respond:
     return Error(500, "ScriptExhausted", f"no scripted response for request #{index + 1}")
 
@@ -336,18 +364,21 @@ class _Handler(BaseHTTPRequestHandler):
 
 class FaultyServer:
     """Serve ``script`` on ``host`` (``127.0.0.1``; any loopback address) on an OS-chosen port
-    in a daemon thread.
+    in a daemon thread; once the script is used up, ``after`` answers every request (default:
+    a 500 ``ScriptExhausted`` error).
 
     ``url`` is the base URL (no trailing slash); ``requests`` lists what was received, in
     order; ``connections`` counts TCP connections accepted; ``errors`` holds exceptions the
     handlers hit (a client hanging up mid-answer, for instance).
     """
 
-    def __init__(self, script: Iterable[Action] = (), *, host: str = "127.0.0.1") -> None:
+    def __init__(self, script: Iterable[Action] = (), *, host: str = "127.0.0.1",
+                 after: Action | None = None) -> None:
         if not host.startswith("127."):
             raise ValueError("FaultyServer serves on loopback (127.0.0.0/8) only")
         self.host = host
         self._script = list(script)
+        self._after = after
         self._requests: list[RecordedRequest] = []
         self._errors: list[BaseException] = []
         self._open: set[socket.socket] = set()
@@ -435,7 +466,7 @@ class FaultyServer:
         with self._lock:
             if index < len(self._script):
                 return self._script[index]
-        return _exhausted(index)
+        return _exhausted(index) if self._after is None else self._after
 
     def _track(self, conn: socket.socket, *, opened: bool) -> None:
         with self._lock:
