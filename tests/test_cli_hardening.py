@@ -5,16 +5,27 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import select
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pytest
 
-from sigv4kit.testing.faulty_server import Echo, EndlessPages, Error, FaultyServer, Ok
+from sigv4kit.testing.faulty_server import (
+    Echo,
+    EndlessPages,
+    Error,
+    FaultyServer,
+    Ok,
+    Respond,
+)
 from sigv4kit.testing.hostile import Redirect, Trickle
 
-from .cli_process import Result, assert_clean, cli_env, run_cli
+from .cli_process import ROOT, Result, assert_clean, cli_env, run_cli
 
 Factory = Callable[..., FaultyServer]
 
@@ -225,3 +236,89 @@ def test_a_trickling_server_is_cut_at_the_users_deadline_and_the_message_names_i
     assert_clean(result, codes=(1,))
     assert result.elapsed < 10, result.elapsed  # 300 s before
     assert "within the deadline of 3 s" in result.stderr and "--cli-deadline" in result.stderr
+
+
+# -- 11. server text reaches the terminal escaped ----------------------------------------------
+
+HOSTILE = "\u009b31mRED\u009d0;pwned\u009c \r Everything is fine \u202etxt.exe \u2066x\u2069"
+"""C1 CSI and OSC (ended by ST), a CR that would rewrite the line, bidi override and isolate."""
+RAW = [b"\xc2\x9b", b"\xc2\x9d", b"\xc2\x9c", b"\xe2\x80\xae", b"\xe2\x81\xa6"]
+
+
+def _snapshots_xml(description: str) -> bytes:
+    text = escape(description).replace("\r", "&#13;")
+    return ('<?xml version="1.0" encoding="UTF-8"?><DescribeSnapshotsResponse '
+            'xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId>'
+            f"<snapshotSet><item><snapshotId>snap-1</snapshotId><description>{text}"
+            f"</description><tagSet><item><key>k{text}</key><value>{text}</value></item>"
+            "</tagSet></item></snapshotSet></DescribeSnapshotsResponse>").encode()
+
+
+def _on_a_terminal(*args: str) -> bytes:
+    """The CLI with stdout and stderr on a pseudo-terminal; all it wrote there."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "sigv4kit", *args], stdout=slave,
+                            stderr=slave, stdin=subprocess.DEVNULL, env=dict(cli_env()),
+                            cwd=ROOT)
+    os.close(slave)
+    chunks = []
+    try:
+        while select.select([master], [], [], 30)[0]:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+    finally:
+        proc.wait(timeout=30)
+        os.close(master)
+    return b"".join(chunks)
+
+
+def _no_raw_controls(out: bytes) -> None:
+    for raw in RAW:
+        assert raw not in out, (raw, out)
+    assert b"\r" not in out.replace(b"\r\n", b""), out  # the pty turns LF into CRLF itself
+
+
+@pytest.mark.parametrize("output", ["text", "table", "json"])
+def test_service_data_on_a_terminal_shows_controls_escaped(output: str) -> None:
+    with FaultyServer([Ok(_snapshots_xml(HOSTILE))]) as server:
+        out = _on_a_terminal(*_ec2(server, "describe-snapshots"), "--output", output)
+    _no_raw_controls(out)
+    assert b"snap-1" in out and (b"\\x9b31mRED" in out or b"\\u009b31mRED" in out), out
+
+
+def test_json_is_escaped_and_reads_back_as_sent(faulty_server: Factory) -> None:
+    server = faulty_server([Ok(_snapshots_xml(HOSTILE))])
+    result = run_cli(*_ec2(server, "describe-snapshots"))
+    assert_clean(result, codes=(0,))
+    _no_raw_controls(result.stdout)
+    assert json.loads(result.stdout)["Snapshots"][0]["Description"] == HOSTILE
+
+
+def test_text_to_a_pipe_is_the_data_as_sent(faulty_server: Factory) -> None:
+    server = faulty_server([Ok(_snapshots_xml(HOSTILE))])
+    result = run_cli(*_ec2(server, "describe-snapshots"), "--output", "text")
+    assert_clean(result, codes=(0,))
+    assert HOSTILE.encode() in result.stdout  # scripts get what the service sent
+
+
+def _error_xml(message: str) -> Respond:
+    text = escape(message).replace("\r", "&#13;")  # a raw CR would be read as LF
+    return Respond(400, ("<Response><Errors><Error><Code>Bad</Code><Message>"
+                         f"{text}</Message></Error></Errors><RequestID>r</RequestID>"
+                         "</Response>").encode())
+
+
+def test_an_error_message_cannot_rewrite_the_line(faulty_server: Factory) -> None:
+    server = faulty_server([_error_xml(HOSTILE)])
+    result = run_cli(*_ec2(server, "describe-snapshots"))
+    assert_clean(result, codes=(1,))
+    _no_raw_controls(result.stderr.encode())
+    assert "\\r Everything is fine \\u202etxt.exe" in result.stderr
+    with FaultyServer([_error_xml(HOSTILE)]) as again:
+        out = _on_a_terminal(*_ec2(again, "describe-snapshots"))
+    _no_raw_controls(out)

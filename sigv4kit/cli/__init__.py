@@ -95,7 +95,7 @@ def interrupted() -> int:
 
 def _run(argv: Sequence[str] | None) -> int:
     from ..aws.cache import keep_at_exit
-    from .common import clean_message
+    from .common import error_text
 
     keep_at_exit()  # the next run reads the botocore data it needs from the user cache
 
@@ -105,14 +105,14 @@ def _run(argv: Sequence[str] | None) -> int:
     except click.exceptions.Abort:
         return interrupted()
     except click.UsageError as exc:  # one line naming the option (not click's usage block)
-        click.echo(f"Error: {clean_message(exc.format_message())}", err=True)
+        click.echo(f"Error: {error_text(exc.format_message())}", err=True)
         code = exc.exit_code
     except click.ClickException as exc:
-        exc.message = clean_message(exc.message)  # type: ignore[misc]
+        exc.message = error_text(exc.message)  # type: ignore[misc]
         exc.show()
         code = exc.exit_code
     except SigningError as exc:
-        click.echo(f"Error: {clean_message(str(exc))}", err=True)
+        click.echo(f"Error: {error_text(str(exc))}", err=True)
         code = 2
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
@@ -122,7 +122,7 @@ def _run(argv: Sequence[str] | None) -> int:
     except OSError as exc:
         if _output_failed(exc):
             return _cannot_write(exc)
-        click.echo(f"Error: {clean_message(exc.strerror or type(exc).__name__)}", err=True)
+        click.echo(f"Error: {error_text(exc.strerror or type(exc).__name__)}", err=True)
         return 1
     except RecursionError:
         click.echo("Error: the input is nested too deeply", err=True)
@@ -133,7 +133,7 @@ def _run(argv: Sequence[str] | None) -> int:
     except Exception as exc:
         fault = _library_fault(exc)
         if fault is not None:
-            click.echo(f"Error: {clean_message(fault)}", err=True)
+            click.echo(f"Error: {error_text(fault)}", err=True)
             return 1
         if os.environ.get("SIGV4KIT_TRACEBACK"):
             raise

@@ -206,10 +206,19 @@ def scrubber() -> Callable[[str], str]:
 
 
 def clean_message(text: str) -> str:
-    """An error message safe to print: credential parameters and headers redacted by name,
-    every known secret key masked and token redacted wherever they appear, then cut to a
-    bounded length (redaction is linear, so a server's 200 KB message costs milliseconds)."""
-    return bounded(redact_message(mask_text(text, known_keys()), known_secrets()))
+    """Text safe to print: credential parameters and headers redacted by name, every known
+    secret key masked and token redacted wherever they appear (linear time, so a server's
+    200 KB message costs milliseconds)."""
+    return redact_message(mask_text(text, known_keys()), known_secrets())
+
+
+def error_text(text: str) -> str:
+    """An error message as the command line prints it: ``clean_message``, cut to a bounded
+    length, control and bidi characters escaped (``terminal.escape_message``: a CR must not
+    let a server's text overwrite the line)."""
+    from .terminal import escape_message
+
+    return escape_message(bounded(clean_message(text)))
 
 
 class Seconds(click.ParamType):  # type: ignore[type-arg]
