@@ -322,3 +322,51 @@ def test_an_error_message_cannot_rewrite_the_line(faulty_server: Factory) -> Non
     with FaultyServer([_error_xml(HOSTILE)]) as again:
         out = _on_a_terminal(*_ec2(again, "describe-snapshots"))
     _no_raw_controls(out)
+
+
+@pytest.mark.parametrize("command", ["presign", "ec2"])
+def test_a_bad_source_endpoint_url_names_the_option(command: str) -> None:
+    common = ["--source-region", "us-west-2", "--source-snapshot-id", "snap-066877671789bd71b",
+              "--source-endpoint-url", "http://[::1/"]
+    args = (["presign", "copy-snapshot", "--destination-region", "us-east-1", *common]
+            if command == "presign" else
+            ["ec2", "copy-snapshot", "--region", "us-east-1", "--endpoint-url",
+             "http://127.0.0.1:9", *common])
+    result = run_cli(*args)
+    assert_clean(result, codes=(2,))
+    assert "--source-endpoint-url" in result.stderr and "IPv6" in result.stderr, result.stderr
+
+
+def test_cli_input_json_value_is_reported_as_cli_input_json() -> None:
+    result = run_cli(*_NOWHERE, "--cli-input-json", '{"MaxResults": 1e999}')
+    assert_clean(result, codes=(2,))
+    assert "--cli-input-json" in result.stderr and "MaxResults" in result.stderr
+    assert "--max-results" not in result.stderr, result.stderr
+    typed = run_cli(*_NOWHERE, "--max-results", "x")
+    assert "--max-results" in typed.stderr  # a typed option is still named as typed
+
+
+def test_table_into_a_pipe_closed_early_ends_quietly(faulty_server: Factory) -> None:
+    items = "".join(f"<item><snapshotId>snap-{i:017x}</snapshotId><description>{'d' * 60}"
+                    "</description></item>" for i in range(3000))
+    server = faulty_server([Ok("<DescribeSnapshotsResponse><snapshotSet>" + items
+                               + "</snapshotSet></DescribeSnapshotsResponse>")])
+    proc = subprocess.Popen([sys.executable, "-m", "sigv4kit", *_ec2(server,
+                             "describe-snapshots"), "--output", "table"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=dict(cli_env()), cwd=ROOT)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.readline()  # `| head -1`
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=30)
+    assert err == "", err
+    assert proc.returncode in (0, 1, 141)
+
+
+def test_an_output_encoding_that_cannot_carry_the_answer_is_one_line() -> None:
+    result = run_cli("sign", "GET", "https://e.amazonaws.com/", "--service", "s",
+                     "--header", "X-A: €", env=cli_env(PYTHONIOENCODING="latin-1"))
+    assert_clean(result, codes=(1,))
+    assert "latin-1" in result.stderr and "PYTHONIOENCODING" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr

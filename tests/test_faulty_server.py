@@ -204,3 +204,11 @@ def test_echo_quotes_the_parameters_back() -> None:
                                timeout=5)
     assert answer.status_code == 400
     assert b"InvalidParameterValue" in answer.content and b"snap-&lt;&amp;&gt;" in answer.content
+
+
+@pytest.mark.parametrize("host", ["127.evil.example", "127.0.0.1.nip.io", "localhost", "::1",
+                                  "10.0.0.1", "127.1"])
+def test_only_a_loopback_ipv4_address_is_served_on(host: str) -> None:
+    with pytest.raises(ValueError, match="loopback"):
+        FaultyServer(host=host)
+    FaultyServer(host="127.0.0.2")  # an address in 127.0.0.0/8 is fine

@@ -127,6 +127,8 @@ def _run(argv: Sequence[str] | None) -> int:
     except RecursionError:
         click.echo("Error: the input is nested too deeply", err=True)
         return 2
+    except UnicodeEncodeError as exc:
+        return _cannot_encode(exc)
     except MemoryError:
         click.echo("Error: out of memory", err=True)
         return 1
@@ -178,6 +180,18 @@ def _cannot_write(exc: OSError) -> int:
     _silence_stdout()
     with contextlib.suppress(Exception):
         sys.stderr.write(f"Error: cannot write the output: {exc.strerror or exc}\n")
+    return 1
+
+
+def _cannot_encode(exc: UnicodeEncodeError) -> int:
+    """The output holds a character the terminal's encoding (PYTHONIOENCODING, the locale)
+    cannot write: one line saying so, not "internal error"."""
+    _silence_stdout()
+    with contextlib.suppress(Exception):
+        sys.stderr.write(
+            f"Error: cannot write the output in the {exc.encoding} encoding: it holds "
+            f"{exc.object[exc.start:exc.end]!a}; set PYTHONIOENCODING=utf-8 or a UTF-8 "
+            "locale\n")
     return 1
 
 

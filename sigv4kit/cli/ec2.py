@@ -13,7 +13,6 @@ import click
 
 from .common import load_credential_source, load_credentials, load_region, show_debug
 from .globalopts import (
-    cli_input,
     compile_query,
     connection_options,
     emit,
@@ -21,6 +20,7 @@ from .globalopts import (
     make_client,
     output_format,
     output_options,
+    request_params,
     skeleton,
     whole_command,
     with_cli_errors,
@@ -30,7 +30,6 @@ from .modelopts import (
     list_option_names,
     missing_required,
     model_options,
-    model_params,
 )
 
 if TYPE_CHECKING:
@@ -146,8 +145,7 @@ def _build_model_command(name: str, action: str, example: str,
 def _operation(action: str, opts: dict[str, Any], prepare: Prepare | None) -> None:
     query = compile_query(opts.get("query"))
     form = output_format(opts)
-    params = cli_input(action, opts.get("cli_input_json"))
-    params.update(model_params(action, opts))
+    params = request_params(action, opts)
     tags = opts.get("tags")
     if tags:
         if "TagSpecifications" in params:
@@ -333,8 +331,7 @@ def _long_running_client(opts: dict[str, Any]) -> Client:
 def _wait(waiter_name: str, action: str, opts: dict[str, Any]) -> None:
     from ..ec2 import waiters
 
-    params = cli_input(action, opts.get("cli_input_json"))
-    params.update(model_params(action, opts))
+    params = request_params(action, opts)
     with _long_running_client(opts) as client:
         try:
             waiters.wait(client.call, waiters.definition(waiter_name), params)

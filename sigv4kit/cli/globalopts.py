@@ -6,6 +6,7 @@ client they configure, how a result is printed (--query, --output), --cli-input-
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import os
 import sys
@@ -175,6 +176,23 @@ def max_attempts() -> int:
 
 # -- input -------------------------------------------------------------------------------
 
+FROM_INPUT_JSON: set[str] = set()
+"""Members whose value came from --cli-input-json (no option overrode them): a bad value is
+reported as --cli-input-json's, naming the member, not as an option never typed."""
+
+
+def request_params(action: str, opts: Mapping[str, Any]) -> dict[str, Any]:
+    """--cli-input-json's members, then the options given (which take precedence)."""
+    from .modelopts import model_params
+
+    params = cli_input(action, opts.get("cli_input_json"))
+    FROM_INPUT_JSON.update(params)
+    given = model_params(action, opts)
+    FROM_INPUT_JSON.difference_update(given)
+    params.update(given)
+    return params
+
+
 def cli_input(action: str, value: str | None) -> dict[str, Any]:
     """The members given by --cli-input-json (JSON or file://), checked against the model."""
     if value is None:
@@ -266,6 +284,8 @@ def emit(data: Any, opts: Mapping[str, Any], title: str, query: Any = None) -> N
 
 # -- failures ----------------------------------------------------------------------------
 
+_OUTPUT_ERRNOS = frozenset({errno.EPIPE, errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
 _SIGNATURE_CODES = ("AuthFailure", "SignatureDoesNotMatch", "IncompleteSignature")
 
 
@@ -291,6 +311,8 @@ def field_option(action: str, field: str | None, fields: Mapping[str, str]) -> s
 
     head = field.split(".", 1)[1] if field.startswith(action + ".") else field
     member = head.split("[", 1)[0].split(".", 1)[0]
+    if member in FROM_INPUT_JSON:
+        return "--cli-input-json"
     try:
         members = input_members(action)
     except LookupError:  # an action the model does not have (`ec2 call Nope`)
@@ -341,13 +363,22 @@ def cli_errors(action: str, endpoint: Callable[[], str],
     except SigningError as exc:
         hint = field_option(action, exc.field, known)
         message = str(exc)
+        if hint == "--cli-input-json":  # say which member: the path without the action
+            raise click.BadParameter(message.removeprefix(action + "."),
+                                     param_hint=hint) from None
         if hint:
             raise click.BadParameter(message.partition(": ")[2] or message,
                                      param_hint=hint) from None
         raise InputError(message) from None
     except RecursionError:
         raise InputError("input nested too deeply") from None
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError) or exc.errno in _OUTPUT_ERRNOS:
+            raise  # the output's reader went away or the disk is full: the entry point says so
+        raise InputError(f"{type(exc).__name__}: {exc}") from None
+    except UnicodeEncodeError:
+        raise  # the output's encoding cannot carry the answer: the entry point says so
+    except ValueError as exc:
         raise InputError(f"{type(exc).__name__}: {exc}") from None
     except Exception as exc:  # the last net: a one-line message, never a traceback
         raise ServiceError(f"internal error: {type(exc).__name__}: {exc}") from None

@@ -24,6 +24,7 @@ from ..model import Credentials, PresignedRequest
 from ..options import check_expires
 from ..redact import excerpt
 from ..signing import presign_get_query
+from ..url import split_url
 from . import serializer
 
 SNAPSHOT_ID = re.compile(r"snap-(?:[0-9a-f]{8}|[0-9a-f]{17})")
@@ -90,6 +91,11 @@ def _checked_endpoint_base(url: str) -> str:
         raise SigningError(
             "source_endpoint_url: must not carry a query or fragment", field="source_endpoint_url"
         )
+    try:
+        split_url(url)  # its host and port parse, or the message names this argument
+    except SigningError as exc:
+        raise SigningError(f"source_endpoint_url: {str(exc).partition(': ')[2] or exc}",
+                           field="source_endpoint_url") from None
     return url if "/" in rest else url + "/"
 
 

@@ -362,6 +362,18 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
 
 
+def _is_loopback_v4(host: object) -> bool:
+    """An IPv4 loopback *address* (``127.0.0.2``): a name such as ``127.evil.example`` is
+    resolved by DNS to anywhere, so only an address counts."""
+    import ipaddress
+
+    try:
+        address = ipaddress.ip_address(host)  # type: ignore[arg-type]
+    except ValueError:
+        return False
+    return isinstance(address, ipaddress.IPv4Address) and address.is_loopback
+
+
 class FaultyServer:
     """Serve ``script`` on ``host`` (``127.0.0.1``; any loopback address) on an OS-chosen port
     in a daemon thread; once the script is used up, ``after`` answers every request (default:
@@ -374,8 +386,9 @@ class FaultyServer:
 
     def __init__(self, script: Iterable[Action] = (), *, host: str = "127.0.0.1",
                  after: Action | None = None) -> None:
-        if not host.startswith("127."):
-            raise ValueError("FaultyServer serves on loopback (127.0.0.0/8) only")
+        if not _is_loopback_v4(host):
+            raise ValueError(
+                f"FaultyServer serves on loopback (127.0.0.0/8) only, not {host[:64]!r}")
         self.host = host
         self._script = list(script)
         self._after = after
