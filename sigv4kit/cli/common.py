@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 from collections.abc import Callable, Mapping
@@ -11,7 +12,7 @@ import click
 
 from ..errors import SigningError
 from ..model import Credentials, PresignedRequest, SignedRequest
-from ..redact import bounded, debug_text, mask_text, redact_message, redact_text
+from ..redact import bounded, debug_text, mask_text, redact_message
 
 MAX_SECRET_LINE = 4096
 """Longest line --secret-access-key-stdin reads: a secret key is 40 characters."""
@@ -198,11 +199,30 @@ def known_keys() -> list[str]:
 
 def scrubber() -> Callable[[str], str]:
     """For service data, printed as it came but for the credentials this process holds: every
-    known secret key masked, every known session token redacted, nothing else changed."""
-    keys, tokens = known_keys(), known_secrets()
-    if not keys and not tokens:
+    known secret key masked, every known session token redacted (raw or percent-encoded),
+    nothing else changed. The forms are worked out once, not per string printed."""
+    from ..canonical import uri_encode
+    from ..redact import redacted
+
+    pairs: dict[str, str] = {}
+    for secrets, shown in ((known_secrets(), redacted), (known_keys(), lambda _s: "***")):
+        for secret in secrets:
+            if len(secret) < 6:
+                continue  # "x" would redact ordinary text; real ones are 40+ characters
+            with contextlib.suppress(SigningError):
+                pairs[uri_encode(secret)] = shown(secret)
+            pairs[secret] = shown(secret)
+    if not pairs:
         return lambda text: text
-    return lambda text: redact_text(mask_text(text, keys), tokens)
+    forms = sorted(pairs.items(), key=lambda kv: -len(kv[0]))
+
+    def scrub(text: str) -> str:
+        for form, replacement in forms:
+            if form in text:
+                text = text.replace(form, replacement)
+        return text
+
+    return scrub
 
 
 def clean_message(text: str) -> str:
