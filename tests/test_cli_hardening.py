@@ -370,3 +370,33 @@ def test_an_output_encoding_that_cannot_carry_the_answer_is_one_line() -> None:
     assert_clean(result, codes=(1,))
     assert "latin-1" in result.stderr and "PYTHONIOENCODING" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def _page(ids: list[str], token: str | None) -> Respond:
+    items = "".join(f"<item><snapshotId>{i}</snapshotId><description>é \u202e</description>"
+                    "</item>" for i in ids)
+    more = f"<nextToken>{token}</nextToken>" if token else ""
+    return Ok(f"<DescribeSnapshotsResponse><snapshotSet>{items}</snapshotSet>{more}"
+              "</DescribeSnapshotsResponse>")
+
+
+@pytest.mark.parametrize("shape", [[["a", "b"], [], ["c"]], [[], []], [["a"]]])
+@pytest.mark.parametrize("extra", [[], ["--max-items", "2"]])
+def test_json_streamed_by_page_is_the_json_of_the_whole_listing(
+        faulty_server: Factory, shape: list[list[str]], extra: list[str]) -> None:
+    outputs = []
+    for query in ([], ["--query", "@"]):  # --query needs the whole result: not streamed
+        server = faulty_server([_page([f"snap-{i}" for i in ids], f"t{n}" if n + 1 < len(shape)
+                                      else None) for n, ids in enumerate(shape)])
+        result = run_cli(*_ec2(server, "describe-snapshots"), *extra, *query)
+        assert_clean(result, codes=(0,))
+        outputs.append(result.stdout)
+    assert outputs[0] == outputs[1], outputs
+
+
+def test_json_pages_stream_before_the_deadline_ends_the_listing() -> None:
+    with FaultyServer(after=EndlessPages()) as server:
+        result = run_cli(*_ec2(server, "describe-snapshots"), "--cli-deadline", "2",
+                         "--max-pages", "100000", wall=30)
+    assert_clean(result, codes=(1,))
+    assert result.stdout.startswith(b'{\n    "Snapshots": [') and b'"SnapshotId"' in result.stdout

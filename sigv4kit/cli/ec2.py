@@ -181,9 +181,28 @@ def _operation(action: str, opts: dict[str, Any], prepare: Prepare | None) -> No
                     emit(piece, opts, action, query)
                     sys.stdout.flush()  # each page as it comes, as the AWS CLI's text does
                 return
+            from .paging import streamable_key
+
+            key = streamable_key(pages, query)
+            if form == "json" and key is not None:
+                _stream_json(iterator, key)
+                return
             emit(full_result(iterator), opts, action, query)
             return
         emit(call(action, params), opts, action, query)
+
+
+def _stream_json(iterator: Any, key: str) -> None:
+    """A JSON listing printed as its pages arrive (``paging.json_pages``)."""
+    from .common import scrubber
+    from .globalopts import plain
+    from .paging import json_pages
+    from .terminal import escape_json
+
+    scrub = scrubber()
+    for text in json_pages(iterator, key, lambda item: plain(item, scrub)):
+        sys.stdout.write(escape_json(text))
+        sys.stdout.flush()
 
 
 # -- copy-snapshot -----------------------------------------------------------------------

@@ -121,3 +121,56 @@ def text_pages(iterator: Any) -> Iterator[Any]:
         raise
     if iterator.resume_token:
         yield {"NextToken": {"NextToken": iterator.resume_token}}
+
+
+def streamable_key(pages: Paginator, query: Any) -> str | None:
+    """The one top-level list a JSON listing can be printed item by item (no --query, which
+    needs the whole result; one result key; nothing else merged in), or None."""
+    if query is not None or len(pages.result_key) != 1 or pages.non_aggregate_keys:
+        return None
+    key = pages.result_key[0]
+    return key if key.isidentifier() else None
+
+
+def json_pages(iterator: Any, key: str, prepare: Callable[[Any], Any]) -> Iterator[str]:
+    """The AWS CLI's JSON of the whole listing (``json.dumps(full_result, indent=4)``, byte
+    for byte), as text yielded as each page arrives: an endless listing shows what came
+    before the cap or the deadline stops it."""
+    import json
+    import textwrap
+
+    from .output import _json_default
+
+    started = empty = False
+    count = 0
+    try:
+        for page in iterator:
+            items = page.get(key)
+            if items is None:
+                continue
+            if not started:
+                started, empty = True, True
+                yield "{\n    " + json.dumps(key) + ": ["
+            for item in items:
+                text = json.dumps(prepare(item), indent=4, default=_json_default,
+                                  ensure_ascii=False)
+                yield ("\n" if not count else ",\n") + textwrap.indent(text, " " * 8)
+                count += 1
+                empty = False
+    except ValueError as exc:
+        if "starting token" in str(exc).lower():
+            raise click.BadParameter(str(exc), param_hint="--starting-token") from None
+        raise
+    token = iterator.resume_token
+    if not started and token is None:
+        return  # {} prints nothing, as format_json does
+    if not started:
+        yield "{"
+    elif empty:
+        yield "]"
+    else:
+        yield "\n    ]"
+    if token is not None:
+        yield ("," if started else "") + "\n    " + json.dumps("NextToken") + ": " + \
+            json.dumps(token, ensure_ascii=False)
+    yield "\n}\n"
