@@ -51,7 +51,7 @@ def _split(url: str) -> SplitUrl:
     scheme, sep, rest = url.partition("://")
     if sep:
         if scheme != "https" and not _SCHEME.fullmatch(scheme):
-            raise SigningError(f"url: {scheme!r} is not a valid URL scheme", field="url")
+            raise SigningError(f"url: {_quoted(scheme)} is not a valid URL scheme", field="url")
         end = _AUTHORITY_END.search(rest)
         authority, rest = (rest[: end.start()], rest[end.start() :]) if end else (rest, "")
         scheme = scheme.lower()
@@ -80,22 +80,30 @@ def host_header_value(scheme: str, authority: str) -> str:
         end = authority.find("]")
         host, port_part = authority[: end + 1], authority[end + 1 :]
         if end < 0 or not _IPV6.fullmatch(host):
-            raise SigningError(f"url: {authority!r} is not a valid IPv6 host", field="url")
+            raise SigningError(f"url: {_quoted(authority)} is not a valid IPv6 host", field="url")
     else:
         host, colon, port = authority.partition(":")
         port_part = colon + port
         if not host or not _REG_NAME.fullmatch(host):
-            raise SigningError(f"url: {authority!r} is not a valid host", field="url")
+            raise SigningError(f"url: {_quoted(authority)} is not a valid host", field="url")
     if port_part:
         port = port_part[1:]
         if not port_part.startswith(":") or not port.isdigit() or not port.isascii():
-            raise SigningError(f"url: port in {authority!r} is not a number", field="url")
+            raise SigningError(f"url: port in {_quoted(authority)} is not a number", field="url")
         number = int(port)
         if number > 65535:
             raise SigningError(f"url: port {port} is out of range 0..65535", field="url")
         # Clients send the port as a number (":0443" goes out as 443, then dropped).
         port_part = "" if _DEFAULT_PORTS.get(scheme) == str(number) else f":{number}"
     return host.lower() + port_part
+
+
+def _quoted(text: str) -> str:
+    """Received text as an error message may quote it: a bounded prefix with credential values
+    redacted (an authority that swallowed a presigned query holds the token and signature)."""
+    from .redact import excerpt  # only a message needs it
+
+    return excerpt(text)
 
 
 _cached_host_header_value = cached(

@@ -56,6 +56,7 @@ from .received import (
     read_signature,
     view_of,
 )
+from .redact import excerpt
 from .rules import DEFAULT_MAX_SKEW, scope_problem, time_problem, token_problem
 from .timestamps import now_or
 from .url import SplitUrl
@@ -125,7 +126,7 @@ def _canonical_headers(view: View, sig: ReceivedSignature) -> str:
         if values is None:
             if name != "host" or not view.parts.host:
                 raise malformed(
-                    f"SignedHeaders: lists {name!r} but the request has no such header",
+                    f"SignedHeaders: lists {excerpt(name)} but the request has no such header",
                     Reason.MISSING_SIGNED_HEADER,
                 )
             # split_url's Host value holds no whitespace: it is its own canonical form.

@@ -16,6 +16,7 @@ import re
 
 from .errors import SigningError
 from .model import HTTP_TOKEN, HeadersLike, Request
+from .redact import excerpt
 from .url import SplitUrl, host_header_value, split_url
 
 MAX_INPUT_BYTES = 1024 * 1024
@@ -450,7 +451,7 @@ def _target_url(target: str, scheme: str, headers: list[tuple[str, str]]) -> str
         if host is not None and host_header_value(parts.scheme, host) != parts.host:
             raise MalformedInputError(
                 f"headers: the Host header conflicts with the request target's host "
-                f"{parts.host[:255]!r}",
+                f"{excerpt(parts.host)}",
                 field="headers",
             )
     except MalformedInputError:
@@ -491,7 +492,9 @@ def body_reader(head: Request) -> ChunkedBodyReader | None:
 
 def _parse_raw(data: bytes | str, scheme: str, *, with_body: bool) -> tuple[Request, bytes]:
     if scheme not in _SCHEMES:
-        raise SigningError(f"scheme: must be 'http' or 'https', got {scheme!r}", field="scheme")
+        raise SigningError(
+            f"scheme: must be 'http' or 'https', got {excerpt(str(scheme))}", field="scheme"
+        )
     if isinstance(data, str):
         try:
             data = data.encode("utf-8")

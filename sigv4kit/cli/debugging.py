@@ -32,24 +32,16 @@ _FIELDS = {"now": "--now", "url": "REQUEST", "headers": "--header", "method": "-
 
 
 def read_limited(source: str, limit: int, param_hint: str) -> bytes:
-    """``@file`` or ``@-`` (``-`` for stdin; a path otherwise), read no further than ``limit``
-    bytes: ``@/dev/zero`` or ``yes |`` must not fill memory before the limit is checked."""
-    if source == "-":
-        data = sys.stdin.buffer.read(limit + 1)
-    else:
-        try:
-            with open(source, "rb") as fh:
-                data = fh.read(limit + 1)
-        except OSError as exc:
-            raise click.BadParameter(
-                f"cannot read {source!r}: {exc.strerror or type(exc).__name__}",
-                param_hint=param_hint,
-            ) from None
-    if len(data) > limit:
-        where = "standard input" if source == "-" else repr(source)
-        raise click.BadParameter(f"{where} holds more than the limit of {limit} bytes",
-                                 param_hint=param_hint)
-    return data
+    """``@file`` or ``@-`` (``-`` for stdin; a regular file otherwise), read no further than
+    ``limit`` bytes: ``@/dev/zero`` or ``yes |`` must not fill memory before the limit is
+    checked, nor a FIFO block (``inputfile.read_limited``)."""
+    from .inputfile import InputFileError
+    from .inputfile import read_limited as read
+
+    try:
+        return read(source, limit)
+    except InputFileError as exc:
+        raise click.BadParameter(str(exc), param_hint=param_hint) from None
 
 
 def _read_request(

@@ -27,7 +27,7 @@ from ..aws.clock_skew import MAX_ERROR_BODY, ClockSkew
 from ..aws.credentials import CredentialSource, check_credential_source, current_credentials
 from ..errors import SigningError
 from ..model import Credentials, Request, SignedRequest
-from ..redact import debug_text
+from ..redact import debug_text, excerpt
 from ..signing import sign_request
 from ..transport import (
     DeadlineExceeded,
@@ -431,7 +431,8 @@ def check_presigned_url_matches(url: str, params: Mapping[str, Any], region: str
     for name, value in expected.items():
         if value is not None and query.get(name) != value:
             raise SigningError(
-                f"PresignedUrl: its {name} is {query.get(name)!r} but this call's is {value!r}",
+                f"PresignedUrl: its {name} is {excerpt(str(query.get(name)))} but this call's "
+                f"is {excerpt(str(value))}",
                 field="PresignedUrl",
             )
     _check_other_members(query, params)
