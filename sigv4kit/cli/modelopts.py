@@ -10,8 +10,6 @@ botocore adds becomes an option by itself. The model is read with ``sigv4kit.aws
 
 from __future__ import annotations
 
-import os
-import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple, TypeVar

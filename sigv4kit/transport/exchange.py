@@ -29,7 +29,6 @@ import urllib3.exceptions
 from ..errors import SigningError
 from ..model import Request
 from ..url import check_redirect
-from ..redact import excerpt, redact_url
 from .deadline import Deadline, DeadlineAdapter
 from .decoding import ACCEPT_ENCODING, DecodingError, decoded
 from .errors import (
