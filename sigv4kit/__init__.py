@@ -19,8 +19,9 @@ if TYPE_CHECKING:
     from .errors import Error, SigningError
     from .model import Credentials, PresignedRequest, Request, SignedRequest
     from .options import S3_OPTIONS, S3_PRESIGN_OPTIONS, UNSIGNED_PAYLOAD, SigningOptions
+    from .received import Reason
     from .signing import Signer, presign, sign_request
-    from .verify import verify_presigned_url, verify_request
+    from .verify import VerifyResult, verify_presigned_url, verify_request
 
 __version__ = "0.1.0"
 
@@ -38,6 +39,8 @@ _SOURCES = {
     "Signer": "signing",
     "presign": "signing",
     "sign_request": "signing",
+    "Reason": "received",
+    "VerifyResult": "verify",
     "verify_presigned_url": "verify",
     "verify_request": "verify",
     "clear_caches": "_caches",
@@ -51,11 +54,13 @@ __all__ = [
     "Credentials",
     "Error",
     "PresignedRequest",
+    "Reason",
     "Request",
     "SignedRequest",
     "Signer",
     "SigningError",
     "SigningOptions",
+    "VerifyResult",
     "__version__",
     "clear_caches",
     "presign",

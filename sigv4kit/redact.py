@@ -17,6 +17,12 @@ from .canonical import uri_encode
 from .errors import SigningError
 from .patterns import lazy
 
+__all__ = [
+    "SENSITIVE_HEADERS", "SENSITIVE_QUERY_PARAMS", "HasArtefacts", "HasSecrets", "debug_text",
+    "redact_canonical_headers", "redact_credentials", "redact_for_display", "redact_header_value",
+    "redact_message", "redact_text", "redact_url", "redacted",
+]
+
 SENSITIVE_HEADERS = frozenset(
     {
         "authorization",

@@ -203,3 +203,53 @@ def test_every_exception_class_the_package_defines_subclasses_sigv4kit_error() -
                 continue
             strays.append(f"{info.name}.{name}")
     assert strays == [], strays
+
+
+def _declared_all(path: Path) -> list[str] | None:
+    """The module's ``__all__`` as written at its top level (None when it has none)."""
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        targets = node.targets if isinstance(node, ast.Assign) else (
+            [node.target] if isinstance(node, ast.AnnAssign) and node.value is not None else []
+        )
+        if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets):
+            value = ast.literal_eval(node.value)  # type: ignore[union-attr, arg-type]
+            assert isinstance(value, list | tuple), f"{path}: __all__ is not a literal list"
+            return list(value)
+    return None
+
+
+def test_every_module_is_public_with_all_or_private_by_name() -> None:
+    """DESIGN.md: a module is public (it has ``__all__``) or private by name (``_name.py``, as
+    h11's ``_readers.py``); every name a public module lists exists there, and the top-level
+    package exports the verifier's result and its reasons."""
+    unmarked, missing = [], []
+    for module, path in _modules():
+        private = any(part.startswith("_") and part not in {"__init__", "__main__"}
+                      for part in module.split("."))
+        names = _declared_all(path)
+        if names is None:
+            if not private:
+                unmarked.append(module)
+            continue
+        if module == "sigv4kit.__main__":  # importing it runs the CLI
+            assert names == [], names
+            continue
+        loaded = importlib.import_module(module)
+        missing += [f"{module}.{name}" for name in names if not hasattr(loaded, name)]
+    assert unmarked == [], f"modules with neither __all__ nor a private name: {unmarked}"
+    assert missing == [], f"names listed in __all__ that the module lacks: {missing}"
+    assert {"VerifyResult", "Reason"} <= set(sigv4kit.__all__)
+    assert len(_modules()) > 80
+
+
+def test_the_public_surface_check_can_fail(tmp_path: Path) -> None:
+    """The reader above sees a missing ``__all__``, an annotated empty one and a listed name."""
+    bare = tmp_path / "bare.py"
+    bare.write_text('"""doc"""\nimport os\n\nX = 1\n')
+    empty = tmp_path / "empty.py"
+    empty.write_text("__all__: list[str] = []\n")
+    listed = tmp_path / "listed.py"
+    listed.write_text('__all__ = ["gone", "X"]\nX = 1\n')
+    assert _declared_all(bare) is None
+    assert _declared_all(empty) == []
+    assert _declared_all(listed) == ["gone", "X"]

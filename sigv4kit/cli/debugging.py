@@ -28,6 +28,8 @@ from .common import (
 from .headers import parse_header
 from .rawinput import LargeRequest, explain_large, open_raw, verify_large
 
+__all__ = ["diff", "explain", "read_limited", "verify"]
+
 _FIELDS = {"now": "--now", "url": "REQUEST", "headers": "--header", "method": "--method"}
 
 

@@ -25,6 +25,12 @@ from .texts import (
     sts_from_canonical,
 )
 
+__all__ = [
+    "RANK", "Cause", "Check", "Compared", "Confidence", "Findings", "RequestCheck", "check_code",
+    "check_method", "check_scope", "check_signatures", "check_time", "check_token", "dedupe",
+    "first_line", "masked",
+]
+
 Confidence = Literal["high", "medium", "low"]
 RANK: dict[str, int] = {"high": 0, "medium": 1, "low": 2}
 

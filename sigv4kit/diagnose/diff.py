@@ -38,6 +38,8 @@ from .server_error import DiagnoseError, ServerReport, escape_lone_surrogates
 from .textdiff import PartDiff, part_diff
 from .texts import CanonicalText, parse_canonical, parse_sts, service_of, sts_component
 
+__all__ = ["CHECKS", "REQUEST_CHECKS", "Diagnosis", "diff_report"]
+
 
 @dataclass(frozen=True)
 class Diagnosis:

@@ -36,6 +36,11 @@ from .kinds import Seen, TokenKind, describe
 from .service_rules import REPLAYED_CALLS
 from .textdiff import visible
 
+__all__ = [
+    "UNSIGNED_BY_DESIGN", "ExplainWarning", "Explanation", "explain_request", "render_text",
+    "to_dict",
+]
+
 _ALSO_SIGNED_FOR = {"rds": frozenset({"rds-db"})}
 """Signing names a host's service legitimately differs by: RDS IAM auth tokens are signed for
 ``rds-db`` and name the database host (``….rds.amazonaws.com:5432``)."""

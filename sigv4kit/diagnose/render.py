@@ -17,6 +17,8 @@ from .server_error import escape_lone_surrogates
 from .textdiff import FirstDifference, PartDiff, first_difference, unified, visible
 from .texts import parse_canonical, sts_component
 
+__all__ = ["render_text", "to_dict"]
+
 _COLORS = {"red": "31", "green": "32", "yellow": "33", "cyan": "36", "bold": "1", "dim": "2"}
 
 

@@ -17,6 +17,8 @@ from ..options import EMPTY_SHA256, UNSIGNED_PAYLOAD, is_s3
 from .causes import Compared, Findings
 from .texts import CanonicalText
 
+__all__ = ["check_headers", "check_path", "check_payload", "check_query"]
+
 HEX64 = re.compile(r"[0-9a-f]{64}")
 
 _AUTH_PARAMS_CLAIMED = frozenset(

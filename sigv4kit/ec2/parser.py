@@ -51,6 +51,8 @@ from .errors import ApiError, ResponseParseError
 from .model import API_VERSION
 from .model import service_model as _service_model
 
+__all__ = ["parse_response", "status_error_code"]
+
 EC2_API_VERSION: Final = API_VERSION
 DEFAULT_MAX_BYTES: Final = 10 * 1024 * 1024
 MAX_DEPTH: Final = 64
