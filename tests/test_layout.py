@@ -260,3 +260,30 @@ def test_the_public_surface_check_can_fail(tmp_path: Path) -> None:
     assert _declared_all(bare) is None
     assert _declared_all(empty) == []
     assert _declared_all(listed) == ["gone", "X"]
+
+
+def test_one_renderer_for_the_debugger() -> None:
+    """``render_text`` and ``to_dict`` exist once (``diagnose/render.py``), for a diagnosis and
+    an explanation alike; ``explain``'s names of them delegate there."""
+    import inspect
+
+    from sigv4kit import Credentials, Request, presign
+    from sigv4kit.diagnose import render
+
+    url = presign(Request("GET", "https://ec2.us-west-2.amazonaws.com/?Action=DescribeRegions"),
+                  Credentials("AKIDEXAMPLE", "secret"), region="us-east-1", service="ec2",
+                  timestamp="20150830T123600Z").url
+    e = explain.explain_request(Request("GET", url), now="20150830T123700Z")
+    assert explain.render_text(e) == render.render_text(e)
+    assert "[region_mismatch]" in render.render_text(e)
+    assert explain.to_dict(e) == render.to_dict(e)
+    for name in ("render_text", "to_dict"):
+        source = inspect.getsource(getattr(explain, name))
+        assert "from .render import" in source and len(source.splitlines()) < 8, source
+    defined = [
+        module for module, path in _modules() if module.startswith("sigv4kit.diagnose")
+        for node in ast.parse(path.read_text()).body
+        if isinstance(node, ast.FunctionDef) and node.name.startswith(("render", "_render"))
+    ]
+    assert set(defined) <= {"sigv4kit.diagnose.render", "sigv4kit.diagnose.explain",
+                            "sigv4kit.diagnose.policy"}, defined
