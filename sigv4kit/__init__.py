@@ -1,8 +1,8 @@
 """sigv4kit: AWS Signature Version 4 (and SigV4a) signing, presigning and debugging.
 
 The names here are the pure signing core: importing them loads no HTTP library, no CLI
-framework and no botocore. The layers and public names are described in the README's
-Layout section.
+framework and no botocore. The layers are described in docs/development.md (Layout), the
+public names in docs/reference.md.
 
 Each name is imported from its module on first use (PEP 562), so ``import sigv4kit`` (which
 every submodule's import runs first) costs nothing, and ``sigv4kit presign`` never loads the

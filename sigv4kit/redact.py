@@ -72,11 +72,6 @@ def redacted(value: str) -> str:
     return f"{value[:4]}…({len(value)} chars)"
 
 
-def is_sensitive_header(name: str) -> bool:
-    """Whether the value of header ``name`` (any case) is a credential."""
-    return name.lower() in SENSITIVE_HEADERS
-
-
 def redact_header_value(name: str, value: str) -> str:
     """``value`` redacted when header ``name`` is sensitive, else unchanged."""
     return redacted(value) if name.lower() in SENSITIVE_HEADERS else value

@@ -1,11 +1,12 @@
-"""The layers of DESIGN.md, enforced: who may import whom, what the pure parts load, and the
-one fast constructor of result values used with exactly the dataclass's fields."""
+"""The layers (docs/development.md, Layout) enforced: who may import whom, what the pure parts
+load, and the one fast constructor of result values used with exactly the dataclass's fields."""
 
 from __future__ import annotations
 
 import ast
 import dataclasses
 import importlib
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -33,7 +34,8 @@ ALLOWED_LAYERS: dict[str, frozenset[str]] = {
          "server"}
     ),
 }
-"""DESIGN.md's import rules: a layer imports the layers listed for it and nothing else of the
+"""The import rules (docs/development.md, Layout): a layer imports the layers listed for it and
+nothing else of the
 package (cli imports anything)."""
 
 THIRD_PARTY_IN_CORE = {
@@ -226,7 +228,7 @@ def _declared_all(path: Path) -> list[str] | None:
 
 
 def test_every_module_is_public_with_all_or_private_by_name() -> None:
-    """DESIGN.md: a module is public (it has ``__all__``) or private by name (``_name.py``, as
+    """A module is public (it has ``__all__``) or private by name (``_name.py``, as
     h11's ``_readers.py``); every name a public module lists exists there, and the top-level
     package exports the verifier's result and its reasons."""
     unmarked, missing = [], []
@@ -287,3 +289,22 @@ def test_one_renderer_for_the_debugger() -> None:
     ]
     assert set(defined) <= {"sigv4kit.diagnose.render", "sigv4kit.diagnose.explain",
                             "sigv4kit.diagnose.policy"}, defined
+
+
+def test_documents_the_code_names_exist() -> None:
+    """Every ``*.md`` file a module's text names (a docstring's "see docs/…") is in the project:
+    the repository root or ``docs/``. DESIGN.md is not the project's (issue 25)."""
+    root = PACKAGE.parent
+    named = re.compile(r"[\w./-]*[\w-]\.md\b")
+    pending = {("sigv4kit/server/__init__.py", "DESIGN.md")}  # the server branch's docstring
+    missing = []
+    for _, path in _modules():
+        for name in set(named.findall(path.read_text(encoding="utf-8"))):
+            where = str(path.relative_to(root))
+            if (where, name) in pending:
+                continue
+            if not any((base / name).is_file() for base in (root, root / "docs")):
+                missing.append(f"{where}: {name}")
+    assert missing == [], missing
+    assert named.findall("see docs/development.md and DESIGN.md.") == [
+        "docs/development.md", "DESIGN.md"]
