@@ -92,7 +92,8 @@ def _source(source_endpoint_url: str | None, source_region: str,
     return base
 
 
-@cached(256, keys="source region", reason="the endpoint is resolved and checked once a region")
+@cached(256, keys="source region",
+        reason="the endpoint and its partition are resolved and checked once a region")
 def _public_source(source_region: str) -> tuple[str, str]:
     endpoint = endpoints.resolve_ec2_endpoint(source_region, field="source_region")
     return _checked_endpoint_base(endpoint.url), endpoint.partition
