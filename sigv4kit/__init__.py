@@ -1,8 +1,8 @@
 """sigv4kit: AWS Signature Version 4 (and SigV4a) signing, presigning and debugging.
 
 The names here are the pure signing core: importing them loads no HTTP library, no CLI
-framework and no botocore. The layers and public names are described in the README's
-Layout section.
+framework and no botocore. The layers are described in docs/development.md (Layout), the
+public names in docs/reference.md.
 
 Each name is imported from its module on first use (PEP 562), so ``import sigv4kit`` (which
 every submodule's import runs first) costs nothing, and ``sigv4kit presign`` never loads the
@@ -19,8 +19,9 @@ if TYPE_CHECKING:
     from .errors import Error, SigningError
     from .model import Credentials, PresignedRequest, Request, SignedRequest
     from .options import S3_OPTIONS, S3_PRESIGN_OPTIONS, UNSIGNED_PAYLOAD, SigningOptions
+    from .received import Reason
     from .signing import Signer, presign, sign_request
-    from .verify import verify_presigned_url, verify_request
+    from .verify import VerifyResult, verify_presigned_url, verify_request
 
 __version__ = "0.1.0"
 
@@ -38,6 +39,8 @@ _SOURCES = {
     "Signer": "signing",
     "presign": "signing",
     "sign_request": "signing",
+    "Reason": "received",
+    "VerifyResult": "verify",
     "verify_presigned_url": "verify",
     "verify_request": "verify",
     "clear_caches": "_caches",
@@ -51,11 +54,13 @@ __all__ = [
     "Credentials",
     "Error",
     "PresignedRequest",
+    "Reason",
     "Request",
     "SignedRequest",
     "Signer",
     "SigningError",
     "SigningOptions",
+    "VerifyResult",
     "__version__",
     "clear_caches",
     "presign",

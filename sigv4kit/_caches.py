@@ -33,7 +33,7 @@ V = TypeVar("V")
 
 
 class CacheInfo:
-    """What one cache is for: the table in the README is this list."""
+    """What one cache is for: the caches table in docs/development.md is this list."""
 
     __slots__ = ("bound", "clear", "keys", "name", "reason", "size")
 

@@ -14,6 +14,12 @@ from ._caches import cached
 from .errors import SigningError
 from .patterns import lazy
 
+__all__ = [
+    "UNSIGNED_HEADERS", "canonical_header_value", "canonical_headers", "canonical_query_pairs",
+    "canonical_query_string", "canonical_request", "canonical_uri", "encoded_query",
+    "remove_dot_segments", "uri_encode", "uri_encode_bytes",
+]
+
 UNSIGNED_HEADERS = frozenset(
     {
         # Hop-by-hop headers (RFC 9110 7.6.1) change between client and server.

@@ -24,6 +24,12 @@ from typing import Any, Final, Protocol
 from ._caches import cached
 from .errors import SigningError
 
+__all__ = [
+    "ALGORITHMS", "Checksum", "algorithm_of_header", "check_algorithm", "checksum_base64",
+    "crc32c_pure", "crc64nvme_pure", "crc_function", "digest_size", "header_name",
+    "multipart_checksum_problem", "new_checksum", "xxhash_factory",
+]
+
 ALGORITHMS: Final = (
     "crc32", "crc32c", "crc64nvme", "sha1", "sha256", "sha512", "xxhash64", "xxhash3",
     "xxhash128",

@@ -30,6 +30,14 @@ from .keys import ALGORITHM, ALGORITHM_V4A
 from .model import HTTP_TOKEN
 from .options import EMPTY_SHA256
 
+__all__ = [
+    "MAX_CHUNK_SIZE", "MAX_TRAILER_LINES", "MIN_CHUNK_SIZE", "SIGNED", "SIGNED_TRAILER",
+    "SIGNED_V4A", "SIGNED_V4A_TRAILER", "TRAILER_SIGNATURE", "UNSIGNED_TRAILER", "VARIANTS",
+    "Checker", "ChunkDecoder", "ChunkError", "ChunkedLayout", "Variant", "chunk_head",
+    "chunk_string_to_sign", "equal_ascii", "framed_length", "hmac_checker", "pad_signature",
+    "read_layout", "trailer_algorithm", "trailer_lines", "trailer_string_to_sign", "variant_of",
+]
+
 SIGNED: Final = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
 SIGNED_TRAILER: Final = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
 UNSIGNED_TRAILER: Final = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"

@@ -13,6 +13,11 @@ from hashlib import sha256
 
 from ._caches import Memo, secret_fingerprint
 
+__all__ = [
+    "ALGORITHM", "ALGORITHM_V4A", "SigningKey", "cached_signing_key", "signature", "signing_key",
+    "string_to_sign",
+]
+
 ALGORITHM = "AWS4-HMAC-SHA256"
 ALGORITHM_V4A = "AWS4-ECDSA-P256-SHA256"
 

@@ -15,6 +15,11 @@ from .errors import SigningError
 from .patterns import lazy
 from .redact import excerpt, redact_header_value, redact_url, redacted
 
+__all__ = [
+    "HTTP_TOKEN", "Credentials", "HeadersLike", "PresignedRequest", "Request", "SignedRequest",
+    "trusted",
+]
+
 # RFC 9110 section 5.6.2: a header name (and a method) is a token of these characters.
 HTTP_TOKEN = lazy(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _COMMON_METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS"})

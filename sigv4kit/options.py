@@ -19,6 +19,13 @@ from ._caches import cached
 from .errors import SigningError
 from .patterns import lazy
 
+__all__ = [
+    "EMPTY_SHA256", "MAX_EXPIRES", "S3_OPTIONS", "S3_PRESIGN_OPTIONS", "S3_SERVICES",
+    "STREAMING_PREFIX", "UNSIGNED_PAYLOAD", "Algorithm", "Options", "RegionSet", "SigningOptions",
+    "body_sha256", "check_expires", "check_scope_name", "is_payload_hash", "is_s3", "is_sha256_hex",
+    "path_rules", "region_set_value", "resolve", "scope_name_problem", "service_defaults",
+]
+
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 """The payload hash of a request whose body is not signed (S3, and presigned URLs)."""
 EMPTY_SHA256 = sha256(b"").hexdigest()

@@ -29,6 +29,8 @@ from .timestamps import format_amz_date, parse_amz_date, parse_http_date
 from .url import SplitUrl, split_url
 from .wire import MalformedInputError, check_limits
 
+__all__ = ["Reason", "ReceivedSignature", "View", "malformed", "read", "read_signature", "view_of"]
+
 
 class Reason(StrEnum):
     """Why a signature was accepted or refused; each value equals its short code string."""

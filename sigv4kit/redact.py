@@ -17,6 +17,12 @@ from .canonical import uri_encode
 from .errors import SigningError
 from .patterns import lazy
 
+__all__ = [
+    "SENSITIVE_HEADERS", "SENSITIVE_QUERY_PARAMS", "HasArtefacts", "HasSecrets", "debug_text",
+    "redact_canonical_headers", "redact_credentials", "redact_for_display", "redact_header_value",
+    "redact_message", "redact_text", "redact_url", "redacted",
+]
+
 SENSITIVE_HEADERS = frozenset(
     {
         "authorization",
@@ -72,11 +78,6 @@ class HasSecrets(Protocol):
 def redacted(value: str) -> str:
     """``'AQoD…(356 chars)'``: the first 4 characters and the length of a sensitive value."""
     return f"{value[:4]}…({len(value)} chars)"
-
-
-def is_sensitive_header(name: str) -> bool:
-    """Whether the value of header ``name`` (any case) is a credential."""
-    return name.lower() in SENSITIVE_HEADERS
 
 
 def redact_header_value(name: str, value: str) -> str:

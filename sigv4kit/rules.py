@@ -15,6 +15,8 @@ from .model import Credentials
 from .received import Reason, ReceivedSignature
 from .timestamps import format_iso, span
 
+__all__ = ["DEFAULT_MAX_SKEW", "region_in", "scope_problem", "time_problem", "token_problem"]
+
 DEFAULT_MAX_SKEW = timedelta(minutes=5)
 """How far X-Amz-Date may be from the server's clock; AWS allows five minutes."""
 

@@ -49,6 +49,10 @@ from .redact import redact_canonical_headers, redact_credentials
 from .timestamps import amz_date
 from .url import split_url
 
+__all__ = [
+    "AUTH_QUERY_PARAMS", "Signer", "presign", "presign_get_query", "sign_request", "wire_form",
+]
+
 AUTH_QUERY_PARAMS = frozenset(
     {
         "X-Amz-Algorithm",

@@ -18,6 +18,8 @@ from ._caches import Memo, secret_fingerprint
 from .errors import SigningError
 from .model import Credentials
 
+__all__ = ["public_key", "public_key_from_xy", "sign_string", "verify_signature"]
+
 _LABEL = b"AWS4-ECDSA-P256-SHA256"
 _P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 _L_256 = (256).to_bytes(4, "big")

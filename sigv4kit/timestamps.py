@@ -17,6 +17,11 @@ from ._caches import cached
 from .errors import SigningError
 from .patterns import lazy
 
+__all__ = [
+    "EARLIEST", "LATEST", "amz_date", "clock_amz_date", "format_amz_date", "format_iso", "now_or",
+    "parse_amz_date", "parse_http_date", "span", "to_moment",
+]
+
 AMZ_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)

@@ -19,6 +19,12 @@ from .model import HTTP_TOKEN, HeadersLike, Request
 from .redact import excerpt
 from .url import SplitUrl, host_header_value, split_url
 
+__all__ = [
+    "MAX_HEADERS", "MAX_HEADER_LINE", "MAX_INPUT_BYTES", "MAX_QUERY", "ChunkedBodyReader",
+    "MalformedInputError", "body_reader", "check_limits", "decode_http_chunked", "parse_raw_head",
+    "parse_raw_request", "parse_url", "parse_url_request", "token_url",
+]
+
 MAX_INPUT_BYTES = 1024 * 1024
 """Largest raw request (head and body together) accepted: a debugger input, not an upload."""
 MAX_HEADERS = 100

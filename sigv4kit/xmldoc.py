@@ -19,6 +19,8 @@ from defusedxml.ElementTree import DefusedXMLParser
 
 from .errors import Error
 
+__all__ = ["XmlError", "child", "child_text", "parse_xml"]
+
 
 class XmlError(Error, ValueError):
     """The document was refused: ``kind`` is ``"not_xml"`` (empty, HTML, truncated, bad bytes)

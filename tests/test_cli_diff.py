@@ -182,7 +182,7 @@ def test_identical_s3_error_from_our_own_bytes(tmp_path: Path) -> None:
     assert as_json.returncode == 0
     doc = json.loads(as_json.stdout)
     assert doc["identical"] is True and doc["server"]["format"] == "s3-xml"
-    assert [c["code"] for c in doc["causes"]] == ["wrong-secret-key"]
+    assert [c["code"] for c in doc["causes"]] == ["wrong_secret_key"]
 
 
 def test_identical_query_message_from_stdin_and_botocore_agrees() -> None:
@@ -225,7 +225,7 @@ def test_content_type_charset_added_after_signing(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stdout + result.stderr
     doc = json.loads(result.stdout)
     assert doc["identical"] is False
-    assert doc["causes"][0]["code"] == "header-changed"
+    assert doc["causes"][0]["code"] == "header_changed"
     assert "charset" in doc["causes"][0]["title"] + " ".join(doc["causes"][0]["evidence"])
     first = doc["canonical_request"]["first_difference"]
     assert first["component"] == "canonical header content-type"
@@ -251,7 +251,7 @@ def test_signed_for_another_region(tmp_path: Path) -> None:
     _clean(result)
     assert result.returncode == 1, result.stdout + result.stderr
     doc = json.loads(result.stdout)
-    assert doc["causes"][0]["code"] == "wrong-region"
+    assert doc["causes"][0]["code"] == "region_mismatch"
     assert doc["canonical_request"]["identical"] is True
     assert doc["string_to_sign"]["first_difference"]["component"] == "credential scope"
 
@@ -271,7 +271,7 @@ def test_presigned_url_with_a_parameter_added_after_signing(tmp_path: Path) -> N
     _clean(result)
     assert result.returncode == 1, result.stdout + result.stderr
     doc = json.loads(result.stdout)
-    assert doc["causes"][0]["code"] == "query-param-not-signed"
+    assert doc["causes"][0]["code"] == "query_param_not_signed"
     assert "response-content-type" in doc["causes"][0]["title"]
     # Without the tampering the same command finds nothing to report.
     clean = server_presigned(ours.url, region="us-east-1")

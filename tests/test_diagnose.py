@@ -265,7 +265,7 @@ def scenario(expected: str) -> Callable[[Callable[[], Case]], Callable[[], Case]
     return register
 
 
-@scenario("path-encoded-twice")
+@scenario("path_encoded_twice")
 def s3_path_double_encoded() -> Case:
     # An S3 request signed with the non-S3 default double_encode_path=True.
     req = Request("GET", f"{BUCKET}/photos/a%20b.jpg")
@@ -274,14 +274,14 @@ def s3_path_double_encoded() -> Case:
     return case(ours, got, S3_SERVER)
 
 
-@scenario("path-encoded-once")
+@scenario("path_encoded_once")
 def api_path_encoded_once() -> Case:
     # A non-S3 request signed with S3's double_encode_path=False.
     ours, got = header_signed(Request("GET", f"{API}/prod/items/a%20b"), double_encode_path=False)
     return case(ours, got, API_SERVER)
 
 
-@scenario("path-not-encoded")
+@scenario("path_not_encoded")
 def s3_key_signed_decoded() -> Case:
     # A signer that puts the object key into the canonical URI as text, not URI-encoded.
     host = BUCKET[8:]
@@ -299,20 +299,20 @@ def s3_key_signed_decoded() -> Case:
     return case(ours, Received("GET", f"{BUCKET}/photos/summer%202023.jpg", headers), S3_SERVER)
 
 
-@scenario("path-normalised")
+@scenario("path_normalised")
 def s3_path_normalised() -> Case:
     opts = {**S3_OPTIONS, "normalize_path": True}
     ours, got = header_signed(Request("GET", f"{BUCKET}/logs/./2024//a.txt"), service="s3", **opts)
     return case(ours, got, S3_SERVER)
 
 
-@scenario("path-not-normalised")
+@scenario("path_not_normalised")
 def api_path_not_normalised() -> Case:
     ours, got = header_signed(Request("GET", f"{API}/prod/a/../items"), normalize_path=False)
     return case(ours, got, API_SERVER)
 
 
-@scenario("query-plus-for-space")
+@scenario("query_plus_for_space")
 def query_plus_for_space() -> Case:
     # urlencode() writes a space as '+': signed as a literal plus, read by the server as space.
     url = f"{API}/prod/search?" + urlencode({"q": "hello world"})
@@ -320,7 +320,7 @@ def query_plus_for_space() -> Case:
     return case(ours, got, API_SERVER)
 
 
-@scenario("query-not-sorted")
+@scenario("query_not_sorted")
 def query_not_sorted() -> Case:
     # A signer that keeps the query in the order written.
     amz = f"x-amz-date:{AMZ}"
@@ -340,7 +340,7 @@ def query_not_sorted() -> Case:
     return case(ours, got, API_SERVER)
 
 
-@scenario("query-encoding")
+@scenario("query_encoding")
 def query_star_unencoded() -> Case:
     # botocore signs the query of a URL as written: '*' stays raw, the server encodes it.
     ours, req = botocore_client(SigV4Auth, "GET", f"{API}/prod/items?filter=size*")
@@ -348,14 +348,14 @@ def query_star_unencoded() -> Case:
     return case(ours, got, API_SERVER)
 
 
-@scenario("query-encoding")
+@scenario("query_encoding")
 def query_lowercase_hex() -> Case:
     ours, req = botocore_client(SigV4Auth, "GET", f"{API}/prod/items?path=%2ftmp")
     got = Received("GET", req.url, tuple(req.headers.items()))
     return case(ours, got, API_SERVER)
 
 
-@scenario("query-param-not-signed")
+@scenario("query_param_not_signed")
 def presigner_kept_one_value() -> Case:
     # botocore's presigner keeps only the first value of a repeated key (parse_qs); the app
     # then sends its own query with the signature parameters appended.
@@ -366,7 +366,7 @@ def presigner_kept_one_value() -> Case:
     return case(ours, got, API_SERVER)
 
 
-@scenario("query-param-not-sent")
+@scenario("query_param_not_sent")
 def query_value_dropped() -> Case:
     # The presigned URL is rebuilt from a dict: one value per key survives.
     ours, got = query_signed(Request("GET", f"{API}/prod/items?tag=red&tag=blue"))
@@ -375,7 +375,7 @@ def query_value_dropped() -> Case:
     return case(ours, replace(got, url=urlunsplit(parts._replace(query=rebuilt))), API_SERVER)
 
 
-@scenario("header-whitespace")
+@scenario("header_whitespace")
 def header_not_trimmed() -> Case:
     # A signer that copies header values verbatim (no trim, no collapse).
     lines = [f"host:{API[8:]}", "x-amz-date:" + AMZ, "x-amz-meta-note:two  spaces "]
@@ -389,7 +389,7 @@ def header_not_trimmed() -> Case:
     return case(ours, got, API_SERVER)
 
 
-@scenario("header-changed")
+@scenario("header_changed")
 def content_type_charset_added() -> Case:
     req = Request(
         "POST", f"{API}/prod/items", [("Content-Type", "application/json")], body=b'{"a":1}'
@@ -400,14 +400,14 @@ def content_type_charset_added() -> Case:
     )
 
 
-@scenario("host-port")
+@scenario("host_port")
 def host_port_added() -> Case:
     # Signed for the default port, sent through a tunnel on 8443: the HTTP client's Host has it.
     ours, got = header_signed(Request("GET", f"{API}/prod/items"))
     return case(ours, replace(got, url=got.url.replace(".com/", ".com:8443/")), API_SERVER)
 
 
-@scenario("signed-header-missing")
+@scenario("missing_signed_header")
 def presigned_header_not_sent() -> Case:
     # presign() signs the request's headers; the URL's user does not send Content-Type.
     req = Request("PUT", f"{BUCKET}/upload.csv", [("Content-Type", "text/csv")])
@@ -415,7 +415,7 @@ def presigned_header_not_sent() -> Case:
     return case(ours, got.without_header("content-type"), S3_SERVER)
 
 
-@scenario("signed-headers-differ")
+@scenario("signed_headers_mismatch")
 def signed_list_not_canonical_list() -> Case:
     # The SignedHeaders sent lists every request header; the canonical request only some.
     lines = [f"host:{API[8:]}", "x-amz-date:" + AMZ]
@@ -432,7 +432,7 @@ def signed_list_not_canonical_list() -> Case:
     return case(ours, Received("POST", f"{API}/prod/items", headers, b"{}"), API_SERVER)
 
 
-@scenario("header-name-case")
+@scenario("header_name_case")
 def header_names_not_lowercased() -> Case:
     lines = [f"Host:{API[8:]}", "X-Amz-Date:" + AMZ]
     ours, auth = hand_rolled("GET", "/prod/items", "", lines, "Host;X-Amz-Date", EMPTY)
@@ -440,13 +440,13 @@ def header_names_not_lowercased() -> Case:
     return case(ours, got, API_SERVER)
 
 
-@scenario("session-token-missing")
+@scenario("token_missing")
 def token_header_dropped() -> Case:
     ours, got = header_signed(Request("GET", f"{API}/prod/items"), TEMP)
     return case(ours, got.without_header("x-amz-security-token"), API_SERVER)
 
 
-@scenario("session-token-missing")
+@scenario("token_missing")
 def token_param_stripped() -> Case:
     ours, got = query_signed(Request("GET", f"{API}/prod/items"), TEMP)
     parts = urlsplit(got.url)
@@ -454,21 +454,21 @@ def token_param_stripped() -> Case:
     return case(ours, replace(got, url=urlunsplit(parts._replace(query=kept))), API_SERVER)
 
 
-@scenario("session-token-unexpected")
+@scenario("token_unexpected")
 def token_appended_after_presigning() -> Case:
     # sign_session_token=False (IoT style) for a service that wants the token signed.
     ours, got = query_signed(Request("GET", f"{API}/prod/items"), TEMP, sign_session_token=False)
     return case(ours, got, API_SERVER)
 
 
-@scenario("payload-unsigned-vs-digest")
+@scenario("payload_unsigned_vs_digest")
 def unsigned_payload_for_api() -> Case:
     req = Request("POST", f"{API}/prod/items", body=b'{"name":"x"}')
     ours, got = header_signed(req, payload_hash=UNSIGNED_PAYLOAD)
     return case(ours, got, API_SERVER)
 
 
-@scenario("payload-unsigned-vs-digest")
+@scenario("payload_unsigned_vs_digest")
 def s3_presigned_with_digest() -> Case:
     # An S3 URL presigned with the header-signing options: the empty body's digest is signed.
     opts = {"normalize_path": False, "double_encode_path": False, "payload_hash": None}
@@ -476,7 +476,7 @@ def s3_presigned_with_digest() -> Case:
     return case(ours, got, S3_SERVER)
 
 
-@scenario("body-changed")
+@scenario("body_changed")
 def json_reserialised() -> Case:
     doc = {"name": "x", "tags": [1, 2]}
     req = Request("POST", f"{API}/prod/items", body=json.dumps(doc))
@@ -486,7 +486,7 @@ def json_reserialised() -> Case:
     )
 
 
-@scenario("clock-skew")
+@scenario("clock_skew")
 def date_restamped_by_retry() -> Case:
     # A retry wrote a fresh X-Amz-Date ten minutes later and kept the old Authorization.
     ours, got = header_signed(Request("GET", f"{API}/prod/items"))
@@ -494,7 +494,7 @@ def date_restamped_by_retry() -> Case:
     return case(ours, got.with_header("X-Amz-Date", later), API_SERVER)
 
 
-@scenario("scope-date-differs")
+@scenario("date_mismatch")
 def scope_cached_from_yesterday() -> Case:
     amz = "20240115T000500Z"
     lines = [f"host:{API[8:]}", "x-amz-date:" + amz]
@@ -512,13 +512,13 @@ def scope_cached_from_yesterday() -> Case:
     return case(ours, got, API_SERVER)
 
 
-@scenario("wrong-region")
+@scenario("region_mismatch")
 def signed_for_wrong_region() -> Case:
     ours, got = header_signed(Request("GET", "https://ec2.us-west-2.amazonaws.com/"), service="ec2")
     return case(ours, got, Server("us-west-2", "ec2"))
 
 
-@scenario("wrong-region")
+@scenario("region_mismatch")
 def presigned_for_wrong_region() -> Case:
     # CopySnapshot's PresignedUrl signed for the destination instead of the source region.
     url = "https://ec2.us-west-2.amazonaws.com/?Action=CopySnapshot&SourceRegion=us-west-2"
@@ -526,14 +526,14 @@ def presigned_for_wrong_region() -> Case:
     return case(ours, got, Server("us-west-2", "ec2"))
 
 
-@scenario("wrong-service")
+@scenario("service_mismatch")
 def signed_for_wrong_service() -> Case:
     url = "https://search-x.us-east-1.es.amazonaws.com/_search"
     ours, got = header_signed(Request("GET", url), service="opensearch")
     return case(ours, got, Server("us-east-1", "es"))
 
 
-@scenario("method-differs")
+@scenario("method_mismatch")
 def presigned_get_used_to_put() -> Case:
     ours, got = query_signed(
         Request("GET", f"{BUCKET}/report.pdf"), service="s3", **S3_PRESIGN_OPTIONS
@@ -541,14 +541,14 @@ def presigned_get_used_to_put() -> Case:
     return case(ours, replace(got, method="PUT"), S3_SERVER)
 
 
-@scenario("wrong-secret-key")
+@scenario("wrong_secret_key")
 def wrong_secret() -> Case:
     wrong = Credentials(AKID, SECRET.replace("EXAMPLEKEY", "EXAMPLEKEZ"))
     ours, got = header_signed(Request("GET", f"{API}/prod/items"), wrong)
     return case(ours, got, API_SERVER)
 
 
-@scenario("server-hashed-differently")
+@scenario("server_hashed_differently")
 def server_hashed_other_bytes() -> Case:
     # Cannot be produced by a correct server: its report shows our canonical request but its
     # string to sign hashes something else (here: the text with a CR the XML text lost).
@@ -672,33 +672,33 @@ def test_catalogue_cause_comes_first(name: str, envelope: str) -> None:
 def test_every_catalogue_entry_is_proven() -> None:
     proven = {expected for expected, _ in SCENARIOS.values()}
     assert proven >= {
-        "path-encoded-twice",
-        "path-encoded-once",
-        "path-not-encoded",
-        "path-normalised",
-        "path-not-normalised",
-        "query-plus-for-space",
-        "query-not-sorted",
-        "query-encoding",
-        "query-param-not-signed",
-        "query-param-not-sent",
-        "header-whitespace",
-        "header-changed",
-        "host-port",
-        "signed-header-missing",
-        "signed-headers-differ",
-        "header-name-case",
-        "session-token-missing",
-        "session-token-unexpected",
-        "payload-unsigned-vs-digest",
-        "body-changed",
-        "clock-skew",
-        "scope-date-differs",
-        "wrong-region",
-        "wrong-service",
-        "method-differs",
-        "wrong-secret-key",
-        "server-hashed-differently",
+        "path_encoded_twice",
+        "path_encoded_once",
+        "path_not_encoded",
+        "path_normalised",
+        "path_not_normalised",
+        "query_plus_for_space",
+        "query_not_sorted",
+        "query_encoding",
+        "query_param_not_signed",
+        "query_param_not_sent",
+        "header_whitespace",
+        "header_changed",
+        "host_port",
+        "missing_signed_header",
+        "signed_headers_mismatch",
+        "header_name_case",
+        "token_missing",
+        "token_unexpected",
+        "payload_unsigned_vs_digest",
+        "body_changed",
+        "clock_skew",
+        "date_mismatch",
+        "region_mismatch",
+        "service_mismatch",
+        "method_mismatch",
+        "wrong_secret_key",
+        "server_hashed_differently",
     }
 
 
@@ -710,7 +710,8 @@ def test_details_of_specific_causes() -> None:
     assert "Content-Type" in d.causes[0].title
     assert "charset=utf-8" in " ".join(d.causes[0].evidence)
     d, _ = diagnose("presigned_for_wrong_region", "query-xml")
-    assert [c.code for c in d.causes] == ["wrong-region"]  # X-Amz-Credential is not a query cause
+    # X-Amz-Credential is not a query cause
+    assert [c.code for c in d.causes] == ["region_mismatch"]
     d, _ = diagnose("s3_path_double_encoded", "text")
     assert "S3_OPTIONS" in d.causes[0].explanation
     d, _ = diagnose("api_path_encoded_once", "text")
@@ -767,14 +768,14 @@ def test_signature_not_sent() -> None:
     c = SCENARIOS["wrong_secret"][1]()
     report = parse_server_error(ENVELOPES["s3-xml-bytes"](c))
     d = diff_report(c.ours_canonical, c.ours_sts, report, signature="f" * 64)
-    assert d.causes[0].code == "signature-not-sent"
+    assert d.causes[0].code == "signature_not_sent"
 
 
 def test_inconsistent_artefacts_are_named() -> None:
     c = SCENARIOS["wrong_secret"][1]()
     report = parse_server_error(ENVELOPES["s3-xml-bytes"](c))
     d = diff_report(c.ours_canonical + "x", c.ours_sts, report)
-    assert "ours-inconsistent" in [x.code for x in d.causes]
+    assert "ours_inconsistent" in [x.code for x in d.causes]
 
 
 # --------------------------------------------------------------------------- no canonical
@@ -795,7 +796,7 @@ def test_ec2_auth_failure_has_no_canonical() -> None:
     c = SCENARIOS["wrong_secret"][1]()
     d = diff_report(c.ours_canonical, c.ours_sts, report)
     assert d.canonical_request is None and d.string_to_sign is None
-    assert [x.code for x in d.causes] == ["server-gave-no-canonical"]
+    assert [x.code for x in d.causes] == ["server_gave_no_canonical"]
     assert "sigv4kit explain" in d.causes[0].explanation
     assert "not reported by the server" in render_text(d)
 
@@ -807,22 +808,22 @@ def test_ec2_auth_failure_has_no_canonical() -> None:
             "<Error><Code>RequestTimeTooSkewed</Code><Message>The difference between the request"
             " time and the current time is too large.</Message><RequestTime>20240115T120000Z"
             "</RequestTime><ServerTime>2024-01-15T12:20:00Z</ServerTime></Error>",
-            "clock-skew",
+            "clock_skew",
         ),
         (
             "<Response><Errors><Error><Code>RequestExpired</Code><Message>Request has expired."
             "</Message></Error></Errors><RequestID>x</RequestID></Response>",
-            "request-expired",
+            "expired",
         ),
         (
             '{"__type":"UnrecognizedClientException","message":"The security token included in '
             'the request is invalid."}',
-            "unknown-access-key",
+            "unknown_access_key",
         ),
         (
             '{"__type":"ExpiredTokenException","message":"The security token included in the '
             'request is expired"}',
-            "session-token-expired",
+            "token_expired",
         ),
     ],
 )
@@ -838,7 +839,7 @@ def test_only_string_to_sign_reported() -> None:
     body = f"<Error><Code>SignatureDoesNotMatch</Code>{sts}</Error>"
     d = diff_report(c.ours_canonical, c.ours_sts, parse_server_error(body))
     assert d.canonical_request is None
-    assert d.causes[0].code == "canonical-request-differs"
+    assert d.causes[0].code == "canonical_request_mismatch"
 
 
 # --------------------------------------------------------------------------- parsing
@@ -1064,7 +1065,7 @@ def test_token_difference_inside_redaction_still_shows() -> None:
         c.ours_sts,
         parse_server_error(query_message(c.server_canonical, c.server_sts)),
     )
-    assert d.causes[0].code == "session-token-differs"
+    assert d.causes[0].code == "token_mismatch"
     text = render_text(d)
     assert TOKEN not in text and other not in text
     assert f"-x-amz-security-token:{redacted(TOKEN)}" in text
@@ -1077,7 +1078,7 @@ def test_caller_secrets_are_redacted() -> None:
     ours, got = header_signed(req)
     c = case(ours, got.with_header("X-Api-Key", api_key + "-2"), API_SERVER)
     d = diff_report(c.ours_canonical, c.ours_sts, parse_server_error(ENVELOPES["text"](c)))
-    assert d.causes[0].code == "header-changed"
+    assert d.causes[0].code == "header_changed"
     assert api_key in render_text(d)  # not a credential sigv4kit knows about
     dumped = json.dumps(to_dict(d, secrets=[api_key]), ensure_ascii=False)
     for out in (render_text(d, secrets=[api_key]), dumped):

@@ -71,7 +71,7 @@ def test_received_against_sent_names_the_cause(tmp_path: Path) -> None:
                     "--sent", f"@{tmp_path / 'sent.txt'}")
     assert code == 1, out
     assert "/photos/a%20b.jpg" in out and "/photos/a%2Bb.jpg" in out
-    assert "(path-differs)" in out and "differs at line 2" in out
+    assert "(path_mismatch)" in out and "differs at line 2" in out
     code, out = run("diff", "--received", f"@{tmp_path / 'sent.txt'}",
                     "--sent", f"@{tmp_path / 'sent.txt'}")
     assert code == 0, out
@@ -96,7 +96,7 @@ def test_received_against_botocores_debug_log(tmp_path: Path) -> None:
     code, out = run("diff", "--received", f"@{tmp_path / 'received.txt'}",
                     "--sent", f"@{tmp_path / 'botocore.log'}")
     assert code == 1
-    assert "(path-differs)" in out and "differs at line 2" in out
+    assert "(path_mismatch)" in out and "differs at line 2" in out
 
 
 def test_received_against_method_url(tmp_path: Path) -> None:

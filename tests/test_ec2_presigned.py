@@ -136,3 +136,26 @@ def test_validation_before_signing(overrides: dict[str, Any], field: str) -> Non
 def test_cross_partition_message_names_both_regions() -> None:
     with pytest.raises(SigningError, match=r"us-west-2.*cn-north-1|cn-north-1.*us-west-2"):
         _build(destination_region="cn-north-1")
+
+
+def test_a_presign_resolves_each_region_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The source Region is looked up once, for the endpoint and the partition rule together
+    (``endpoints.resolve_ec2_endpoint``), the destination once; the URL is botocore's."""
+    import sigv4kit
+    from sigv4kit.aws import endpoints
+
+    sigv4kit.clear_caches()
+    lookups: list[tuple[str, str]] = []
+    partition = endpoints._partition
+    monkeypatch.setattr(endpoints, "_partition",
+                        lambda region, field: lookups.append((region, field)) or partition(
+                            region, field))
+    url = presigned_copy_snapshot_url(CREDS, source_region="us-gov-west-1",
+                                      source_snapshot_id=SNAP,
+                                      destination_region="us-gov-east-1", timestamp=NOW)
+    assert lookups == [("us-gov-west-1", "source_region"), ("us-gov-east-1", "destination_region")]
+    params = {"SourceRegion": "us-gov-west-1", "SourceSnapshotId": SNAP}
+    assert url == botocore_copy_snapshot_presigned_url(CREDS, "us-gov-east-1", params, NOW)
+    with pytest.raises(SigningError, match="across partitions: us-gov-west-1 is in aws-us-gov"):
+        presigned_copy_snapshot_url(CREDS, source_region="us-gov-west-1", source_snapshot_id=SNAP,
+                                    destination_region="us-east-1", timestamp=NOW)

@@ -1,11 +1,12 @@
-"""The layers of DESIGN.md, enforced: who may import whom, what the pure parts load, and the
-one fast constructor of result values used with exactly the dataclass's fields."""
+"""The layers (docs/development.md, Layout) enforced: who may import whom, what the pure parts
+load, and the one fast constructor of result values used with exactly the dataclass's fields."""
 
 from __future__ import annotations
 
 import ast
 import dataclasses
 import importlib
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -33,7 +34,8 @@ ALLOWED_LAYERS: dict[str, frozenset[str]] = {
          "server"}
     ),
 }
-"""DESIGN.md's import rules: a layer imports the layers listed for it and nothing else of the
+"""The import rules (docs/development.md, Layout): a layer imports the layers listed for it and
+nothing else of the
 package (cli imports anything)."""
 
 THIRD_PARTY_IN_CORE = {
@@ -186,7 +188,7 @@ def test_every_exception_class_the_package_defines_subclasses_sigv4kit_error() -
     import sigv4kit
     from sigv4kit.errors import Error
 
-    strays = []
+    strays, walked = [], set()
     for info in pkgutil.walk_packages(sigv4kit.__path__, "sigv4kit."):
         if info.name.endswith("__main__"):
             continue
@@ -194,6 +196,7 @@ def test_every_exception_class_the_package_defines_subclasses_sigv4kit_error() -
             module = importlib.import_module(info.name)
         except ImportError:  # an optional extra that is not installed
             continue
+        walked.add(info.name)
         for name, cls in inspect.getmembers(module, inspect.isclass):
             if cls.__module__ != info.name or not issubclass(cls, BaseException):
                 continue
@@ -203,3 +206,105 @@ def test_every_exception_class_the_package_defines_subclasses_sigv4kit_error() -
                 continue
             strays.append(f"{info.name}.{name}")
     assert strays == [], strays
+    # the families and layers added after the layout step are walked too (CI installs the extras)
+    expected = {name for name, _ in _modules()} - {"sigv4kit", "sigv4kit.__main__"}
+    assert expected - walked == set()
+    assert {"sigv4kit.server.proxy", "sigv4kit.tokens", "sigv4kit.post_policy",
+            "sigv4kit._post_document", "sigv4kit.post_stream",
+            "sigv4kit.testing.post_server"} <= walked
+
+
+def _declared_all(path: Path) -> list[str] | None:
+    """The module's ``__all__`` as written at its top level (None when it has none)."""
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        targets = node.targets if isinstance(node, ast.Assign) else (
+            [node.target] if isinstance(node, ast.AnnAssign) and node.value is not None else []
+        )
+        if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets):
+            value = ast.literal_eval(node.value)  # type: ignore[union-attr, arg-type]
+            assert isinstance(value, list | tuple), f"{path}: __all__ is not a literal list"
+            return list(value)
+    return None
+
+
+def test_every_module_is_public_with_all_or_private_by_name() -> None:
+    """A module is public (it has ``__all__``) or private by name (``_name.py``, as
+    h11's ``_readers.py``); every name a public module lists exists there, and the top-level
+    package exports the verifier's result and its reasons."""
+    unmarked, missing = [], []
+    for module, path in _modules():
+        private = any(part.startswith("_") and part not in {"__init__", "__main__"}
+                      for part in module.split("."))
+        names = _declared_all(path)
+        if names is None:
+            if not private:
+                unmarked.append(module)
+            continue
+        if module == "sigv4kit.__main__":  # importing it runs the CLI
+            assert names == [], names
+            continue
+        loaded = importlib.import_module(module)
+        missing += [f"{module}.{name}" for name in names if not hasattr(loaded, name)]
+    assert unmarked == [], f"modules with neither __all__ nor a private name: {unmarked}"
+    assert missing == [], f"names listed in __all__ that the module lacks: {missing}"
+    assert {"VerifyResult", "Reason"} <= set(sigv4kit.__all__)
+    assert len(_modules()) > 80
+
+
+def test_the_public_surface_check_can_fail(tmp_path: Path) -> None:
+    """The reader above sees a missing ``__all__``, an annotated empty one and a listed name."""
+    bare = tmp_path / "bare.py"
+    bare.write_text('"""doc"""\nimport os\n\nX = 1\n')
+    empty = tmp_path / "empty.py"
+    empty.write_text("__all__: list[str] = []\n")
+    listed = tmp_path / "listed.py"
+    listed.write_text('__all__ = ["gone", "X"]\nX = 1\n')
+    assert _declared_all(bare) is None
+    assert _declared_all(empty) == []
+    assert _declared_all(listed) == ["gone", "X"]
+
+
+def test_one_renderer_for_the_debugger() -> None:
+    """``render_text`` and ``to_dict`` exist once (``diagnose/render.py``), for a diagnosis and
+    an explanation alike; ``explain``'s names of them delegate there."""
+    import inspect
+
+    from sigv4kit import Credentials, Request, presign
+    from sigv4kit.diagnose import render
+
+    url = presign(Request("GET", "https://ec2.us-west-2.amazonaws.com/?Action=DescribeRegions"),
+                  Credentials("AKIDEXAMPLE", "secret"), region="us-east-1", service="ec2",
+                  timestamp="20150830T123600Z").url
+    e = explain.explain_request(Request("GET", url), now="20150830T123700Z")
+    assert explain.render_text(e) == render.render_text(e)
+    assert "[region_mismatch]" in render.render_text(e)
+    assert explain.to_dict(e) == render.to_dict(e)
+    for name in ("render_text", "to_dict"):
+        source = inspect.getsource(getattr(explain, name))
+        assert "from .render import" in source and len(source.splitlines()) < 8, source
+    defined = [
+        module for module, path in _modules() if module.startswith("sigv4kit.diagnose")
+        for node in ast.parse(path.read_text()).body
+        if isinstance(node, ast.FunctionDef) and node.name.startswith(("render", "_render"))
+    ]
+    assert set(defined) <= {"sigv4kit.diagnose.render", "sigv4kit.diagnose.explain",
+                            "sigv4kit.diagnose.policy"}, defined
+
+
+def test_documents_the_code_names_exist() -> None:
+    """Every ``*.md`` file a module's text names (a docstring's "see docs/…") is in the project:
+    the repository root or ``docs/``. DESIGN.md is not the project's (issue 25)."""
+    root = PACKAGE.parent
+    named = re.compile(r"[\w./-]*[\w-]\.md\b")
+    pending = {("sigv4kit/server/__init__.py", "DESIGN.md")}  # the server branch's docstring
+    missing = []
+    for _, path in _modules():
+        for name in set(named.findall(path.read_text(encoding="utf-8"))):
+            where = str(path.relative_to(root))
+            if (where, name) in pending:
+                continue
+            if not any((base / name).is_file() for base in (root, root / "docs")):
+                missing.append(f"{where}: {name}")
+    assert missing == [], missing
+    assert named.findall("see docs/development.md and DESIGN.md.") == [
+        "docs/development.md", "DESIGN.md"]

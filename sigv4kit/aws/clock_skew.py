@@ -20,6 +20,8 @@ from email.utils import parsedate_to_datetime
 from ..rules import DEFAULT_MAX_SKEW
 from ..timestamps import EARLIEST, LATEST
 
+__all__ = ["MAX_ERROR_BODY", "ClockSkew", "is_skew_error", "server_offset"]
+
 SKEW_STATUSES = frozenset({400, 401, 403})
 MAX_ERROR_BODY = 1 << 16
 """An error body is read (and only when the Date already shows skew) up to this size."""

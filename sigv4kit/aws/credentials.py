@@ -19,6 +19,12 @@ from typing import Any, Protocol, cast
 from ..errors import SigningError
 from ..model import Credentials
 
+__all__ = [
+    "CredentialSource", "CredentialsError", "NoCredentialsError", "chain_credentials",
+    "check_credential_source", "current_credentials", "from_environment", "resolve_credentials",
+    "resolve_region",
+]
+
 
 class NoCredentialsError(SigningError):
     """No credential source yielded an access key."""

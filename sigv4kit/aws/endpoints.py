@@ -30,7 +30,9 @@ from ..errors import SigningError
 from ..patterns import lazy
 from .data import load_data, load_service_model
 
-__all__ = ["check_same_partition", "ec2_endpoint", "partition_of"]
+__all__ = [
+    "Ec2Endpoint", "check_same_partition", "ec2_endpoint", "partition_of", "resolve_ec2_endpoint",
+]
 
 _REGION_SHAPE: Final = re.compile(r"(?!-)(?![0-9]+$)[a-z0-9-]{1,63}(?<!-)")
 """A DNS label in lower case, not all digits: what botocore accepts as a Region name
@@ -67,6 +69,15 @@ def partition_of(region: str) -> str:
     return _partition(region, "region").name
 
 
+class Ec2Endpoint(NamedTuple):
+    """EC2's endpoint in one Region and the partition of that Region, resolved together: a
+    CopySnapshot PresignedUrl needs both (the URL to sign, the partition to refuse a copy
+    across partitions)."""
+
+    url: str
+    partition: str
+
+
 def ec2_endpoint(region: str, *, fips: bool = False, dualstack: bool = False) -> str:
     """The HTTPS endpoint of EC2 in ``region``, e.g. ``"https://ec2.us-west-2.amazonaws.com"``.
 
@@ -75,12 +86,19 @@ def ec2_endpoint(region: str, *, fips: bool = False, dualstack: bool = False) ->
     ``Region``, ``UseFIPS`` and ``UseDualStack``. A variant the Region's partition does not
     offer raises `SigningError` naming the option.
     """
+    return resolve_ec2_endpoint(region, fips=fips, dualstack=dualstack).url
+
+
+def resolve_ec2_endpoint(region: str, *, fips: bool = False, dualstack: bool = False,
+                         field: str = "region") -> Ec2Endpoint:
+    """``ec2_endpoint`` with the Region's partition (``partition_of``), from one lookup;
+    ``field`` names the argument in errors about ``region``."""
     for option, value in (("fips", fips), ("dualstack", dualstack)):
         if not isinstance(value, bool):
             raise SigningError(
                 f"{option}: must be True or False, got {type(value).__name__}", field=option
             )
-    partition = _partition(region, "region")
+    partition = _partition(region, field)
     if fips and not partition.supports_fips:
         raise SigningError(
             f"fips: partition {partition.name} (Region {region}) has no FIPS endpoints",
@@ -91,22 +109,26 @@ def ec2_endpoint(region: str, *, fips: bool = False, dualstack: bool = False) ->
             f"dualstack: partition {partition.name} (Region {region}) has no dual-stack endpoints",
             field="dualstack",
         )
-    return _resolve_ec2(region, fips, dualstack)
+    return Ec2Endpoint(_resolve_ec2(region, fips, dualstack, field), partition.name)
 
 
-def check_same_partition(source_region: str, destination_region: str) -> None:
+def check_same_partition(source_region: str, destination_region: str, *,
+                         source_partition: str | None = None) -> None:
     """Refuse a snapshot copy between partitions.
 
     Credentials, KMS keys and presigned URLs do not cross partition boundaries, so EC2
     would reject such a copy after the caller has already built and sent the request.
+    ``source_partition`` is the source Region's partition when the caller has resolved it
+    already (``resolve_ec2_endpoint(...).partition``).
     """
-    source = _partition(source_region, "source_region")
-    destination = _partition(destination_region, "destination_region")
-    if source.name != destination.name:
+    if source_partition is None:
+        source_partition = _partition(source_region, "source_region").name
+    destination = _partition(destination_region, "destination_region").name
+    if source_partition != destination:
         raise SigningError(
             "destination_region: cannot copy a snapshot across partitions: "
-            f"{source_region} is in {source.name}, {destination_region} is in "
-            f"{destination.name}",
+            f"{source_region} is in {source_partition}, {destination_region} is in "
+            f"{destination}",
             field="destination_region",
         )
 
@@ -130,7 +152,7 @@ def _check_region(region: object, field: str) -> None:
         raise SigningError(f"{field}: {region!r} is not a valid AWS Region name", field=field)
 
 
-def _resolve_ec2(region: str, fips: bool, dualstack: bool) -> str:
+def _resolve_ec2(region: str, fips: bool, dualstack: bool, field: str) -> str:
     try:
         endpoint = _rules_provider().resolve_endpoint(
             Region=region, UseFIPS=fips, UseDualStack=dualstack
@@ -141,7 +163,7 @@ def _resolve_ec2(region: str, fips: bool, dualstack: bool) -> str:
 
         if not isinstance(exc, EndpointProviderError):
             raise
-        option = "fips" if fips else "dualstack" if dualstack else "region"
+        option = "fips" if fips else "dualstack" if dualstack else field
         raise SigningError(
             f"{option}: botocore's ec2 endpoint rules give no endpoint for Region {region} "
             f"(fips={fips}, dualstack={dualstack}): {exc}",

@@ -20,6 +20,8 @@ import click
 from .. import __version__
 from ..errors import SigningError
 
+__all__ = ["cli", "main"]
+
 _LAZY = {
     "presign": ("presign", "presign", "Make presigned URLs (EC2 CopySnapshot, any URL)."),
     "sign": ("sign", "sign", "Sign an HTTP request; print it, as curl, or send it."),

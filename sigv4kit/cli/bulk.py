@@ -15,6 +15,8 @@ import click
 from ..errors import SigningError
 from ..model import Credentials, PresignedRequest
 
+__all__ = ["presign_lines"]
+
 MAX_LINE = 4096
 """A line longer than this cannot hold a snapshot id; it is skipped without being stored."""
 

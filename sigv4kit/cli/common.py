@@ -14,6 +14,12 @@ from ..errors import SigningError
 from ..model import Credentials, PresignedRequest, SignedRequest
 from ..redact import bounded, debug_text, mask_text, redact_message
 
+__all__ = [
+    "InputError", "Seconds", "ServiceError", "clean_message", "credential_options", "debug_option",
+    "load_credential_source", "load_credentials", "load_region", "network_options", "output_option",
+    "print_json", "show_debug", "signing_errors", "use_colour",
+]
+
 MAX_SECRET_LINE = 4096
 """Longest line --secret-access-key-stdin reads: a secret key is 40 characters."""
 

@@ -28,6 +28,8 @@ from .common import (
 from .headers import parse_header
 from .rawinput import LargeRequest, explain_large, open_raw, verify_large
 
+__all__ = ["diff", "explain", "read_limited", "verify"]
+
 _FIELDS = {"now": "--now", "url": "REQUEST", "headers": "--header", "method": "--method"}
 
 
@@ -242,7 +244,7 @@ _DIFF_FIELDS = {"region": "--region", "service": "--service", "url": "URL",
                 "headers": "--header", "method": "METHOD", "timestamp": "--timestamp",
                 "expires": "--expires"}
 
-_SAME_REQUEST = frozenset({"wrong-secret-key"})
+_SAME_REQUEST = frozenset({"wrong_secret_key"})
 """The cause diff_report names when both sides built the same request: the key must differ.
 Alone it means "identical" (exit 0); any other cause is a difference (exit 1)."""
 

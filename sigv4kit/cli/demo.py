@@ -21,6 +21,8 @@ from ..model import Credentials
 from ..redact import redact_url
 from .common import ServiceError, clean_message, signing_errors
 
+__all__ = ["demo"]
+
 CredentialSource = Credentials | Callable[[], Credentials]
 
 

@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 from .paging import ec2_paginator, full_result, page_iterator, paging_options, should_paginate
 from .requestopts import tag_specifications
 
+__all__ = ["LazyGroup", "ec2"]
+
 F = TypeVar("F", bound=Callable[..., Any])
 _EX = "Example:\n\n\b\n  "  # \b: click must not re-wrap the example
 

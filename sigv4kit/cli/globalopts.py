@@ -30,6 +30,11 @@ from .common import (
 if TYPE_CHECKING:
     from ..ec2.client import Client
 
+__all__ = [
+    "cli_input", "compile_query", "connection_options", "emit", "input_options", "make_client",
+    "output_format", "output_options", "skeleton", "with_cli_errors",
+]
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 GLOBAL_FIELDS = {

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+__all__ = ["parse_header"]
+
 
 def parse_header(text: str) -> tuple[str, str]:
     """``'Name: value'`` to a pair; the value is trimmed. Validity is checked by Request."""

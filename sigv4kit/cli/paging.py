@@ -13,6 +13,11 @@ import click
 from ..aws.paginators import Paginator, paginator
 from ..ec2.model import API_VERSION
 
+__all__ = [
+    "ec2_paginator", "full_result", "page_iterator", "paging_options", "should_paginate",
+    "text_pages",
+]
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 

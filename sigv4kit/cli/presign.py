@@ -28,6 +28,8 @@ from .modelopts import (
 )
 from .requestopts import signing_options, signing_scope, tag_specifications
 
+__all__ = ["presign"]
+
 _COPY_FIELDS = {
     "source_region": "--source-region",
     "source_snapshot_id": "--source-snapshot-id",

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from ..diagnose.explain import Explanation
     from ..verify import Lookup, VerifyResult
 
+__all__ = ["LargeRequest", "explain_large", "open_raw", "verify_large"]
+
 PIECE = 64 * 1024
 MAX_STREAMED_BODY = 5 * 1024**3
 """The largest body streamed: S3's limit for one PUT (5 GiB)."""

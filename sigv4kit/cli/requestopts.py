@@ -15,6 +15,8 @@ import click
 if TYPE_CHECKING:
     from ..options import Algorithm, RegionSet, SigningOptions
 
+__all__ = ["read_data", "signing_options", "signing_scope", "tag_specifications", "wire_url"]
+
 
 MAX_DATA_BYTES = 64 * 1024 * 1024
 """The largest --data body: it is hashed and held to be signed (a larger upload is a job for

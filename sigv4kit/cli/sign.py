@@ -24,6 +24,8 @@ from .common import (
 from .headers import parse_header
 from .requestopts import read_data, signing_options, signing_scope, wire_url
 
+__all__ = ["sign"]
+
 
 @click.command(
     epilog="Example:\n\n\b\n  sigv4kit sign POST https://ec2.us-east-1.amazonaws.com/ --region "

@@ -25,6 +25,12 @@ from .texts import (
     sts_from_canonical,
 )
 
+__all__ = [
+    "RANK", "Cause", "Check", "Compared", "Confidence", "Findings", "RequestCheck", "check_code",
+    "check_method", "check_scope", "check_signatures", "check_time", "check_token", "dedupe",
+    "first_line", "masked",
+]
+
 Confidence = Literal["high", "medium", "low"]
 RANK: dict[str, int] = {"high": 0, "medium": 1, "low": 2}
 
@@ -108,14 +114,14 @@ def check_method(ours: CanonicalText, server: CanonicalText, c: Compared, out: F
         return
     if ours.method.upper() == server.method:
         out.add(
-            "method-differs",
+            "method_mismatch",
             "HTTP method not upper-cased in your canonical request",
             "The canonical request starts with the method in upper case.",
             out.pair(ours.method, server.method),
         )
         return
     out.add(
-        "method-differs",
+        "method_mismatch",
         f"Signed for {ours.method}, sent as {server.method}",
         "A signature covers the HTTP method: a URL presigned for GET cannot be used to PUT or "
         "HEAD. HTTP clients also turn POST into GET when following a 301/302/303 redirect. "
@@ -133,7 +139,7 @@ def check_scope(c: Compared, out: Findings) -> None:
             return
     if ours.algorithm != server.algorithm:
         out.add(
-            "algorithm-differs",
+            "algorithm_mismatch",
             f"Signed with {ours.algorithm}, the server used {server.algorithm}",
             "AWS4-HMAC-SHA256 is SigV4 (one region); AWS4-ECDSA-P256-SHA256 is SigV4a (a "
             "region set, an ECDSA key). Sign with the algorithm the request declares.",
@@ -144,7 +150,7 @@ def check_scope(c: Compared, out: Findings) -> None:
     a, b = ours.scope, server.scope
     if len(a) != len(b) or len(a) not in (3, 4):
         out.add(
-            "scope-differs",
+            "scope_mismatch",
             "The credential scopes differ in shape",
             "A SigV4 scope is date/region/service/aws4_request; a SigV4a scope leaves the region "
             "out (date/service/aws4_request).",
@@ -154,7 +160,7 @@ def check_scope(c: Compared, out: Findings) -> None:
     evidence = out.pair("/".join(a), "/".join(b))
     if len(a) == 4 and a[1] != b[1]:
         out.add(
-            "wrong-region",
+            "region_mismatch",
             f"Signed for region {a[1]}, the server is in {b[1]}",
             "The credential scope names the region whose key signs the request, and the server "
             "derives its key for its own region. Sign for the region of the endpoint you send "
@@ -164,7 +170,7 @@ def check_scope(c: Compared, out: Findings) -> None:
         )
     if a[-2] != b[-2]:
         out.add(
-            "wrong-service",
+            "service_mismatch",
             f"Signed for service {a[-2]!r}, the server is {b[-2]!r}",
             "The scope must carry the service's signing name, which is not always the endpoint's "
             "first label (SES answers at email.<region> and signs as 'ses'; API Gateway "
@@ -175,7 +181,7 @@ def check_scope(c: Compared, out: Findings) -> None:
         ours_date = ours.amzdate[:8]
         mismatch = a[0] != ours_date
         out.add(
-            "scope-date-differs",
+            "date_mismatch",
             f"Scope date {a[0]}, the server's is {b[0]}",
             (
                 f"Your scope date {a[0]} is not the date of your X-Amz-Date ({ours_date}): the "
@@ -189,7 +195,7 @@ def check_scope(c: Compared, out: Findings) -> None:
         )
     if a[-1] != b[-1]:
         out.add(
-            "scope-differs",
+            "scope_mismatch",
             "The scope terminator differs",
             "A credential scope ends with 'aws4_request'.",
             evidence,
@@ -223,7 +229,7 @@ def check_time(c: Compared, out: Findings) -> None:
                 else ""
             )
         out.add(
-            "clock-skew",
+            "clock_skew",
             title,
             "X-Amz-Date (line 2 of the string to sign) is what the server signs with. It changed "
             "between signing and sending: a retry re-stamped the date without signing again, "
@@ -241,7 +247,7 @@ def check_token(ours: CanonicalText, server: CanonicalText, c: Compared, out: Fi
     where = "X-Amz-Security-Token"
     if a and not b:
         out.add(
-            "session-token-missing",
+            "token_missing",
             "You signed a session token the server did not receive",
             f"Your canonical request includes {where} (temporary credentials) but the request "
             "the server got has none: the header or query parameter was dropped after signing "
@@ -251,7 +257,7 @@ def check_token(ours: CanonicalText, server: CanonicalText, c: Compared, out: Fi
         )
     elif b and not a:
         out.add(
-            "session-token-unexpected",
+            "token_unexpected",
             "The request carries a session token you did not sign",
             f"The server's canonical request includes {where} but yours does not: it was added "
             "after signing (presigning with sign_session_token=False appends it to the URL, "
@@ -261,7 +267,7 @@ def check_token(ours: CanonicalText, server: CanonicalText, c: Compared, out: Fi
         )
     else:
         out.add(
-            "session-token-differs",
+            "token_mismatch",
             "The session token you signed is not the one sent",
             "Two different session tokens: the credentials were refreshed between signing and "
             "sending, or the token came from another profile than the keys. Sign with one "
@@ -272,44 +278,44 @@ def check_token(ours: CanonicalText, server: CanonicalText, c: Compared, out: Fi
 
 _CODE_HINTS: dict[str, tuple[str, str, str]] = {
     "RequestTimeTooSkewed": (
-        "clock-skew",
+        "clock_skew",
         "The server says the request time is too far from its clock",
         "The time in X-Amz-Date is more than 5 minutes from the server's: the clock of the "
         "signing machine is wrong (containers and VMs after suspend drift; use NTP) or the "
         "request was held before sending.",
     ),
     "RequestExpired": (
-        "request-expired",
+        "expired",
         "The server says the request has expired",
         "The signed request is older than it may be: a presigned URL past its X-Amz-Expires, "
         "or a request signed more than 5 minutes before the server's clock (check the clock "
         "of the signing machine).",
     ),
     "SignatureExpired": (
-        "request-expired",
+        "expired",
         "The server says the signature has expired",
         "The signed request is older than it may be (X-Amz-Expires, or 5 minutes of skew).",
     ),
     "InvalidClientTokenId": (
-        "unknown-access-key",
+        "unknown_access_key",
         "The server does not know the access key or session token",
         "The access key ID does not exist in this partition, was deleted, or belongs to "
         "temporary credentials whose session token was not sent; tokens from the global STS "
         "endpoint are not valid in opt-in regions.",
     ),
     "ExpiredToken": (
-        "session-token-expired",
+        "token_expired",
         "The session token has expired",
         "Temporary credentials expire; refresh them and sign again.",
     ),
     "IncompleteSignature": (
-        "malformed-authorization",
+        "malformed",
         "The server could not read the signature",
         "The Authorization header or X-Amz-* query parameters are malformed or incomplete "
         "(a missing Credential, SignedHeaders or Signature, a wrong separator).",
     ),
     "AuthFailure": (
-        "server-gave-no-canonical",
+        "server_gave_no_canonical",
         "EC2 refused the credentials or the signature without saying why",
         "EC2 reports every signature failure as AuthFailure and never returns its canonical "
         "request. Check the request offline: `sigv4kit explain` reads what was signed (region, "
@@ -380,7 +386,7 @@ def check_signatures(c: Compared, out: Findings) -> None:
         evidence = out.pair(ours_s.digest, server_s.digest)
         if server_c is None:
             out.add(
-                "canonical-request-differs",
+                "canonical_request_mismatch",
                 "The canonical requests differ, but the server did not show its own",
                 "Line 4 of the strings to sign (the hash of the canonical request) differs, so "
                 "the server built another canonical request; it reported only the string to "
@@ -390,7 +396,7 @@ def check_signatures(c: Compared, out: Findings) -> None:
             )
         else:
             out.add(
-                "server-hashed-differently",
+                "server_hashed_differently",
                 "Same canonical request, different hash",
                 "The canonical requests are identical, yet line 4 of the strings to sign "
                 "differs: the server hashed other bytes than it reported (characters lost in "
@@ -403,7 +409,7 @@ def check_signatures(c: Compared, out: Findings) -> None:
     provided = report.signature_provided
     if signature is not None and provided and signature != provided:
         out.add(
-            "signature-not-sent",
+            "signature_not_sent",
             "The request carried another signature than the one you computed",
             "The server received a signature you did not compute for this request: another "
             "layer signed it again (two signers, a retry) or the Authorization header or "
@@ -413,7 +419,7 @@ def check_signatures(c: Compared, out: Findings) -> None:
         return
     akid = f" for access key {report.access_key_id}" if report.access_key_id else ""
     out.add(
-        "wrong-secret-key",
+        "wrong_secret_key",
         "Everything matches: the secret key is wrong",
         "The server built exactly the canonical request and string to sign you did, so the "
         "signatures differ only because the signing keys do: the secret access key is not the "

@@ -38,6 +38,8 @@ from .server_error import DiagnoseError, ServerReport, escape_lone_surrogates
 from .textdiff import PartDiff, part_diff
 from .texts import CanonicalText, parse_canonical, parse_sts, service_of, sts_component
 
+__all__ = ["CHECKS", "REQUEST_CHECKS", "Diagnosis", "diff_report"]
+
 
 @dataclass(frozen=True)
 class Diagnosis:
@@ -131,7 +133,7 @@ def diff_report(
 
     if ours_s is not None and ours_s.digest != sha256(ours_text.encode("utf-8")).hexdigest():
         out.add(
-            "ours-inconsistent",
+            "ours_inconsistent",
             "Your string to sign does not hash your canonical request",
             "Line 4 of your string to sign is not the SHA-256 of the canonical request you "
             "passed: they come from different signings, or your signer hashed other bytes "
@@ -186,7 +188,7 @@ def check_request(c: Compared, out: Findings) -> None:
     first = None if c.canonical_part is None else c.canonical_part.first_difference
     where = "" if first is None else f" (line {first.line}: {first.component})"
     out.add(
-        "canonical-request-differs",
+        "canonical_request_mismatch",
         f"The canonical requests differ{where}",
         "The server built another canonical request from the request it received; "
         "the diff below shows where. "
@@ -205,10 +207,10 @@ def check_reported(c: Compared, out: Findings) -> None:
     if (
         c.server_c is None
         and c.server_s is None
-        and not any(cause.code == "server-gave-no-canonical" for cause in out.causes)
+        and not any(cause.code == "server_gave_no_canonical" for cause in out.causes)
     ):
         out.add(
-            "server-gave-no-canonical",
+            "server_gave_no_canonical",
             "The server did not report its canonical request or string to sign",
             "Without them the difference cannot be located from the response. EC2 never sends "
             "them; S3 and the Query/JSON services do in SignatureDoesNotMatch responses. Check "
@@ -221,7 +223,7 @@ def check_recognised(c: Compared, out: Findings) -> None:
     """The last word when no other check named a cause."""
     if not out.causes:
         out.add(
-            "unrecognised-difference",
+            "unrecognised_difference",
             "No known cause matches",
             "The two sides differ in a way none of the checks recognise (or the texts are not "
             "a canonical request and string to sign); read the line diff below.",

@@ -20,13 +20,12 @@ from ..canonical import UNSIGNED_HEADERS, canonical_query_pairs
 from ..checksums import ALGORITHMS, algorithm_of_header, multipart_checksum_problem
 from ..chunked import read_layout
 from ..errors import SigningError
-from ..keys import ALGORITHM_V4A
 from ..model import Request
 from ..options import MAX_EXPIRES, STREAMING_PREFIX, body_sha256, is_s3, is_sha256_hex
 from ..received import ReceivedSignature, read_signature
-from ..redact import redact_for_display, redact_url, redacted
+from ..redact import redact_url
 from ..rules import DEFAULT_MAX_SKEW, region_in, scope_problem, time_problem
-from ..timestamps import format_iso, now_or, span, to_moment
+from ..timestamps import format_iso, now_or, to_moment
 from ..tokens import split_appended
 from ..url import split_url
 from ..verify import rebuild_canonical
@@ -34,7 +33,11 @@ from ..wire import MalformedInputError
 from .hosts import host_region_and_service, serves_every_region
 from .kinds import Seen, TokenKind, describe
 from .service_rules import REPLAYED_CALLS
-from .textdiff import visible
+
+__all__ = [
+    "UNSIGNED_BY_DESIGN", "ExplainWarning", "Explanation", "explain_request", "render_text",
+    "to_dict",
+]
 
 _ALSO_SIGNED_FOR = {"rds": frozenset({"rds-db"})}
 """Signing names a host's service legitimately differs by: RDS IAM auth tokens are signed for
@@ -528,139 +531,15 @@ def _check_replayed_call(
         )
 
 
-def _safe_canonical(e: Explanation) -> str | None:
-    if e.canonical_request is None:
-        return None
-    return redact_for_display(e.canonical_request, [e.session_token])
-
-
 def to_dict(e: Explanation) -> dict[str, Any]:
-    """A JSON-able dict of ``e`` (times as ISO 8601 UTC), token and signature redacted."""
-    return {
-        "method": e.method,
-        "url": redact_url(e.url),
-        "host": e.host,
-        "host_region": e.host_region,
-        "host_service": e.host_service,
-        "mode": e.mode,
-        "algorithm": e.algorithm,
-        "access_key_id": e.access_key_id,
-        "credential_scope": e.credential_scope,
-        "scope": {
-            "date": e.scope_date,
-            "region": e.region,
-            "region_set": None if e.region_set is None else list(e.region_set),
-            "service": e.service,
-        },
-        "signed_headers": list(e.signed_headers),
-        "unsigned_headers": list(e.unsigned_headers),
-        "issued": None if e.issued is None else format_iso(e.issued),
-        "expires_in": e.expires_in,
-        "expires_at": None if e.expires_at is None else format_iso(e.expires_at),
-        "now": format_iso(e.now),
-        "seconds_left": e.seconds_left,
-        "signature": None if e.signature is None else redacted(e.signature),
-        "session_token": None if e.session_token is None else redacted(e.session_token),
-        "session_token_signed": e.session_token_signed,
-        "canonical_request": _safe_canonical(e),
-        "string_to_sign": e.string_to_sign,
-        "body_length": e.body_length,
-        "payload": e.payload,
-        "aws_chunked": None
-        if e.chunk_sizes is None
-        else {
-            "chunks": len(e.chunk_sizes),
-            "chunk_sizes": list(e.chunk_sizes),
-            "decoded_length": sum(e.chunk_sizes),
-            "trailers": [list(t) for t in e.trailers],
-        },
-        "warnings": [{"code": w.code, "message": w.message} for w in e.warnings],
-        "kind": None if e.kind is None else
-        {"name": e.kind.name, "title": e.kind.title, "notes": list(e.kind.notes)},
-    }
+    """The explanation as plain data for JSON (``sigv4kit.diagnose.render`` renders)."""
+    from .render import to_dict as as_dict
+
+    return as_dict(e)
 
 
 def render_text(e: Explanation) -> str:
-    """The explanation for a terminal: summary lines, warnings, then the rebuilt canonical
-    request and string to sign (to diff against the signer's debug log); control, format and
-    bidi characters from the input shown escaped (``textdiff.visible``)."""
-    lines = [] if e.kind is None else [f"Token:           {e.kind.title}"]
-    lines.append(f"Request:         {e.method} {redact_url(e.url)}")
-    if e.algorithm is None:
-        lines.append("Signature:       none that can be read")
-    else:
-        kind = "SigV4a" if e.algorithm == ALGORITHM_V4A else "SigV4"
-        mode = "presigned URL" if e.mode == "query" else "Authorization header"
-        lines += [
-            f"Algorithm:       {e.algorithm} ({kind}, {mode})",
-            f"Access key id:   {e.access_key_id}",
-            f"Scope:           {e.credential_scope}",
-            f"  date:          {e.scope_date}",
-        ]
-        if e.region_set is not None:
-            lines.append(f"  region set:    {','.join(e.region_set)}")
-        else:
-            lines.append(f"  region:        {e.region}")
-        lines += [
-            f"  service:       {e.service}",
-            f"Signed headers:  {';'.join(e.signed_headers)}",
-        ]
-        if e.unsigned_headers:
-            lines.append(f"Unsigned:        {', '.join(e.unsigned_headers)}")
-        if e.issued is not None and e.expires_at is not None and e.seconds_left is not None:
-            validity = (
-                f"X-Amz-Expires {e.expires_in}s" if e.mode == "query" else "5 minutes of clock skew"
-            )
-            left = timedelta(seconds=e.seconds_left)
-            status = f"{span(left)} left" if e.seconds_left >= 0 else f"overdue by {span(left)}"
-            lines += [
-                f"Issued:          {format_iso(e.issued)}",
-                f"Valid until:     {format_iso(e.expires_at)} ({validity})",
-                f"Now:             {format_iso(e.now)} ({status})",
-            ]
-        if e.session_token is not None:
-            signed = {True: "signed", False: "not signed", None: "signed unless appended later"}
-            lines.append(
-                f"Session token:   {redacted(e.session_token)}, {signed[e.session_token_signed]}"
-            )
-        lines.append(f"Signature:       {redacted(e.signature or '')}")
-    if e.chunk_sizes is not None:
-        lines.append(f"Body:            aws-chunked ({e.payload}), {_chunks_text(e.chunk_sizes)}")
-        lines += [f"  trailer:       {name}: {value}" for name, value in e.trailers]
-    if e.host is not None:
-        where = ", ".join(
-            f"{k} {v}" for k, v in (("region", e.host_region), ("service", e.host_service)) if v
-        )
-        lines.append(f"Host:            {e.host}" + (f" ({where})" if where else ""))
-    lines.append("")
-    if e.warnings:
-        lines.append("Warnings:")
-        lines += [f"  [{w.code}] {w.message}" for w in e.warnings]
-    else:
-        lines.append("Warnings:        none")
-    if e.kind is not None and e.kind.notes:
-        lines += ["Notes:", *[f"  {note}" for note in e.kind.notes]]
-    canonical = _safe_canonical(e)
-    if canonical is not None and e.string_to_sign is not None:
-        lines += ["", "Canonical request:", *_indent(canonical), ""]
-        lines += ["String to sign:", *_indent(e.string_to_sign)]
-    # header and trailer values are the input's own text: a terminal must not act on them
-    return "\n".join([visible(line) for line in "\n".join(lines).split("\n")]) + "\n"
+    """The explanation for a terminal (``sigv4kit.diagnose.render`` renders)."""
+    from .render import render_text as render
 
-
-def _chunks_text(sizes: tuple[int, ...]) -> str:
-    """``3 chunks (65536, 1024, 0 bytes), 66560 bytes decoded``; long runs of one size merged."""
-    runs: list[tuple[int, int]] = []
-    for size in sizes:
-        if runs and runs[-1][0] == size:
-            runs[-1] = (size, runs[-1][1] + 1)
-        else:
-            runs.append((size, 1))
-    shown = ", ".join(f"{size}" if n == 1 else f"{n} x {size}" for size, n in runs[:8])
-    if len(runs) > 8:
-        shown += ", …"
-    return f"{len(sizes)} chunks ({shown} bytes), {sum(sizes)} bytes decoded"
-
-
-def _indent(text: str) -> list[str]:
-    return ["  " + line for line in text.split("\n")]
+    return render(e)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+__all__ = ["host_region_and_service", "serves_every_region"]
+
 _REGION = re.compile(r"[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}")
 _AWS_SUFFIXES = (
     (".amazonaws.com.cn", None),

@@ -1,4 +1,6 @@
-"""Presenting a diagnosis: for a terminal (``render_text``) and for programs (``to_dict``).
+"""Presenting the debugger's results, a diagnosis (``diff_report``) or an explanation
+(``explain_request``): for a terminal (``render_text``) and for programs (``to_dict``). The one
+renderer: ``explain``'s own ``render_text`` and ``to_dict`` delegate here.
 
 Session tokens found in the canonical requests, and every value the caller adds, are shown only
 as their first four characters and length; server text has control characters escaped.
@@ -8,14 +10,22 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable, Sequence
-from typing import Any
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
-from ..redact import redact_for_display, redacted
+from ..keys import ALGORITHM_V4A
+from ..redact import redact_for_display, redact_url, redacted
+from ..timestamps import format_iso, span
 from .causes import first_line
-from .diff import Diagnosis
+from .explain import Explanation
 from .server_error import escape_lone_surrogates
 from .textdiff import FirstDifference, PartDiff, first_difference, unified, visible
 from .texts import parse_canonical, sts_component
+
+if TYPE_CHECKING:
+    from .diff import Diagnosis
+
+__all__ = ["render_text", "to_dict"]
 
 _COLORS = {"red": "31", "green": "32", "yellow": "33", "cyan": "36", "bold": "1", "dim": "2"}
 
@@ -45,14 +55,24 @@ def _components(diagnosis: Diagnosis, name: str) -> Callable[[int], str]:
     return parse_canonical(part.server if part else "").component
 
 
-def render_text(diagnosis: Diagnosis, color: bool = False, secrets: list[str] | None = None) -> str:
-    """The diagnosis for a terminal: the server's verdict, the likely causes (most likely
+def render_text(
+    diagnosis: Diagnosis | Explanation, color: bool = False, secrets: list[str] | None = None
+) -> str:
+    """A diagnosis or an explanation for a terminal.
+
+    A diagnosis (``diff_report``) is shown: the server's verdict, the likely causes (most likely
     first), then each part's first difference with a caret and the full line diff.
 
     Session tokens found in the canonical requests and every value in ``secrets`` are shown
     only as their first four characters and length; server text has control characters
     escaped. ANSI colour only when ``color`` is true.
+
+    An explanation is shown as its summary lines, warnings, then the rebuilt canonical request
+    and string to sign (to diff against the signer's debug log), control, format and bidi
+    characters from the input escaped; its session token and signature are always redacted.
     """
+    if isinstance(diagnosis, Explanation):
+        return _explanation_text(diagnosis)
     hidden = _secrets_of(diagnosis, secrets)
 
     def show(text: str) -> str:
@@ -140,9 +160,13 @@ def _render_part(
     return lines
 
 
-def to_dict(diagnosis: Diagnosis, secrets: list[str] | None = None) -> dict[str, Any]:
-    """A JSON-able dict of the diagnosis, with the same redaction as ``render_text`` (control
-    characters are left to the JSON encoder)."""
+def to_dict(
+    diagnosis: Diagnosis | Explanation, secrets: list[str] | None = None
+) -> dict[str, Any]:
+    """A JSON-able dict of the diagnosis or explanation, with the same redaction as
+    ``render_text`` (control characters are left to the JSON encoder)."""
+    if isinstance(diagnosis, Explanation):
+        return _explanation_dict(diagnosis)
     hidden = _secrets_of(diagnosis, secrets)
 
     def show(text: str | None) -> str | None:
@@ -196,3 +220,143 @@ def to_dict(diagnosis: Diagnosis, secrets: list[str] | None = None) -> dict[str,
         "canonical_request": part_dict(diagnosis.canonical_request),
         "string_to_sign": part_dict(diagnosis.string_to_sign),
     }
+
+
+# -- an explanation --------------------------------------------------------------------------
+
+def _safe_canonical(e: Explanation) -> str | None:
+    if e.canonical_request is None:
+        return None
+    return redact_for_display(e.canonical_request, [e.session_token])
+
+
+def _explanation_dict(e: Explanation) -> dict[str, Any]:
+    """A JSON-able dict of ``e`` (times as ISO 8601 UTC), token and signature redacted."""
+    return {
+        "method": e.method,
+        "url": redact_url(e.url),
+        "host": e.host,
+        "host_region": e.host_region,
+        "host_service": e.host_service,
+        "mode": e.mode,
+        "algorithm": e.algorithm,
+        "access_key_id": e.access_key_id,
+        "credential_scope": e.credential_scope,
+        "scope": {
+            "date": e.scope_date,
+            "region": e.region,
+            "region_set": None if e.region_set is None else list(e.region_set),
+            "service": e.service,
+        },
+        "signed_headers": list(e.signed_headers),
+        "unsigned_headers": list(e.unsigned_headers),
+        "issued": None if e.issued is None else format_iso(e.issued),
+        "expires_in": e.expires_in,
+        "expires_at": None if e.expires_at is None else format_iso(e.expires_at),
+        "now": format_iso(e.now),
+        "seconds_left": e.seconds_left,
+        "signature": None if e.signature is None else redacted(e.signature),
+        "session_token": None if e.session_token is None else redacted(e.session_token),
+        "session_token_signed": e.session_token_signed,
+        "canonical_request": _safe_canonical(e),
+        "string_to_sign": e.string_to_sign,
+        "body_length": e.body_length,
+        "payload": e.payload,
+        "aws_chunked": None
+        if e.chunk_sizes is None
+        else {
+            "chunks": len(e.chunk_sizes),
+            "chunk_sizes": list(e.chunk_sizes),
+            "decoded_length": sum(e.chunk_sizes),
+            "trailers": [list(t) for t in e.trailers],
+        },
+        "warnings": [{"code": w.code, "message": w.message} for w in e.warnings],
+        "kind": None if e.kind is None else
+        {"name": e.kind.name, "title": e.kind.title, "notes": list(e.kind.notes)},
+    }
+
+
+def _explanation_text(e: Explanation) -> str:
+    """The explanation for a terminal: summary lines, warnings, then the rebuilt canonical
+    request and string to sign (to diff against the signer's debug log); control, format and
+    bidi characters from the input shown escaped (``textdiff.visible``)."""
+    lines = [] if e.kind is None else [f"Token:           {e.kind.title}"]
+    lines.append(f"Request:         {e.method} {redact_url(e.url)}")
+    if e.algorithm is None:
+        lines.append("Signature:       none that can be read")
+    else:
+        kind = "SigV4a" if e.algorithm == ALGORITHM_V4A else "SigV4"
+        mode = "presigned URL" if e.mode == "query" else "Authorization header"
+        lines += [
+            f"Algorithm:       {e.algorithm} ({kind}, {mode})",
+            f"Access key id:   {e.access_key_id}",
+            f"Scope:           {e.credential_scope}",
+            f"  date:          {e.scope_date}",
+        ]
+        if e.region_set is not None:
+            lines.append(f"  region set:    {','.join(e.region_set)}")
+        else:
+            lines.append(f"  region:        {e.region}")
+        lines += [
+            f"  service:       {e.service}",
+            f"Signed headers:  {';'.join(e.signed_headers)}",
+        ]
+        if e.unsigned_headers:
+            lines.append(f"Unsigned:        {', '.join(e.unsigned_headers)}")
+        if e.issued is not None and e.expires_at is not None and e.seconds_left is not None:
+            validity = (
+                f"X-Amz-Expires {e.expires_in}s" if e.mode == "query" else "5 minutes of clock skew"
+            )
+            left = timedelta(seconds=e.seconds_left)
+            status = f"{span(left)} left" if e.seconds_left >= 0 else f"overdue by {span(left)}"
+            lines += [
+                f"Issued:          {format_iso(e.issued)}",
+                f"Valid until:     {format_iso(e.expires_at)} ({validity})",
+                f"Now:             {format_iso(e.now)} ({status})",
+            ]
+        if e.session_token is not None:
+            signed = {True: "signed", False: "not signed", None: "signed unless appended later"}
+            lines.append(
+                f"Session token:   {redacted(e.session_token)}, {signed[e.session_token_signed]}"
+            )
+        lines.append(f"Signature:       {redacted(e.signature or '')}")
+    if e.chunk_sizes is not None:
+        lines.append(f"Body:            aws-chunked ({e.payload}), {_chunks_text(e.chunk_sizes)}")
+        lines += [f"  trailer:       {name}: {value}" for name, value in e.trailers]
+    if e.host is not None:
+        where = ", ".join(
+            f"{k} {v}" for k, v in (("region", e.host_region), ("service", e.host_service)) if v
+        )
+        lines.append(f"Host:            {e.host}" + (f" ({where})" if where else ""))
+    lines.append("")
+    if e.warnings:
+        lines.append("Warnings:")
+        lines += [f"  [{w.code}] {w.message}" for w in e.warnings]
+    else:
+        lines.append("Warnings:        none")
+    if e.kind is not None and e.kind.notes:
+        lines += ["Notes:", *[f"  {note}" for note in e.kind.notes]]
+    canonical = _safe_canonical(e)
+    if canonical is not None and e.string_to_sign is not None:
+        lines += ["", "Canonical request:", *_indent(canonical), ""]
+        lines += ["String to sign:", *_indent(e.string_to_sign)]
+    # header and trailer values are the input's own text: a terminal must not act on them
+    return "\n".join([visible(line) for line in "\n".join(lines).split("\n")]) + "\n"
+
+
+def _chunks_text(sizes: tuple[int, ...]) -> str:
+    """``3 chunks (65536, 1024, 0 bytes), 66560 bytes decoded``; long runs of one size merged."""
+    runs: list[tuple[int, int]] = []
+    for size in sizes:
+        if runs and runs[-1][0] == size:
+            runs[-1] = (size, runs[-1][1] + 1)
+        else:
+            runs.append((size, 1))
+    shown = ", ".join(f"{size}" if n == 1 else f"{n} x {size}" for size, n in runs[:8])
+    if len(runs) > 8:
+        shown += ", …"
+    return f"{len(sizes)} chunks ({shown} bytes), {sum(sizes)} bytes decoded"
+
+
+def _indent(text: str) -> list[str]:
+    return ["  " + line for line in text.split("\n")]

@@ -17,6 +17,8 @@ from ..options import EMPTY_SHA256, UNSIGNED_PAYLOAD, is_s3
 from .causes import Compared, Findings
 from .texts import CanonicalText
 
+__all__ = ["check_headers", "check_path", "check_payload", "check_query"]
+
 HEX64 = re.compile(r"[0-9a-f]{64}")
 
 _AUTH_PARAMS_CLAIMED = frozenset(
@@ -80,7 +82,7 @@ def check_path(ours: CanonicalText, server: CanonicalText, c: Compared, out: Fin
     raw = sorted({c for c in a if c not in _PATH_OK})
     if raw and not any(c not in _PATH_OK for c in b):
         out.add(
-            "path-not-encoded",
+            "path_not_encoded",
             "Your canonical URI is not URI-encoded",
             "The canonical URI is the URI-encoded path: every byte outside A-Za-z0-9-_.~ and '/' "
             f"becomes %XX (here {', '.join(repr(c) for c in raw)}). {_path_rule(service)}",
@@ -88,7 +90,7 @@ def check_path(ours: CanonicalText, server: CanonicalText, c: Compared, out: Fin
         )
     elif _encoded_again(a, b):
         out.add(
-            "path-encoded-twice",
+            "path_encoded_twice",
             "Path encoded twice: you signed %25XX where the server has %XX",
             "Your canonical URI encodes the path once more than the server does. "
             + _path_rule(service),
@@ -96,7 +98,7 @@ def check_path(ours: CanonicalText, server: CanonicalText, c: Compared, out: Fin
         )
     elif _encoded_again(b, a):
         out.add(
-            "path-encoded-once",
+            "path_encoded_once",
             "Path encoded once: the server encodes it twice (%XX → %25XX)",
             "The server's canonical URI encodes the path once more than yours. "
             + _path_rule(service),
@@ -104,7 +106,7 @@ def check_path(ours: CanonicalText, server: CanonicalText, c: Compared, out: Fin
         )
     elif remove_dot_segments(a) == b:
         out.add(
-            "path-not-normalised",
+            "path_not_normalised",
             "The server normalised the path; you did not",
             "The server removed '.', '..' or empty ('//') segments before signing. "
             + _path_rule(service),
@@ -112,7 +114,7 @@ def check_path(ours: CanonicalText, server: CanonicalText, c: Compared, out: Fin
         )
     elif remove_dot_segments(b) == a:
         out.add(
-            "path-normalised",
+            "path_normalised",
             "You normalised the path; the server did not",
             "You removed '.', '..' or empty ('//') segments the server keeps. "
             + _path_rule(service),
@@ -120,7 +122,7 @@ def check_path(ours: CanonicalText, server: CanonicalText, c: Compared, out: Fin
         )
     elif unquote(a) == unquote(b):
         out.add(
-            "path-encoding-differs",
+            "path_encoding_mismatch",
             "The same path, percent-encoded differently",
             "Both canonical URIs decode to the same path but escape it differently: reserved "
             "characters must be %XX with upper-case hex, and unreserved ones (A-Za-z0-9-_.~) "
@@ -129,7 +131,7 @@ def check_path(ours: CanonicalText, server: CanonicalText, c: Compared, out: Fin
         )
     elif remove_dot_segments(unquote(unquote(a))) == remove_dot_segments(unquote(unquote(b))):
         out.add(
-            "path-rules-differ",
+            "path_rules_mismatch",
             "The same path, canonicalised by different rules",
             "The paths name the same resource but were normalised or encoded differently. "
             + _path_rule(service),
@@ -137,7 +139,7 @@ def check_path(ours: CanonicalText, server: CanonicalText, c: Compared, out: Fin
         )
     else:
         out.add(
-            "path-differs",
+            "path_mismatch",
             "The server received a different path",
             "You signed one path and the server got another: the request was signed for "
             "another resource, or something rewrote the path on the way (an API Gateway stage "
@@ -188,7 +190,7 @@ def check_query(ours: CanonicalText, server: CanonicalText, c: Compared, out: Fi
     diff_a, diff_b = _pairs_text(sorted(only_a.elements())), _pairs_text(sorted(only_b.elements()))
     if not only_a and not only_b:
         out.add(
-            "query-not-sorted",
+            "query_not_sorted",
             "Query parameters not sorted" if a != sorted(a) else "Query parameters reordered",
             "The canonical query string lists the parameters sorted by encoded name, then by "
             "value (byte order, after encoding). The same parameters were signed in another "
@@ -200,7 +202,7 @@ def check_query(ours: CanonicalText, server: CanonicalText, c: Compared, out: Fi
     if Counter(map(_plus_as_space, a)) == Counter(map(_plus_as_space, b)):
         spaced_server = "%20" in diff_b and "%20" not in diff_a
         out.add(
-            "query-plus-for-space",
+            "query_plus_for_space",
             (
                 "'+' in the query: you signed a plus, the server read a space"
                 if spaced_server
@@ -216,7 +218,7 @@ def check_query(ours: CanonicalText, server: CanonicalText, c: Compared, out: Fi
         return
     if Counter(map(_decoded, a)) == Counter(map(_decoded, b)):
         out.add(
-            "query-encoding",
+            "query_encoding",
             "The same query parameters, percent-encoded differently",
             "Both canonical query strings hold the same names and values, escaped differently: "
             + "; ".join(_encoding_hints(diff_a, diff_b))
@@ -228,7 +230,7 @@ def check_query(ours: CanonicalText, server: CanonicalText, c: Compared, out: Fi
     keys_b = Counter(unquote(k) for k, _ in only_b.elements())
     if only_a and only_b and set(keys_a) == set(keys_b) and keys_a == keys_b:
         out.add(
-            "query-value-changed",
+            "query_value_changed",
             "A query parameter's value changed after signing",
             "The same parameters carry other values in the request the server received: the URL "
             "was modified after signing (a parameter overwritten by an HTTP client's params=, a "
@@ -240,7 +242,7 @@ def check_query(ours: CanonicalText, server: CanonicalText, c: Compared, out: Fi
     repeated = ", ".join(sorted((set(keys_a) | set(keys_b)) & on_both_sides))
     if only_b:
         out.add(
-            "query-param-not-signed",
+            "query_param_not_signed",
             f"The server received query parameters you did not sign: {diff_b}",
             "Parameters were added after signing (an HTTP client merging params=, a proxy or "
             "tracking parameter) or your signer dropped them: botocore's presigners keep only "
@@ -251,7 +253,7 @@ def check_query(ours: CanonicalText, server: CanonicalText, c: Compared, out: Fi
         )
     if only_a:
         out.add(
-            "query-param-not-sent",
+            "query_param_not_sent",
             f"You signed query parameters the server did not receive: {diff_a}",
             "The request lost parameters after signing: a URL rebuilt from a dict keeps one "
             "value per key, frameworks and proxies de-duplicate or drop empty parameters, and "
@@ -269,7 +271,7 @@ def check_headers(ours: CanonicalText, server: CanonicalText, c: Compared, out: 
     ]
     if upper:
         out.add(
-            "header-name-case",
+            "header_name_case",
             "Header names not lower-cased in your canonical request",
             "Canonical header names and the SignedHeaders list are lower case; the server "
             "lower-cases them, so a signature over 'Content-Type:' can never match.",
@@ -291,7 +293,7 @@ def check_headers(ours: CanonicalText, server: CanonicalText, c: Compared, out: 
         if only_b:
             detail.append(f"signed by the server only: {', '.join(only_b)}")
         out.add(
-            "signed-headers-differ",
+            "signed_headers_mismatch",
             "The signed header sets differ (" + "; ".join(detail) + ")",
             "The server signs exactly the headers the request names in SignedHeaders "
             "(Authorization or X-Amz-SignedHeaders). Your canonical headers and that list "
@@ -301,7 +303,7 @@ def check_headers(ours: CanonicalText, server: CanonicalText, c: Compared, out: 
         )
     for name in missing:
         out.add(
-            "signed-header-missing",
+            "missing_signed_header",
             f"Signed header {name!r} did not reach the server",
             "You signed this header but the server received no value for it: the HTTP client "
             "or a proxy dropped it (hop-by-hop and Expect headers, Content-Length on a GET, "
@@ -319,7 +321,7 @@ def check_headers(ours: CanonicalText, server: CanonicalText, c: Compared, out: 
         elif " ".join(va.split()) == " ".join(vb.split()):
             mine = " ".join(va.split()) != va
             out.add(
-                "header-whitespace",
+                "header_whitespace",
                 f"Whitespace in header {name!r} not trimmed and collapsed"
                 + (" by you" if mine else " by the server"),
                 "A canonical header value is trimmed, and each run of spaces inside it becomes "
@@ -333,7 +335,7 @@ def check_headers(ours: CanonicalText, server: CanonicalText, c: Compared, out: 
             )
         elif name == "content-type" and vb.lower().startswith(va.lower()):
             out.add(
-                "header-changed",
+                "header_changed",
                 "Content-Type changed after signing (the HTTP client added to it)",
                 "You signed Content-Type with one value and the HTTP client sent another (HTTP "
                 "clients and form helpers commonly append '; charset=…' or a multipart "
@@ -343,7 +345,7 @@ def check_headers(ours: CanonicalText, server: CanonicalText, c: Compared, out: 
             )
         else:
             out.add(
-                "header-changed",
+                "header_changed",
                 f"Header {name!r} changed after signing",
                 "The value the server received is not the one you signed: the HTTP client, a "
                 "proxy or middleware changed it after signing. Sign last, right before sending, "
@@ -368,14 +370,14 @@ def _host_cause(a: str, b: str, evidence: tuple[str, str], out: Findings) -> Non
         else:
             why = "the request was sent to another port than the one signed"
         out.add(
-            "host-port",
+            "host_port",
             "Host differs by its port",
             f"Host is always signed, with the port exactly as sent: {why}.",
             evidence,
         )
         return
     out.add(
-        "host-differs",
+        "host_mismatch",
         "Signed for another host",
         "The request was signed for one host and sent to another: a regional versus global "
         "endpoint, virtual-hosted versus path-style S3 addressing, or a proxy or load balancer "
@@ -400,7 +402,7 @@ def _payload_differs(ours: CanonicalText, server: CanonicalText, out: Findings) 
     evidence = out.pair(a, b)
     if a == UNSIGNED_PAYLOAD and HEX64.fullmatch(b):
         out.add(
-            "payload-unsigned-vs-digest",
+            "payload_unsigned_vs_digest",
             "You signed UNSIGNED-PAYLOAD; the server hashed the body",
             "Only S3 (and a few services) accept an unsigned body, and only when the request "
             "says so with X-Amz-Content-SHA256: UNSIGNED-PAYLOAD (sigv4kit: "
@@ -410,7 +412,7 @@ def _payload_differs(ours: CanonicalText, server: CanonicalText, out: Findings) 
         )
     elif b == UNSIGNED_PAYLOAD and HEX64.fullmatch(a):
         out.add(
-            "payload-unsigned-vs-digest",
+            "payload_unsigned_vs_digest",
             "You signed the body's digest; the server expected UNSIGNED-PAYLOAD",
             "S3 presigned URLs, and requests sent with X-Amz-Content-SHA256: UNSIGNED-PAYLOAD, "
             "are checked against the literal UNSIGNED-PAYLOAD (sigv4kit: S3_PRESIGN_OPTIONS or "
@@ -436,10 +438,10 @@ def _payload_differs(ours: CanonicalText, server: CanonicalText, out: Findings) 
                 "compression or newline conversion applied after signing. Sign the exact bytes "
                 "you send."
             )
-        out.add("body-changed", title, why, evidence)
+        out.add("body_changed", title, why, evidence)
     elif a.startswith("STREAMING-") or b.startswith("STREAMING-"):
         out.add(
-            "payload-streaming-differs",
+            "payload_streaming_mismatch",
             "Streaming (aws-chunked) payload signing differs",
             "One side signs a STREAMING-… payload (aws-chunked uploads, with a signature per "
             "chunk), the other does not or uses another variant; Content-Encoding: aws-chunked "
@@ -448,7 +450,7 @@ def _payload_differs(ours: CanonicalText, server: CanonicalText, out: Findings) 
         )
     else:
         out.add(
-            "payload-differs",
+            "payload_hash_mismatch",
             "The payload hash lines differ",
             "The last line of the canonical request is the lower-case hex SHA-256 of the body, "
             "UNSIGNED-PAYLOAD, or a STREAMING-… value; the two sides disagree on it.",

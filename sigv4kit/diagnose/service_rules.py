@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+__all__ = ["REPLAYED_CALLS", "ReplayedCall"]
+
 
 @dataclass(frozen=True)
 class ReplayedCall:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 from ..redact import redact_for_display
 
+__all__ = ["FirstDifference", "PartDiff", "first_difference", "part_diff", "unified", "visible"]
+
 MAX_DIFF_LINES = 2000
 """difflib is quadratic in lines: beyond this the line diff covers the first lines only (a real
 canonical request has a few dozen)."""

@@ -10,6 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import unquote
 
+__all__ = [
+    "CanonicalText", "StringToSignText", "parse_canonical", "parse_sts", "service_of",
+    "session_token", "split_query", "sts_component", "sts_from_canonical",
+]
+
 
 @dataclass(frozen=True)
 class CanonicalText:

@@ -41,6 +41,8 @@ from ..url import split_url
 from . import parser, serializer
 from .errors import ApiError, ResponseParseError, SnapshotStateError, WaitTimeoutError
 
+__all__ = ["MAX_ATTEMPTS", "Client", "check_presigned_url_matches"]
+
 logger = logging.getLogger("sigv4kit.ec2")
 
 CONTENT_TYPE = "application/x-www-form-urlencoded; charset=utf-8"

@@ -15,6 +15,8 @@ from typing import Any, Final
 
 from ..errors import Error
 
+__all__ = ["ApiError", "ResponseParseError", "SnapshotStateError", "WaitTimeoutError"]
+
 THROTTLING_CODES: Final = frozenset(
     {
         "RequestLimitExceeded",

@@ -12,6 +12,8 @@ from typing import Any, Final
 
 from .._caches import cached
 
+__all__ = ["API_VERSION", "member_type", "service_model"]
+
 API_VERSION: Final = "2016-11-15"
 
 

@@ -46,10 +46,13 @@ from typing import Any, Final, TypeAlias
 from xml.etree.ElementTree import Element
 
 from .._caches import cached
+from ..errors import SigningError
 from ..xmldoc import XmlError, child, child_text, parse_xml
 from .errors import ApiError, ResponseParseError
 from .model import API_VERSION
 from .model import service_model as _service_model
+
+__all__ = ["parse_response", "status_error_code"]
 
 EC2_API_VERSION: Final = API_VERSION
 DEFAULT_MAX_BYTES: Final = 10 * 1024 * 1024
@@ -121,8 +124,8 @@ def parse_response(
 
     Raises `ApiError` for an error response (any non-2xx status, or an EC2 error document),
     `ResponseParseError` when the body is larger than ``max_bytes``, not well-formed or
-    hostile XML, or holds values that do not fit the model, and `ValueError` for an
-    ``action`` that botocore's EC2 model does not know.
+    hostile XML, or holds values that do not fit the model, and `SigningError` (a
+    ``ValueError``) for an ``action`` that botocore's EC2 model does not know.
     """
     size = len(body)
     if size > max_bytes:
@@ -265,7 +268,8 @@ def _output_plan(action: str) -> _Structure | None:
     """The compiled output shape of ``action``; ``None`` for operations without output."""
     model = _service_model()
     if action not in model.operation_names:
-        raise ValueError(f"unknown EC2 action {action!r} (API {EC2_API_VERSION})")
+        raise SigningError(f"action: unknown EC2 action {action!r} (API {EC2_API_VERSION})",
+                           field="action")
     shape = model.operation_model(action).output_shape
     if shape is None:
         return None

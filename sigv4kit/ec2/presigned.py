@@ -50,6 +50,12 @@ _ARGUMENT = {
 
 def validate_copy_snapshot(params: Mapping[str, Any]) -> None:
     """The CopySnapshot rules EC2 would enforce only when the copy runs, checked now."""
+    _check_params(params)
+    endpoints.check_same_partition(params["SourceRegion"], params["DestinationRegion"])
+
+
+def _check_params(params: Mapping[str, Any]) -> None:
+    """``validate_copy_snapshot`` but the partition rule, which needs the source resolved."""
     for name, argument in _ARGUMENT.items():
         if not params.get(name):
             raise SigningError(
@@ -74,18 +80,25 @@ def validate_copy_snapshot(params: Mapping[str, Any]) -> None:
             "KmsKeyId: needs Encrypted=True (EC2 ignores a KMS key for an unencrypted copy)",
             field="KmsKeyId",
         )
-    endpoints.check_same_partition(params["SourceRegion"], params["DestinationRegion"])
 
 
-def _endpoint_base(source_endpoint_url: str | None, source_region: str) -> str:
-    if not source_endpoint_url and isinstance(source_region, str):
-        return _public_endpoint_base(source_region)
-    return _checked_endpoint_base(source_endpoint_url or endpoints.ec2_endpoint(source_region))
+def _source(source_endpoint_url: str | None, source_region: str,
+            destination_region: str) -> str:
+    """The base URL to sign for, the source Region resolved once for it and for the rule that
+    a copy stays in one partition (``aws/endpoints``)."""
+    if source_endpoint_url or not isinstance(source_region, str):
+        endpoints.check_same_partition(source_region, destination_region)  # names a bad Region
+        return _checked_endpoint_base(source_endpoint_url or "")
+    base, partition = _public_source(source_region)
+    endpoints.check_same_partition(source_region, destination_region, source_partition=partition)
+    return base
 
 
-@cached(256, keys="source region", reason="the endpoint is resolved and checked once a region")
-def _public_endpoint_base(source_region: str) -> str:
-    return _checked_endpoint_base(endpoints.ec2_endpoint(source_region))
+@cached(256, keys="source region",
+        reason="the endpoint and its partition are resolved and checked once a region")
+def _public_source(source_region: str) -> tuple[str, str]:
+    endpoint = endpoints.resolve_ec2_endpoint(source_region, field="source_region")
+    return _checked_endpoint_base(endpoint.url), endpoint.partition
 
 
 def _checked_endpoint_base(url: str) -> str:
@@ -135,8 +148,8 @@ def presign_copy_snapshot(
                 )
         params.update(extra)
     check_expires(expires)  # before anything else is checked or signed
-    validate_copy_snapshot(params)
-    base = _endpoint_base(source_endpoint_url, source_region)
+    _check_params(params)
+    base = _source(source_endpoint_url, source_region, destination_region)
     plan = None if extra_params else serializer.plain_strings_plan("CopySnapshot", _OWN_MEMBERS)
     if plan is None:
         pairs = serializer.serialize("CopySnapshot", params)

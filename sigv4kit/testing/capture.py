@@ -50,6 +50,8 @@ from ..streaming import ChunkedVerifier
 from ..verify import Lookup, VerifyResult, verify_request
 from ..wire import ChunkedBodyReader, MalformedInputError, decode_http_chunked
 
+__all__ = ["CaptureServer", "CapturedRequest", "CorpusCase", "load_corpus"]
+
 MAX_HEAD = 64 * 1024
 _S3_ERRORS = {
     Reason.SIGNATURE_MISMATCH: (403, "SignatureDoesNotMatch"),

@@ -30,6 +30,11 @@ from typing import Protocol
 from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
+__all__ = [
+    "MAX_DELAY", "XML_CONTENT_TYPE", "Action", "Delay", "Error", "FaultyServer", "LargeBody", "Ok",
+    "RecordedRequest", "Reset", "Respond", "SlowBody", "Throttle", "Truncated", "ec2_error_xml",
+]
+
 MAX_DELAY = 5.0
 """Longest pause any action may take, in seconds."""
 IDLE_TIMEOUT = 10.0

@@ -37,6 +37,8 @@ from ..errors import Error
 from ..model import Credentials, Request
 from ..signing import sign_request
 
+__all__ = ["LocalEndpoint", "LocalEndpointError"]
+
 _ALLOW_ALL = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
 _SETUP_CREDENTIALS = Credentials("AKIDSETUP00000000000", "any-key-signs-while-auth-is-off")
 

@@ -35,6 +35,8 @@ from ..model import Credentials, Request
 from ..received import Reason
 from ..verify import verify_request
 
+__all__ = ["ErrorStyle", "Received", "VerifyingServer"]
+
 MAX_BODY = 16 * 1024 * 1024
 IDLE_TIMEOUT = 10.0
 ErrorStyle = Literal["s3", "json", "ec2"]

@@ -17,6 +17,8 @@ import requests.adapters
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+__all__ = ["Deadline", "DeadlineAdapter"]
+
 _current = threading.local()
 """The deadline of the exchange running in this thread (connections are got in it)."""
 

@@ -40,6 +40,8 @@ from .errors import (
     TransportError,
 )
 
+__all__ = ["MAX_DECODED_BYTES", "MAX_TIMEOUT", "Response", "Transport", "check_timeout"]
+
 CHUNK = 64 * 1024
 MAX_DECODED_BYTES = 64 * 1024 * 1024
 """Decompressed bytes one answer may yield unless the caller says otherwise: a 200 KB gzip
