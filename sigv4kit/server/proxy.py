@@ -23,14 +23,17 @@ signed chunks is re-signed chunk by chunk as it flows, each incoming chunk verif
 the client's chain and re-framed in the proxy's own, trailer checksum carried, in memory
 bounded by one chunk; unsigned-chunk uploads flow as they are, checked to the end.
 
-Every request is one log line (logger ``sigv4kit.proxy``): method, upstream host, path, status,
-time and the access key id; never a query string, token or signature.
+Every request is one log line (logger ``sigv4kit.proxy``): method, upstream host, path (as
+received, anything but printable ASCII escaped), status (`` cut`` when the upstream's answer
+failed after it began reaching the client, e.g. ``502 cut``: the connection is then closed,
+never answered twice), time and the access key id; never a query string, token or signature.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import ssl
 import threading
 import time
@@ -109,6 +112,10 @@ class _Refused(Error):
     def __init__(self, answer: ErrorResponse) -> None:
         super().__init__(f"refused: {answer.code}")
         self.answer = answer
+
+
+class _UpstreamFailed(Error):
+    """The upstream connection failed (the message names aiohttp's exception)."""
 
 
 def protocol_of(service: str) -> str:
@@ -350,16 +357,24 @@ class _Handler:
             return response
         except _Refused as exc:
             status = exc.answer.status
-            return _answer(exc.answer)
+            return _unless_started(request, _answer(exc.answer))
         except TimeoutError:
             status = 504
-            return web.Response(status=504, text="sigv4kit proxy: upstream deadline exceeded\n")
+            return _unless_started(request, web.Response(
+                status=504, text="sigv4kit proxy: upstream deadline exceeded\n"))
+        except _UpstreamFailed as exc:
+            status = 502
+            return _unless_started(request, web.Response(
+                status=502, text=f"sigv4kit proxy: upstream failed ({exc})\n"))
         except SigningError as exc:
             status = 502
-            return web.Response(status=502, text=f"sigv4kit proxy: {exc}\n")
+            return _unless_started(request, web.Response(status=502,
+                                                         text=f"sigv4kit proxy: {exc}\n"))
         finally:
-            log.info("%s %s %s %d %.3fs %s", request.method, host,
-                     request.path[:200], status, time.monotonic() - started, akid)
+            path = _loggable(request.raw_path.partition("?")[0][:200])
+            cut = " cut" if request.get(_CUT) else ""
+            log.info("%s %s %s %d%s %.3fs %s", request.method, host, path, status, cut,
+                     time.monotonic() - started, akid)
 
     # -- signing mode ---------------------------------------------------------------------
 
@@ -501,6 +516,7 @@ class _Handler:
                 for name, value in upstream.headers.items():
                     if name.lower() not in _HOP_BY_HOP:
                         answer.headers.add(name, value)
+                request[_STARTED] = answer
                 await answer.prepare(request)
                 async for piece in upstream.content.iter_chunked(CHUNK_SIZE):
                     await answer.write(piece)
@@ -512,8 +528,25 @@ class _Handler:
             cause = exc.__cause__ or exc.__context__
             if isinstance(cause, _Refused):
                 raise cause from None
-            return web.Response(status=502, text=f"sigv4kit proxy: upstream failed "
-                                f"({type(exc).__name__})\n")
+            raise _UpstreamFailed(type(exc).__name__) from None
+
+
+_STARTED = "sigv4kit.proxy.started"
+"""The request's key for the answer once its head went to the client."""
+_CUT = "sigv4kit.proxy.cut"
+
+
+def _unless_started(request: Any, error: Any) -> Any:
+    """``error``, unless the upstream's answer already began reaching the client: its status
+    and headers are sent, so a second answer would be read as the first one's body (a
+    desync). The connection is closed instead, so the client sees the answer cut short."""
+    started = request.get(_STARTED)
+    if started is None:
+        return error
+    if request.transport is not None:
+        request.transport.close()
+    request[_CUT] = True
+    return started
 
 
 def _multi(headers: list[tuple[str, str]]) -> Any:
@@ -527,6 +560,15 @@ def _settings(protocol: str, cfg: ProxyConfig) -> Settings:
 
     return settings(protocol, None, None, timedelta(seconds=cfg.max_skew_seconds),
                     cfg.max_body, False, False)
+
+
+_UNPRINTABLE = re.compile(r"[^\x20-\x7e]")
+
+
+def _loggable(text: str) -> str:
+    """The client's text for the log line: anything but printable ASCII escaped (``\\x1b``,
+    ``\\u202e``), so a path cannot drive the operator's terminal or forge a log line."""
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def _answer(answer: ErrorResponse) -> Any:
@@ -574,7 +616,7 @@ def _build(config: ProxyConfig) -> tuple[Any, _Handler]:
         response: web.StreamResponse = await handler(request)
         return response
 
-    app.router.add_route("*", "/{tail:.*}", handle)
+    app.router.add_route("*", r"/{tail:[\s\S]*}", handle)  # newlines too (S3 keys)
 
     async def close(_app: Any) -> None:
         if handler.session is not None:

@@ -1,0 +1,99 @@
+"""Attack review of ``sigv4kit.server`` and ``sigv4kit proxy``: what a hostile client, a hostile
+upstream or a careless operator can make them do.
+
+Every case here was broken once: a cut upstream answer followed by a second answer on the same
+connection (a response desync), client text reaching the operator's terminal through the log
+line, the client's own query signature forwarded in signing mode, a keys file others can write
+steering the re-signing proxy, configuration errors surfacing as a 500 per request, and a NUL in
+a target a WSGI server passes on turning into a 500 instead of AWS's 400.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import socket
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from sigv4kit import Credentials
+from sigv4kit.server.proxy import ProxyConfig, ProxyServer
+from sigv4kit.testing.faulty_server import FaultyServer, Ok, SlowBody, Truncated
+
+REAL = Credentials("AKIDREALBEHINDPROXY", "real/secret/only+the/proxy/holds01234")
+
+
+def exchange(port: int, data: bytes, seconds: float = 10) -> bytes:
+    """Everything the server sends back for ``data`` until it closes (or ``seconds`` pass)."""
+    out = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=seconds) as sock:
+        sock.sendall(data)
+        deadline = time.monotonic() + seconds
+        with contextlib.suppress(OSError):
+            while time.monotonic() < deadline and (piece := sock.recv(65536)):
+                out += piece
+    return out
+
+
+def get(proxy: ProxyServer, target: bytes, *headers: bytes) -> bytes:
+    head = [b"GET " + target + b" HTTP/1.1", b"Host: 127.0.0.1:%d" % proxy.port, *headers,
+            b"Connection: close", b"", b""]
+    return exchange(proxy.port, b"\r\n".join(head))
+
+
+@contextlib.contextmanager
+def proxy_log() -> Iterator[io.StringIO]:
+    text = io.StringIO()
+    handler = logging.StreamHandler(text)
+    logger = logging.getLogger("sigv4kit.proxy")
+    old = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield text
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old)
+
+
+def signing(upstream: str, **kw: Any) -> ProxyServer:
+    return ProxyServer(ProxyConfig(upstream=upstream, credentials=REAL, service="sts",
+                                   region="us-east-1", **kw))
+
+
+# -- the proxy against a hostile upstream ----------------------------------------------------
+
+
+def test_cut_upstream_answer_is_never_followed_by_a_second_answer() -> None:
+    """An upstream that dies (or stalls past the deadline) in the middle of its body: its
+    status and headers already went to the client, so the proxy must close the connection,
+    not write a 502/504 that the client would read as the rest of the first body."""
+    script = [Truncated(b"abc", 100), SlowBody(b"x" * 50, 4, sent_first=10)]
+    with FaultyServer(script) as up, proxy_log() as log, signing(up.url, timeout=1) as proxy:
+        cut = get(proxy, b"/")
+        stalled = get(proxy, b"/")
+    for reply in (cut, stalled):
+        assert reply.startswith(b"HTTP/1.1 200 ") and reply.count(b"HTTP/1.1 ") == 1, reply
+    assert cut.endswith(b"\r\n\r\nabc"), cut
+    assert stalled.endswith(b"\r\n\r\n" + b"x" * 10), stalled
+    lines = log.getvalue().splitlines()
+    assert [line.split()[3:5] for line in lines] == [["502", "cut"], ["504", "cut"]], lines
+
+
+# -- the log line ------------------------------------------------------------------------------
+
+
+def test_log_line_escapes_what_the_client_sent() -> None:
+    """The path as received (percent-encoded: aiohttp refuses raw bytes outside ASCII), never
+    decoded into ESC, CR/LF or a bidi override on the operator's terminal."""
+    with FaultyServer([Ok("fine")] * 3) as up, proxy_log() as log, signing(up.url) as proxy:
+        get(proxy, b"/a%1b[31mred%e2%80%ae%c2%9b")
+        get(proxy, b"/b%0d%0aGET%20forged%20line")
+        get(proxy, b"/c?X-Amz-Signature=" + b"5" * 64 + b"&X-Amz-Security-Token=TOKEN")
+    text = log.getvalue()
+    assert len(text.splitlines()) == 3, text
+    assert not any(ch in text for ch in "\x1b\u202e\u009b\r"), repr(text)
+    assert "/a%1b[31mred%e2%80%ae%c2%9b 200 " in text, text
+    assert "5" * 64 not in text and "TOKEN" not in text
