@@ -97,3 +97,27 @@ def test_log_line_escapes_what_the_client_sent() -> None:
     assert not any(ch in text for ch in "\x1b\u202e\u009b\r"), repr(text)
     assert "/a%1b[31mred%e2%80%ae%c2%9b 200 " in text, text
     assert "5" * 64 not in text and "TOKEN" not in text
+
+
+# -- what the proxy forwards ---------------------------------------------------------------------
+
+
+def test_signing_mode_forwards_no_client_signature_and_no_connection_named_header() -> None:
+    """In signing mode the client's own Authorization, token and presigned query parameters
+    never reach the upstream (only the proxy's signature does), nor does a header the client
+    named in ``Connection`` (hop-by-hop by RFC 9110 7.6.1)."""
+    with FaultyServer([Ok("fine")]) as up, signing(up.url) as proxy:
+        reply = get(proxy, b"/?Action=GetCallerIdentity&X-Amz-Signature=" + b"5" * 64
+                    + b"&x-amz-security-token=CLIENTTOKEN&X-Amz-Credential=AKIDCLIENT%2Fx",
+                    b"Authorization: AWS4-HMAC-SHA256 Credential=AKIDCLIENT/x",
+                    b"X-Amz-Security-Token: CLIENTTOKEN2", b"Connection: X-Hop, close",
+                    b"X-Hop: hop-by-hop", b"X-Amz-Meta-Kept: yes")
+        seen = up.requests
+    assert reply.startswith(b"HTTP/1.1 200 "), reply
+    (request,) = seen
+    sent = request.path + repr(request.headers)
+    for leaked in ("5" * 64, "CLIENTTOKEN", "AKIDCLIENT", "X-Hop", "hop-by-hop"):
+        assert leaked not in sent, (leaked, sent)
+    assert request.path == "/?Action=GetCallerIdentity"
+    assert request.header("X-Amz-Meta-Kept") == "yes"
+    assert REAL.access_key_id in (request.header("Authorization") or "")

@@ -202,12 +202,16 @@ class ProxyConfig:
 
 def _forwarded_headers(headers: Iterable[tuple[str, str]],
                        strip: set[str]) -> list[tuple[str, str]]:
-    """The client's headers to send on: hop-by-hop ones, Host, the client's own signature
-    headers and those ``--strip`` names left out."""
+    """The client's headers to send on: hop-by-hop ones (those named in ``Connection`` too,
+    RFC 9110 7.6.1), Host, the client's own signature headers and those ``--strip`` names
+    left out."""
+    headers = list(headers)
+    named = {token.strip().lower() for name, value in headers if name.lower() == "connection"
+             for token in value.split(",")}
     out = []
     for name, value in headers:
         lname = name.lower()
-        if lname in _HOP_BY_HOP or lname == "host" or lname in strip:
+        if lname in _HOP_BY_HOP or lname in named or lname == "host" or lname in strip:
             continue
         if lname in _SIGNATURE_HEADERS:
             continue
@@ -216,7 +220,9 @@ def _forwarded_headers(headers: Iterable[tuple[str, str]],
 
 
 def _without_query_auth(target: str) -> str:
-    """A presigned target's query without its X-Amz-* signature parameters."""
+    """The target's query without X-Amz-* signature parameters: a presigned client's own
+    (re-signing) or ones a client sent along (signing). Neither is forwarded: the proxy's
+    signature is the only one the upstream sees."""
     path, sep, query = target.partition("?")
     if not sep:
         return target
@@ -383,7 +389,8 @@ class _Handler:
         assert cfg.service is not None and cfg.region is not None
         service, region = cfg.service, cfg.region
         creds = current_credentials(cfg.credentials)
-        out = _Signing(request.method, origin.base + target, cfg.sign_host or origin.netloc,
+        out = _Signing(request.method, origin.base + _without_query_auth(target),
+                       cfg.sign_host or origin.netloc,
                        _forwarded_headers(request.headers.items(), self.strip))
         length = request.content_length
         has_body = bool(length) or "chunked" in request.headers.get("Transfer-Encoding", "")
