@@ -12,11 +12,16 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import logging
+import os
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
+
+import pytest
 
 from sigv4kit import Credentials
 from sigv4kit.server.proxy import ProxyConfig, ProxyServer
@@ -121,3 +126,97 @@ def test_signing_mode_forwards_no_client_signature_and_no_connection_named_heade
     assert request.path == "/?Action=GetCallerIdentity"
     assert request.header("X-Amz-Meta-Kept") == "yes"
     assert REAL.access_key_id in (request.header("Authorization") or "")
+
+
+# -- the CLI's configuration -------------------------------------------------------------------
+
+
+def run_proxy_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+                  *args: str) -> tuple[int, str]:
+    """``sigv4kit proxy ARGS`` in-process; where it would start serving it returns at once
+    (exit 0), so a case it wrongly accepts fails instead of hanging."""
+    import sigv4kit.cli.proxy
+    from sigv4kit.cli import _run
+
+    async def no_serving(_server: Any) -> None:
+        return None
+
+    monkeypatch.setattr(sigv4kit.cli.proxy, "_serve", no_serving)
+
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDCLIPROXY")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "cli/proxy/secret/0123456789abcdefghij")
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+    code = _run(["proxy", *args])
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--upstream", "https://h:99999"], "upstream: must be http(s)://host[:port]"),
+    (["--upstream", "https://h:port"], "upstream: must be http(s)://host[:port]"),
+    (["--upstream", "https://[::1"], "upstream: must be http(s)://host[:port]"),
+    (["--upstream", "https://h:"], "upstream: must be http(s)://host[:port]"),
+    (["--upstream", "https://h", "--allow-host", "https://x:70000"], "allow_host: must be"),
+    (["--upstream", "https://h", "--ca-bundle", os.devnull], "ca_file: cannot load CA"),
+    (["--upstream", "https://h", "--ca-bundle", "/nonexistent/ca.pem"], "ca_file: cannot load"),
+])
+def test_cli_bad_configuration_is_one_line_and_exit_2(
+        args: list[str], message: str, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not "internal error (ValueError)", nor a CA bundle that fails every request with 500."""
+    code, text = run_proxy_cli(capsys, monkeypatch, *args, "--name", "s3", "--region", "r")
+    assert code == 2, text
+    assert message in text and len(text.strip().splitlines()) == 1, text
+
+
+@pytest.mark.parametrize(("kind", "message"), [
+    ("fifo", "is not a regular file"),
+    ("device", "is not a regular file"),
+    ("world-writable", "is writable by other users"),
+    ("group-writable", "is writable by other users"),
+    ("world-readable", "is readable by every user"),
+])
+def test_cli_refuses_a_keys_file_others_can_steer_or_read(
+        kind: str, message: str, tmp_path: Any, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whoever can write the virtual keys file adds a key of their own and uses the real
+    credentials through the proxy; whoever can read it impersonates every client. A FIFO
+    must not hang the start (nor /dev/zero be read)."""
+    path = str(tmp_path / "keys.json")
+    if kind == "fifo":
+        os.mkfifo(path)
+        unblock = threading.Timer(5, _open_for_writing, (path,))  # a hang fails, bounded
+        unblock.daemon = True
+        unblock.start()
+    elif kind == "device":
+        path = "/dev/zero"
+    else:
+        with open(path, "w") as f:
+            json.dump({"AKIDVIRTUAL": "virtual/secret/0123456789"}, f)
+        os.chmod(path, {"world-writable": 0o666, "group-writable": 0o620,
+                        "world-readable": 0o644}[kind])
+    started = time.monotonic()
+    code, text = run_proxy_cli(capsys, monkeypatch, "--upstream", "https://h",
+                               "--verify-keys", path)
+    assert time.monotonic() - started < 4
+    assert code == 2, text
+    assert f"--verify-keys: {path!r} {message}" in text and len(text.strip().splitlines()) == 1
+
+
+def _open_for_writing(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+
+
+def test_cli_reads_a_keys_file_only_its_owner_can_touch(tmp_path: Any) -> None:
+    from sigv4kit.cli.proxy import _verify_keys
+
+    path = tmp_path / "keys.json"
+    path.write_text(json.dumps({"AKIDVIRTUAL": "virtual/secret/0123456789"}))
+    path.chmod(0o600)
+    assert _verify_keys(str(path)) == {"AKIDVIRTUAL": "virtual/secret/0123456789"}
+    path.chmod(0o640)  # the owner's group may read it (a service group), not write it
+    assert _verify_keys(str(path))

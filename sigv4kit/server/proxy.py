@@ -140,14 +140,19 @@ class _Origin:
 def _origin(url: str, field_name: str) -> _Origin:
     if "://" not in url:
         url = "https://" + url
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or (
-        parts.path not in ("", "/") or parts.query or parts.fragment
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises on a port that is not a number in 0..65535
+    except ValueError:
+        parts, port = None, None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or (
+        parts.username is not None or parts.path not in ("", "/") or parts.query
+        or parts.fragment or parts.netloc.endswith(":")
     ):
         raise ProxyError(f"{field_name}: must be http(s)://host[:port] with no path, got {url!r}")
     default = 443 if parts.scheme == "https" else 80
     netloc = parts.netloc.lower()
-    if parts.port == default:
+    if port == default:
         netloc = netloc.rsplit(":", 1)[0]
     return _Origin(parts.scheme, netloc)
 
@@ -172,6 +177,7 @@ class ProxyConfig:
     ca_file: str | None = None
     max_skew_seconds: float = DEFAULT_MAX_SKEW.total_seconds()
     _origins: tuple[_Origin, ...] = field(default=(), repr=False)
+    _tls: ssl.SSLContext = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         check_credential_source(self.credentials)
@@ -183,6 +189,7 @@ class ProxyConfig:
                              "re-sign for each client's own scope)")
         if not 0 < self.timeout <= 3600:
             raise ProxyError("timeout: must be between 0 and 3600 seconds")
+        object.__setattr__(self, "_tls", _tls_context(self.ca_file))
 
     @property
     def upstream_origin(self) -> _Origin:
@@ -596,13 +603,23 @@ async def _read_capped(request: Any, cap: int) -> bytes | None:
     return b"".join(parts)
 
 
+def _tls_context(ca_file: str | None) -> ssl.SSLContext:
+    """The upstream's TLS context, built with the configuration so a bad ``ca_file`` is one
+    error at start, not a failure on every request."""
+    try:
+        return ssl.create_default_context(cafile=ca_file)
+    except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+        reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or "no CA in it"
+        raise ProxyError(f"ca_file: cannot load CA certificates from {ca_file!r} "
+                         f"({reason})") from None
+
+
 def _session(config: ProxyConfig) -> Any:
     import aiohttp
 
-    context = ssl.create_default_context(cafile=config.ca_file)
     return aiohttp.ClientSession(
         timeout=aiohttp.ClientTimeout(total=config.timeout, sock_connect=10),
-        connector=aiohttp.TCPConnector(ssl=context, limit=64),
+        connector=aiohttp.TCPConnector(ssl=config._tls, limit=64),
         max_line_size=MAX_LINE_SIZE, max_field_size=MAX_FIELD_SIZE,
         auto_decompress=False,
     )
@@ -660,9 +677,10 @@ class ProxyServer:
         site = web.TCPSite(runner, self.host, self.port)
         await site.start()
         self.port = runner.addresses[0][1]
-        handler.own = {f"{self.host}:{self.port}", f"localhost:{self.port}",
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        handler.own = {f"{host}:{self.port}".lower(), f"localhost:{self.port}",
                        f"127.0.0.1:{self.port}"}
-        self.url = f"http://{self.host}:{self.port}"
+        self.url = f"http://{host}:{self.port}"
         return runner
 
     def start(self) -> ProxyServer:
