@@ -220,3 +220,59 @@ def test_cli_reads_a_keys_file_only_its_owner_can_touch(tmp_path: Any) -> None:
     assert _verify_keys(str(path)) == {"AKIDVIRTUAL": "virtual/secret/0123456789"}
     path.chmod(0o640)  # the owner's group may read it (a service group), not write it
     assert _verify_keys(str(path))
+
+
+# -- the middleware against what a server passes on ---------------------------------------------
+
+
+MW_CREDS = Credentials("AKIDMIDDLEWARE", "middleware/secret+KEY/0123456789abcdef")
+SIGNED_LOOKING = (b"Authorization: AWS4-HMAC-SHA256 Credential=AKIDMIDDLEWARE/20260101/us-east-1/"
+                  b"s3/aws4_request, SignedHeaders=host, Signature=" + b"0" * 64)
+
+
+def _never_called(environ: Any, start_response: Any) -> Any:
+    raise AssertionError("the app must not see a request the middleware refused")
+
+
+def test_wsgi_nul_in_target_is_awss_400_not_a_500() -> None:
+    """waitress hands a raw NUL in the request target to the app; a Request refuses it, and
+    that must be the client's 400 in S3's words, not an exception (500, traceback logged)."""
+    from sigv4kit.server import wsgi
+    from tests.test_server_middleware import waitress_running
+
+    app = wsgi.SigV4Middleware(_never_called, {MW_CREDS.access_key_id: MW_CREDS}.get)
+    with waitress_running(app) as url:
+        port = int(url.rsplit(":", 1)[1])
+        reply = exchange(port, b"GET /b/\x00k HTTP/1.1\r\nHost: h\r\n" + SIGNED_LOOKING
+                         + b"\r\nConnection: close\r\n\r\n")
+    assert reply.startswith(b"HTTP/1.1 400 "), reply[:200]
+    assert b"<Code>AuthorizationHeaderMalformed</Code>" in reply
+
+
+def test_asgi_nul_in_target_or_header_is_awss_400_not_an_exception() -> None:
+    import asyncio
+
+    from sigv4kit.server import asgi
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        raise AssertionError("the app must not see a request the middleware refused")
+
+    middleware = asgi.SigV4Middleware(app, {MW_CREDS.access_key_id: MW_CREDS}.get,
+                                      protocol="json")
+    auth = SIGNED_LOOKING.split(b": ", 1)[1]
+    for raw_path, headers in ((b"/b/\x00k", [(b"host", b"h"), (b"authorization", auth)]),
+                              (b"/b/k", [(b"host", b"h"), (b"x-a", b"a\x00b"),
+                                         (b"authorization", auth)])):
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, Any], sent: list[dict[str, Any]] = sent) -> None:
+            sent.append(message)
+
+        scope = {"type": "http", "method": "GET", "scheme": "http", "path": "/b/k",
+                 "raw_path": raw_path, "query_string": b"", "headers": headers}
+        asyncio.run(middleware(scope, receive, send))
+        assert sent[0]["status"] == 400
+        assert json.loads(sent[1]["body"])["__type"] == "IncompleteSignatureException"

@@ -446,6 +446,8 @@ class _Handler:
         head = head_request(request.method, request.scheme, request.headers.get("Host", ""),
                             target, headers)
         default_protocol = protocol_of(cfg.service or "s3")
+        if isinstance(head, VerifyResult):
+            raise _Refused(refuse(head, _settings(default_protocol, cfg)))
         planned = plan(head, _settings(default_protocol, cfg))
         if isinstance(planned, VerifyResult):
             raise _Refused(refuse(planned, _settings(default_protocol, cfg)))
