@@ -276,3 +276,41 @@ def test_asgi_nul_in_target_or_header_is_awss_400_not_an_exception() -> None:
         asyncio.run(middleware(scope, receive, send))
         assert sent[0]["status"] == 400
         assert json.loads(sent[1]["body"])["__type"] == "IncompleteSignatureException"
+
+
+def test_cli_log_is_one_line_per_event_even_for_malformed_requests() -> None:
+    """aiohttp logs a traceback for every malformed request; on the CLI's standard error each
+    is one line with the bad bytes escaped, so a client cannot flood it nor drive the
+    terminal."""
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_ACCESS_KEY_ID="AKIDCLIPROXY", AWS_SECRET_ACCESS_KEY="cli/proxy/secret/01234",
+               AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+               AWS_EC2_METADATA_DISABLED="true", PYTHONPATH=root)
+    with FaultyServer([Ok("fine")]) as up:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sigv4kit", "proxy", "--listen", "127.0.0.1:0",
+             "--upstream", up.url, "--name", "sts", "--region", "us-east-1"],
+            stderr=subprocess.PIPE, text=True, env=env, cwd=root)
+        try:
+            assert proc.stderr is not None
+            first = proc.stderr.readline()
+            port = int(first.rsplit(":", 1)[1])
+            host = b"Host: 127.0.0.1:%d\r\n" % port
+            for bad in (b"GET / HTTP/1.1\r\n" + host + b"Host: x\x1b[2J\r\n\r\n",
+                        b"POST / HTTP/1.1\r\n" + host + b"Content-Length: 1\r\n"
+                        b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                        b"GET /\x1b[31m HTTP/1.1\r\n" + host + b"\r\n"):
+                assert exchange(port, bad).startswith(b"HTTP/1.")
+            assert exchange(port, b"GET / HTTP/1.1\r\n" + host + b"Connection: close\r\n\r\n"
+                            ).startswith(b"HTTP/1.1 200 ")
+        finally:
+            proc.terminate()
+            _, err = proc.communicate(timeout=10)
+    lines = err.splitlines()
+    assert "Traceback" not in err and "\x1b" not in err, err
+    assert sum("Error handling request" in line for line in lines) == 3, err
+    assert sum(" / 200 " in line for line in lines) == 1, err

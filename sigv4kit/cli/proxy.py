@@ -118,7 +118,7 @@ def proxy(listen: str, upstream: str, allow_hosts: tuple[str, ...], service: str
     """Sign requests from clients that cannot (curl, dashboards, legacy apps), or re-sign
     requests made with virtual keys, for one upstream endpoint. One log line per request on
     standard error (never a token or signature)."""
-    from ..server.proxy import ProxyConfig, ProxyError, ProxyServer
+    from ..server.proxy import LogFormatter, ProxyConfig, ProxyError, ProxyServer
 
     host, port = _listen(listen)
     credentials = load_credential_source(profile, access_key_id, secret_access_key_stdin)
@@ -131,7 +131,9 @@ def proxy(listen: str, upstream: str, allow_hosts: tuple[str, ...], service: str
         )
     except ProxyError as exc:
         raise InputError(str(exc)) from None
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(LogFormatter("%(asctime)s %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     asyncio.run(_serve(ProxyServer(config, host=host, port=port)))
 
 

@@ -76,7 +76,7 @@ from ._gate import (
 )
 from .errors import ErrorResponse
 
-__all__ = ["ProxyConfig", "ProxyError", "ProxyServer", "make_app", "protocol_of"]
+__all__ = ["LogFormatter", "ProxyConfig", "ProxyError", "ProxyServer", "make_app", "protocol_of"]
 
 log = logging.getLogger("sigv4kit.proxy")
 
@@ -585,6 +585,22 @@ def _loggable(text: str) -> str:
     """The client's text for the log line: anything but printable ASCII escaped (``\\x1b``,
     ``\\u202e``), so a path cannot drive the operator's terminal or forge a log line."""
     return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+class LogFormatter(logging.Formatter):
+    """One line per record, for the proxy's log: an exception (aiohttp logs a traceback for
+    every malformed request a client sends) is folded into its name and message, with
+    anything unprintable in them escaped, so a client can neither flood the log with
+    tracebacks nor write to the operator's terminal through it."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is None:
+            return super().format(record)
+        plain = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None})
+        detail = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+        return (f"{super().format(plain)} ({type(exc).__name__}"
+                f"{': ' + _loggable(detail[:300]) if detail else ''})")
 
 
 def _answer(answer: ErrorResponse) -> Any:
