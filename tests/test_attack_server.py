@@ -314,3 +314,43 @@ def test_cli_log_is_one_line_per_event_even_for_malformed_requests() -> None:
     assert "Traceback" not in err and "\x1b" not in err, err
     assert sum("Error handling request" in line for line in lines) == 3, err
     assert sum(" / 200 " in line for line in lines) == 1, err
+
+
+# -- the object asked for is the object reached ----------------------------------------------------
+
+
+def test_proxy_sends_the_target_as_signed_dot_segments_and_escapes_kept() -> None:
+    """S3 keys may hold ``..`` segments and escapes of any case: aiohttp's client re-quoted
+    the target and dropped dot segments, so a signing proxy wrote ``/b/x`` for ``/b/dot/../x``
+    (another object) and a re-signing proxy sent a request whose signature did not match."""
+    import boto3
+    import botocore.config
+
+    from sigv4kit.testing.verifying_server import VerifyingServer
+
+    virtual = Credentials("AKIDVIRTUALCLIENT", "virtual/secret/held+by/the/client0123")
+    with VerifyingServer(REAL) as up:
+        config = ProxyConfig(upstream=up.url, credentials=REAL, service="s3",
+                             region="us-east-1")
+        with ProxyServer(config) as proxy:
+            for target in (b"/b/dot/../x", b"/b/%7etilde", b"/b/a%2fb"):
+                reply = exchange(proxy.port, b"PUT " + target + b" HTTP/1.1\r\nHost: 127.0.0.1:%d"
+                                 b"\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi"
+                                 % proxy.port)
+                assert reply.startswith(b"HTTP/1.1 200 "), reply
+                assert (up.requests[-1].target, up.requests[-1].reason) == (target.decode(),
+                                                                            "ok")
+        config = ProxyConfig(upstream=up.url, credentials=REAL,
+                             verify_keys={virtual.access_key_id: virtual.secret_access_key})
+        with ProxyServer(config) as proxy:
+            s3 = boto3.session.Session().client(
+                "s3", region_name="us-east-1", endpoint_url=proxy.url,
+                aws_access_key_id=virtual.access_key_id,
+                aws_secret_access_key=virtual.secret_access_key,
+                config=botocore.config.Config(s3={"addressing_style": "path"},
+                                              retries={"max_attempts": 1}))
+            for key, target in (("dot/../x", "/b/dot/../x"), ("x~!'()*", "/b/x~%21%27%28%29%2A")):
+                with contextlib.suppress(Exception):  # the server's JSON answer is not S3's
+                    s3.put_object(Bucket="b", Key=key, Body=b"hi")
+                seen = up.requests[-1]
+                assert (seen.target, seen.reason) == (target, "ok"), seen.message

@@ -520,7 +520,11 @@ class _Handler:
 
         if self.session is None:
             self.session = _session(self.config)
-        url = signed.request.url
+        from yarl import URL
+
+        # as signed: yarl would otherwise re-quote the target and drop its dot segments
+        # (``/b/a/../k`` sent as ``/b/k``), another object than the one asked for and signed
+        url = URL(signed.request.url, encoded=True)
         sent_headers = [(n, v) for n, v in headers]
         try:
             async with self.session.request(
