@@ -354,3 +354,44 @@ def test_proxy_sends_the_target_as_signed_dot_segments_and_escapes_kept() -> Non
                     s3.put_object(Bucket="b", Key=key, Body=b"hi")
                 seen = up.requests[-1]
                 assert (seen.target, seen.reason) == (target, "ok"), seen.message
+
+
+def test_resigning_streams_hashed_bodies_past_max_body_and_refuses_a_tampered_one() -> None:
+    """``max_body`` caps bodies read whole; a body with its SHA-256 stated streams (a large
+    S3 upload was cut off and answered "502 upstream failed"). Tampered, it never completes
+    upstream: the last piece is held back and the client gets AWS's mismatch answer."""
+    import hashlib
+    import os
+
+    import requests
+
+    from sigv4kit import S3_OPTIONS, Request, sign_request
+    from sigv4kit.testing.verifying_server import VerifyingServer
+
+    virtual = Credentials("AKIDVIRTUALCLIENT", "virtual/secret/held+by/the/client0123")
+    data = os.urandom(5000)
+    with VerifyingServer(REAL) as up:
+        config = ProxyConfig(upstream=up.url, credentials=REAL, max_body=1000,
+                             verify_keys={virtual.access_key_id: virtual.secret_access_key})
+        with ProxyServer(config) as proxy:
+            cases = [("hashed", None, data), ("unsigned", "UNSIGNED-PAYLOAD", data),
+                     ("tampered", None, data[:-1] + b"!")]
+            for key, payload, sent in cases:
+                options: dict[str, Any] = {"content_sha256_header": True}
+                if payload:
+                    options["payload_hash"] = payload
+                signed = sign_request(Request("PUT", f"{proxy.url}/b/{key}", [], data), virtual,
+                                      region="us-east-1", service="s3",
+                                      **{**S3_OPTIONS, **options})
+                answer = requests.put(signed.request.url, data=sent, timeout=20,
+                                      headers=dict(signed.request.headers))
+                if key == "tampered":
+                    assert answer.status_code == 400, answer.text
+                    assert "<Code>XAmzContentSHA256Mismatch</Code>" in answer.text
+                else:
+                    assert answer.status_code == 200, answer.text
+                    assert up.objects[f"/b/{key}"] == data
+                    assert hashlib.sha256(up.requests[-1].body).digest() == hashlib.sha256(
+                        data).digest()
+    assert "/b/tampered" not in up.objects
+    assert all(r.reason != "ok" for r in up.requests if r.target == "/b/tampered")

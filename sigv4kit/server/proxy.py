@@ -35,10 +35,11 @@ import asyncio
 import logging
 import re
 import ssl
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Any, cast
 from urllib.parse import unquote, urlsplit
@@ -486,7 +487,9 @@ class _Handler:
             payload = stated if kind is Body.HASH else UNSIGNED_PAYLOAD
             signed = out.sign(real, service, region, payload_hash=payload,
                               content_sha256_header=True)
-            check = BodyCheck(verdict, head, virtual, kind, opts)
+            # streamed, never held: max_body caps what is read whole only (the upstream caps
+            # what it stores), so an S3 upload over 64 MiB is not cut off
+            check = BodyCheck(verdict, head, virtual, kind, replace(opts, max_body=sys.maxsize))
             body = _checked(request.content.iter_chunked(CHUNK_SIZE), check, verdict,
                             opts.protocol)
             sent = length
