@@ -395,3 +395,21 @@ def test_resigning_streams_hashed_bodies_past_max_body_and_refuses_a_tampered_on
                         data).digest()
     assert "/b/tampered" not in up.objects
     assert all(r.reason != "ok" for r in up.requests if r.target == "/b/tampered")
+
+
+def test_a_client_trickling_its_request_head_is_cut_at_the_deadline() -> None:
+    """Slowloris: the per-request deadline starts once the head is read, so a head sent a
+    byte at a time held a connection for aiohttp's hour-long keep-alive default."""
+    with signing("http://127.0.0.1:9", timeout=1) as proxy, socket.create_connection(
+            ("127.0.0.1", proxy.port), timeout=5) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nX-Slow: ")
+        started = time.monotonic()
+        closed = False
+        while not closed and time.monotonic() - started < 6:
+            try:
+                sock.sendall(b"z")
+                time.sleep(0.2)
+            except OSError:
+                closed = True
+        assert closed, "the proxy still reads a head trickled for 6 s (deadline 1 s)"
+        assert time.monotonic() - started < 4

@@ -105,7 +105,8 @@ def _verify_keys(path: str) -> dict[str, str]:
               "secret; each request is verified, then signed with the real credentials. "
               "Must be yours (or root's), writable by no one else, not readable by all.")
 @click.option("--timeout", type=Seconds(zero_means_none=False), default="60", show_default=True,
-              help="Per-request deadline, seconds.")
+              help="Per-request deadline, seconds; also how long a connection may idle or "
+              "take to send a request's head.")
 @click.option("--max-body", type=click.IntRange(0), default=64 * 1024 * 1024,
               show_default=True, help="Largest body read whole before signing, bytes.")
 @click.option("--ca-bundle", metavar="FILE", help="CA certificates to trust for the upstream.")

@@ -696,8 +696,11 @@ class ProxyServer:
         from aiohttp import web
 
         app, handler = _build(self.config)
+        # keepalive_timeout also bounds a client trickling its request head (aiohttp's
+        # default, an hour, let a slowloris hold each connection that long)
         runner = web.AppRunner(app, access_log=None, max_line_size=MAX_LINE_SIZE,
-                               max_field_size=MAX_FIELD_SIZE, max_headers=128)
+                               max_field_size=MAX_FIELD_SIZE, max_headers=128,
+                               keepalive_timeout=self.config.timeout)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port)
         await site.start()
