@@ -413,3 +413,26 @@ def test_a_client_trickling_its_request_head_is_cut_at_the_deadline() -> None:
                 closed = True
         assert closed, "the proxy still reads a head trickled for 6 s (deadline 1 s)"
         assert time.monotonic() - started < 4
+
+
+def test_upstream_redirects_are_passed_back_never_followed() -> None:
+    """An upstream redirecting elsewhere (another host, or https downgraded to http): the
+    signed request, its Authorization and body never reach the other origin; the client gets
+    the redirect as it is, without the headers the upstream named hop-by-hop."""
+    from sigv4kit.testing.faulty_server import Respond
+    from sigv4kit.testing.hostile import Redirect
+
+    hop = Respond(200, b"ok", (("Connection", "X-Upstream-Hop"), ("X-Upstream-Hop", "1"),
+                               ("X-Kept", "2")))
+    with FaultyServer(host="127.0.0.2") as elsewhere, FaultyServer(
+            [Redirect(elsewhere.url + "/stolen"), Redirect(elsewhere.url + "/x", 302), hop]
+    ) as up, signing(up.url) as proxy:
+        first = exchange(proxy.port, b"PUT / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Length: 4"
+                         b"\r\nConnection: close\r\n\r\nbody" % proxy.port)
+        second = get(proxy, b"/")
+        third = get(proxy, b"/")
+        assert elsewhere.requests == []
+    for reply, status in ((first, b"307"), (second, b"302")):
+        assert reply.startswith(b"HTTP/1.1 " + status), reply
+        assert b"\r\nLocation: " + elsewhere.url.encode() in reply
+    assert b"X-Kept: 2" in third and b"X-Upstream-Hop" not in third, third

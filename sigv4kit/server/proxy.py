@@ -208,23 +208,22 @@ class ProxyConfig:
         return None
 
 
-def _forwarded_headers(headers: Iterable[tuple[str, str]],
-                       strip: set[str]) -> list[tuple[str, str]]:
-    """The client's headers to send on: hop-by-hop ones (those named in ``Connection`` too,
-    RFC 9110 7.6.1), Host, the client's own signature headers and those ``--strip`` names
-    left out."""
+def _end_to_end(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``headers`` without the hop-by-hop ones, those named in ``Connection`` too (RFC 9110
+    7.6.1): what a proxy passes on, either way."""
     headers = list(headers)
     named = {token.strip().lower() for name, value in headers if name.lower() == "connection"
              for token in value.split(",")}
-    out = []
-    for name, value in headers:
-        lname = name.lower()
-        if lname in _HOP_BY_HOP or lname in named or lname == "host" or lname in strip:
-            continue
-        if lname in _SIGNATURE_HEADERS:
-            continue
-        out.append((name, value))
-    return out
+    return [(n, v) for n, v in headers if n.lower() not in _HOP_BY_HOP and n.lower() not in named]
+
+
+def _forwarded_headers(headers: Iterable[tuple[str, str]],
+                       strip: set[str]) -> list[tuple[str, str]]:
+    """The client's headers to send on: the end-to-end ones but Host, the client's own
+    signature headers and those ``--strip`` names."""
+    return [(name, value) for name, value in _end_to_end(headers)
+            if name.lower() not in strip and name.lower() != "host"
+            and name.lower() not in _SIGNATURE_HEADERS]
 
 
 def _without_query_auth(target: str) -> str:
@@ -536,9 +535,8 @@ class _Handler:
                 skip_auto_headers=("User-Agent", "Accept-Encoding", "Content-Type"),
             ) as upstream:
                 answer = web.StreamResponse(status=upstream.status, reason=upstream.reason)
-                for name, value in upstream.headers.items():
-                    if name.lower() not in _HOP_BY_HOP:
-                        answer.headers.add(name, value)
+                for name, value in _end_to_end(upstream.headers.items()):
+                    answer.headers.add(name, value)
                 request[_STARTED] = answer
                 await answer.prepare(request)
                 async for piece in upstream.content.iter_chunked(CHUNK_SIZE):
