@@ -436,3 +436,46 @@ def test_upstream_redirects_are_passed_back_never_followed() -> None:
         assert reply.startswith(b"HTTP/1.1 " + status), reply
         assert b"\r\nLocation: " + elsewhere.url.encode() in reply
     assert b"X-Kept: 2" in third and b"X-Upstream-Hop" not in third, third
+
+
+# -- a real outside client through the re-signing proxy ------------------------------------------
+
+
+@pytest.mark.slow
+def test_aws_cli_with_virtual_keys_through_the_resigning_proxy(moto_server: Any,
+                                                               tmp_path: Any) -> None:
+    """The AWS CLI v1 holding only virtual keys: STS and an S3 upload and download (with an
+    awkward key) reach moto signed with the real key; a wrong virtual secret is refused with
+    AWS's answer, which the CLI itself reads."""
+    import subprocess
+    import sys
+
+    virtual = Credentials("AKIDVIRTUALCLIENT", "virtual/secret/held+by/the/client0123")
+    moto_server.botocore_client("s3").create_bucket(Bucket="cli-resigned")
+    upload, download = tmp_path / "up.bin", tmp_path / "down.bin"
+    upload.write_bytes(os.urandom(300_000))
+    aws = os.path.join(os.path.dirname(sys.executable), "aws")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE=os.devnull,
+               AWS_SHARED_CREDENTIALS_FILE=os.devnull, AWS_EC2_METADATA_DISABLED="true",
+               AWS_ACCESS_KEY_ID=virtual.access_key_id)
+    config = ProxyConfig(upstream=moto_server.endpoint_url, credentials=moto_server.credentials,
+                         verify_keys={virtual.access_key_id: virtual.secret_access_key})
+
+    def run(secret: str, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([aws, *args, "--endpoint-url", proxy.url],
+                              env={**env, "AWS_SECRET_ACCESS_KEY": secret}, text=True,
+                              capture_output=True, timeout=60, check=False)
+
+    with ProxyServer(config) as proxy:
+        identity = run(virtual.secret_access_key, "sts", "get-caller-identity")
+        put = run(virtual.secret_access_key, "s3", "cp", str(upload),
+                  "s3://cli-resigned/a b+c/../d~e")
+        get_back = run(virtual.secret_access_key, "s3", "cp", "s3://cli-resigned/a b+c/../d~e",
+                       str(download))
+        wrong = run("not/the/virtual/secret/0123456789ab", "sts", "get-caller-identity")
+    assert identity.returncode == 0 and '"Arn": "arn:aws:iam::' in identity.stdout, identity
+    assert put.returncode == 0 and get_back.returncode == 0, (put, get_back)
+    assert download.read_bytes() == upload.read_bytes()
+    assert wrong.returncode != 0 and "SignatureDoesNotMatch" in wrong.stderr, wrong
+    assert virtual.secret_access_key not in wrong.stderr + wrong.stdout
