@@ -479,3 +479,14 @@ def test_aws_cli_with_virtual_keys_through_the_resigning_proxy(moto_server: Any,
     assert download.read_bytes() == upload.read_bytes()
     assert wrong.returncode != 0 and "SignatureDoesNotMatch" in wrong.stderr, wrong
     assert virtual.secret_access_key not in wrong.stderr + wrong.stdout
+
+
+def test_proxy_config_repr_quotes_no_secret() -> None:
+    """Configs get logged and shown in tracebacks: the virtual secrets (each one lets its
+    holder use the real credentials) must not be in the repr, nor the real secret or token."""
+    config = ProxyConfig(upstream="https://h", credentials=Credentials(
+        "AKIDREAL", "REAL/secret/0123456789abcdef", "REALTOKEN" * 4),
+        verify_keys={"AKIDVIRTUAL": "VIRTUAL/secret/0123456789"})
+    for text in (repr(config), str(config)):
+        for secret in ("REAL/secret", "REALTOKENREALTOKEN", "VIRTUAL/secret"):
+            assert secret not in text, text

@@ -172,7 +172,7 @@ class ProxyConfig:
     sign_host: str | None = None
     unsigned_payload: bool = False
     strip: tuple[str, ...] = ()
-    verify_keys: Mapping[str, str] | None = None
+    verify_keys: Mapping[str, str] | None = field(default=None, repr=False)  # secrets
     timeout: float = 60.0
     max_body: int = DEFAULT_MAX_BODY
     ca_file: str | None = None
