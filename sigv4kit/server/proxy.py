@@ -33,16 +33,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import ssl
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Any, cast
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from ..aws.credentials import CredentialSource, check_credential_source, current_credentials
 from ..chunked import (
@@ -75,6 +74,7 @@ from ._gate import (
     verify_head,
     verify_whole,
 )
+from ._relay import LogFormatter, end_to_end, forwarded_headers, loggable, without_query_auth
 from .errors import ErrorResponse
 
 __all__ = ["LogFormatter", "ProxyConfig", "ProxyError", "ProxyServer", "make_app", "protocol_of"]
@@ -84,20 +84,9 @@ log = logging.getLogger("sigv4kit.proxy")
 CHUNK_SIZE = 64 * 1024
 MAX_FIELD_SIZE = 16 * 1024
 MAX_LINE_SIZE = 8190
-_HOP_BY_HOP = frozenset({
-    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-    "transfer-encoding", "upgrade", "proxy-connection", "expect",
-})
-_SIGNATURE_HEADERS = frozenset({
-    "authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256",
-})
 _NOT_SIGNED = frozenset({"user-agent", "accept-encoding", "x-amzn-trace-id", "content-length"})
 """Forwarded as received but left out of the proxy's signature (botocore leaves the first
 three out too): aiohttp and intermediaries may rewrite them."""
-_QUERY_AUTH = frozenset({
-    "x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-expires", "x-amz-signedheaders",
-    "x-amz-signature", "x-amz-security-token",
-})
 _JSON_SERVICES = frozenset({
     "dynamodb", "lambda", "kinesis", "logs", "kms", "secretsmanager", "ssm", "states", "ecr",
     "ecs", "events", "firehose", "glue", "athena", "apigateway", "execute-api", "aoss", "es",
@@ -206,36 +195,6 @@ class ProxyConfig:
             if name == origin.netloc:
                 return origin
         return None
-
-
-def _end_to_end(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-    """``headers`` without the hop-by-hop ones, those named in ``Connection`` too (RFC 9110
-    7.6.1): what a proxy passes on, either way."""
-    headers = list(headers)
-    named = {token.strip().lower() for name, value in headers if name.lower() == "connection"
-             for token in value.split(",")}
-    return [(n, v) for n, v in headers if n.lower() not in _HOP_BY_HOP and n.lower() not in named]
-
-
-def _forwarded_headers(headers: Iterable[tuple[str, str]],
-                       strip: set[str]) -> list[tuple[str, str]]:
-    """The client's headers to send on: the end-to-end ones but Host, the client's own
-    signature headers and those ``--strip`` names."""
-    return [(name, value) for name, value in _end_to_end(headers)
-            if name.lower() not in strip and name.lower() != "host"
-            and name.lower() not in _SIGNATURE_HEADERS]
-
-
-def _without_query_auth(target: str) -> str:
-    """The target's query without X-Amz-* signature parameters: a presigned client's own
-    (re-signing) or ones a client sent along (signing). Neither is forwarded: the proxy's
-    signature is the only one the upstream sees."""
-    path, sep, query = target.partition("?")
-    if not sep:
-        return target
-    kept = [p for p in query.split("&") if p and unquote(p.split("=", 1)[0]).lower()
-            not in _QUERY_AUTH]
-    return path + ("?" + "&".join(kept) if kept else "")
 
 
 class _Signing:
@@ -384,7 +343,7 @@ class _Handler:
             return _unless_started(request, web.Response(status=502,
                                                          text=f"sigv4kit proxy: {exc}\n"))
         finally:
-            path = _loggable(request.raw_path.partition("?")[0][:200])
+            path = loggable(request.raw_path.partition("?")[0][:200])
             cut = " cut" if request.get(_CUT) else ""
             log.info("%s %s %s %d%s %.3fs %s", request.method, host, path, status, cut,
                      time.monotonic() - started, akid)
@@ -396,9 +355,9 @@ class _Handler:
         assert cfg.service is not None and cfg.region is not None
         service, region = cfg.service, cfg.region
         creds = current_credentials(cfg.credentials)
-        out = _Signing(request.method, origin.base + _without_query_auth(target),
+        out = _Signing(request.method, origin.base + without_query_auth(target),
                        cfg.sign_host or origin.netloc,
-                       _forwarded_headers(request.headers.items(), self.strip))
+                       forwarded_headers(request.headers.items(), self.strip))
         length = request.content_length
         has_body = bool(length) or "chunked" in request.headers.get("Transfer-Encoding", "")
         s3 = service in S3_SERVICES
@@ -473,8 +432,8 @@ class _Handler:
                                                "SigV4a is not re-signed", sig), opts))
         service, region = sig.service, sig.region
         real = current_credentials(cfg.credentials)
-        forwarded = _forwarded_headers(headers, self.strip)
-        out = _Signing(request.method, origin.base + _without_query_auth(target),
+        forwarded = forwarded_headers(headers, self.strip)
+        out = _Signing(request.method, origin.base + without_query_auth(target),
                        cfg.sign_host or origin.netloc, forwarded)
         body: Any
         if kind is Body.EMPTY:
@@ -535,7 +494,7 @@ class _Handler:
                 skip_auto_headers=("User-Agent", "Accept-Encoding", "Content-Type"),
             ) as upstream:
                 answer = web.StreamResponse(status=upstream.status, reason=upstream.reason)
-                for name, value in _end_to_end(upstream.headers.items()):
+                for name, value in end_to_end(upstream.headers.items()):
                     answer.headers.add(name, value)
                 request[_STARTED] = answer
                 await answer.prepare(request)
@@ -581,31 +540,6 @@ def _settings(protocol: str, cfg: ProxyConfig) -> Settings:
 
     return settings(protocol, None, None, timedelta(seconds=cfg.max_skew_seconds),
                     cfg.max_body, False, False)
-
-
-_UNPRINTABLE = re.compile(r"[^\x20-\x7e]")
-
-
-def _loggable(text: str) -> str:
-    """The client's text for the log line: anything but printable ASCII escaped (``\\x1b``,
-    ``\\u202e``), so a path cannot drive the operator's terminal or forge a log line."""
-    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
-
-
-class LogFormatter(logging.Formatter):
-    """One line per record, for the proxy's log: an exception (aiohttp logs a traceback for
-    every malformed request a client sends) is folded into its name and message, with
-    anything unprintable in them escaped, so a client can neither flood the log with
-    tracebacks nor write to the operator's terminal through it."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        exc = record.exc_info[1] if record.exc_info else None
-        if exc is None:
-            return super().format(record)
-        plain = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None})
-        detail = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
-        return (f"{super().format(plain)} ({type(exc).__name__}"
-                f"{': ' + _loggable(detail[:300]) if detail else ''})")
 
 
 def _answer(answer: ErrorResponse) -> Any:
