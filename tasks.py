@@ -5,6 +5,7 @@
     python3 tasks.py test      # ruff, mypy --strict, pytest
     python3 tasks.py fuzz      # long fuzz run of every parser of untrusted input
     python3 tasks.py bench     # benchmarks against botocore (and awscrt when installed)
+    python3 tasks.py docs      # the documentation site, strict, into site/
     python3 tasks.py vectors   # regenerate vectors/ from botocore, and the captures of
                                # boto3, the AWS CLI and awscrt (vectors/captures)
 
@@ -87,7 +88,17 @@ def vectors(args: list[str]) -> None:
     _run(python, "vectors/capture.py")
 
 
-TASKS = {"demo": demo, "test": test, "fuzz": fuzz, "bench": bench, "vectors": vectors}
+def docs(args: list[str]) -> None:
+    """The documentation site (mkdocs-material, mkdocstrings) into ``site/``, strict: a
+    broken link or a reference that does not resolve fails the build. Its code blocks run
+    in ``tests/test_docs.py``."""
+    python = ensure_venv()
+    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+    _run(python, "-m", "mkdocs", "build", "--strict", "--quiet", "-d", "site", *args)
+
+
+TASKS = {"demo": demo, "test": test, "fuzz": fuzz, "bench": bench, "vectors": vectors,
+         "docs": docs}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in TASKS:

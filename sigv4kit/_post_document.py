@@ -27,6 +27,7 @@ __all__ = [
     "condition_text",
     "covered_fields",
     "decode_policy",
+    "fold",
     "parse_conditions",
 ]
 
@@ -39,6 +40,15 @@ EXACT_ONLY = frozenset(
      "$x-amz-s3session-token", "$policy"}
 )
 """Fields S3 lists as supporting exact matches only: a starts-with on them fails."""
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def fold(name: str) -> str:
+    """A field name as S3 compares it: ASCII letters case-folded, nothing else. ``str.lower``
+    also folds the Kelvin sign (U+212A) into ``k``, so ``\u212aey`` would pass for ``key``."""
+    return name.translate(_ASCII_LOWER)
+
+
 @dataclass(frozen=True)
 class Condition:
     """One policy condition, normalised: ``op`` is ``eq``, ``starts-with`` or
@@ -114,7 +124,10 @@ def decode_policy(encoded: str) -> tuple[dict[str, Any], datetime, list[Conditio
     """A base64 policy's document, expiration and conditions; ``PolicyError`` in S3's words."""
     try:
         raw = base64.b64decode(encoded.encode("ascii"), validate=True)
-        document = json.loads(raw.decode("utf-8"))
+        document = json.loads(raw.decode("utf-8"), object_pairs_hook=_unique_keys,
+                              parse_constant=_no_constant)
+    except PolicyError:
+        raise
     except (binascii.Error, UnicodeError, ValueError, RecursionError):
         raise PolicyError("Invalid Policy: Invalid JSON.") from None
     if not isinstance(document, dict):
@@ -122,6 +135,26 @@ def decode_policy(encoded: str) -> tuple[dict[str, Any], datetime, list[Conditio
     expiration = document.get("expiration")
     moment = _expiration(expiration)
     return document, moment, parse_conditions(document.get("conditions"))
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object whose keys are all different. Python keeps the last of two ``conditions`` (or
+    two ``key`` in a condition), other readers the first: a policy that reads one way to the
+    person who reviews it and another to the verifier is refused, not guessed at."""
+    out: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in out:
+            raise PolicyError(
+                f"Invalid Policy: Invalid JSON: key {json.dumps(name)[:64]} appears twice in "
+                "one object"
+            )
+        out[name] = value
+    return out
+
+
+def _no_constant(name: str) -> Any:
+    """``NaN`` and ``Infinity`` are not JSON (Python reads them by default)."""
+    raise PolicyError(f"Invalid Policy: Invalid JSON: {name} is not a JSON value")
 
 
 def _expiration(value: object) -> datetime:
@@ -143,5 +176,5 @@ def covered_fields(conditions: Iterable[Condition]) -> dict[str, list[Condition]
     out: dict[str, list[Condition]] = {}
     for condition in conditions:
         if condition.op != "content-length-range":
-            out.setdefault(condition.name[1:].lower(), []).append(condition)
+            out.setdefault(fold(condition.name[1:]), []).append(condition)
     return out

@@ -188,8 +188,9 @@ class ChunkDecoder:
     ``feed(data)`` returns the object bytes of every chunk completed *and verified* by that
     data; ``finish()`` checks what only the end can prove (final chunk, trailer signature,
     checksum, decoded length). Either raises ``ChunkError``; after that the decoder is dead.
-    Memory: one chunk (at most ``max_chunk_size``) plus one line. ``check=None`` on a signed
-    variant checks the framing, checksum and length but no signature (no secret at hand).
+    Memory: one chunk (at most ``max_chunk_size``, twice while it is handed out) plus one
+    line, whatever the sizes of the pieces fed. ``check=None`` on a signed variant checks the
+    framing, checksum and length but no signature (no secret at hand).
     """
 
     def __init__(
@@ -229,7 +230,8 @@ class ChunkDecoder:
             self._expected_checksum = checksum_header[1].strip()
         self._max = max_chunk_size
         self._line_buf = bytearray()
-        self._parts: list[memoryview] = []
+        self._first: memoryview | None = None
+        self._rest = bytearray()
         self._hash = sha256()
         self._need = 0
         self._failed = False
@@ -282,7 +284,7 @@ class ChunkDecoder:
         except ChunkError as exc:
             self._failed = True
             self._state = _DONE
-            self._parts = []
+            self._first, self._rest = None, bytearray()
             if not out:
                 raise
             self._pending = exc  # chunks proven before the failure are returned first
@@ -377,12 +379,21 @@ class ChunkDecoder:
             self._hash.update(piece)
         if self._checksum is not None:
             self._checksum.update(piece)
-        self._parts.append(piece)
+        self._keep(piece)
         self._need -= len(piece)
         self.offset += len(piece)
         if not self._need:
             self._state = _CRLF
         return pos + len(piece)
+
+    def _keep(self, piece: memoryview) -> None:
+        """Hold a piece of the chunk until it is proven: a chunk fed whole stays a view of the
+        caller's bytes (no copy); one fed in pieces is copied into one buffer, so a chunk sent
+        a byte at a time costs its size, not a view object (~200 bytes) per piece."""
+        if not self._rest and len(piece) == self._need:
+            self._first = piece
+        else:
+            self._rest += piece
 
     def _chunk_done(self, out: list[bytes]) -> None:
         """A whole chunk is in: check its signature, then release its bytes."""
@@ -400,9 +411,8 @@ class ChunkDecoder:
             self._prev = self._sig
         size = self._size
         if size:
-            parts = self._parts
-            out.append(bytes(parts[0]) if len(parts) == 1 else b"".join(parts))
-            self._parts = []
+            out.append(bytes(self._first) if self._first is not None else bytes(self._rest))
+            self._first, self._rest = None, bytearray()
         self.chunks += 1
         self.decoded += size
         if self.sizes is not None:

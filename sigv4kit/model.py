@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from .errors import SigningError
 from .patterns import lazy
-from .redact import redact_header_value, redact_url, redacted
+from .redact import excerpt, redact_header_value, redact_url, redacted
 
 # RFC 9110 section 5.6.2: a header name (and a method) is a token of these characters.
 HTTP_TOKEN = lazy(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -125,17 +125,24 @@ def _header_pairs(headers: HeadersLike) -> tuple[tuple[str, str], ...]:
     for name, value in pairs:
         if not isinstance(name, str) or not HTTP_TOKEN.fullmatch(name):
             raise SigningError(
-                f"headers: {name!r} is not a valid header name (an HTTP token: ASCII letters, "
-                "digits and !#$%&'*+-.^_`|~)",
+                f"headers: {_quoted(name)} is not a valid header name (an HTTP token: ASCII "
+                "letters, digits and !#$%&'*+-.^_`|~)",
                 field="headers",
             )
         if not isinstance(value, str):
-            raise SigningError(f"headers: value of {name!r} must be a string", field="headers")
+            raise SigningError(
+                f"headers: value of {_quoted(name)} must be a string", field="headers"
+            )
         if _forbidden_in_value(value):
             raise SigningError(
-                f"headers: value of {name!r} contains CR, LF or NUL", field="headers"
+                f"headers: value of {_quoted(name)} contains CR, LF or NUL", field="headers"
             )
     return pairs
+
+
+def _quoted(value: object) -> str:
+    """What a message may show of a caller's value: a bounded, redacted prefix of a string."""
+    return excerpt(value) if isinstance(value, str) else f"a {type(value).__name__}"
 
 
 @dataclass(frozen=True, repr=False)
@@ -162,7 +169,9 @@ class Request:
         if not isinstance(method, str) or (
             method not in _COMMON_METHODS and not HTTP_TOKEN.fullmatch(method)
         ):
-            raise SigningError(f"method: {method!r} is not a valid HTTP method", field="method")
+            raise SigningError(
+                f"method: {_quoted(method)} is not a valid HTTP method", field="method"
+            )
         if not isinstance(url, str) or not url:
             raise SigningError("url: must be a non-empty string", field="url")
         if _forbidden_in_value(url):

@@ -1,7 +1,9 @@
 """The settings of a signing, and the rules its inputs follow, each defined once.
 
 Every setting has the default every service but S3 needs, and says which service needs the
-other value (as smithy-rs ``aws-sigv4``'s ``settings.rs`` does). The signer and the verifier
+other value (as smithy-rs ``aws-sigv4``'s ``settings.rs`` does); ``service_defaults`` is the
+one place that gives S3's signing names S3's values instead, for every entry point, unless
+the caller passes the option. The signer and the verifier
 both check a credential scope, a payload hash and an expiry with the functions here, so what
 one produces the other accepts.
 """
@@ -109,21 +111,30 @@ def check_expires(expires: object) -> int:
     return expires
 
 
+def is_s3(service: object) -> bool:
+    """Whether ``service`` is one of S3's signing names, which get S3's rules by default."""
+    return service in S3_SERVICES
+
+
 def path_rules(
     service: str, normalize_path: bool | None = None, double_encode_path: bool | None = None
 ) -> tuple[bool, bool]:
-    """``(normalize_path, double_encode_path)`` for ``service``: S3's are both False, every
-    other service's both True; an explicit value wins."""
-    s3 = service in S3_SERVICES
+    """``(normalize_path, double_encode_path)`` for ``service`` (see ``service_defaults``);
+    an explicit value wins."""
+    defaults = service_defaults(service, presign=False)
     return (
-        (not s3) if normalize_path is None else normalize_path,
-        (not s3) if double_encode_path is None else double_encode_path,
+        defaults.get("normalize_path", True) if normalize_path is None else normalize_path,
+        defaults.get("double_encode_path", True)
+        if double_encode_path is None
+        else double_encode_path,
     )
 
 
 class SigningOptions(TypedDict, total=False):
-    """The keyword options of ``sign_request``, ``presign`` and ``Signer``; defaults suit every
-    service but S3."""
+    """The keyword options of ``sign_request``, ``presign`` and ``Signer``. The defaults follow
+    the service: S3's signing names (``S3_SERVICES``) get ``S3_OPTIONS`` (header signing) or
+    ``S3_PRESIGN_OPTIONS`` (presigning), every other service the values below; an option
+    passed explicitly always wins (``payload_hash=None`` too: hash the body)."""
 
     normalize_path: bool
     """Remove ``.``/``..`` segments and duplicate slashes. S3: False."""
@@ -154,6 +165,32 @@ S3_PRESIGN_OPTIONS: SigningOptions = {
 """Presigning as S3 wants it: the URL's holder chooses the body, so it is not signed."""
 
 
+_NO_DEFAULTS: SigningOptions = {}
+
+
+def service_defaults(service: object, *, presign: bool) -> SigningOptions:
+    """The options ``service`` gets unless the caller passes them: S3's signing names get
+    ``S3_PRESIGN_OPTIONS`` (presigning) or ``S3_OPTIONS`` (header signing), every other
+    service none (``Options``' defaults). The one place that decides it: the core, the
+    adapters, streaming, the verifier and the CLI all ask here."""
+    if service in S3_SERVICES:
+        return S3_PRESIGN_OPTIONS if presign else S3_OPTIONS
+    return _NO_DEFAULTS
+
+
+def resolve(service: object, options: SigningOptions, *, presign: bool) -> Options:
+    """``Options.of`` the caller's ``options`` over the service's defaults (an explicit
+    option always wins)."""
+    if service in S3_SERVICES:
+        if not options:
+            return S3_PRESIGN_RESOLVED if presign else S3_RESOLVED
+        resolved = Options.of({**service_defaults(service, presign=presign), **options})
+        if presign or "content_sha256_header" in options:
+            return resolved
+        return resolved._replace(stated_sha256=True)
+    return Options.of(options)
+
+
 class Options(NamedTuple):
     """``SigningOptions`` checked, with every default filled in."""
 
@@ -162,6 +199,10 @@ class Options(NamedTuple):
     payload_hash: str | None = None
     content_sha256_header: bool = False
     sign_session_token: bool = True
+    stated_sha256: bool = False
+    """With ``content_sha256_header`` by S3's default (not asked for): a valid
+    X-Amz-Content-SHA256 the request already states is the payload hash signed (a caller who
+    writes UNSIGNED-PAYLOAD or STREAMING-… there means it) instead of the body's SHA-256."""
 
     @classmethod
     def of(cls, options: SigningOptions) -> Options:
@@ -197,3 +238,7 @@ DEFAULT_OPTIONS = Options()
 def _options_of(items: tuple[tuple[str, object], ...]) -> Options:
     """Options checked once per distinct set: most callers pass none, or S3's, every time."""
     return Options._checked(dict(items))  # type: ignore[arg-type]
+
+
+S3_RESOLVED = Options.of(S3_OPTIONS)._replace(stated_sha256=True)
+S3_PRESIGN_RESOLVED = Options.of(S3_PRESIGN_OPTIONS)

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
+from urllib.parse import quote
 
 from ._post_document import (
     EXACT_ONLY,
@@ -39,6 +40,7 @@ from ._post_document import (
     condition_text,
     covered_fields,
     decode_policy,
+    fold,
     parse_conditions,
 )
 from .canonical import uri_encode
@@ -107,7 +109,7 @@ class PresignedPost:
 
     def __repr__(self) -> str:
         shown = {
-            k: (redacted(v) if k.lower() in TOKEN_FIELDS | {"x-amz-signature"} else v)
+            k: (redacted(v) if fold(k) in TOKEN_FIELDS | {"x-amz-signature"} else v)
             for k, v in self.fields.items()
         }
         return f"PresignedPost(url={self.url!r}, fields={shown!r})"
@@ -326,9 +328,24 @@ class PostVerdict:
 
     @property
     def redirect(self) -> str | None:
-        """Where to send the browser (303) on success, if anywhere."""
+        """Where to send the browser (303) on success, if anywhere: an absolute http(s) URL.
+        S3 "ignores the field" when it cannot read it as a URL, and so do we, the more so as
+        a CR or LF in it would write headers of its own into the answer (``Set-Cookie``);
+        characters beyond ASCII are percent-encoded (UTF-8), as a browser sends them."""
         value = self.fields.get("success_action_redirect") or self.fields.get("redirect")
-        return value or None
+        return _redirect_url(value) if value else None
+
+
+_REDIRECT = re.compile(r"(?i)https?://[^/?#@\s]+(?:[/?#]\S*)?")
+
+
+def _redirect_url(value: str) -> str | None:
+    """``value`` as a URL fit for a Location header, or None when it is not an absolute http(s)
+    URL with a host (control characters, spaces and a userinfo part are refused)."""
+    if not value.isprintable():
+        return None
+    encoded = quote(value, safe="".join(chr(c) for c in range(0x21, 0x7F)))
+    return encoded if _REDIRECT.fullmatch(encoded) else None
 
 
 class _LookupRaised(Error):
@@ -381,7 +398,7 @@ def _gather(fields: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, 
                            "The body of your POST request is not well-formed multipart/form-data.",
                            400)
         total += len(name) + len(value)
-        lower = name.lower()
+        lower = fold(name)
         if lower in out:
             raise _Refusal(
                 PostReason.DUPLICATE_FIELD, "InvalidArgument",
@@ -507,7 +524,7 @@ def _value_for(
 ) -> tuple[str | None, bool]:
     """The value a condition on ``$name`` tests, and whether that name was sent exactly so."""
     bare = name[1:]
-    lower = bare.lower()
+    lower = fold(bare)
     if lower == "bucket":
         return bucket, True
     if lower == "key":
@@ -522,7 +539,7 @@ def _holds(condition: Condition, value: str) -> bool:
     assert isinstance(condition.value, str)
     if condition.op == "eq":
         return value == condition.value
-    if condition.name.lower() == "$content-type":
+    if fold(condition.name) == "$content-type":
         # S3: a Content-Type holding commas is a list, and every entry must match.
         return all(v.strip().startswith(condition.value) for v in value.split(","))
     return value.startswith(condition.value)
@@ -544,7 +561,7 @@ def _check_conditions(
             low = max(low, condition.value[0])
             high = condition.value[1] if high < 0 else min(high, condition.value[1])
             continue
-        lower_name = condition.name.lower()
+        lower_name = fold(condition.name)
         if condition.op == "starts-with" and lower_name in EXACT_ONLY:
             raise _denied(condition, secrets)
         value, exact_name = _value_for(condition.name, form, bucket, key)
@@ -562,9 +579,16 @@ def _check_conditions(
     if extra:
         raise _Refusal(
             PostReason.FIELD_NOT_IN_POLICY, "AccessDenied",
-            f"Invalid according to Policy: Extra input fields: {', '.join(extra)}",
+            f"Invalid according to Policy: Extra input fields: "
+            f"{', '.join(_shown_name(n) for n in extra)}",
         )
     return (low, high) if high >= 0 else None
+
+
+def _shown_name(name: str) -> str:
+    """A field name as a message quotes it: as sent, unless it holds control or bidi
+    characters (a terminal would act on them, XML 1.0 cannot carry them): then escaped."""
+    return name if name.isprintable() else ascii(name)
 
 
 def _check_size(size: int | None, limits: tuple[int, int] | None) -> None:

@@ -62,12 +62,14 @@ class PostUploadVerifier:
         self.size = 0
         self.verdict: PostVerdict | None = None
         self._form_bytes = 0
+        self._field_count = 0
 
     def field(self, name: str, value: bytes | str) -> None:
         """A form field; after the file, ignored (as S3 does) but still counted."""
         raw = value.encode("utf-8") if isinstance(value, str) else value
         self._form_bytes += len(name) + len(raw)
-        if self._form_bytes > self.max_field_bytes or len(self.fields) >= self.max_fields:
+        self._field_count += 1  # those after the file too: empty parts cost nothing in bytes
+        if self._form_bytes > self.max_field_bytes or self._field_count > self.max_fields:
             raise _refusal(
                 PostReason.MALFORMED, "MaxPostPreDataLengthExceeded",
                 "Your POST request fields preceeding the upload file were too large.",

@@ -47,6 +47,14 @@ _QUERY_PIECE = lazy(
 _REDACTED = lazy(r".{0,4}…\(\d+ chars\)")
 """What ``redacted`` returns: a value already shown this way is not redacted again."""
 
+_SENSITIVE_LINE = lazy(
+    r"(?im)^([^\S\n]*(?:"
+    + "|".join(re.escape(n) for n in sorted(SENSITIVE_HEADERS, key=len, reverse=True))
+    + r")[^\S\n]*):([^\n]+)"
+)
+"""A ``name:value`` line whose name (surrounding blanks aside, any case) is a sensitive header:
+one pass in C over any number of lines."""
+
 _MIN_REDACTABLE = 6
 """Shorter values (test keys like "x") would redact ordinary text; real secrets are 40+."""
 
@@ -118,6 +126,15 @@ def redact_text(text: str, secrets: Sequence[str | None]) -> str:
     return text
 
 
+def mask_text(text: str, secrets: Sequence[str | None]) -> str:
+    """``text`` with every occurrence of each secret (raw or percent-encoded) replaced by
+    ``***``: for secret access keys, of which nothing may show."""
+    for secret in secrets:
+        if secret and len(secret) >= _MIN_REDACTABLE:
+            text = _replace_forms(text, secret, "***")
+    return text
+
+
 def redact_credentials(text: str, credentials: HasSecrets) -> str:
     """``text`` with the secret key masked entirely and the session token shown only as its
     first 4 characters and length, raw or percent-encoded."""
@@ -129,17 +146,12 @@ def redact_credentials(text: str, credentials: HasSecrets) -> str:
 def redact_canonical_headers(text: str) -> str:
     """A canonical request (or any ``name:value`` lines) with the values of sensitive headers
     redacted, line by line, by header name."""
-    lines = text.split("\n")
-    for i, line in enumerate(lines):
-        name, colon, value = line.partition(":")
-        if (
-            colon
-            and value
-            and name.strip().lower() in SENSITIVE_HEADERS
-            and not _REDACTED.fullmatch(value)
-        ):
-            lines[i] = f"{name}:{redacted(value)}"
-    return "\n".join(lines)
+
+    def line(m: re.Match[str]) -> str:
+        value = m.group(2)
+        return m.group(0) if _REDACTED.fullmatch(value) else f"{m.group(1)}:{redacted(value)}"
+
+    return _SENSITIVE_LINE.sub(line, text) if ":" in text else text
 
 
 def redact_for_display(text: str, secrets: Sequence[str | None] = ()) -> str:
@@ -208,10 +220,33 @@ def debug_text(
     return "\n".join(lines)
 
 
-_PARAM_IN_TEXT = lazy(r"([^\s=&;?'\"<>()\[\]{},]+)=([^\s&;'\"<>()\[\]{},]*)")
-_SENSITIVE_TAIL = lazy(
-    r"(?:^|[^a-z0-9-])(" + "|".join(re.escape(n) for n in sorted(SENSITIVE_QUERY_PARAMS)) + r")$"
+_PARAM_IN_TEXT = lazy(
+    r"(?<![^\s=&;?'\"<>()\[\]{},])([^\s=&;?'\"<>()\[\]{},]+)=([^\s&;'\"<>()\[\]{},]*)"
 )
+"""``name=value`` in free text. The look-behind starts a name only where a run of name
+characters starts, so a long run with no ``=`` is scanned once, not once per character
+(linear time: a hostile server's 200 KB message costs milliseconds, not minutes)."""
+_SENSITIVE_ENDINGS = tuple(sorted(SENSITIVE_QUERY_PARAMS))
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
+
+
+def _names_credential(name: str) -> bool:
+    """Whether ``name``, percent-decoded up to three times, *ends* with a sensitive parameter
+    name (so ``host:443%3FX-Amz-Security-Token`` counts), or is one."""
+    decoded = name
+    for _ in range(3):
+        if "%" not in decoded and "+" not in decoded:
+            break
+        from urllib.parse import unquote  # only an encoded name needs it
+
+        decoded = unquote(decoded.replace("+", " "), errors="replace")
+    lowered = decoded.lower()
+    if lowered.endswith(_SENSITIVE_ENDINGS):
+        for ending in _SENSITIVE_ENDINGS:
+            start = len(lowered) - len(ending)
+            if lowered.endswith(ending) and (start == 0 or lowered[start - 1] not in _NAME_CHARS):
+                return True
+    return _sensitive_param(name)
 
 
 _ENCODED_PARAM = lazy(
@@ -231,24 +266,69 @@ def redact_message(text: str, secrets: Sequence[str | None] = ()) -> str:
 
     def piece(m: re.Match[str]) -> str:
         name, value = m.group(1), m.group(2)
-        decoded = name
-        for _ in range(3):
-            if "%" not in decoded and "+" not in decoded:
-                break
-            from urllib.parse import unquote  # only an encoded name needs it
-
-            decoded = unquote(decoded.replace("+", " "), errors="replace")
-        hidden = _SENSITIVE_TAIL.search(decoded.lower()) is not None or _sensitive_param(name)
-        return f"{name}={redacted(value)}" if value and hidden and "…" not in value \
-            else m.group(0)
+        if not value or "…" in value or not _names_credential(name):
+            return m.group(0)
+        return f"{name}={redacted(value)}"
 
     text = _ENCODED_PARAM.sub(
         lambda m: m.group(1) + m.group(2) + redacted(m.group(3)) if m.group(3) else m.group(0),
         _PARAM_IN_TEXT.sub(piece, redact_canonical_headers(text)),
     )
-    for header in SENSITIVE_HEADERS:
-        text = re.sub(
-            rf"(?i)({re.escape(header)}['\"]?\s*[:=,]\s*['\"]?)([^'\"\s,)…]{{{_MIN_REDACTABLE},}})",
-            lambda m: m.group(1) + redacted(m.group(2)), text,
-        )
+    text = _HEADER_IN_TEXT.sub(lambda m: m.group(1) + redacted(m.group(2)), text)
+    text = _CREDENTIAL_FIELD.sub(_credential_field, text)
     return redact_text(text, secrets)
+
+
+_CREDENTIAL_FIELD = lazy(
+    r"(?i)(?<![a-z0-9_])(aws_secret_access_key|secret_?access_?key|aws_session_token|"
+    r"aws_security_token|session_?token)(['\"]?\s*[:=]\s*['\"]?)([^'\"\s,}…*]{6,})"
+)
+"""A credential as the shared credentials file (``aws_secret_access_key = …``), a credential
+process or STS (``"SecretAccessKey": "…"``, ``"SessionToken": "…"``) write it: quoted input
+such as ``--filters file://~/.aws/credentials`` shows neither."""
+
+
+def _credential_field(m: re.Match[str]) -> str:
+    name, value = m.group(1), m.group(3)
+    shown = "***" if "secret" in name.lower() else redacted(value)
+    return f"{name}{m.group(2)}{shown}"
+
+
+_HEADER_IN_TEXT = lazy(
+    r"(?i)((?:"
+    + "|".join(re.escape(n) for n in sorted(SENSITIVE_HEADERS, key=len, reverse=True))
+    + rf")['\"]?\s*[:=,]\s*['\"]?)([^'\"\s,)…]{{{_MIN_REDACTABLE},}})"
+)
+"""A sensitive header quoted in free text (``Authorization: …``, ``'cookie': '…'``)."""
+
+
+MAX_QUOTED = 80
+"""Most characters of received input an error message quotes (``excerpt``)."""
+
+MAX_MESSAGE = 2000
+"""Most characters of one error line the command line prints (``bounded``): a server's
+200 KB message is cut, with its length said."""
+
+_CUT_AFTER = frozenset(" \t\r\n&;,?#'\"<>()[]{}|")
+"""Where an excerpt may end: characters that occur in no token, signature or key (base64 and
+hex have none), so a cut never leaves part of a credential behind."""
+
+
+def excerpt(text: str, limit: int = MAX_QUOTED) -> str:
+    """``repr`` of ``text`` (credential values redacted by name) for an error message, at most
+    ``limit`` characters of it: longer input is cut after its last separator within the
+    limit (never inside a token or key), and its length said."""
+    if len(text) <= limit:
+        return repr(redact_message(text))
+    head = text[: limit + 1]
+    cut = max(head.rfind(c) for c in _CUT_AFTER)
+    shown = redact_message(head[:cut + 1]) if cut > 0 else redacted(text)[:5]
+    return f"{shown!r}… ({len(text)} characters)"
+
+
+def bounded(text: str, limit: int = MAX_MESSAGE) -> str:
+    """``text`` cut to ``limit`` characters, saying how many more there were. Redact first:
+    the cut may fall inside anything."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit} more characters)"

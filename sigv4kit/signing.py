@@ -9,6 +9,7 @@ request, the network, the disk or (when a timestamp is given) the clock.
 
 from __future__ import annotations
 
+import re
 import sys
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
@@ -25,15 +26,13 @@ from .canonical import (
     canonical_uri,
     encoded_query,
     uri_encode,
+    uri_encode_bytes,
 )
 from .errors import SigningError
 from .keys import ALGORITHM, ALGORITHM_V4A, cached_signing_key, string_to_sign
 from .model import Credentials, PresignedRequest, Request, SignedRequest, trusted
 from .options import (
-    DEFAULT_OPTIONS,
     EMPTY_SHA256,
-    S3_OPTIONS,
-    S3_PRESIGN_OPTIONS,
     Algorithm,
     Options,
     RegionSet,
@@ -43,6 +42,7 @@ from .options import (
     check_scope_name,
     is_payload_hash,
     region_set_value,
+    resolve,
     scope_name_problem,
 )
 from .redact import redact_canonical_headers, redact_credentials
@@ -169,7 +169,7 @@ def _payload_hash(opts: Options, request: Request, stated: str | None) -> str:
     replace the header instead), else the SHA-256 of the body."""
     if opts.payload_hash is not None:
         return opts.payload_hash
-    if not opts.content_sha256_header and stated is not None:
+    if stated is not None and (not opts.content_sha256_header or opts.stated_sha256):
         if not is_payload_hash(stated):
             raise SigningError(
                 "headers: X-Amz-Content-SHA256 must be a lower-case hex SHA-256 digest, "
@@ -264,6 +264,8 @@ def _request_headers(
                     has_host = True
                 elif lname == "x-amz-content-sha256":
                     stated = value if stated is None else f"{stated},{value}"
+        elif lname == "x-amz-content-sha256":  # replaced: kept only as the hash it states
+            stated = value if stated is None else f"{stated},{value}"
     return kept, signed, has_host, stated
 
 
@@ -342,11 +344,38 @@ def _sign(request: Request, plan: _Plan, opts: Options) -> SignedRequest:
     })
 
 
+_SENDABLE = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})*")
+"""Text a URL's path or query may carry as it is (RFC 3986 ``pchar``, '/' and '?', escapes)."""
+_UNSENDABLE = re.compile(r"%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,;=:@/?%]+")
+
+
+def wire_form(text: str) -> str:
+    """``text`` (a URL's path or query) as it goes on the wire: each character a URL cannot
+    carry raw (space, non-ASCII, ``"<>\\^`{|}``, a '%' that starts no escape) percent-encoded
+    as UTF-8 with upper-case hex, everything else, escapes included, kept byte for byte. It is
+    what curl, a browser and ``requests`` send for it, so it is what a presigned URL must hold
+    and what is signed."""
+    if _SENDABLE.fullmatch(text):
+        return text
+    try:
+        return _UNSENDABLE.sub(lambda m: uri_encode_bytes(m.group().encode("utf-8")), text)
+    except UnicodeEncodeError:
+        raise _not_unicode() from None
+
+
 def _presign(request: Request, plan: _Plan, opts: Options, expires: int) -> PresignedRequest:
     if not isinstance(request, Request):
         raise SigningError("request: must be a sigv4kit.Request", field="request")
     expires = check_expires(expires)
-    parts = split_url(request.url)
+    url = request.url.partition("#")[0]
+    parts = split_url(url)
+    base, _, _ = url.partition("?")
+    wire_path, wire_query = wire_form(parts.path), wire_form(parts.query)
+    if wire_path != parts.path:
+        base = base[: len(base) - len(parts.path)] + wire_path
+        parts = parts._replace(path=wire_path)
+    if wire_query != parts.query:
+        parts = parts._replace(query=wire_query)
     _, signed_headers, has_host, stated = _request_headers(request, opts)
     payload = _payload_hash(opts, request, stated)
     added = [("X-Amz-Content-SHA256", payload)] if opts.content_sha256_header else []
@@ -363,7 +392,6 @@ def _presign(request: Request, plan: _Plan, opts: Options, expires: int) -> Pres
         uri = _canonical_uri(parts.path, opts)
     except UnicodeEncodeError:
         raise _not_unicode() from None
-    base = request.url.partition("#")[0].partition("?")[0]
     headers = tuple([(n, v) for n, v in to_sign if n.lower() != "host"])
     return _presign_parts(
         request.method, base, query, pairs, headers, block, signed, uri, payload, plan,
@@ -510,7 +538,8 @@ def presign_get_query(
     """
     plan = _plan(credentials, region, service, timestamp, "sigv4")
     expires = check_expires(expires)
-    block, signed, uri = _query_base(base_url)
+    opts = resolve(service, {}, presign=True)
+    block, signed, uri = _query_base(base_url, opts)
     if encoded:
         canonical_pairs = pairs if isinstance(pairs, list) else list(pairs)
         query = "&".join([f"{k}={v}" for k, v in canonical_pairs])
@@ -520,13 +549,13 @@ def presign_get_query(
         query = _without_auth_params(query)
         canonical_pairs = canonical_query_pairs(query)
     return _presign_parts(
-        "GET", base_url, query, canonical_pairs, (), block, signed, uri, EMPTY_SHA256, plan,
-        True, expires,
+        "GET", base_url, query, canonical_pairs, (), block, signed, uri,
+        opts.payload_hash or EMPTY_SHA256, plan, True, expires,
     )
 
 
-@cached(64, keys="base URL", reason="a presigner signs for few base URLs")
-def _query_base(base_url: str) -> tuple[str, str, str]:
+@cached(64, keys="base URL, options", reason="a presigner signs for few base URLs")
+def _query_base(base_url: str, opts: Options) -> tuple[str, str, str]:
     """A base URL checked as ``Request`` and ``presign`` check a URL, and its canonical headers
     (Host alone), signed headers and canonical URI: once per URL."""
     if not base_url or "?" in base_url or "#" in base_url:
@@ -540,7 +569,7 @@ def _query_base(base_url: str) -> tuple[str, str, str]:
             "url: a request target without scheme and host needs a Host header", field="url"
         )
     block, signed = canonical_headers([("host", parts.host)])
-    return block, signed, _canonical_uri(parts.path, DEFAULT_OPTIONS)
+    return block, signed, _canonical_uri(parts.path, opts)
 
 
 def sign_request(
@@ -556,7 +585,7 @@ def sign_request(
     """Sign ``request`` with an Authorization header; returns the new request and the canonical
     request, string to sign and signature that produced it."""
     plan = _plan(credentials, region, service, timestamp, algorithm)
-    return _sign(request, plan, Options.of(options))
+    return _sign(request, plan, resolve(service, options, presign=False))
 
 
 def presign(
@@ -570,9 +599,13 @@ def presign(
     algorithm: Algorithm = "sigv4",
     **options: Unpack[SigningOptions],
 ) -> PresignedRequest:
-    """Sign ``request`` into its URL's query string, valid for ``expires`` seconds (1..604800)."""
+    """Sign ``request`` into its URL's query string, valid for ``expires`` seconds (1..604800).
+
+    The URL returned is pasteable: what its path or query holds that no client sends raw (a
+    space, UTF-8, a stray '%') is percent-encoded (``wire_form``), and that form is what is
+    signed, for every service, so curl, a browser or ``requests`` send the bytes signed."""
     plan = _plan(credentials, region, service, timestamp, algorithm)
-    return _presign(request, plan, Options.of(options), expires)
+    return _presign(request, plan, resolve(service, options, presign=True), expires)
 
 
 class Signer:
@@ -598,16 +631,16 @@ class Signer:
         self.region = region
         self.service = service
         self.algorithm: Algorithm = algorithm
-        self._sign_opts = self._presign_opts = Options.of(options)
+        self._sign_opts = resolve(service, options, presign=False)
+        self._presign_opts = resolve(service, options, presign=True)
 
     @classmethod
     def for_s3(
         cls, credentials: Credentials, *, region: RegionSet, algorithm: Algorithm = "sigv4"
     ) -> Signer:
-        """A signer for S3: ``S3_OPTIONS`` for headers, ``S3_PRESIGN_OPTIONS`` for URLs."""
-        signer = cls(credentials, region=region, service="s3", algorithm=algorithm, **S3_OPTIONS)
-        signer._presign_opts = Options.of(S3_PRESIGN_OPTIONS)
-        return signer
+        """A signer for S3: ``S3_OPTIONS`` for headers, ``S3_PRESIGN_OPTIONS`` for URLs (what
+        ``service="s3"`` gets by default; kept as the name says what it is for)."""
+        return cls(credentials, region=region, service="s3", algorithm=algorithm)
 
     def _plan(self, timestamp: str | datetime | None) -> _Plan:
         return _plan(self.credentials, self.region, self.service, timestamp, self.algorithm)

@@ -419,7 +419,9 @@ class ChunkedVerifier:
         commit(spool) if verdict.valid else discard(spool)
 
     ``feed`` raises nothing: after a failure it returns no more data and ``failed`` holds the
-    verdict (``finish()`` returns it too). Memory: one chunk of at most ``max_chunk_size``.
+    verdict (``finish()`` returns it too). ``finish()`` decides once: called again it gives
+    the same verdict, and ``feed`` after it takes nothing. Memory: one chunk of at most
+    ``max_chunk_size``.
     """
 
     def __init__(
@@ -447,6 +449,7 @@ class ChunkedVerifier:
             request, verdict.received, creds, max_chunk_size=max_chunk_size
         )
         self.failed: VerifyResult | None = None
+        self._final: VerifyResult | None = None
 
     @property
     def decoded(self) -> int:
@@ -455,7 +458,7 @@ class ChunkedVerifier:
 
     def feed(self, data: bytes | bytearray | memoryview) -> list[bytes]:
         """Framed bytes in; the object bytes of the chunks they completed and proved out."""
-        if self.failed is not None:
+        if self.failed is not None or self._final is not None:
             return []
         try:
             return self._decoder.feed(data)
@@ -466,6 +469,11 @@ class ChunkedVerifier:
     def finish(self) -> VerifyResult:
         """The final verdict on the whole request: valid only when every chunk, the trailer,
         the checksum and the decoded length checked."""
+        if self._final is None:
+            self._final = self._decide()
+        return self._final
+
+    def _decide(self) -> VerifyResult:
         if self.failed is not None:
             return self.failed
         try:

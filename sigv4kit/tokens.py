@@ -80,10 +80,19 @@ TRANSCRIBE_MAX_EXPIRES = 300
 """Transcribe streaming refuses a presigned WebSocket URL valid for more than 5 minutes."""
 DEFAULT_MSK_USER_AGENT = "sigv4kit"
 
-APPENDED_UNSIGNED = {"kafka-cluster": ("User-Agent",), "bedrock": ("Version",)}
-"""Parameters a kind's reference tool appends after ``X-Amz-Signature``, unsigned by design
-(signing service -> names): MSK's ``User-Agent`` and the Bedrock key's ``Version=1``. A
-verifier leaves them out of the canonical query, as the service does."""
+_APPENDED = {
+    "kafka-cluster": ("kafka-cluster%3AConnect", "kafka.", "User-Agent",
+                      re.compile(r"[A-Za-z0-9._~%+!*'()-]{1,512}")),
+    "bedrock": ("CallWithBearerToken", "bedrock.amazonaws.com", "Version", re.compile("1")),
+}
+"""The one parameter a kind's reference tool appends after ``X-Amz-Signature``, unsigned by
+design: signing service -> (the ``Action`` its tokens sign, their host (a prefix, for MSK's
+per-Region hosts), the name, its value's form). MSK's ``User-Agent`` and the Bedrock key's
+``Version=1``. Nothing else is ever left unsigned: a verifier leaves exactly this out of the
+canonical query, as the service does, and only on a token of that kind."""
+
+APPENDED_UNSIGNED = {service: (row[2],) for service, row in _APPENDED.items()}
+"""Signing service -> the names its tokens append after the signature unsigned."""
 
 _EXEC_API_VERSIONS = (
     "client.authentication.k8s.io/v1",
@@ -252,7 +261,14 @@ def _start(credentials: object, timestamp: str | datetime | None,
            lifetime: timedelta) -> tuple[Credentials, str]:
     creds = _credentials(credentials)
     stamp, moment = _issued(timestamp)
-    _check_lifetime(creds, moment, moment + lifetime)
+    try:
+        valid_until = moment + lifetime
+    except OverflowError:
+        raise SigningError(
+            f"timestamp: {stamp} is too late: the token would expire after the year 9999",
+            field="timestamp",
+        ) from None
+    _check_lifetime(creds, moment, valid_until)
     return creds, stamp
 
 
@@ -359,7 +375,7 @@ def exec_api_version(exec_info: str | None) -> tuple[str, str | None]:
         return _EXEC_FALLBACK, None
     try:
         info = json.loads(exec_info)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python parses
         return _EXEC_FALLBACK, (
             f"Error parsing KUBERNETES_EXEC_INFO, defaulting to {_EXEC_FALLBACK}. This is likely "
             "a bug in your Kubernetes client. Please update your Kubernetes client."
@@ -381,8 +397,10 @@ def exec_api_version(exec_info: str | None) -> tuple[str, str | None]:
 def exec_credential(token: EksToken, api_version: str | None = None) -> dict[str, Any]:
     """The ExecCredential ``aws eks get-token`` prints for ``token`` (a client-go exec
     plugin's answer); ``api_version`` defaults to v1beta1, as the AWS CLI's."""
-    if not isinstance(token, EksToken):
-        raise SigningError("token: must be an EksToken (from eks_token)", field="token")
+    if (not isinstance(token, EksToken) or not isinstance(token.expiration, datetime)
+            or token.expiration.tzinfo is None):
+        raise SigningError("token: must be an EksToken (from eks_token), its expiration an "
+                           "aware datetime", field="token")
     version = _EXEC_FALLBACK if api_version is None else api_version
     if version not in (*_EXEC_API_VERSIONS, *_EXEC_DEPRECATED):
         raise SigningError(f"api_version: {version!r} is not a client.authentication.k8s.io "
@@ -521,6 +539,26 @@ _WEBSOCKET_RULES = {
 WebSocket presigns have their own rule; any other service: signed, 7 days."""
 
 
+def _awscrt_form(url: str) -> str:
+    """``url`` (RFC 6455's form, checked) as awscrt writes it when it presigns: an empty path
+    as ``/``, a parameter without ``=`` as ``name=``, empty parameters (``&&``) dropped. Same
+    signature either way; the text is what clients compare, cache and log."""
+    scheme, _, rest = url.partition("://")
+    if "#" in rest:
+        raise SigningError("url: a WebSocket URL has no #fragment (RFC 6455)", field="url")
+    cut = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+    authority, target = rest[:cut], rest[cut:]
+    if "@" in authority:
+        raise SigningError("url: a WebSocket URL has no user:password@ (RFC 6455); the "
+                           "presigned query is the credential", field="url")
+    path, question, query = target.partition("?")
+    if not path.startswith("/"):
+        path = "/" + path
+    if question:
+        query = "&".join(p if "=" in p else f"{p}=" for p in query.split("&") if p)
+    return f"{scheme}://{authority}{path}{question}{query}"
+
+
 def websocket_url(credentials: CredentialsLike, url: str, *, region: str,
                   service: str = "execute-api", expires: int = 3600,
                   timestamp: str | datetime | None = None) -> str:
@@ -531,6 +569,7 @@ def websocket_url(credentials: CredentialsLike, url: str, *, region: str,
         raise SigningError("url: must start with wss:// (or ws://)", field="url")
     check_scope_name("service", "service", service)
     sign_token, cap, why = _WEBSOCKET_RULES.get(service, (True, MAX_EXPIRES, "7 days"))
+    url = _awscrt_form(url)
     return _websocket(credentials, url, region=region, service=service, expires=expires,
                       cap=cap, why=why, sign_token=sign_token, timestamp=timestamp)
 
@@ -556,19 +595,38 @@ def decode_token(text: str) -> str | None:
 
 
 def split_appended(url: str) -> tuple[str, tuple[tuple[str, str], ...]]:
-    """``url`` without the parameters its kind appends after ``X-Amz-Signature`` unsigned
-    (``APPENDED_UNSIGNED``), and those (name, raw value). Anything else after the signature
-    stays, so that the verifier refuses it as added afterwards."""
-    at = url.find("&X-Amz-Signature=")
-    end = url.find("&", at + 1) if at >= 0 else -1
-    if end < 0:
+    """``url`` without the parameter its kind appends after ``X-Amz-Signature`` unsigned
+    (``APPENDED_UNSIGNED``), and that (name, raw value). Only a token of that kind qualifies:
+    signed for its service and ``Action`` on its host, one signature, one credential, and
+    after the signature exactly one such parameter of the expected form. Anything else stays,
+    so that the verifier refuses it as added afterwards."""
+    base, _, query = url.partition("?")
+    signed, _, last = query.rpartition("&")
+    name, equals, value = last.partition("=")
+    row = next((r for r in _APPENDED.values() if r[2] == name), None)
+    if row is None or not equals or "#" in query:
         return url, ()
-    credential = re.search(r"[?&]X-Amz-Credential=([^&]*)", url)
-    if credential is None:
+    action, host, _, form = row
+    pieces = f"&{signed}"
+    credential = pieces.partition("&X-Amz-Credential=")[2].partition("&")[0]
+    scope = credential.replace("%2F", "/").replace("%2f", "/").split("/")
+    if (
+        not signed.rpartition("&")[2].startswith("X-Amz-Signature=")
+        or pieces.count("&X-Amz-Signature=") != 1
+        or pieces.count("&X-Amz-Credential=") != 1
+        or len(scope) != 5
+        or _APPENDED.get(scope[3]) is not row
+        or pieces.count("&Action=") != 1
+        or f"&Action={action}&" not in f"{pieces}&"
+        or not _on_host(base, host, scope[2])
+        or not form.fullmatch(value)
+    ):
         return url, ()
-    scope = credential.group(1).replace("%2F", "/").replace("%2f", "/").split("/")
-    names = APPENDED_UNSIGNED.get(scope[3] if len(scope) == 5 else "", ())
-    tail = [piece.partition("=") for piece in url[end + 1:].split("&")]
-    if not names or not all(name in names for name, _, _ in tail):
-        return url, ()
-    return url[:end], tuple((name, value) for name, _, value in tail)
+    return f"{base}?{signed}", ((name, value),)
+
+
+def _on_host(base: str, host: str, region: str) -> bool:
+    """Whether ``base`` (scheme and authority, maybe a path) is on the kind's ``host``: that
+    name, or for a prefix such as ``kafka.``, the prefix then the Region's name."""
+    authority = base.partition("://")[2].partition("/")[0].lower()
+    return authority.startswith(f"{host}{region}.") if host.endswith(".") else authority == host

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from ._other_rules import alternatives, hint_text
 from .canonical import (
     canonical_header_value,
     canonical_query_string,
@@ -39,12 +40,12 @@ from .keys import ALGORITHM, cached_signing_key, string_to_sign
 from .model import Credentials, HeadersLike, Request, trusted
 from .options import (
     MAX_EXPIRES,
-    S3_SERVICES,
     STREAMING_PREFIX,
     UNSIGNED_PAYLOAD,
     body_sha256,
     is_sha256_hex,
     path_rules,
+    service_defaults,
 )
 from .received import (
     Reason,
@@ -55,6 +56,7 @@ from .received import (
     read_signature,
     view_of,
 )
+from .redact import excerpt
 from .rules import DEFAULT_MAX_SKEW, scope_problem, time_problem, token_problem
 from .timestamps import now_or
 from .url import SplitUrl
@@ -107,8 +109,10 @@ class VerifyResult:
 def _payload_hash(view: View, sig: ReceivedSignature) -> str:
     """Header mode: X-Amz-Content-SHA256 when sent, else the body's hash. Query mode: S3 signs
     no payload (the URL's holder picks it); other services as in header mode."""
-    if sig.mode == "query" and sig.service in S3_SERVICES:
-        return UNSIGNED_PAYLOAD
+    if sig.mode == "query":
+        preset = service_defaults(sig.service, presign=True).get("payload_hash")
+        if preset is not None:
+            return preset
     sent = view.groups.get("x-amz-content-sha256")
     if sent is not None:
         return ",".join(sent)
@@ -122,7 +126,7 @@ def _canonical_headers(view: View, sig: ReceivedSignature) -> str:
         if values is None:
             if name != "host" or not view.parts.host:
                 raise malformed(
-                    f"SignedHeaders: lists {name!r} but the request has no such header",
+                    f"SignedHeaders: lists {excerpt(name)} but the request has no such header",
                     Reason.MISSING_SIGNED_HEADER,
                 )
             # split_url's Host value holds no whitespace: it is its own canonical form.
@@ -605,42 +609,41 @@ def _mismatch(
     normalize: bool,
     double: bool,
 ) -> VerifyResult:
-    """A signature mismatch, with a hint when the request verifies under other path rules (the
-    commonest cause: S3's rules used for another service, or the other way round)."""
+    """A signature mismatch, with a hint when the request verifies under the other rule set
+    (the commonest cause: S3's rules used for another service, or the other way round)."""
     message = (
         "the signature does not match the request as received: compare canonical_request and "
         "string_to_sign with the signer's"
     )
-    token_signed = sig.session_token_signed is not False
-    path = view.parts.path
-    tried = {canonical_uri(path, normalize_path=normalize, double_encode_path=double)}
-    for alt_normalize, alt_double in (
-        (not normalize, double),
-        (normalize, not double),
-        (not normalize, not double),
-    ):
-        uri = canonical_uri(path, normalize_path=alt_normalize, double_encode_path=alt_double)
-        if uri in tried:
-            continue
-        tried.add(uri)
-        alt = _rebuild(view, sig, headers_block, payload, alt_normalize, alt_double, token_signed)
-        if _signature_matches(sig, creds, alt[1]):
-            options = [
-                f"{name}={value}"
-                for name, value, used in (
-                    ("normalize_path", alt_normalize, normalize),
-                    ("double_encode_path", alt_double, double),
-                )
-                if value != used
-            ]
-            message = (
-                f"the signature does not match with the path rules of service {sig.service!r}, "
-                f"but does with {' and '.join(options)}: signer and service disagree on how "
-                "to canonicalise the path (S3 neither normalises nor double-encodes it, every "
-                "other service does both)"
-            )
-            break
+    hint = _other_rules_hint(view, sig, creds, headers_block, payload, normalize, double)
+    if hint is not None:
+        message = hint
     return _fail(Reason.SIGNATURE_MISMATCH, message, sig, texts, sig.session_token_signed)
+
+
+def _other_rules_hint(
+    view: View,
+    sig: ReceivedSignature,
+    creds: Credentials,
+    headers_block: str,
+    payload: str,
+    normalize: bool,
+    double: bool,
+) -> str | None:
+    """Which other path (and, presigned, payload) rules the signature verifies under, said as
+    the options that would sign it so, or None. S3 presigns UNSIGNED-PAYLOAD, every other
+    service the SHA-256 of the body."""
+    token_signed = sig.session_token_signed is not False
+    other_payload = None
+    if sig.mode == "query":
+        other_payload = (UNSIGNED_PAYLOAD if payload != UNSIGNED_PAYLOAD
+                         else body_sha256(view.request.body))
+    used = (normalize, double, payload)
+    for rules in alternatives(view.parts.path, used, other_payload):
+        alt = _rebuild(view, sig, headers_block, rules[2], rules[0], rules[1], token_signed)
+        if _signature_matches(sig, creds, alt[1]):
+            return hint_text(sig.service, used, rules)
+    return None
 
 
 def verify_request(

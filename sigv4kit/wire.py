@@ -16,6 +16,7 @@ import re
 
 from .errors import SigningError
 from .model import HTTP_TOKEN, HeadersLike, Request
+from .redact import excerpt
 from .url import SplitUrl, host_header_value, split_url
 
 MAX_INPUT_BYTES = 1024 * 1024
@@ -392,21 +393,28 @@ def _is_chunked(headers: list[tuple[str, str]] | tuple[tuple[str, str], ...]) ->
     return True
 
 
+def _content_length(headers: list[tuple[str, str]] | tuple[tuple[str, str], ...]) -> int | None:
+    """The one Content-Length, a whole number of bytes, or None when there is none."""
+    length = _only(list(headers), "content-length")
+    if length is None:
+        return None
+    length = length.strip()
+    if not (length.isascii() and length.isdigit()) or len(length) > 10:
+        raise MalformedInputError(
+            "headers: Content-Length is not a whole number of bytes", field="headers"
+        )
+    return int(length)
+
+
 def _body(headers: list[tuple[str, str]], rest: bytes) -> bytes:
     """The message body: exactly Content-Length bytes when that header is there (what follows
     would be the next request), the decoded chunks of a ``Transfer-Encoding: chunked`` body
     (as SDKs send aws-chunked uploads), everything after the blank line otherwise."""
     if _is_chunked(headers):
         return decode_http_chunked(rest)
-    length = _only(headers, "content-length")
-    if length is None:
+    size = _content_length(headers)
+    if size is None:
         return rest
-    length = length.strip()
-    if not (length.isascii() and length.isdigit()) or len(length) > 10:
-        raise MalformedInputError(
-            "headers: Content-Length is not a whole number of bytes", field="headers"
-        )
-    size = int(length)
     if size > len(rest):
         raise MalformedInputError(
             f"body: Content-Length says {size} bytes but only {len(rest)} follow the headers",
@@ -443,7 +451,7 @@ def _target_url(target: str, scheme: str, headers: list[tuple[str, str]]) -> str
         if host is not None and host_header_value(parts.scheme, host) != parts.host:
             raise MalformedInputError(
                 f"headers: the Host header conflicts with the request target's host "
-                f"{parts.host[:255]!r}",
+                f"{excerpt(parts.host)}",
                 field="headers",
             )
     except MalformedInputError:
@@ -471,7 +479,8 @@ def parse_raw_head(data: bytes, *, scheme: str = "https") -> tuple[Request, byte
     that does not end within ``data`` is refused, as are framings ``parse_raw_request``
     refuses."""
     request, rest = _parse_raw(data, scheme, with_body=False)
-    _is_chunked(request.headers)
+    if not _is_chunked(request.headers):
+        _content_length(request.headers)
     return request, rest
 
 
@@ -483,7 +492,9 @@ def body_reader(head: Request) -> ChunkedBodyReader | None:
 
 def _parse_raw(data: bytes | str, scheme: str, *, with_body: bool) -> tuple[Request, bytes]:
     if scheme not in _SCHEMES:
-        raise SigningError(f"scheme: must be 'http' or 'https', got {scheme!r}", field="scheme")
+        raise SigningError(
+            f"scheme: must be 'http' or 'https', got {excerpt(str(scheme))}", field="scheme"
+        )
     if isinstance(data, str):
         try:
             data = data.encode("utf-8")

@@ -8,11 +8,13 @@ that same key, which proves the key derivation independently of our code.
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from sigv4kit import Credentials, Request, presign, sign_request
+from sigv4kit.signing import wire_form
 from sigv4kit.sigv4a import public_key, public_key_from_xy, verify_signature
 
 from .suite_files import SUITE, case_dirs, parse_raw_request, read_json, require
@@ -86,8 +88,17 @@ def test_v4a_query_signing(case: Path) -> None:
         normalize_path=bool(ctx["normalize"]),
         sign_session_token=not ctx.get("omit_session_token", False),
     )
-    assert presigned.canonical_request == _read(case, "query-canonical-request.txt")
-    assert presigned.string_to_sign == _read(case, "query-string-to-sign.txt")
+    expected = _read(case, "query-canonical-request.txt")
+    if wire_form(request.url) != request.url:
+        # Sent raw by the suite, percent-encoded by presign (see test_aws_suite's
+        # check_unsendable_case): the path is then encoded once more.
+        lines = expected.split("\n")
+        lines[1] = quote(lines[1], safe="/-_.~")
+        expected = "\n".join(lines)
+        assert " " not in presigned.url and presigned.url.isascii()
+    else:
+        assert presigned.string_to_sign == _read(case, "query-string-to-sign.txt")
+    assert presigned.canonical_request == expected
     assert verify_signature(suite_key, presigned.string_to_sign, presigned.signature)
     sample = _read(case, "query-signature.txt").strip()
     assert verify_signature(suite_key, _read(case, "query-string-to-sign.txt"), sample)

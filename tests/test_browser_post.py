@@ -4,6 +4,7 @@ submits it to the loopback ``PostUploadServer``, which stores it only on a valid
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from selenium.webdriver.support.ui import WebDriverWait
 
 from sigv4kit import Credentials
 from sigv4kit.cli import cli
@@ -91,3 +93,36 @@ def test_browser_uploads_and_is_refused_as_s3_would(browser: Any, tmp_path: Path
         assert "exceeds the maximum allowed size" in browser.page_source
         assert list(srv.objects) == ["in/photo.bin"]
     assert (tmp_path / "form.png").stat().st_size > 0
+
+
+def test_a_hostile_field_value_stays_a_value_in_the_html_form(browser: Any, tmp_path: Path) -> None:
+    """Attack review: a pre-filled field whose value breaks out of an HTML attribute must
+    neither run script in the ``--html`` page nor reach the server altered; the browser then
+    follows the 303 to the same-origin page the policy pins."""
+    hostile = "\"'><script>document.title='pwned'</script><x a=\"&amp;\u202e"
+    picked = tmp_path / "note.txt"
+    picked.write_bytes(b"note")
+    with PostUploadServer(CREDS, bucket=BUCKET) as srv:
+        done = srv.origin + "/done.html"
+        env = {"AWS_ACCESS_KEY_ID": CREDS.access_key_id,
+               "AWS_SECRET_ACCESS_KEY": CREDS.secret_access_key,
+               "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+               "AWS_EC2_METADATA_DISABLED": "true"}
+        result = CliRunner().invoke(cli, [
+            "presign", "post", f"s3://{BUCKET}/in/${{filename}}", "--region", "us-east-1",
+            "--endpoint-url", srv.origin, "--html",
+            "--field", f"x-amz-meta-note={hostile}", "--field", f"success_action_redirect={done}",
+            "--condition", json.dumps({"x-amz-meta-note": hostile}),
+            "--condition", json.dumps({"success_action_redirect": done}),
+        ], env=env)
+        assert result.exit_code == 0, result.output
+        srv.pages["/form.html"] = result.output.encode()
+        srv.pages["/done.html"] = b"<!DOCTYPE html><title>done</title>"
+        browser.get(srv.origin + "/form.html")
+        assert browser.title == "Upload"
+        submit(browser, srv.origin + "/form.html", picked)
+        WebDriverWait(browser, 20).until(lambda d: d.title == "done")
+        assert srv.verdicts[0].valid, srv.verdicts[0].message
+        assert srv.verdicts[0].fields["x-amz-meta-note"] == hostile
+        assert srv.objects == {"in/note.txt": b"note"}
+        assert browser.current_url.startswith(done + "?bucket=" + BUCKET + "&key=in/note.txt")

@@ -1,6 +1,6 @@
 """The package's in-memory caches in one idiom (issue 25 item 4): every one goes through
-``sigv4kit._caches``, is bounded and says why it exists, the README's table lists exactly
-them, and ``sigv4kit.clear_caches()`` empties every one."""
+``sigv4kit._caches``, is bounded and says why it exists, the table in docs/development.md
+lists exactly them, and ``sigv4kit.clear_caches()`` empties every one."""
 
 from __future__ import annotations
 
@@ -77,8 +77,8 @@ def test_a_cache_without_a_reason_or_a_bound_is_refused() -> None:
         _caches.Memo(10**6, name="t", keys="x", reason="y")
 
 
-def _readme_table() -> dict[str, tuple[str, int, str]]:
-    text = (ROOT / "README.md").read_text("utf-8")
+def _documented_table() -> dict[str, tuple[str, int, str]]:
+    text = (ROOT / "docs" / "development.md").read_text("utf-8")
     start = text.index("<!-- caches -->")
     end = text.index("<!-- /caches -->")
     rows = {}
@@ -89,10 +89,10 @@ def _readme_table() -> dict[str, tuple[str, int, str]]:
     return rows
 
 
-def test_the_readme_table_lists_every_cache_as_declared() -> None:
+def test_the_documented_table_lists_every_cache_as_declared() -> None:
     _import_everything()
     declared = {i.name: (i.keys, i.bound, i.reason) for i in _caches.caches()}
-    assert _readme_table() == declared
+    assert _documented_table() == declared
 
 
 def test_clear_caches_empties_every_cache() -> None:

@@ -392,8 +392,10 @@ def test_help_ends_with_an_example() -> None:
     )
     assert result.returncode == 0
     tail = result.stdout.strip().splitlines()
-    assert any("Example" in line for line in tail[-4:])
-    assert tail[-1].strip().startswith("sigv4kit diff --server-error")
+    assert any("Example" in line for line in tail[-8:])
+    assert tail[-1].strip().startswith("sigv4kit diff ")
+    assert any(line.strip().startswith("sigv4kit diff --server-error") for line in tail)
+    assert any(line.strip().startswith("sigv4kit diff --received") for line in tail)
     listing = subprocess.run(
         [sys.executable, "-m", "sigv4kit", "--help"],
         capture_output=True, text=True, env=_env(), timeout=120,

@@ -106,8 +106,12 @@ def test_sign_send_caps_a_gzip_bomb(faulty_server: Factory) -> None:
 
 
 @pytest.mark.parametrize("command", ["explain", "verify"])
-def test_explain_and_verify_read_dev_zero_and_endless_stdin_with_a_limit(command: str) -> None:
-    result = run_cli(command, "@/dev/zero", memory_mb=300, wall=20)
+def test_explain_and_verify_read_a_huge_file_and_endless_stdin_with_a_limit(
+        command: str, tmp_path: Path) -> None:
+    zeros = tmp_path / "zeros"
+    with zeros.open("wb") as fh:
+        fh.truncate(300 * 1024 * 1024)  # /dev/zero itself is refused: not a regular file
+    result = run_cli(command, f"@{zeros}", memory_mb=300, wall=20)
     assert_clean(result, codes=(2,))
     assert "the head does not end within the first 1048576 bytes" in result.stderr
     yes = subprocess.Popen(["yes"], stdout=subprocess.PIPE)

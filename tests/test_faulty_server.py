@@ -194,3 +194,21 @@ def test_context_manager_serves_and_stops() -> None:
         assert requests.get(url, timeout=2).content == b"hi"
     with pytest.raises(requests.exceptions.ConnectionError):
         requests.get(url, timeout=(0.5, 0.5))
+
+
+def test_echo_quotes_the_parameters_back() -> None:
+    from sigv4kit.testing.faulty_server import Echo
+
+    with FaultyServer([Echo()]) as server:
+        answer = requests.post(server.url, data={"Action": "X", "SnapshotId.1": "snap-<&>"},
+                               timeout=5)
+    assert answer.status_code == 400
+    assert b"InvalidParameterValue" in answer.content and b"snap-&lt;&amp;&gt;" in answer.content
+
+
+@pytest.mark.parametrize("host", ["127.evil.example", "127.0.0.1.nip.io", "localhost", "::1",
+                                  "10.0.0.1", "127.1"])
+def test_only_a_loopback_ipv4_address_is_served_on(host: str) -> None:
+    with pytest.raises(ValueError, match="loopback"):
+        FaultyServer(host=host)
+    FaultyServer(host="127.0.0.2")  # an address in 127.0.0.0/8 is fine

@@ -487,9 +487,13 @@ def signed_inputs(draw: st.DrawFn) -> tuple[Request, Credentials, dict[str, obje
     )
     body = draw(st.binary(max_size=64))
     method = draw(st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH", "custom"]))
+    # A marker starts each token and secret: hypothesis also draws strings it finds in the code
+    # under test ("VerifyRe" once), and the search for a leak must not find the module's own
+    # text (test_a_token_spelled_like_the_code_is_no_leak pins that example).
     token = draw(st.none() | st.from_regex(r"[A-Za-z0-9+/=]{8,40}", fullmatch=True))
+    token = None if token is None else "Tk7" + token
     akid = draw(st.from_regex(r"A[A-Z0-9]{3,20}", fullmatch=True))
-    creds = Credentials(akid, draw(_SECRET), token)
+    creds = Credentials(akid, "Sk7" + draw(_SECRET), token)
     service = draw(st.sampled_from(["s3", "ec2", "service"]) | _SCOPE)
     algorithm = draw(st.sampled_from(["sigv4", "sigv4", "sigv4a"]))
     region: object = draw(_SCOPE)
@@ -504,6 +508,16 @@ def signed_inputs(draw: st.DrawFn) -> tuple[Request, Credentials, dict[str, obje
         "sign_session_token": draw(st.booleans()),
     }
     return Request(method, url, headers, body), creds, options
+
+
+def test_a_token_spelled_like_the_code_is_no_leak() -> None:
+    # The flaky failure: a token drawn as "VerifyRe" was "found" in the repr's class name.
+    creds = Credentials("AKIDEXAMPLE", "Sk7secret", "Tk7VerifyRe")
+    signed = sign_request(Request("GET", "https://example.amazonaws.com/"), creds,
+                          region="us-east-1", service="service", timestamp="20150830T123600Z")
+    result = verify_request(signed.request, lookup_for(creds).get, now="20150830T123600Z")
+    assert result.valid
+    no_secrets(result, creds)
 
 
 @given(signed_inputs(), st.booleans())

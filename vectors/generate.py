@@ -1287,6 +1287,9 @@ def main(argv: Sequence[str]) -> int:
     import copy_snapshot  # vectors/copy_snapshot.py, beside this script
 
     copy_snapshot.main()
+    import presigned_corpus  # vectors/presigned_corpus.py: boto3's presigned URLs
+
+    presigned_corpus.main()
     print(f"{'total':15} {total + len(pinned):4} cases (botocore {botocore.__version__})")
     return 0
 

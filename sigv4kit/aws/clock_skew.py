@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 from ..rules import DEFAULT_MAX_SKEW
+from ..timestamps import EARLIEST, LATEST
 
 SKEW_STATUSES = frozenset({400, 401, 403})
 MAX_ERROR_BODY = 1 << 16
@@ -43,7 +44,15 @@ def server_offset(date_header: str | None, local: float) -> float | None:
         return None
     if moment.tzinfo is None:  # "-0000": RFC 5322's UTC of unknown origin
         moment = moment.replace(tzinfo=UTC)
+    if not _signable(moment.timestamp()):
+        return None  # no clock: a time nothing can be signed at (X-Amz-Date's range)
     return moment.timestamp() - local
+
+
+def _signable(seconds: float) -> bool:
+    """Whether a moment (Unix seconds) is in the range a request can be signed at
+    (``sigv4kit.timestamps.EARLIEST`` .. ``LATEST``)."""
+    return EARLIEST.timestamp() <= seconds <= LATEST.timestamp()
 
 
 def is_skew_error(text: str) -> bool:
@@ -72,7 +81,12 @@ class ClockSkew:
         offset = self._offsets.get(host)
         if offset is None:
             return None
-        return datetime.fromtimestamp(self.clock() + offset, UTC)
+        moment = self.clock() + offset
+        if not _signable(moment):  # a server's Date near the end of the range, passed since
+            with self._lock:
+                self._offsets.pop(host, None)
+            return None
+        return datetime.fromtimestamp(moment, UTC)
 
     def _disagreement(self, host: str, date_header: str | None) -> float | None:
         """The server's offset when it differs from the one we sign with by more than the

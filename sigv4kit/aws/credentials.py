@@ -60,7 +60,8 @@ def current_credentials(source: CredentialSource) -> Credentials:
         frozen = getattr(source, "get_frozen_credentials", None)
         if callable(frozen):
             found = frozen()
-            value: object = Credentials(found.access_key, found.secret_key, found.token or None)
+            value: object = Credentials(found.access_key, found.secret_key, found.token or None,
+                                        expiration=expiry_of(source))
         else:
             value = cast(Callable[[], object], source)()
     except Exception as exc:
@@ -118,13 +119,21 @@ def resolve_credentials(profile: str | None = None) -> Credentials:
             "--profile, or configure SSO, a role or instance credentials)",
             field="credentials",
         )
-    expiry = getattr(found, "_expiry_time", None)
     return Credentials(
         frozen.access_key,
         frozen.secret_key,
         frozen.token or None,
-        expiration=expiry if isinstance(expiry, datetime) else None,
+        expiration=expiry_of(found),
     )
+
+
+def expiry_of(found: object) -> datetime | None:
+    """When botocore's refreshable credentials (assume-role, SSO, web identity, container,
+    instance, credential_process) expire, read after ``get_frozen_credentials`` refreshed
+    them; None for fixed ones. Kept on ``Credentials.expiration`` so "the URL outlives the
+    credentials" can be said, whichever path resolved them."""
+    expiry = getattr(found, "_expiry_time", None)
+    return expiry if isinstance(expiry, datetime) and expiry.tzinfo is not None else None
 
 
 def resolve_region(profile: str | None = None) -> str | None:
@@ -156,6 +165,7 @@ def chain_credentials(profile: str | None = None) -> Credentials | Callable[[], 
 
     def current() -> Credentials:
         frozen = found.get_frozen_credentials()
-        return Credentials(frozen.access_key, frozen.secret_key, frozen.token or None)
+        return Credentials(frozen.access_key, frozen.secret_key, frozen.token or None,
+                           expiration=expiry_of(found))
 
     return current

@@ -97,7 +97,7 @@ def interrupted() -> int:
 
 def _run(argv: Sequence[str] | None) -> int:
     from ..aws.cache import keep_at_exit
-    from .common import clean_message
+    from .common import error_text
 
     keep_at_exit()  # the next run reads the botocore data it needs from the user cache
 
@@ -107,14 +107,14 @@ def _run(argv: Sequence[str] | None) -> int:
     except click.exceptions.Abort:
         return interrupted()
     except click.UsageError as exc:  # one line naming the option (not click's usage block)
-        click.echo(f"Error: {clean_message(exc.format_message())}", err=True)
+        click.echo(f"Error: {error_text(exc.format_message())}", err=True)
         code = exc.exit_code
     except click.ClickException as exc:
-        exc.message = clean_message(exc.message)  # type: ignore[misc]
+        exc.message = error_text(exc.message)  # type: ignore[misc]
         exc.show()
         code = exc.exit_code
     except SigningError as exc:
-        click.echo(f"Error: {clean_message(str(exc))}", err=True)
+        click.echo(f"Error: {error_text(str(exc))}", err=True)
         code = 2
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
@@ -124,18 +124,20 @@ def _run(argv: Sequence[str] | None) -> int:
     except OSError as exc:
         if _output_failed(exc):
             return _cannot_write(exc)
-        click.echo(f"Error: {clean_message(exc.strerror or type(exc).__name__)}", err=True)
+        click.echo(f"Error: {error_text(exc.strerror or type(exc).__name__)}", err=True)
         return 1
     except RecursionError:
         click.echo("Error: the input is nested too deeply", err=True)
         return 2
+    except UnicodeEncodeError as exc:
+        return _cannot_encode(exc)
     except MemoryError:
         click.echo("Error: out of memory", err=True)
         return 1
     except Exception as exc:
         fault = _library_fault(exc)
         if fault is not None:
-            click.echo(f"Error: {clean_message(fault)}", err=True)
+            click.echo(f"Error: {error_text(fault)}", err=True)
             return 1
         if os.environ.get("SIGV4KIT_TRACEBACK"):
             raise
@@ -163,9 +165,9 @@ def _library_fault(exc: Exception) -> str | None:
     if "requests" in sys.modules:
         import requests
 
-        from ..transport import TransportError
+        from ..transport import RedirectRefused, TransportError
 
-        if isinstance(exc, TransportError):
+        if isinstance(exc, TransportError | RedirectRefused):
             return str(exc)
         if isinstance(exc, requests.exceptions.RequestException):
             return f"the request failed ({type(exc).__name__})"  # its text may hold a URL
@@ -180,6 +182,18 @@ def _cannot_write(exc: OSError) -> int:
     _silence_stdout()
     with contextlib.suppress(Exception):
         sys.stderr.write(f"Error: cannot write the output: {exc.strerror or exc}\n")
+    return 1
+
+
+def _cannot_encode(exc: UnicodeEncodeError) -> int:
+    """The output holds a character the terminal's encoding (PYTHONIOENCODING, the locale)
+    cannot write: one line saying so, not "internal error"."""
+    _silence_stdout()
+    with contextlib.suppress(Exception):
+        sys.stderr.write(
+            f"Error: cannot write the output in the {exc.encoding} encoding: it holds "
+            f"{exc.object[exc.start:exc.end]!a}; set PYTHONIOENCODING=utf-8 or a UTF-8 "
+            "locale\n")
     return 1
 
 

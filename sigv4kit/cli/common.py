@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 from collections.abc import Callable, Mapping
@@ -11,7 +12,7 @@ import click
 
 from ..errors import SigningError
 from ..model import Credentials, PresignedRequest, SignedRequest
-from ..redact import debug_text, redact_message
+from ..redact import bounded, debug_text, mask_text, redact_message
 
 MAX_SECRET_LINE = 4096
 """Longest line --secret-access-key-stdin reads: a secret key is 40 characters."""
@@ -88,12 +89,13 @@ def load_credentials(
             ) from None
         if not line:
             raise click.UsageError("--secret-access-key-stdin: standard input was empty")
-        return _credentials(access_key_id, line, os.environ.get("AWS_SESSION_TOKEN") or None)
+        return remember(
+            _credentials(access_key_id, line, os.environ.get("AWS_SESSION_TOKEN") or None))
     if access_key_id:
         raise click.UsageError(
             "--access-key-id needs --secret-access-key-stdin (secrets never go in arguments)"
         )
-    return resolve_credentials(profile)
+    return remember(resolve_credentials(profile))
 
 
 def load_credential_source(
@@ -107,7 +109,7 @@ def load_credential_source(
     from ..aws.credentials import chain_credentials
 
     try:
-        return chain_credentials(profile)
+        return remembered(chain_credentials(profile))
     except SigningError as exc:
         raise InputError(str(exc)) from None
 
@@ -153,19 +155,90 @@ def use_colour(stream: Any = None) -> bool:
         return False
 
 
+_RESOLVED_KEYS: set[str] = set()
+_RESOLVED_TOKENS: set[str] = set()
+"""Every secret key and session token this process resolved, whatever the source (stdin, the
+shared credentials file, a credential process, SSO, assume-role …): each is redacted from
+every message and every line of service data printed, wherever it appears."""
+
+
+def remember(credentials: Credentials) -> Credentials:
+    """Register ``credentials`` with the redactor as they are resolved; returns them."""
+    _RESOLVED_KEYS.add(credentials.secret_access_key)
+    if credentials.session_token:
+        _RESOLVED_TOKENS.add(credentials.session_token)
+    return credentials
+
+
+def remembered(source: Credentials | Callable[[], Credentials]
+               ) -> Credentials | Callable[[], Credentials]:
+    """A credential source whose every answer (refreshed ones too) is ``remember``-ed."""
+    if isinstance(source, Credentials):
+        return remember(source)
+
+    def current() -> Credentials:
+        return remember(source())
+
+    return current
+
+
 def known_secrets() -> list[str]:
-    """Credential values this process may hold from the environment, redacted from every
-    message whatever quoted them."""
+    """Session tokens this process holds (the environment's and every one resolved): shown
+    as their first characters and length."""
     import os
 
-    return [v for v in (os.environ.get("AWS_SESSION_TOKEN"),
-                        os.environ.get("AWS_SECRET_ACCESS_KEY")) if v]
+    return [v for v in (os.environ.get("AWS_SESSION_TOKEN"), *_RESOLVED_TOKENS) if v]
+
+
+def known_keys() -> list[str]:
+    """Secret access keys this process holds: never shown at all."""
+    import os
+
+    return [v for v in (os.environ.get("AWS_SECRET_ACCESS_KEY"), *_RESOLVED_KEYS) if v]
+
+
+def scrubber() -> Callable[[str], str]:
+    """For service data, printed as it came but for the credentials this process holds: every
+    known secret key masked, every known session token redacted (raw or percent-encoded),
+    nothing else changed. The forms are worked out once, not per string printed."""
+    from ..canonical import uri_encode
+    from ..redact import redacted
+
+    pairs: dict[str, str] = {}
+    for secrets, shown in ((known_secrets(), redacted), (known_keys(), lambda _s: "***")):
+        for secret in secrets:
+            if len(secret) < 6:
+                continue  # "x" would redact ordinary text; real ones are 40+ characters
+            with contextlib.suppress(SigningError):
+                pairs[uri_encode(secret)] = shown(secret)
+            pairs[secret] = shown(secret)
+    if not pairs:
+        return lambda text: text
+    forms = sorted(pairs.items(), key=lambda kv: -len(kv[0]))
+
+    def scrub(text: str) -> str:
+        for form, replacement in forms:
+            if form in text:
+                text = text.replace(form, replacement)
+        return text
+
+    return scrub
 
 
 def clean_message(text: str) -> str:
-    """An error message safe to print: credential parameters and headers redacted by name,
-    the environment's token and secret wherever they appear."""
-    return redact_message(text, known_secrets())
+    """Text safe to print: credential parameters and headers redacted by name, every known
+    secret key masked and token redacted wherever they appear (linear time, so a server's
+    200 KB message costs milliseconds)."""
+    return redact_message(mask_text(text, known_keys()), known_secrets())
+
+
+def error_text(text: str) -> str:
+    """An error message as the command line prints it: ``clean_message``, cut to a bounded
+    length, control and bidi characters escaped (``terminal.escape_message``: a CR must not
+    let a server's text overwrite the line)."""
+    from .terminal import escape_message
+
+    return escape_message(bounded(clean_message(text)))
 
 
 class Seconds(click.ParamType):  # type: ignore[type-arg]

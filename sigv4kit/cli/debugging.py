@@ -32,36 +32,39 @@ _FIELDS = {"now": "--now", "url": "REQUEST", "headers": "--header", "method": "-
 
 
 def read_limited(source: str, limit: int, param_hint: str) -> bytes:
-    """``@file`` or ``@-`` (``-`` for stdin; a path otherwise), read no further than ``limit``
-    bytes: ``@/dev/zero`` or ``yes |`` must not fill memory before the limit is checked."""
-    if source == "-":
-        data = sys.stdin.buffer.read(limit + 1)
-    else:
-        try:
-            with open(source, "rb") as fh:
-                data = fh.read(limit + 1)
-        except OSError as exc:
-            raise click.BadParameter(
-                f"cannot read {source!r}: {exc.strerror or type(exc).__name__}",
-                param_hint=param_hint,
-            ) from None
-    if len(data) > limit:
-        where = "standard input" if source == "-" else repr(source)
-        raise click.BadParameter(f"{where} holds more than the limit of {limit} bytes",
-                                 param_hint=param_hint)
-    return data
+    """``@file`` or ``@-`` (``-`` for stdin; a regular file otherwise), read no further than
+    ``limit`` bytes: ``@/dev/zero`` or ``yes |`` must not fill memory before the limit is
+    checked, nor a FIFO block (``inputfile.read_limited``)."""
+    from .inputfile import InputFileError
+    from .inputfile import read_limited as read
+
+    try:
+        return read(source, limit)
+    except InputFileError as exc:
+        raise click.BadParameter(str(exc), param_hint=param_hint) from None
 
 
 def _read_request(
-    source: str, method: str, headers: tuple[str, ...], stack: ExitStack
+    source: str, method: str, headers: tuple[str, ...], stack: ExitStack,
+    scheme: str | None = None,
 ) -> Request | LargeRequest:
-    """A URL, or ``@file`` / ``@-`` holding a raw HTTP request (of any size: see rawinput)."""
+    """A URL, or ``@file`` / ``@-`` holding a raw HTTP request (of any size: see rawinput),
+    with the scheme it came over (``diagnose.captured.scheme_of``)."""
     from ..wire import parse_url_request
 
     if source.startswith("@"):
         if headers or method != "GET":
             raise click.UsageError("--method/--header apply to a URL, not to a raw request")
-        return open_raw(source[1:], stack)
+        from dataclasses import replace
+
+        from ..diagnose.captured import scheme_of
+
+        raw = open_raw(source[1:], stack)
+        if isinstance(raw, LargeRequest):
+            return replace(raw, head=scheme_of(raw.head, scheme))
+        return scheme_of(raw, scheme)
+    if scheme is not None:
+        raise click.UsageError("--scheme applies to a raw request (@file), not to a URL")
     return parse_url_request(source, method=method, headers=[parse_header(h) for h in headers])
 
 
@@ -83,6 +86,9 @@ def _request_options(f: Any) -> Any:
     f = click.option("--method", default="GET", show_default=True,
                      help="Method the URL is used with.")(f)
     f = click.option("--now", help="Judge expiry at this time (ISO 8601) instead of now.")(f)
+    f = click.option("--scheme", type=click.Choice(["https", "http"]), default=None,
+                     help="Scheme a raw request (@file) came over (default: http for Host "
+                     "port 80 or X-Forwarded-Proto: http, else https).")(f)
     return click.argument("source", metavar="REQUEST")(f)
 
 
@@ -96,7 +102,8 @@ def _request_options(f: Any) -> Any:
 @output_option
 @signing_errors({**_FIELDS, "credentials_expire_at": "--credentials-expire-at"})
 def explain(source: str, now: str | None, method: str, headers: tuple[str, ...],
-            credentials_expire_at: str | None, output: str | None) -> None:
+            scheme: str | None, credentials_expire_at: str | None,
+            output: str | None) -> None:
     """Explain a signed URL or raw request (@file, @-): algorithm, key id, scope, signed
     headers, times, the canonical request rebuilt, and warnings. No secret needed."""
     from ..diagnose.explain import explain_request, render_text, to_dict
@@ -108,7 +115,7 @@ def explain(source: str, now: str | None, method: str, headers: tuple[str, ...],
     if (policy := presign_post.policy_source(source)) is not None:
         return presign_post.explain_policy_source(policy, moment, output)
     with ExitStack() as stack:
-        request = _read_request(source, method, headers, stack)
+        request = _read_request(source, method, headers, stack, scheme)
         if isinstance(request, LargeRequest):
             result = explain_large(request, now=moment, credentials_expire_at=expiry)
         else:
@@ -161,7 +168,7 @@ def colour_warnings(text: str) -> str:
               "to sign on stderr (session token redacted).")
 @signing_errors(_FIELDS)
 def verify(source: str, now: str | None, method: str, headers: tuple[str, ...],
-           service: str | None, region: str | None, profile: str | None,
+           scheme: str | None, service: str | None, region: str | None, profile: str | None,
            access_key_id: str | None, secret_access_key_stdin: bool, output: str | None,
            debug: bool) -> None:
     """Verify a signed URL or raw request (@file, @-) with the secret of its access key
@@ -181,7 +188,7 @@ def verify(source: str, now: str | None, method: str, headers: tuple[str, ...],
         credentials = load_credentials(profile, access_key_id, secret_access_key_stdin)
         return presign_post.verify_policy_source(policy, moment, credentials, output)
     with ExitStack() as stack:
-        request = _read_request(source, method, headers, stack)
+        request = _read_request(source, method, headers, stack, scheme)
         credentials = load_credentials(profile, access_key_id, secret_access_key_stdin)
 
         def lookup(key_id: str) -> Credentials | None:
@@ -194,19 +201,41 @@ def verify(source: str, now: str | None, method: str, headers: tuple[str, ...],
     if debug and result.canonical_request is not None:
         click.echo(debug_text(result, credentials, title="canonical request (rebuilt)"),
                    err=True)
+    rebuilt = _rebuilt_texts(result, credentials)
     if output == "json":
         print_json({"valid": result.valid, "reason": str(result.reason),
-                    "message": clean_message(result.message)})
+                    "message": clean_message(result.message), **rebuilt})
     else:
         label = "valid" if result.valid else f"invalid ({result.reason})"
         colour = use_colour()
         if colour:
             label = click.style(label, fg="green" if result.valid else "red", bold=True)
         click.echo(f"{label}: {clean_message(result.message)}", color=colour)
+        if rebuilt:
+            click.echo("\nCanonical request (rebuilt from the request as received):")
+            click.echo("\n".join("  " + line for line in rebuilt["canonical_request"].split("\n")))
+            click.echo("String to sign (rebuilt):")
+            click.echo("\n".join("  " + line for line in rebuilt["string_to_sign"].split("\n")))
     if str(result.reason) == "malformed":
         raise InputError(result.message)
     if not result.valid:
         sys.exit(1)
+
+
+def _rebuilt_texts(result: Any, credentials: Credentials) -> dict[str, str]:
+    """On a signature mismatch, the canonical request and string to sign the request hashes
+    to, to compare with the client's debug log (token and secrets redacted); else nothing."""
+    from ..redact import redact_credentials, redact_for_display
+
+    if str(result.reason) != "signature_mismatch" or result.canonical_request is None:
+        return {}
+    received = result.received
+    tokens = [credentials.session_token, None if received is None else received.session_token]
+    return {
+        name: clean_message(redact_credentials(redact_for_display(text, tokens), credentials))
+        for name, text in (("canonical_request", result.canonical_request),
+                           ("string_to_sign", result.string_to_sign or ""))
+    }
 
 
 _DIFF_FIELDS = {"region": "--region", "service": "--service", "url": "URL",
@@ -226,24 +255,40 @@ def _read_server_error(source: str) -> bytes:
 
 
 @click.command(
-    epilog="Example:\n\n\b\n  sigv4kit diff --server-error error.xml PUT "
+    epilog="Examples:\n\n\b\n  sigv4kit diff --server-error error.xml PUT "
     "https://amzn-s3-demo-bucket.s3.us-east-1.amazonaws.com/photo.jpg --region us-east-1 "
-    "--service s3 --s3 --data @photo.jpg --timestamp 20261125T120000Z",
+    "--service s3 --data @photo.jpg --timestamp 20261125T120000Z\n"
+    "  sigv4kit diff --received @received.txt --sent @sent.txt\n"
+    "  sigv4kit diff --received @received.txt --sent @botocore-debug.log\n"
+    "  sigv4kit diff --received @received.txt PUT https://127.0.0.1:5000/bucket/key "
+    "--data @photo.jpg",
 )
-@click.argument("method")
-@click.argument("url")
-@click.option("--server-error", "server_error", required=True, metavar="FILE|-",
+@click.argument("method", required=False)
+@click.argument("url", required=False)
+@click.option("--server-error", "server_error", metavar="FILE|-",
               help="The server's error response (body, raw HTTP response or SDK error "
               "message); - reads standard input.")
-@click.option("--region", help="Signing Region (default: AWS_REGION or the profile's).")
-@click.option("--service", required=True, help="Signing name of the service, e.g. ec2, s3.")
+@click.option("--received", metavar="@FILE|@-",
+              help="Instead of --server-error: the raw request as the server or a proxy "
+              "received it; its canonical request is rebuilt as the receiver does.")
+@click.option("--sent", metavar="@FILE|@-",
+              help="Instead of METHOD URL: the request as the client sent it (raw HTTP), or "
+              "the client's debug log of its canonical request (botocore, sigv4kit, Go, Java).")
+@click.option("--scheme", type=click.Choice(["https", "http"]), default=None,
+              help="Scheme the raw requests came over (default: http for Host port 80, "
+              "else https).")
+@click.option("--region", help="Signing Region (default: AWS_REGION or the profile's; with "
+              "--received, its scope's).")
+@click.option("--service", help="Signing name of the service, e.g. ec2, s3 (with --received: "
+              "its scope's by default).")
 @click.option("--header", "headers", multiple=True, metavar="'Name: value'",
               help="Request header, signed (repeatable).")
 @click.option("--data", metavar="TEXT|@file|@-", help="Request body, as curl's --data-binary.")
-@click.option("--s3", is_flag=True, help="S3 rules (path encoded once, X-Amz-Content-SHA256).")
+@click.option("--s3", is_flag=True, help="S3 rules for any --service (an S3 service gets them "
+              "without it).")
 @click.option("--unsigned-payload", is_flag=True, help="Sign UNSIGNED-PAYLOAD as the body hash.")
 @click.option("--timestamp", help="Signing time (ISO 8601): the X-Amz-Date of the rejected "
-              "request; default now.")
+              "request; default now (with --received: its X-Amz-Date).")
 @click.option("--presigned", is_flag=True,
               help="Compare a presigned URL (as 'sigv4kit presign url' makes it) instead of "
               "an Authorization header.")
@@ -252,62 +297,151 @@ def _read_server_error(source: str) -> bytes:
 @credential_options
 @output_option
 @signing_errors(_DIFF_FIELDS)
-def diff(method: str, url: str, server_error: str, region: str | None, service: str,
+def diff(method: str | None, url: str | None, server_error: str | None, received: str | None,
+         sent: str | None, scheme: str | None, region: str | None, service: str | None,
          headers: tuple[str, ...], data: str | None, s3: bool, unsigned_payload: bool,
          timestamp: str | None, presigned: bool, expires: int | None, profile: str | None,
          access_key_id: str | None, secret_access_key_stdin: bool, output: str | None) -> None:
-    """Sign METHOD URL as 'sigv4kit sign' does (or presign it, with --presigned) and compare
-    our canonical request and string to sign with those in the server's error response: where
-    they differ, and the likely causes, most likely first."""
-    from ..diagnose import DiagnoseError, diff_report, parse_server_error, render_text, to_dict
-    from ..model import PresignedRequest, SignedRequest
-    from ..signing import presign, sign_request
-    from .requestopts import read_data, signing_options, wire_url
+    """Compare the canonical request and string to sign a request was signed with against
+    what the receiver computed: where they first differ, and the likely causes, most likely
+    first.
 
-    if server_error == "-" and data == "@-":
-        raise click.UsageError("--server-error - and --data @- both need stdin")
-    if secret_access_key_stdin and (server_error == "-" or data == "@-"):
-        raise click.UsageError(
-            "--secret-access-key-stdin cannot share stdin with --server-error - or --data @-"
-        )
+    The receiver's side is its error response (--server-error) or the raw request it
+    received (--received @file). Ours is METHOD URL signed as 'sigv4kit sign' does (or
+    presigned, with --presigned), or --sent @file: the request as the client sent it, or the
+    client's own debug log of its canonical request."""
+    from ..diagnose import DiagnoseError, diff_report
+
+    _check_diff_sources(method, url, server_error, received, sent, data, secret_access_key_stdin)
     if expires is not None and not presigned:
         raise click.UsageError("--expires needs --presigned")
     try:
-        report = parse_server_error(_read_server_error(server_error))
+        report, scope = _receiver_side(server_error, received, scheme)
     except DiagnoseError as exc:
         raise InputError(str(exc)) from None
-    method = method.upper()
-    credentials = load_credentials(profile, access_key_id, secret_access_key_stdin)
+    credentials = None
+    if sent is not None:
+        try:
+            canonical, to_sign, signature = _sent_side(sent, report, scheme)
+        except DiagnoseError as exc:
+            raise InputError(str(exc)) from None
+    else:
+        assert method is not None and url is not None
+        credentials = load_credentials(profile, access_key_id, secret_access_key_stdin)
+        ours = _sign_ours(
+            method.upper(), url, credentials, scope, region=region, service=service,
+            headers=headers, data=data, s3=s3, unsigned_payload=unsigned_payload,
+            timestamp=timestamp, presigned=presigned, expires=expires, profile=profile)
+        canonical, to_sign, signature = ours.canonical_request, ours.string_to_sign, ours.signature
+    diagnosis = diff_report(canonical, to_sign, report, signature=signature)
+    _print_diagnosis(diagnosis, credentials, output)
+    if not diagnosis.identical or any(c.code not in _SAME_REQUEST for c in diagnosis.causes):
+        sys.exit(1)
+
+
+def _check_diff_sources(method: str | None, url: str | None, server_error: str | None,
+                        received: str | None, sent: str | None, data: str | None,
+                        secret_stdin: bool) -> None:
+    """One receiver side, one signer side, and standard input for at most one of them."""
+    if (server_error is None) == (received is None):
+        raise click.UsageError("give one of --server-error FILE and --received @FILE")
+    if sent is not None and (method is not None or url is not None):
+        raise click.UsageError("--sent @FILE replaces METHOD URL: give one of them")
+    if sent is None and (method is None or url is None):
+        raise click.UsageError("give METHOD URL to sign, or --sent @FILE")
+    for name, value in (("--received", received), ("--sent", sent)):
+        if value is not None and not value.startswith("@"):
+            raise click.BadParameter("must be @FILE (or @- for standard input)", param_hint=name)
+    stdin = [name for name, value in (
+        ("--server-error -", server_error == "-"), ("--received @-", received == "@-"),
+        ("--sent @-", sent == "@-"), ("--data @-", data == "@-"),
+        ("--secret-access-key-stdin", secret_stdin)) if value]
+    if len(stdin) > 1:
+        raise click.UsageError(f"{' and '.join(stdin)} cannot share stdin (both need stdin)")
+
+
+def _receiver_side(server_error: str | None, received: str | None,
+                   scheme: str | None) -> tuple[Any, Any]:
+    """The receiver's report, and (for --received) the signature it carries."""
+    from ..diagnose import parse_server_error
+
+    if server_error is not None:
+        return parse_server_error(_read_server_error(server_error)), None
+    from ..diagnose.captured import received_report, scheme_of
+    from ..received import read_signature
+    from ..wire import MAX_INPUT_BYTES, MalformedInputError, parse_raw_request
+
+    assert received is not None
+    raw = read_limited(received[1:], MAX_INPUT_BYTES, "--received")
+    try:
+        request = scheme_of(parse_raw_request(raw), scheme)
+        return received_report(request), read_signature(request)
+    except MalformedInputError as exc:
+        raise click.BadParameter(str(exc), param_hint="--received") from None
+
+
+def _sent_side(sent: str, report: Any, scheme: str | None) -> tuple[str, str, str | None]:
+    from ..diagnose import DiagnoseError
+    from ..diagnose.captured import read_sent, string_to_sign_for
+    from ..wire import MAX_INPUT_BYTES
+
+    text = read_sent(read_limited(sent[1:], MAX_INPUT_BYTES, "--sent"), scheme)
+    to_sign = text.string_to_sign
+    if to_sign is None:
+        if report.string_to_sign is None:
+            raise DiagnoseError("--sent: the log shows no string to sign, and the receiver "
+                                "reported none to take its date and scope from")
+        to_sign = string_to_sign_for(text.canonical_request, report.string_to_sign)
+    return text.canonical_request, to_sign, text.signature
+
+
+def _sign_ours(method: str, url: str, credentials: Credentials, scope: Any, *,
+               region: str | None, service: str | None, headers: tuple[str, ...],
+               data: str | None, s3: bool, unsigned_payload: bool, timestamp: str | None,
+               presigned: bool, expires: int | None, profile: str | None) -> Any:
+    """METHOD URL signed (or presigned) as 'sigv4kit sign' does; with --received, its scope
+    and X-Amz-Date are the defaults, so only what differs shows."""
+    from ..signing import presign, sign_request
+    from .requestopts import read_data, signing_options, wire_url
+
+    if scope is not None:
+        service = service or scope.service
+        region = region or scope.region
+        timestamp = timestamp or scope.amz_date
+    if service is None:
+        raise click.UsageError("--service is required to sign METHOD URL")
     body, _ = read_data(data)
     header_pairs = [parse_header(h) for h in headers]
     options = signing_options(s3=s3, unsigned_payload=unsigned_payload, presign=presigned)
     signing_region = load_region(region, profile)
-    ours: SignedRequest | PresignedRequest
     if presigned:
-        ours = presign(Request(method, url, header_pairs, body), credentials,
+        return presign(Request(method, url, header_pairs, body), credentials,
                        region=signing_region, service=service,
                        expires=3600 if expires is None else expires, timestamp=timestamp,
                        **options)
-    else:
-        ours = sign_request(Request(method, wire_url(method, url), header_pairs, body),
-                            credentials, region=signing_region, service=service,
-                            timestamp=timestamp, **options)
-    diagnosis = diff_report(ours.canonical_request, ours.string_to_sign, report,
-                            signature=ours.signature)
-    # diagnose shows the token as prefix and length; the secret key, should a server echo it,
-    # is masked entirely over the whole output.
+    return sign_request(Request(method, wire_url(method, url), header_pairs, body),
+                        credentials, region=signing_region, service=service,
+                        timestamp=timestamp, **options)
+
+
+def _print_diagnosis(diagnosis: Any, credentials: Credentials | None, output: str | None) -> None:
+    """diagnose shows the token as prefix and length; the secret key, should a server echo
+    it, is masked entirely over the whole output."""
+    from ..diagnose import render_text, to_dict
     from ..redact import redact_credentials
 
-    tokens = [credentials.session_token] if credentials.session_token else []
+    tokens = [credentials.session_token] if credentials and credentials.session_token else []
     if output == "json":
         import json
 
         text = json.dumps(to_dict(diagnosis, secrets=tokens), indent=2, default=str,
                           ensure_ascii=False)
-        click.echo(redact_credentials(text, credentials))
     else:
         colour = use_colour()
         text = render_text(diagnosis, color=colour, secrets=tokens)
-        click.echo(redact_credentials(text, credentials), nl=False, color=colour)
-    if not diagnosis.identical or any(c.code not in _SAME_REQUEST for c in diagnosis.causes):
-        sys.exit(1)
+    if credentials is not None:
+        text = redact_credentials(text, credentials)
+    if output == "json":
+        click.echo(text)
+    else:
+        click.echo(text, nl=False, color=use_colour())

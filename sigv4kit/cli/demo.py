@@ -108,8 +108,9 @@ def _credential_source(profile: str | None) -> CredentialSource:
     """The chain's credentials as a provider the clients call before each request, so SSO or
     assume-role credentials are refreshed during a long wait."""
     from ..aws.credentials import chain_credentials
+    from .common import remembered
 
-    return chain_credentials(profile)
+    return remembered(chain_credentials(profile))
 
 
 def _now(source: CredentialSource) -> Credentials:

@@ -13,7 +13,6 @@ import click
 
 from .common import load_credential_source, load_credentials, load_region, show_debug
 from .globalopts import (
-    cli_input,
     compile_query,
     connection_options,
     emit,
@@ -21,7 +20,9 @@ from .globalopts import (
     make_client,
     output_format,
     output_options,
+    request_params,
     skeleton,
+    whole_command,
     with_cli_errors,
 )
 from .modelopts import (
@@ -29,7 +30,6 @@ from .modelopts import (
     list_option_names,
     missing_required,
     model_options,
-    model_params,
 )
 
 if TYPE_CHECKING:
@@ -145,8 +145,7 @@ def _build_model_command(name: str, action: str, example: str,
 def _operation(action: str, opts: dict[str, Any], prepare: Prepare | None) -> None:
     query = compile_query(opts.get("query"))
     form = output_format(opts)
-    params = cli_input(action, opts.get("cli_input_json"))
-    params.update(model_params(action, opts))
+    params = request_params(action, opts)
     tags = opts.get("tags")
     if tags:
         if "TagSpecifications" in params:
@@ -171,18 +170,39 @@ def _operation(action: str, opts: dict[str, Any], prepare: Prepare | None) -> No
     with make_client(opts, region, credentials) as client:
         if opts.get("debug"):
             client.on_signed = show_debug
+        call = whole_command(client, opts.get("cli_deadline"))
         pages = ec2_paginator(action)
         if pages is not None and should_paginate(pages, params, opts):
-            iterator = page_iterator(client.call, action, pages, params, opts)
+            iterator = page_iterator(call, action, pages, params, opts)
             if form == "text":
                 from .paging import text_pages
 
                 for piece in text_pages(iterator):
                     emit(piece, opts, action, query)
+                    sys.stdout.flush()  # each page as it comes, as the AWS CLI's text does
+                return
+            from .paging import streamable_key
+
+            key = streamable_key(pages, query)
+            if form == "json" and key is not None:
+                _stream_json(iterator, key)
                 return
             emit(full_result(iterator), opts, action, query)
             return
-        emit(client.call(action, params), opts, action, query)
+        emit(call(action, params), opts, action, query)
+
+
+def _stream_json(iterator: Any, key: str) -> None:
+    """A JSON listing printed as its pages arrive (``paging.json_pages``)."""
+    from .common import scrubber
+    from .globalopts import plain
+    from .paging import json_pages
+    from .terminal import escape_json
+
+    scrub = scrubber()
+    for text in json_pages(iterator, key, lambda item: plain(item, scrub)):
+        sys.stdout.write(escape_json(text))
+        sys.stdout.flush()
 
 
 # -- copy-snapshot -----------------------------------------------------------------------
@@ -330,8 +350,7 @@ def _long_running_client(opts: dict[str, Any]) -> Client:
 def _wait(waiter_name: str, action: str, opts: dict[str, Any]) -> None:
     from ..ec2 import waiters
 
-    params = cli_input(action, opts.get("cli_input_json"))
-    params.update(model_params(action, opts))
+    params = request_params(action, opts)
     with _long_running_client(opts) as client:
         try:
             waiters.wait(client.call, waiters.definition(waiter_name), params)
@@ -393,7 +412,8 @@ def _call(action: str, raw_params: tuple[str, ...], **opts: Any) -> None:
             raise click.BadParameter(f"{spec!r} is not NAME=VALUE", param_hint="--param")
         params[name] = _param_value(action, name, value)
     with _long_running_client(opts) as client:
-        emit(client.call(action, params), opts, action, query)
+        emit(whole_command(client, opts.get("cli_deadline"))(action, params), opts, action,
+             query)
 
 
 def _param_value(action: str, name: str, value: str) -> Any:

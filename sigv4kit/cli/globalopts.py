@@ -6,6 +6,7 @@ client they configure, how a result is printed (--query, --output), --cli-input-
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import os
 import sys
@@ -17,11 +18,13 @@ import click
 from ..errors import SigningError
 from .common import (
     InputError,
+    Seconds,
     ServiceError,
     clean_message,
     credential_options,
     debug_option,
     network_options,
+    scrubber,
 )
 
 if TYPE_CHECKING:
@@ -56,8 +59,22 @@ def input_options(f: F) -> F:
                         "of the response (output), and send nothing.")(f)
 
 
+DEFAULT_DEADLINE = "300"
+"""Seconds a whole ec2 command may take by default (every page, retry and read)."""
+
+
+def deadline_option(f: F) -> F:
+    """--cli-deadline (or SIGV4KIT_CLI_DEADLINE): how long the whole command may take."""
+    return click.option(
+        "--cli-deadline", type=Seconds(zero_means_none=True), default=DEFAULT_DEADLINE,
+        envvar="SIGV4KIT_CLI_DEADLINE", show_envvar=True, show_default=True,
+        help="Seconds the whole command may take: every page, retry and read (for `wait`: "
+        "each poll; 0: no limit).")(f)
+
+
 def connection_options(f: F) -> F:
-    """--region, --endpoint-url, TLS and timeout options, credentials and --debug."""
+    """--region, --endpoint-url, TLS, timeout and deadline options, credentials, --debug."""
+    f = deadline_option(f)
     f = network_options(f)
     f = click.option("--ca-bundle", metavar="PATH",
                      help="CA certificates to verify TLS with (default: AWS_CA_BUNDLE).")(f)
@@ -74,8 +91,12 @@ def make_client(opts: Mapping[str, Any], region: str, credentials: Any) -> Clien
     import requests
 
     from ..ec2.client import Client
+    from ..transport.deadline import DeadlineAdapter
 
     session = requests.Session()
+    adapter = DeadlineAdapter(pool_connections=4, pool_maxsize=32)  # the deadline cuts reads
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
     ca_bundle = opts.get("ca_bundle") or os.environ.get("AWS_CA_BUNDLE") or None
     if opts.get("no_verify_ssl"):
         session.verify = False
@@ -93,12 +114,34 @@ def make_client(opts: Mapping[str, Any], region: str, credentials: Any) -> Clien
         return Client(region, credentials, endpoint_url=endpoint_url, session=session,
                       connect_timeout=opts.get("cli_connect_timeout"),
                       read_timeout=opts.get("cli_read_timeout"),
+                      deadline=opts.get("cli_deadline", float(DEFAULT_DEADLINE)),
                       max_attempts=max_attempts())
     except ValueError as exc:
         if isinstance(exc, SigningError) and exc.field in GLOBAL_FIELDS:
             raise click.BadParameter(str(exc).partition(": ")[2] or str(exc),
                                      param_hint=GLOBAL_FIELDS[exc.field]) from None
         raise InputError(str(exc)) from None
+
+
+def whole_command(client: Client, seconds: float | None
+                  ) -> Callable[[str, Mapping[str, Any]], dict[str, Any]]:
+    """``client.call`` bound by one deadline for the whole command: each call (a page, with
+    its retries) gets what is left of ``seconds``, so endless pages end when it runs out."""
+    import time
+
+    from ..transport import DeadlineExceeded
+
+    ends = None if seconds is None else time.monotonic() + seconds
+
+    def call(action: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        if ends is not None:
+            remaining = ends - time.monotonic()
+            if remaining <= 0:
+                raise DeadlineExceeded(f"{action}: the deadline passed between two calls")
+            client.deadline = remaining
+        return client.call(action, params)
+
+    return call
 
 
 def check_endpoint_url(url: str) -> None:
@@ -132,6 +175,23 @@ def max_attempts() -> int:
 
 
 # -- input -------------------------------------------------------------------------------
+
+FROM_INPUT_JSON: set[str] = set()
+"""Members whose value came from --cli-input-json (no option overrode them): a bad value is
+reported as --cli-input-json's, naming the member, not as an option never typed."""
+
+
+def request_params(action: str, opts: Mapping[str, Any]) -> dict[str, Any]:
+    """--cli-input-json's members, then the options given (which take precedence)."""
+    from .modelopts import model_params
+
+    params = cli_input(action, opts.get("cli_input_json"))
+    FROM_INPUT_JSON.update(params)
+    given = model_params(action, opts)
+    FROM_INPUT_JSON.difference_update(given)
+    params.update(given)
+    return params
+
 
 def cli_input(action: str, value: str | None) -> dict[str, Any]:
     """The members given by --cli-input-json (JSON or file://), checked against the model."""
@@ -192,17 +252,21 @@ def compile_query(expression: str | None) -> Any:
         raise click.BadParameter(message, param_hint="--query") from None
 
 
-def plain(value: Any) -> Any:
+def plain(value: Any, scrub: Callable[[str], str] = str) -> Any:
     """Timestamps as ISO 8601 text before --query sees them, as the AWS CLI's JSON shows
-    them; the rest unchanged (a copy, so the library's result is not modified)."""
+    them, and every string through ``scrub`` (the credentials this process holds redacted,
+    should a server echo them); the rest unchanged (a copy: the library's result is not
+    modified)."""
     import datetime
 
     if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
+        return {scrub(k): plain(v, scrub) for k, v in value.items()}
     if isinstance(value, list):
-        return [plain(v) for v in value]
+        return [plain(v, scrub) for v in value]
     if isinstance(value, datetime.datetime):
         return value.isoformat()
+    if isinstance(value, str):
+        return scrub(value)
     return value
 
 
@@ -212,13 +276,15 @@ def emit(data: Any, opts: Mapping[str, Any], title: str, query: Any = None) -> N
 
     if isinstance(data, dict):
         data = {k: v for k, v in data.items() if k != "ResponseMetadata"}
-    data = plain(data)
+    data = plain(data, scrubber())
     if query is not None:
         data = query.search(data)
     render(data, output_format(opts), sys.stdout, title)
 
 
 # -- failures ----------------------------------------------------------------------------
+
+_OUTPUT_ERRNOS = frozenset({errno.EPIPE, errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 _SIGNATURE_CODES = ("AuthFailure", "SignatureDoesNotMatch", "IncompleteSignature")
 
@@ -245,6 +311,8 @@ def field_option(action: str, field: str | None, fields: Mapping[str, str]) -> s
 
     head = field.split(".", 1)[1] if field.startswith(action + ".") else field
     member = head.split("[", 1)[0].split(".", 1)[0]
+    if member in FROM_INPUT_JSON:
+        return "--cli-input-json"
     try:
         members = input_members(action)
     except LookupError:  # an action the model does not have (`ec2 call Nope`)
@@ -257,13 +325,14 @@ def field_option(action: str, field: str | None, fields: Mapping[str, str]) -> s
 
 @contextlib.contextmanager
 def cli_errors(action: str, endpoint: Callable[[], str],
-               fields: Mapping[str, str] | None = None) -> Iterator[None]:
+               fields: Mapping[str, str] | None = None,
+               deadline: float | None = None) -> Iterator[None]:
     """Every failure of an ec2 command as exit 1 (the service, the network, an unreadable
     answer) or 2 (input), in one message and never a traceback."""
     import requests
 
     from ..ec2.errors import ApiError, ResponseParseError, SnapshotStateError, WaitTimeoutError
-    from ..transport import DeadlineExceeded, ReadTimedOut, TransportError
+    from ..transport import DeadlineExceeded, ReadTimedOut, RedirectRefused, TransportError
 
     timed_out = (DeadlineExceeded, ReadTimedOut)
 
@@ -277,7 +346,12 @@ def cli_errors(action: str, endpoint: Callable[[], str],
         raise ServiceError(api_error_text(err)) from None
     except ResponseParseError as err:
         raise ServiceError(f"the answer from {endpoint()} could not be read: {err}") from None
-    except TransportError as exc:  # its message says what happened (redirect, deadline …)
+    except DeadlineExceeded:
+        limit = f"of {deadline:g} s " if deadline is not None else ""
+        raise ServiceError(
+            f"timed out talking to {endpoint()}: {action} did not finish within the deadline "
+            f"{limit}(--cli-deadline or SIGV4KIT_CLI_DEADLINE)") from None
+    except (TransportError, RedirectRefused) as exc:  # its message says what happened
         what = "timed out talking to" if isinstance(exc, timed_out) else "cannot reach"
         raise ServiceError(f"{what} {endpoint()}: {clean_message(str(exc))}") from None
     except requests.exceptions.Timeout as exc:
@@ -289,13 +363,22 @@ def cli_errors(action: str, endpoint: Callable[[], str],
     except SigningError as exc:
         hint = field_option(action, exc.field, known)
         message = str(exc)
+        if hint == "--cli-input-json":  # say which member: the path without the action
+            raise click.BadParameter(message.removeprefix(action + "."),
+                                     param_hint=hint) from None
         if hint:
             raise click.BadParameter(message.partition(": ")[2] or message,
                                      param_hint=hint) from None
         raise InputError(message) from None
     except RecursionError:
         raise InputError("input nested too deeply") from None
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError) or exc.errno in _OUTPUT_ERRNOS:
+            raise  # the output's reader went away or the disk is full: the entry point says so
+        raise InputError(f"{type(exc).__name__}: {exc}") from None
+    except UnicodeEncodeError:
+        raise  # the output's encoding cannot carry the answer: the entry point says so
+    except ValueError as exc:
         raise InputError(f"{type(exc).__name__}: {exc}") from None
     except Exception as exc:  # the last net: a one-line message, never a traceback
         raise ServiceError(f"internal error: {type(exc).__name__}: {exc}") from None
@@ -318,7 +401,8 @@ def with_cli_errors(action: str, fields: Mapping[str, str] | None = None) -> Cal
                 except ValueError:
                     return "the EC2 endpoint"
 
-            with cli_errors(action, endpoint, fields):
+            deadline = kwargs.get("cli_deadline", float(DEFAULT_DEADLINE))
+            with cli_errors(action, endpoint, fields, deadline):
                 return f(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]

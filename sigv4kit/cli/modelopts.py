@@ -10,7 +10,6 @@ botocore adds becomes an option by itself. The model is read with ``sigv4kit.aws
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple, TypeVar
@@ -236,16 +235,25 @@ def list_option_names(action: str) -> list[str]:
 
 def read_param_file(value: str) -> str | None:
     """The text of ``file://path`` (as the AWS CLI reads it: UTF-8, ``~`` and variables
-    expanded), None when ``value`` names no file."""
-    if not value.startswith("file://"):
+    expanded; a regular file or ``-``, at most ``inputfile.MAX_PARAM_FILE`` bytes), None when
+    ``value`` names no file."""
+    if not value.startswith(("file://", "fileb://")):
         return None
-    path = os.path.expanduser(os.path.expandvars(value[len("file://"):]))
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return fh.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or "not UTF-8 text"
-        raise ValueError(f"cannot read {path!r}: {reason}") from None
+    from .inputfile import param_file
+
+    text = param_file(value)
+    assert isinstance(text, str)  # fileb:// is refused where text is wanted
+    return text
+
+
+def _blob_or_text(member_kind: str | None, value: str) -> str | bytes:
+    """A scalar's value: ``fileb://`` bytes for a blob, ``file://`` text, or the text given."""
+    if not value.startswith(("file://", "fileb://")):
+        return value
+    from .inputfile import param_file
+
+    found = param_file(value, binary_ok=member_kind == "blob")
+    return value if found is None else found
 
 
 def load_json(text: str) -> Any:
@@ -273,19 +281,29 @@ def parse_member(member: Member, raw: Any) -> Any:
     if member.kind == "boolean":
         return raw
     if member.is_list:
-        values = list(raw)
-        if len(values) == 1:
-            values[0] = read_param_file(values[0]) or values[0]
+        values: list[Any] = list(raw)
+        if len(values) == 1 and member.item_kind != "blob":
+            found = read_param_file(values[0])
+            values[0] = values[0] if found is None else found
             if values[0].lstrip().startswith("["):
                 return coerce(member.shape, load_json(values[0]))
         if member.item_kind in _SCALARS:
-            return coerce(member.shape, values)
-        return coerce(member.shape, [_structured(read_param_file(v) or v) for v in values])
-    text = read_param_file(raw)
-    text = raw if text is None else text
+            return coerce(member.shape, [_blob_or_text(member.item_kind, v) for v in values])
+        return coerce(member.shape, [_structured(_text_of(v)) for v in values])
     if member.kind in ("structure", "map"):
-        return coerce(member.shape, _structured(text))
-    return coerce(member.shape, text)
+        return coerce(member.shape, _structured(_text_of(raw)))
+    return coerce(member.shape, _blob_or_text(member.kind, raw))
+
+
+def _text_of(value: str) -> str:
+    found = read_param_file(value)
+    return value if found is None else found
+
+
+def _quoted(value: str) -> str:
+    from ..redact import excerpt
+
+    return excerpt(value)
 
 
 def coerce(shape_name: str, value: Any) -> Any:
@@ -309,16 +327,16 @@ def coerce(shape_name: str, value: Any) -> Any:
         try:
             return int(value)
         except ValueError:
-            raise ValueError(f"{value!r} is not an integer") from None
+            raise ValueError(f"{_quoted(value)} is not an integer") from None
     if kind in ("float", "double"):
         try:
             return float(value)
         except ValueError:
-            raise ValueError(f"{value!r} is not a number") from None
+            raise ValueError(f"{_quoted(value)} is not a number") from None
     if kind == "boolean":
         if value.lower() in ("true", "false"):
             return value.lower() == "true"
-        raise ValueError(f"{value!r} is not true or false")
+        raise ValueError(f"{_quoted(value)} is not true or false")
     return value
 
 

@@ -32,13 +32,23 @@ def _json_default(value: Any) -> Any:
 
 
 def format_json(data: Any, stream: IO[str]) -> None:
+    """``data`` as the AWS CLI's JSON, with C1 and bidi controls in ``\\uXXXX`` form (the same
+    JSON value, harmless on a terminal: ``terminal.escape_json``)."""
+    from .terminal import escape_json
+
     if data != {}:
-        json.dump(data, stream, indent=4, default=_json_default, ensure_ascii=False)
+        text = json.dumps(data, indent=4, default=_json_default, ensure_ascii=False)
+        stream.write(escape_json(text))
         stream.write("\n")
 
 
 def render(data: Any, output: str, stream: IO[str], title: str) -> None:
-    """``data`` (ResponseMetadata already removed, --query already applied) in ``output``."""
+    """``data`` (ResponseMetadata already removed, --query already applied) in ``output``;
+    text and table on a terminal show control and bidi characters escaped."""
+    from .terminal import is_terminal, safe_data
+
+    if output in ("text", "table") and is_terminal(stream):
+        data = safe_data(data)
     if output == "text":
         format_text(data, stream)
     elif output == "table":

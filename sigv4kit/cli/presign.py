@@ -174,7 +174,7 @@ def copy_snapshot(
 @presign.command(
     "url",
     epilog="Example:\n\n\b\n  sigv4kit presign url 'https://bucket.s3.us-east-1.amazonaws.com/key' "
-    "--region us-east-1 --service s3 --s3 --expires 600",
+    "--region us-east-1 --service s3 --expires 600",
 )
 @click.argument("url")
 @click.option("--region", help="Signing Region (default: AWS_REGION or the profile's).")
@@ -189,7 +189,8 @@ def copy_snapshot(
     help="Header the caller will send, signed (repeatable).",
 )
 @click.option(
-    "--s3", is_flag=True, help="S3 rules: path encoded once, not normalised, UNSIGNED-PAYLOAD."
+    "--s3", is_flag=True, help="S3 rules (path encoded once, not normalised, UNSIGNED-PAYLOAD) "
+    "for any --service; an S3 service (s3, s3express, …) gets them without it."
 )
 @click.option("--unsigned-payload", is_flag=True, help="Sign UNSIGNED-PAYLOAD as the body hash.")
 @click.option("--sigv4a", is_flag=True, help="Sign with SigV4a (ECDSA), for a region set.")

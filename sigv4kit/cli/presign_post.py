@@ -159,6 +159,7 @@ def explain_policy_source(data: bytes, now: Any, output: str | None) -> None:
 def verify_policy_source(data: bytes, now: Any, credentials: Credentials,
                          output: str | None) -> None:
     from ..diagnose.policy import read_policy_input
+    from ..diagnose.textdiff import visible
     from ..post_policy import decode_policy, verify_post
 
     given = read_policy_input(data)
@@ -184,6 +185,7 @@ def verify_policy_source(data: bytes, now: Any, credentials: Credentials,
                     "message": clean_message(verdict.message)})
     else:
         label = "valid" if verdict.valid else f"invalid ({verdict.reason}, {verdict.code})"
-        click.echo(f"{label}: {clean_message(verdict.message)} (bucket {bucket or '?'})")
+        # the form's own text (field names, conditions) must not drive the terminal
+        click.echo(visible(f"{label}: {clean_message(verdict.message)} (bucket {bucket or '?'})"))
     if not verdict.valid:
         sys.exit(1)

@@ -105,15 +105,15 @@ def open_raw(source: str, stack: ExitStack) -> Request | LargeRequest:
 
 
 def _open(source: str, stack: ExitStack) -> BinaryIO:
+    """Standard input for ``-``, else a regular file (a FIFO or device is refused)."""
+    from .inputfile import InputFileError, open_regular
+
     if source == "-":
         return sys.stdin.buffer
     try:
-        return stack.enter_context(open(source, "rb"))  # closed by the stack
-    except OSError as exc:
-        raise click.BadParameter(
-            f"cannot read {source!r}: {exc.strerror or type(exc).__name__}",
-            param_hint="REQUEST",
-        ) from None
+        return stack.enter_context(open_regular(source))  # closed by the stack
+    except InputFileError as exc:
+        raise click.BadParameter(str(exc), param_hint="REQUEST") from None
 
 
 def verify_large(large: LargeRequest, lookup: Lookup, **options: Any) -> VerifyResult:

@@ -62,12 +62,13 @@ def wire_url(method: str, url: str) -> str:
 
 
 def signing_options(*, s3: bool, unsigned_payload: bool, presign: bool) -> SigningOptions:
-    """The core's options for ``--s3`` / ``--unsigned-payload``: S3's header or presign rules."""
-    from ..options import S3_OPTIONS, S3_PRESIGN_OPTIONS, UNSIGNED_PAYLOAD
+    """The core's options for ``--s3`` / ``--unsigned-payload``: S3's header or presign rules
+    forced; without ``--s3`` the core picks them from ``--service``."""
+    from ..options import UNSIGNED_PAYLOAD, service_defaults
 
     options: SigningOptions = {}
-    if s3:
-        options.update(S3_PRESIGN_OPTIONS if presign else S3_OPTIONS)
+    if s3:  # S3's rules whatever --service says (an S3 service gets them without --s3)
+        options.update(service_defaults("s3", presign=presign))
     if unsigned_payload:
         options["payload_hash"] = UNSIGNED_PAYLOAD
     return options

@@ -29,7 +29,35 @@ class ShorthandError(Error, ValueError):
                          f"{_location(value, index)}")
 
 
+_WINDOW = 60
+"""Characters of the input shown on each side of the offending one: a long value (a file's
+content) is not echoed whole."""
+
+
 def _location(value: str, index: int) -> str:
+    if len(value) <= 2 * _WINDOW:
+        return _location_in(value, index)
+    line_start = value.rfind("\n", 0, index) + 1
+    line_end = value.find("\n", index)
+    line_end = len(value) if line_end < 0 else line_end
+    start = max(line_start, index - _WINDOW)
+    if start > line_start:
+        start = _after_separator(value, start, index)
+    end = min(line_end, index + _WINDOW)
+    head = f"… ({start} characters before) " if start else ""
+    tail = f" … ({len(value) - end} characters after)" if end < len(value) else ""
+    return f"{head}{value[start:end]}{tail}\n{' ' * (len(head) + index - start)}^"
+
+
+def _after_separator(value: str, start: int, index: int) -> int:
+    """The window starts after a separator, so no credential is shown cut in two."""
+    for i in range(start, index):
+        if value[i] in ",=[]{} \t\n":
+            return i + 1
+    return index
+
+
+def _location_in(value: str, index: int) -> str:
     consumed, remaining, spaces = value, "", index
     if "\n" in value[:index]:
         spaces = index - value[:index].rindex("\n") - 1

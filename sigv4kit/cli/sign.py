@@ -42,7 +42,8 @@ from .requestopts import read_data, signing_options, signing_scope, wire_url
     help="Request header, signed (repeatable).",
 )
 @click.option("--data", metavar="TEXT|@file|@-", help="Request body, as curl's --data-binary.")
-@click.option("--s3", is_flag=True, help="S3 rules (path encoded once, X-Amz-Content-SHA256).")
+@click.option("--s3", is_flag=True, help="S3 rules (path encoded once, X-Amz-Content-SHA256) "
+              "for any --service; an S3 service (s3, s3express, …) gets them without it.")
 @click.option("--unsigned-payload", is_flag=True, help="Sign UNSIGNED-PAYLOAD as the body hash.")
 @click.option("--sigv4a", is_flag=True, help="Sign with SigV4a (ECDSA), for a region set.")
 @click.option("--region-set", help="SigV4a region set, e.g. '*' or 'us-east-1,us-west-2'.")
@@ -175,7 +176,7 @@ def _send(
     read_timeout: float | None,
 ) -> None:
     """Send through ``sigv4kit.transport`` and stream the answer's body to stdout."""
-    from ..transport import Transport, TransportError
+    from ..transport import RedirectRefused, Transport, TransportError
 
     transport = Transport(connect_timeout=connect_timeout, read_timeout=read_timeout,
                           deadline=deadline, accept_encoding="identity")
@@ -191,7 +192,7 @@ def _send(
             for piece in response.iter_body():
                 out.write(piece)
             out.flush()
-    except TransportError as exc:
+    except (TransportError, RedirectRefused) as exc:
         raise ServiceError(str(exc)) from None
     except SigningError as exc:
         raise click.BadParameter(str(exc).partition(": ")[2] or str(exc),

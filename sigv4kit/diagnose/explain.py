@@ -22,7 +22,7 @@ from ..chunked import read_layout
 from ..errors import SigningError
 from ..keys import ALGORITHM_V4A
 from ..model import Request
-from ..options import MAX_EXPIRES, S3_SERVICES, STREAMING_PREFIX, body_sha256, is_sha256_hex
+from ..options import MAX_EXPIRES, STREAMING_PREFIX, body_sha256, is_s3, is_sha256_hex
 from ..received import ReceivedSignature, read_signature
 from ..redact import redact_for_display, redact_url, redacted
 from ..rules import DEFAULT_MAX_SKEW, region_in, scope_problem, time_problem
@@ -31,9 +31,10 @@ from ..tokens import split_appended
 from ..url import split_url
 from ..verify import rebuild_canonical
 from ..wire import MalformedInputError
-from .hosts import host_region_and_service
+from .hosts import host_region_and_service, serves_every_region
 from .kinds import Seen, TokenKind, describe
 from .service_rules import REPLAYED_CALLS
+from .textdiff import visible
 
 _ALSO_SIGNED_FOR = {"rds": frozenset({"rds-db"})}
 """Signing names a host's service legitimately differs by: RDS IAM auth tokens are signed for
@@ -236,6 +237,7 @@ def _explain(
     except OverflowError:  # X-Amz-Expires beyond year 9999: reported as too long below
         expires_at = datetime.max.replace(tzinfo=sig.issued.tzinfo)
     unsigned = _check_headers(request, sig, out)
+    _check_s3_rules(request, sig, out)
     payload, chunk_sizes, trailers = _check_body(request, out)
     _check_multipart_checksum(request, parts.query, out)
     _check_scope(sig, host, host_region, host_service, out)
@@ -394,7 +396,7 @@ def _check_headers(request: Request, sig: ReceivedSignature, out: _Builder) -> t
             "region_set_not_signed",
             "SignedHeaders: X-Amz-Region-Set is not signed; SigV4a requires it",
         )
-    s3 = sig.service in S3_SERVICES
+    s3 = is_s3(sig.service)
     unsigned: list[str] = []
     for name, _ in request.headers:
         lname = name.lower()
@@ -416,6 +418,21 @@ def _check_headers(request: Request, sig: ReceivedSignature, out: _Builder) -> t
     return tuple(unsigned)
 
 
+def _check_s3_rules(request: Request, sig: ReceivedSignature, out: _Builder) -> None:
+    """An S3 request header-signed with the general rules (no X-Amz-Content-SHA256): S3
+    refuses it, so the signer used another service's rules for an S3 signing name."""
+    if sig.mode != "header" or not is_s3(sig.service):
+        return
+    if "x-amz-content-sha256" not in sig.signed_headers:
+        out.warn(
+            "non_s3_rules",
+            f"signed for {sig.service!r} without X-Amz-Content-SHA256: S3 requires that header "
+            "(signed), so this was signed with non-S3 rules; sign with S3's rules (sigv4kit's "
+            f"default for service {sig.service!r}: content_sha256_header, path encoded once "
+            "and not normalised)",
+        )
+
+
 def _check_scope(
     sig: ReceivedSignature,
     host: str | None,
@@ -426,7 +443,7 @@ def _check_scope(
     problem = scope_problem(sig, None, None)  # the date rule; Region and service follow
     if problem is not None:
         out.warn("date_mismatch", f"{problem}: AWS refuses the signature")
-    if host_region is not None:
+    if host_region is not None and not (host is not None and serves_every_region(host)):
         if sig.region is not None and sig.region != host_region:
             out.warn(
                 "region_mismatch",
@@ -565,7 +582,8 @@ def to_dict(e: Explanation) -> dict[str, Any]:
 
 def render_text(e: Explanation) -> str:
     """The explanation for a terminal: summary lines, warnings, then the rebuilt canonical
-    request and string to sign (to diff against the signer's debug log)."""
+    request and string to sign (to diff against the signer's debug log); control, format and
+    bidi characters from the input shown escaped (``textdiff.visible``)."""
     lines = [] if e.kind is None else [f"Token:           {e.kind.title}"]
     lines.append(f"Request:         {e.method} {redact_url(e.url)}")
     if e.algorithm is None:
@@ -626,7 +644,8 @@ def render_text(e: Explanation) -> str:
     if canonical is not None and e.string_to_sign is not None:
         lines += ["", "Canonical request:", *_indent(canonical), ""]
         lines += ["String to sign:", *_indent(e.string_to_sign)]
-    return "\n".join(lines) + "\n"
+    # header and trailer values are the input's own text: a terminal must not act on them
+    return "\n".join([visible(line) for line in "\n".join(lines).split("\n")]) + "\n"
 
 
 def _chunks_text(sizes: tuple[int, ...]) -> str:

@@ -103,3 +103,14 @@ def _s3_label(labels: list[str]) -> str | None:
         if label == "s3" or label.startswith(("s3-", "s3.")):
             return label.removesuffix("-fips")
     return None
+
+
+def serves_every_region(host: str) -> bool:
+    """Whether ``host`` is S3's global endpoint (``s3.amazonaws.com``,
+    ``bucket.s3.amazonaws.com``, dual-stack too), which takes a request signed for the
+    bucket's own Region: boto3 presigns for it with the bucket's Region in the scope."""
+    name = host.lower().partition(":")[0].rstrip(".")
+    if not name.endswith(".amazonaws.com"):
+        return False
+    labels = name[: -len(".amazonaws.com")].split(".")
+    return _s3_label(labels) == "s3" and not any(_REGION.fullmatch(lb) for lb in labels)

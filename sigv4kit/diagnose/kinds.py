@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 from ..received import ReceivedSignature
 from ..tokens import EKS_CLUSTER_HEADER, EKS_URL_EXPIRES, RDS_MAX_EXPIRES, TRANSCRIBE_MAX_EXPIRES
+from .textdiff import visible
 
 __all__ = ["KINDS", "Kind", "Seen", "TokenKind", "describe"]
 
@@ -152,6 +153,6 @@ def describe(seen: Seen) -> TokenKind | None:
             f"{kind.name}_expires",
             f"X-Amz-Expires is {expires}s, over {kind.max_expires}s: {kind.why}",
         ))
-    note = kind.note(seen)
-    return TokenKind(kind.name, kind.title(seen), () if note is None else (note,),
-                     tuple(found), kind.by_design)
+    note = kind.note(seen)  # titles and notes quote decoded parameters: made visible
+    return TokenKind(kind.name, visible(kind.title(seen)), () if note is None else
+                     (visible(note),), tuple(found), kind.by_design)

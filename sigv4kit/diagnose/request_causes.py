@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from urllib.parse import quote, unquote
 
 from ..canonical import remove_dot_segments
-from ..options import EMPTY_SHA256, UNSIGNED_PAYLOAD
+from ..options import EMPTY_SHA256, UNSIGNED_PAYLOAD, is_s3
 from .causes import Compared, Findings
 from .texts import CanonicalText
 
@@ -47,8 +47,9 @@ def _host_port(host: str) -> tuple[str, str | None]:
 
 
 _S3_PATH_RULE = (
-    "S3 signs the path as sent: encoded once and never normalised (sigv4kit: S3_OPTIONS, "
-    "S3_PRESIGN_OPTIONS or Signer.for_s3, i.e. double_encode_path=False, normalize_path=False)."
+    "S3 signs the path as sent: encoded once and never normalised (sigv4kit's default for "
+    "service='s3' and S3's other signing names, i.e. double_encode_path=False, "
+    "normalize_path=False; S3_OPTIONS, S3_PRESIGN_OPTIONS and Signer.for_s3 say so too)."
 )
 _OTHER_PATH_RULE = (
     "Every service but S3 normalises the path (drops '.', '..' and empty segments) and then "
@@ -58,7 +59,7 @@ _OTHER_PATH_RULE = (
 
 
 def _path_rule(service: str | None) -> str:
-    if service == "s3":
+    if is_s3(service):
         return _S3_PATH_RULE
     if service is None:
         return f"{_S3_PATH_RULE} {_OTHER_PATH_RULE}"

@@ -12,7 +12,11 @@ if TYPE_CHECKING:
     from ..transport import TransportError
     from .client import Client
     from .errors import ApiError, ResponseParseError, SnapshotStateError, WaitTimeoutError
-    from .presigned import presign_copy_snapshot, presigned_copy_snapshot_url
+    from .presigned import (
+        CopySnapshotPresigner,
+        presign_copy_snapshot,
+        presigned_copy_snapshot_url,
+    )
 
 _WHERE = {
     "Client": "client",
@@ -21,6 +25,7 @@ _WHERE = {
     "SnapshotStateError": "errors",
     "WaitTimeoutError": "errors",
     "TransportError": "client",
+    "CopySnapshotPresigner": "presigned",
     "presign_copy_snapshot": "presigned",
     "presigned_copy_snapshot_url": "presigned",
 }
@@ -28,6 +33,7 @@ _WHERE = {
 __all__ = [
     "ApiError",
     "Client",
+    "CopySnapshotPresigner",
     "ResponseParseError",
     "SnapshotStateError",
     "TransportError",

@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 import requests
 
@@ -27,7 +27,7 @@ from ..aws.clock_skew import MAX_ERROR_BODY, ClockSkew
 from ..aws.credentials import CredentialSource, check_credential_source, current_credentials
 from ..errors import SigningError
 from ..model import Credentials, Request, SignedRequest
-from ..redact import debug_text
+from ..redact import debug_text, excerpt
 from ..signing import sign_request
 from ..transport import (
     DeadlineExceeded,
@@ -129,7 +129,8 @@ class Client:
     Errors ``call`` raises: ``ApiError`` (EC2 answered with an error), ``ResponseParseError``
     (an answer that cannot be read: too large, cut short, a gzip bomb, hostile XML),
     ``sigv4kit.transport.TransportError`` (no answer: ``ConnectFailed``, ``ReadTimedOut``,
-    ``DeadlineExceeded``, ``ConnectionLost``, ``RedirectRefused``), ``SigningError`` (bad
+    ``DeadlineExceeded``, ``ConnectionLost``), ``RedirectRefused`` (a redirect to another
+    origin, the core's origin rule), ``SigningError`` (bad
     arguments; ``CredentialsError`` when a provider fails). A redirect is never followed.
     """
 
@@ -411,9 +412,11 @@ class Client:
 
 def check_presigned_url_matches(url: str, params: Mapping[str, Any], region: str) -> None:
     """Refuse a PresignedUrl that EC2 would reject hours later: not for CopySnapshot, or for
-    another source snapshot, source Region or destination Region than this call."""
+    another source snapshot, source Region or destination Region than this call, or with any
+    other member (Description, Encrypted, KmsKeyId, TagSpecifications …) that differs from
+    this call's: EC2 replays the URL and checks it against the call it came with."""
     try:
-        query = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+        query = _url_members(url)
     except ValueError:
         raise SigningError("PresignedUrl: is not a URL", field="PresignedUrl") from None
     if query.get("Action") != "CopySnapshot":
@@ -428,10 +431,45 @@ def check_presigned_url_matches(url: str, params: Mapping[str, Any], region: str
     for name, value in expected.items():
         if value is not None and query.get(name) != value:
             raise SigningError(
-                f"PresignedUrl: its {name} is {query.get(name)!r} but this call's is {value!r}",
+                f"PresignedUrl: its {name} is {excerpt(str(query.get(name)))} but this call's "
+                f"is {excerpt(str(value))}",
                 field="PresignedUrl",
             )
+    _check_other_members(query, params)
 
+
+def _url_members(url: str) -> dict[str, str]:
+    """The URL's query parameters, percent-decoded ('+' is a plus: AWS never reads a space)."""
+    members: dict[str, str] = {}
+    for piece in urlsplit(url).query.split("&"):
+        if piece:
+            key, _, value = piece.partition("=")
+            members.setdefault(unquote(key), unquote(value))
+    return members
+
+
+def _shown(value: str | None) -> str:
+    return "absent" if value is None else repr(value if len(value) <= 60 else value[:57] + "…")
+
+
+def _check_other_members(query: Mapping[str, str], params: Mapping[str, Any]) -> None:
+    """Every member of the call, serialized as EC2 reads it, must be in the URL with the same
+    value, and the URL must carry none the call lacks (DestinationRegion aside: the call may
+    leave it to the endpoint)."""
+    call = {k: v for k, v in params.items() if k != "PresignedUrl"}
+    ours = dict(serializer.serialize("CopySnapshot", call)[2:])  # past Action and Version
+    theirs = {k: v for k, v in query.items()
+              if not k.startswith("X-Amz-") and k not in ("Action", "Version")}
+    for key in sorted(ours.keys() | theirs.keys()):
+        if key == "DestinationRegion" or ours.get(key) == theirs.get(key):
+            continue
+        member = key.partition(".")[0]
+        raise SigningError(
+            f"PresignedUrl: its {key} is {_shown(theirs.get(key))} but this call's is "
+            f"{_shown(ours.get(key))}; EC2 replays the URL with this call's members, so "
+            f"{member} must be the same in both (presign with the same parameters)",
+            field=member if member in params else "PresignedUrl",
+        )
 
 
 def _parse(action: str, status: int, headers: dict[str, str], raw: bytes,

@@ -22,8 +22,18 @@ from ..errors import SigningError
 from ..keys import ALGORITHM, cached_signing_key, string_to_sign
 from ..model import Credentials, PresignedRequest
 from ..options import check_expires
+from ..redact import excerpt
 from ..signing import presign_get_query
+from ..url import split_url
 from . import serializer
+
+__all__ = [
+    "SNAPSHOT_ID",
+    "CopySnapshotPresigner",
+    "presign_copy_snapshot",
+    "presigned_copy_snapshot_url",
+    "validate_copy_snapshot",
+]
 
 SNAPSHOT_ID = re.compile(r"snap-(?:[0-9a-f]{8}|[0-9a-f]{17})")
 """EC2 snapshot ids: ``snap-`` and 8 (older) or 17 lower-case hex digits."""
@@ -82,13 +92,18 @@ def _checked_endpoint_base(url: str) -> str:
     scheme, sep, rest = url.partition("://")
     if not sep or scheme.lower() not in ("http", "https") or not rest.strip("/"):
         raise SigningError(
-            f"source_endpoint_url: {url!r} is not an http(s) URL with a host",
+            f"source_endpoint_url: {excerpt(url)} is not an http(s) URL with a host",
             field="source_endpoint_url",
         )
     if "?" in rest or "#" in rest:
         raise SigningError(
             "source_endpoint_url: must not carry a query or fragment", field="source_endpoint_url"
         )
+    try:
+        split_url(url)  # its host and port parse, or the message names this argument
+    except SigningError as exc:
+        raise SigningError(f"source_endpoint_url: {str(exc).partition(': ')[2] or exc}",
+                           field="source_endpoint_url") from None
     return url if "/" in rest else url + "/"
 
 

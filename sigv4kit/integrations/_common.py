@@ -8,7 +8,8 @@ An adapter only translates between its library's request object and these functi
 - ``RequestSigner.payload_for_stream``: how a body that is not in memory is signed, and
   ``RequestSigner.sign_stream``: the same body sent aws-chunked (``streaming=True``);
 - ``header_changes``: what signing removes and adds, taken from ``SignedRequest`` itself;
-- ``check_redirect``: the origin rule every adapter applies to a redirect (see ``origin``).
+- ``check_redirect``: the origin rule every adapter applies to a redirect (defined once in
+  ``sigv4kit.url``, with ``RedirectRefused`` in ``sigv4kit.errors``; re-exported here).
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import IO, TypedDict, Unpack, cast
-from urllib.parse import unquote_to_bytes, urljoin
+from urllib.parse import unquote_to_bytes
 
 from .._caches import cached
-from ..aws.clock_skew import ClockSkew
+from ..aws.clock_skew import MAX_ERROR_BODY, ClockSkew
 from ..aws.credentials import (
     CredentialsError,
     CredentialSource,
@@ -28,26 +29,27 @@ from ..aws.credentials import (
     current_credentials,
 )
 from ..canonical import remove_dot_segments, uri_encode_bytes
-from ..errors import Error, SigningError
+from ..decoding import DecodingError, codings, decoded
+from ..errors import RedirectRefused, SigningError
 from ..model import Credentials, Request, SignedRequest
 from ..options import (
-    S3_OPTIONS,
-    S3_SERVICES,
     UNSIGNED_PAYLOAD,
     Algorithm,
     RegionSet,
     SigningOptions,
     check_scope_name,
+    is_s3,
+    service_defaults,
 )
-from ..redact import redact_url
 from ..signing import sign_request
 from ..streaming import ChunkedUpload, Payload, sign_chunked
-from ..url import split_url
+from ..url import check_redirect, check_same_origin, origin, split_url
 
 __all__ = [
     "AUTH_REFUSED", "AllOptions", "CredentialSource", "CredentialsError", "RedirectRefused",
     "RequestSigner", "canonical_url", "check_redirect", "check_same_origin", "current_credentials",
-    "header_changes", "host_of", "origin", "seekable_file", "stream_header_changes",
+    "error_text", "header_changes", "host_of", "origin", "readable_coding", "seekable_file",
+    "stream_header_changes",
 ]
 
 
@@ -118,77 +120,9 @@ def host_of(url: str) -> str:
     return split_url(url).host
 
 
-REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 AUTH_REFUSED = frozenset({400, 401, 403})
 """The answers to a stale signature: a same-origin redirect the library followed with the
 headers signed for the first URL is signed again for the new one and sent once more."""
-_MAX_SHOWN = 200
-"""Characters of a Location quoted in a message: a hostile one may be megabytes long."""
-
-
-class RedirectRefused(Error):
-    """A signed request was answered with a redirect to another origin (scheme, host or port,
-    default ports normalised): not followed, whatever the library's redirect setting, so the
-    signature, the session token and the body never reach a host they were not meant for
-    (the rule of ``sigv4kit.transport``). ``location`` is the Location, credential
-    parameters redacted and cut; ``status`` the redirect's status and ``response`` the
-    library's response object, when the adapter saw them (httpx follows a redirect before
-    an auth sees its answer: it is refused as it is about to be sent)."""
-
-    def __init__(self, message: str, *, status: int | None, location: str,
-                 response: object = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.location = location
-        self.response = response
-
-
-def origin(url: str) -> tuple[str, str] | None:
-    """(scheme, host[:port]) of an absolute URL, lower-case, the scheme's default port
-    dropped: what a signed request is bound to. None for a URL that has none (not absolute,
-    or no valid host), which is no origin a signed request may go to."""
-    try:
-        parts = split_url(url)
-    except SigningError:
-        return None
-    return (parts.scheme, parts.host) if parts.scheme else None
-
-
-def check_redirect(url: str, status: int, location: str | None, response: object = None) -> None:
-    """Raise ``RedirectRefused`` when the answer ``status``/``location`` to the request sent to
-    ``url`` redirects to another origin (an https URL answered with http on the same host is
-    another origin too); a same-origin redirect passes."""
-    if status not in REDIRECT_STATUSES or location is None:
-        return
-    try:
-        target = urljoin(url, location.strip())
-    except ValueError:
-        target = ""
-    here = origin(url)
-    if here is not None and origin(target) == here:
-        return
-    raise _refused(here, f"answered HTTP {status} with Location", location, status, response)
-
-
-def check_same_origin(signed_url: str, url: str) -> None:
-    """Raise ``RedirectRefused`` when a request signed for ``signed_url`` is about to be sent
-    to ``url`` of another origin (a library following a redirect on its own)."""
-    here = origin(signed_url)
-    if here is not None and origin(url) == here:
-        return
-    raise _refused(here, "was redirected to", url, None, None)
-
-
-def _refused(here: tuple[str, str] | None, what: str, location: str, status: int | None,
-             response: object) -> RedirectRefused:
-    shown = redact_url(location[:_MAX_SHOWN]) + ("…" if len(location) > _MAX_SHOWN else "")
-    where = f"{here[0]}://{here[1]}" if here else "the server"
-    return RedirectRefused(
-        f"redirect: {where} {what} {shown!r}, another origin (scheme, host or port): not "
-        "followed, a signed request and its session token and body go only to the origin "
-        "they were signed for; sign a new request for that URL if you trust it",
-        status=status, location=shown, response=response,
-    )
 
 
 def header_changes(
@@ -238,6 +172,32 @@ def stream_header_changes(
 HASH_CHUNK = 1 << 16
 """Bytes read at a time when a seekable file is hashed before sending: memory stays bounded
 whatever the file's size."""
+
+
+def readable_coding(content_encoding: str | None) -> bool:
+    """Whether an error body in this Content-Encoding can be decoded in bounded steps (none,
+    gzip or deflate, at most two layers): any other is not read for the clock-skew check."""
+    try:
+        codings(content_encoding)
+    except DecodingError:
+        return False
+    return True
+
+
+def error_text(raw: bytes, content_encoding: str | None) -> bytes:
+    """At most ``MAX_ERROR_BODY`` bytes of an error body, decoded from ``raw`` (at most that
+    many bytes as read from the wire) in bounded steps (``sigv4kit.decoding``): a few KiB of
+    stacked gzip never become gigabytes, as they did when the library decoded it for us. A
+    body cut short or not in its coding gives what decoded before that."""
+    out = bytearray()
+    try:
+        for piece in decoded((raw,), content_encoding, HASH_CHUNK):
+            out += piece
+            if len(out) >= MAX_ERROR_BODY:
+                break
+    except DecodingError:
+        pass
+    return bytes(out[:MAX_ERROR_BODY])
 
 
 def hash_file(file: IO[bytes]) -> str:
@@ -314,8 +274,8 @@ class RequestSigner:
         self.region = region
         self.service = service
         self.algorithm: Algorithm = algorithm
-        s3 = service in S3_SERVICES
-        self.options: SigningOptions = {**S3_OPTIONS, **options} if s3 else options
+        s3 = is_s3(service)
+        self.options: SigningOptions = {**service_defaults(service, presign=False), **options}
         self.unsigned_streams = s3 if unsigned_streams is None else bool(unsigned_streams)
         self.hash_seekable = bool(hash_seekable)
         self.streaming = bool(streaming)
@@ -371,7 +331,7 @@ class RequestSigner:
         declared = any(n.lower() == "x-amz-decoded-content-length" for n, _ in kept)
         if length is not None and not declared:
             kept.append(("X-Amz-Decoded-Content-Length", length))
-        elif length is None and not declared and self.service in S3_SERVICES:
+        elif length is None and not declared and is_s3(self.service):
             raise SigningError(
                 "X-Amz-Decoded-Content-Length: S3 refuses an aws-chunked upload without it, "
                 "and this body (a generator or iterator) has no known length: add the header "

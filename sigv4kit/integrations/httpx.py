@@ -31,8 +31,10 @@ from ._common import (
     canonical_url,
     check_redirect,
     check_same_origin,
+    error_text,
     header_changes,
     host_of,
+    readable_coding,
     seekable_file,
     stream_header_changes,
 )
@@ -52,9 +54,12 @@ class SigV4Auth(SigningAdapter, httpx.Auth):
 
     Redirects: one to another origin raises ``RedirectRefused``, before anything is sent
     there when httpx follows it (``follow_redirects=True``), or on the 3xx answer itself
-    when it does not. One to the same origin httpx follows with the headers signed for the
-    first URL; when the server refuses that signature the request is signed for its new URL
-    and sent once more.
+    when it does not. The "before" needs httpx's own transport (httpcore, which runs the
+    ``trace`` extension): through a transport that ignores ``trace`` httpx sends the hop
+    (Authorization dropped, X-Amz-* headers and a 307/308 body kept) and only its answer is
+    refused, so give such a client ``follow_redirects=False``. One to the same origin httpx
+    follows with the headers signed for the first URL; when the server refuses that signature
+    the request is signed for its new URL and sent once more.
     """
 
     requires_request_body = False
@@ -145,11 +150,11 @@ class SigV4Auth(SigningAdapter, httpx.Auth):
         self._sign(request)
         start = _start_of(request)
         response = yield request
-        sent = _answered(response)
+        sent = _answered(request, response)
         text = _error_text(response) if self._may_be_skew(sent, response) else ""
         _seek(request, start)
         if self._retry(sent, response, text, redirected=sent is not request):
-            yield sent
+            _answered(sent, (yield sent))
 
     async def async_auth_flow(
         self, request: httpx.Request
@@ -157,11 +162,11 @@ class SigV4Auth(SigningAdapter, httpx.Auth):
         self._sign(request, is_async=True)
         start = _start_of(request)
         response = yield request
-        sent = _answered(response)
+        sent = _answered(request, response)
         text = await _aerror_text(response) if self._may_be_skew(sent, response) else ""
         _seek(request, start)
         if self._retry(sent, response, text, redirected=sent is not request, is_async=True):
-            yield sent
+            _answered(sent, (yield sent))
 
 
 class _Guard:
@@ -231,49 +236,58 @@ def _wire_url(request: Any) -> str:
     return f"{request.url.scheme.decode('ascii', 'replace')}://{host}{port}/"
 
 
-def _answered(response: httpx.Response) -> httpx.Request:
+def _answered(signed: httpx.Request, response: httpx.Response) -> httpx.Request:
     """The request ``response`` answers (the last redirect's, when httpx followed some);
     a redirect it did not follow (``follow_redirects=False``) to another origin raises
-    ``RedirectRefused``, as the other adapters do."""
+    ``RedirectRefused``, as the other adapters do. So does a redirect httpx followed to
+    another origin through a transport that never runs httpcore's ``trace`` (a
+    ``MockTransport``, WSGI/ASGI or third-party transports), where ``_Guard`` cannot stop it:
+    the hop was sent, but its answer is not handed back as this request's."""
+    signed_url = str(signed.url)
+    for hop in response.history[1:]:
+        check_same_origin(signed_url, str(hop.request.url), response)
     sent = response.request
+    if sent is not signed:
+        check_same_origin(signed_url, str(sent.url), response)
     check_redirect(str(sent.url), response.status_code, response.headers.get("Location"),
                    response)
     return sent
 
 
-def _kept(response: httpx.Response, parts: list[bytes], ended: bool) -> str:
-    """Keep what was read as the response's content (cut at ``MAX_ERROR_BODY``; a longer
-    body's connection is closed, not read to the end) and return it as text."""
-    data = b"".join(parts)[:MAX_ERROR_BODY]
+def _kept(response: httpx.Response, raw: bytearray) -> str:
+    """Decode what was read in bounded steps (``error_text``), keep it as the response's
+    content (cut at ``MAX_ERROR_BODY``) and return it as text."""
+    data = error_text(bytes(raw[:MAX_ERROR_BODY]),
+                      response.headers.get("Content-Encoding"))
     response._content = data  # what ``read()`` returns: the caller still sees the error body
-    if not ended:
-        response.close()
     return data.decode("utf-8", "replace")
 
 
 def _error_text(response: httpx.Response) -> str:
-    """At most ``MAX_ERROR_BODY`` bytes of the error body, whatever its framing."""
-    parts: list[bytes] = []
-    size = 0
-    for piece in response.iter_bytes():
-        parts.append(piece)
-        size += len(piece)
-        if size > MAX_ERROR_BODY:
-            return _kept(response, parts, ended=False)
-    return _kept(response, parts, ended=True)
+    """At most ``MAX_ERROR_BODY`` bytes of the error body, whatever its framing, read raw
+    (httpx would inflate a whole network read at once) and decoded in bounded steps."""
+    if not readable_coding(response.headers.get("Content-Encoding")):
+        return ""
+    raw = bytearray()
+    for piece in response.iter_raw():
+        raw += piece
+        if len(raw) > MAX_ERROR_BODY:
+            response.close()  # not read to the end
+            break
+    return _kept(response, raw)
 
 
 async def _aerror_text(response: httpx.Response) -> str:
     """``_error_text`` for the async client."""
-    parts: list[bytes] = []
-    size = 0
-    async for piece in response.aiter_bytes():
-        parts.append(piece)
-        size += len(piece)
-        if size > MAX_ERROR_BODY:
-            await response.aclose()  # closed here: ``_kept`` would close it as a sync one
-            return _kept(response, parts, ended=True)
-    return _kept(response, parts, ended=True)
+    if not readable_coding(response.headers.get("Content-Encoding")):
+        return ""
+    raw = bytearray()
+    async for piece in response.aiter_raw():
+        raw += piece
+        if len(raw) > MAX_ERROR_BODY:
+            await response.aclose()
+            break
+    return _kept(response, raw)
 
 
 class _SyncFramed(httpx.SyncByteStream):

@@ -30,8 +30,10 @@ from ._common import (
     SigningAdapter,
     canonical_url,
     check_redirect,
+    error_text,
     header_changes,
     host_of,
+    readable_coding,
     seekable_file,
     stream_header_changes,
 )
@@ -145,23 +147,31 @@ class SigV4Auth(SigningAdapter, requests.auth.AuthBase):
 
 def _error_text(response: requests.Response) -> str:
     """At most ``MAX_ERROR_BODY`` bytes of an error body, whatever its framing (a declared
-    length, chunked, or until close; ``stream=True`` or not): a longer one is cut there, kept
-    as the response's content, and its connection closed rather than read to the end."""
+    length, chunked, or until close; ``stream=True`` or not) and its Content-Encoding: read
+    raw, at most that many bytes, and decoded in bounded steps (``error_text``); kept as the
+    response's content, a longer body's connection closed rather than read to the end."""
     length = response.headers.get("Content-Length")
     if length is not None and (not length.isdigit() or int(length) > MAX_ERROR_BODY):
         return ""
-    if length is None and not response._content_consumed:  # type: ignore[attr-defined]
-        parts: list[bytes] = []
-        size = 0
-        for piece in response.iter_content(HASH_CHUNK):
-            parts.append(piece)
-            size += len(piece)
-            if size > MAX_ERROR_BODY:
-                response.close()
-                break
-        response._content = b"".join(parts)[:MAX_ERROR_BODY]
-        response._content_consumed = True  # type: ignore[attr-defined]
-    return response.content[:MAX_ERROR_BODY].decode("utf-8", "replace")
+    if response._content_consumed:  # type: ignore[attr-defined]
+        return response.content[:MAX_ERROR_BODY].decode("utf-8", "replace")
+    coding = response.headers.get("Content-Encoding")
+    if not readable_coding(coding):
+        return ""
+    raw = bytearray()
+    ended = False
+    while len(raw) <= MAX_ERROR_BODY:
+        piece = response.raw.read(HASH_CHUNK, decode_content=False)
+        if not piece:
+            ended = True
+            break
+        raw += piece
+    if not ended:
+        response.close()
+    data = error_text(bytes(raw[:MAX_ERROR_BODY]), coding)
+    response._content = data
+    response._content_consumed = True  # type: ignore[attr-defined]
+    return data.decode("utf-8", "replace")
 
 
 def _header_items(headers: Mapping[str, str | bytes]) -> Iterable[tuple[str, str | bytes]]:

@@ -20,8 +20,10 @@ read (no ``100 Continue``), a bad body with an S3 error, and ``CapturedRequest.v
 why. Every checksum botocore sends (``sigv4kit.checksums.ALGORITHMS``) is checked, in an
 aws-chunked trailer or as a header.
 
-Bounded so no test can hang: heads of at most 64 KiB, bodies of at most ``max_body`` bytes, a
-socket timeout per read, and closing the server shuts every connection down. ``Expect:
+Bounded so no test can hang: heads of at most 64 KiB, bodies of at most ``max_body`` bytes
+(HTTP chunked framing and trailer included), a socket timeout per read and a total one per
+request (``request_timeout``), framing read by the rules of ``sigv4kit.wire`` (anything else
+closes the connection unrecorded), and closing the server shuts every connection down. ``Expect:
 100-continue`` is answered before the body is read.
 """
 
@@ -35,6 +37,7 @@ import socket
 import ssl
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -45,7 +48,7 @@ from ..model import Credentials, Request
 from ..received import Reason
 from ..streaming import ChunkedVerifier
 from ..verify import Lookup, VerifyResult, verify_request
-from ..wire import MalformedInputError, decode_http_chunked
+from ..wire import ChunkedBodyReader, MalformedInputError, decode_http_chunked
 
 MAX_HEAD = 64 * 1024
 _S3_ERRORS = {
@@ -62,6 +65,9 @@ _S3_ERRORS = {
 }
 """The S3 error a verdict's reason answers with (others: 403 AccessDenied)."""
 READ_TIMEOUT = 10.0
+REQUEST_TIMEOUT = 120.0
+"""Longest a request (head and body, or a keep-alive connection's wait for the next one) may
+take: a client trickling a byte per ``READ_TIMEOUT`` is cut off then."""
 
 
 @dataclass(frozen=True)
@@ -111,8 +117,10 @@ class CaptureServer:
         tls: bool = False,
         max_body: int = 128 * 1024 * 1024,
         lookup: Lookup | None = None,
+        request_timeout: float = REQUEST_TIMEOUT,
     ) -> None:
         self.tls = tls
+        self.request_timeout = request_timeout
         self.lookup = lookup
         self.max_body = max_body
         self.requests: list[CapturedRequest] = []
@@ -201,6 +209,7 @@ class CaptureServer:
                 conn.close()
 
     def _one(self, conn: socket.socket, reader: _Reader) -> bool:
+        reader.deadline = time.monotonic() + self.request_timeout
         head = reader.until(b"\r\n\r\n", MAX_HEAD)
         if head is None:
             return False
@@ -222,7 +231,7 @@ class CaptureServer:
         if fields.get("transfer-encoding", "").lower() == "chunked":
             raw_body = self._chunked(reader, body_check)
         else:
-            length = int(fields.get("content-length", "0") or 0)
+            length = _content_length(fields)
             if length > self.max_body:
                 raise _Problem("body too large")
             raw_body = reader.exactly(length)
@@ -285,29 +294,29 @@ class CaptureServer:
         )
 
     def _chunked(self, reader: _Reader, body_check: ChunkedVerifier | None = None) -> bytes:
-        """The raw bytes of an HTTP chunked body, up to and including its last empty line."""
+        """The raw bytes of an HTTP chunked body, up to and including its last empty line,
+        framed by ``wire.ChunkedBodyReader`` (the rules ``CapturedRequest.body`` decodes
+        with), each piece verified as it arrives; at most ``max_body`` framed bytes."""
+        decoder = ChunkedBodyReader()
         out = bytearray()
-        while True:
-            line = reader.until(b"\r\n", 4096)
-            if line is None:
+        while not decoder.done:
+            data = reader.some()
+            if not data:
                 raise _Problem("connection closed in a chunked body")
-            out += line
-            size = int(line[:-2].partition(b";")[0].strip() or b"0", 16)
-            if size == 0:
-                break
-            if len(out) + size > self.max_body:
+            before = decoder.offset
+            try:
+                pieces = decoder.feed(data)
+            except MalformedInputError as exc:
+                raise _Problem(str(exc)) from None
+            used = decoder.offset - before
+            reader.unread(data[used:])  # the next request's bytes, when pipelined
+            out += data[:used]
+            if len(out) > self.max_body:
                 raise _Problem("body too large")
-            data = reader.exactly(size + 2)
-            out += data
             if body_check is not None:
-                body_check.feed(data[:-2])  # verified as it arrives, one HTTP chunk at a time
-        while True:  # trailer fields, then the empty line
-            line = reader.until(b"\r\n", 4096)
-            if line is None:
-                raise _Problem("connection closed in a chunked trailer")
-            out += line
-            if line == b"\r\n":
-                return bytes(out)
+                for piece in pieces:
+                    body_check.feed(piece)
+        return bytes(out)
 
     def _answer(self, conn: socket.socket, captured: CapturedRequest) -> None:
         etag = hashlib.md5(captured.body, usedforsecurity=False).hexdigest()
@@ -336,14 +345,31 @@ def _initiate_multipart_answer(captured: CapturedRequest) -> bytes:
     ).encode()
 
 
+def _content_length(fields: dict[str, str]) -> int:
+    """The body's length: a whole number (RFC 9110 section 8.6), or none at all with
+    ``Transfer-Encoding`` other than chunked (not read: the connection is closed)."""
+    if fields.get("transfer-encoding", "").strip().lower() not in ("", "identity"):
+        raise _Problem("a transfer coding other than chunked")
+    text = fields.get("content-length", "0").strip() or "0"
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        raise _Problem("Content-Length is not a whole number of bytes")
+    return int(text)
+
+
 class _Reader:
-    """Buffered reads from a socket, bounded."""
+    """Buffered reads from a socket, bounded in size and, per request, in total time (a
+    client that trickles a byte per read timeout is cut off at ``deadline``)."""
 
     def __init__(self, conn: socket.socket) -> None:
         self._conn = conn
         self._buf = bytearray()
+        self.deadline = time.monotonic() + READ_TIMEOUT
 
     def _more(self) -> bool:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise _Problem("the request took longer than the server's request timeout")
+        self._conn.settimeout(min(READ_TIMEOUT, left))
         data = self._conn.recv(256 * 1024)
         if not data:
             return False
@@ -363,6 +389,18 @@ class _Reader:
             start = max(0, len(self._buf) - len(marker))
             if not self._more():
                 return None
+
+    def some(self) -> bytes:
+        """What is buffered, or the next read (b"" once the peer has closed)."""
+        if not self._buf and not self._more():
+            return b""
+        out = bytes(self._buf)
+        self._buf.clear()
+        return out
+
+    def unread(self, data: bytes) -> None:
+        """Put back bytes ``some`` gave that belong to what is read next."""
+        self._buf[:0] = data
 
     def exactly(self, size: int) -> bytes:
         while len(self._buf) < size:

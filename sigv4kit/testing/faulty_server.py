@@ -66,6 +66,7 @@ class _Context(Protocol):
     def pause(self, seconds: float) -> bool: ...
     def reset(self) -> None: ...
     def close_after(self) -> None: ...
+    def request_body(self) -> bytes: ...
 
 
 class Action(Protocol):
@@ -213,6 +214,50 @@ class LargeBody:
             ctx.send(data[start:start + self.chunk_size])
 
 
+@dataclass(frozen=True)
+class Echo:
+    """An EC2 error (400 ``InvalidParameterValue``) whose message quotes every parameter value
+    the request sent, as EC2 quotes a malformed id back ("The snapshot ID '…' is
+    malformed"): whatever the client put in a parameter comes back in the error text."""
+
+    status: int = 400
+    code: str = "InvalidParameterValue"
+
+    def perform(self, ctx: _Context) -> None:
+        values = [v for k, v in parse_qsl(ctx.request_body().decode("utf-8", "replace"),
+                                          keep_blank_values=True) if k not in ("Action",
+                                                                                "Version")]
+        Error(self.status, self.code, f"Invalid value(s): {values!r}").perform(ctx)
+
+
+@dataclass(frozen=True)
+class EndlessPages:
+    """A DescribeSnapshots page of ``per_page`` snapshots with a fresh ``nextToken`` every
+    time, so a client that follows NextToken never reaches the end (botocore's check for a
+    repeated token never fires). Use it as ``FaultyServer(after=EndlessPages())``: it answers
+    every request. ``description`` is put in every snapshot (control characters welcome: it
+    is XML-escaped, and characters XML 1.0 cannot carry are sent as they are)."""
+
+    per_page: int = 2
+    description: str = "page"
+
+    def perform(self, ctx: _Context) -> None:
+        import uuid
+
+        token = uuid.uuid4().hex
+        items = "".join(
+            f"<item><snapshotId>snap-{token[:8]}{i:09x}</snapshotId>"
+            f"<description>{escape(self.description)}</description>"
+            "<status>completed</status></item>"
+            for i in range(self.per_page)
+        )
+        body = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+                '<DescribeSnapshotsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">'
+                f"<requestId>{uuid.uuid4()}</requestId><snapshotSet>{items}</snapshotSet>"
+                f"<nextToken>{token}</nextToken></DescribeSnapshotsResponse>")
+        Ok(body).perform(ctx)
+
+
 def _exhausted(index: int) -> Respond:
     return Error(500, "ScriptExhausted", f"no scripted response for request #{index + 1}")
 
@@ -251,6 +296,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._read_body()
         if body is None:
             return
+        self._body = body
         index = owner._record(RecordedRequest(
             self.command, self.path, tuple(self.headers.items()), body))
         owner._action(index).perform(self)
@@ -284,6 +330,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     # _Context
 
+    def request_body(self) -> bytes:
+        return getattr(self, "_body", b"")
+
     def send(self, data: bytes) -> None:
         self.wfile.write(data)
         self.wfile.flush()
@@ -313,20 +362,36 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
 
 
+def _is_loopback_v4(host: object) -> bool:
+    """An IPv4 loopback *address* (``127.0.0.2``): a name such as ``127.evil.example`` is
+    resolved by DNS to anywhere, so only an address counts."""
+    import ipaddress
+
+    try:
+        address = ipaddress.ip_address(host)  # type: ignore[arg-type]
+    except ValueError:
+        return False
+    return isinstance(address, ipaddress.IPv4Address) and address.is_loopback
+
+
 class FaultyServer:
     """Serve ``script`` on ``host`` (``127.0.0.1``; any loopback address) on an OS-chosen port
-    in a daemon thread.
+    in a daemon thread; once the script is used up, ``after`` answers every request (default:
+    a 500 ``ScriptExhausted`` error).
 
     ``url`` is the base URL (no trailing slash); ``requests`` lists what was received, in
     order; ``connections`` counts TCP connections accepted; ``errors`` holds exceptions the
     handlers hit (a client hanging up mid-answer, for instance).
     """
 
-    def __init__(self, script: Iterable[Action] = (), *, host: str = "127.0.0.1") -> None:
-        if not host.startswith("127."):
-            raise ValueError("FaultyServer serves on loopback (127.0.0.0/8) only")
+    def __init__(self, script: Iterable[Action] = (), *, host: str = "127.0.0.1",
+                 after: Action | None = None) -> None:
+        if not _is_loopback_v4(host):
+            raise ValueError(
+                f"FaultyServer serves on loopback (127.0.0.0/8) only, not {host[:64]!r}")
         self.host = host
         self._script = list(script)
+        self._after = after
         self._requests: list[RecordedRequest] = []
         self._errors: list[BaseException] = []
         self._open: set[socket.socket] = set()
@@ -414,7 +479,7 @@ class FaultyServer:
         with self._lock:
             if index < len(self._script):
                 return self._script[index]
-        return _exhausted(index)
+        return _exhausted(index) if self._after is None else self._after
 
     def _track(self, conn: socket.socket, *, opened: bool) -> None:
         with self._lock:

@@ -12,13 +12,15 @@ PostResponse XML; ``200`` -> empty 200; otherwise 204; refusals are S3's XML err
 verdict's code and status. An upload is refused as soon as the file passes the policy's
 maximum; the rest of the body is then read and dropped (up to ``MAX_DRAIN`` bytes, so a browser
 gets the answer) or the connection closed. ``pages`` maps paths to HTML served on GET, so a test
-can serve the form from the same origin. Bounded: ``MAX_BODY`` per request, idle timeout,
-daemon threads.
+can serve the form from the same origin. Bounded: ``MAX_BODY`` per request, idle timeout, a
+total deadline per request (``REQUEST_DEADLINE``), the closing boundary required, daemon threads.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import socket
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -33,12 +35,17 @@ from ..model import Credentials
 from ..post_policy import PostReason, PostVerdict
 from ..post_stream import PostRefused, PostUploadVerifier
 
-__all__ = ["MAX_BODY", "MultipartPostReader", "PostUploadServer", "s3_error_xml"]
+__all__ = [
+    "MAX_BODY", "REQUEST_DEADLINE", "MultipartPostReader", "PostUploadServer", "s3_error_xml",
+]
 
 MAX_BODY = 64 * 1024 * 1024
 MAX_DRAIN = 4 * 1024 * 1024
 MAX_PART_HEADERS = 8 * 1024
 IDLE_TIMEOUT = 10.0
+REQUEST_DEADLINE = 60.0
+"""Seconds one request may take in all (headers, body, answer): the idle timeout alone lets a
+client that trickles a byte every few seconds hold a thread for ever."""
 _READ = 64 * 1024
 
 
@@ -73,6 +80,7 @@ class MultipartPostReader:
         self._name = ""
         self._is_file = False
         self._value = bytearray()
+        self._complete = False
         self._parser = MultipartParser(boundary, {
             "on_part_begin": self._part_begin,
             "on_header_field": lambda d, s, e: self._header_piece(self._header_name, d[s:e]),
@@ -81,6 +89,7 @@ class MultipartPostReader:
             "on_headers_finished": self._headers_finished,
             "on_part_data": self._part_data,
             "on_part_end": self._part_end,
+            "on_end": self._end,
         })
 
     def feed(self, chunk: bytes) -> None:
@@ -92,11 +101,18 @@ class MultipartPostReader:
             raise self._malformed() from None
 
     def finish(self) -> PostVerdict:
+        """The body is in: it must have reached the closing boundary (python-multipart's
+        ``finalize`` does not check), else a cut-off upload would be stored as whole."""
         try:
             self._parser.finalize()
         except Exception:
             raise self._malformed() from None
+        if not self._complete:
+            raise self._malformed()
         return self.verifier.finish()
+
+    def _end(self) -> None:
+        self._complete = True
 
     @staticmethod
     def _malformed() -> PostRefused:
@@ -155,6 +171,7 @@ class PostUploadServer:
         *,
         bucket: str,
         now: Callable[[], datetime] | None = None,
+        deadline: float = REQUEST_DEADLINE,
     ) -> None:
         if isinstance(credentials, Credentials):
             known = credentials
@@ -165,6 +182,7 @@ class PostUploadServer:
             self.lookup = credentials
         self.bucket = bucket
         self.clock = now or (lambda: datetime.now(UTC))
+        self.deadline = deadline
         self.objects: dict[str, bytes] = {}
         self.verdicts: list[PostVerdict] = []
         self.pages: dict[str, bytes] = {}
@@ -218,6 +236,33 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass
 
+    def handle_one_request(self) -> None:
+        """One request under a total deadline: past it the socket is shut, so a blocked read
+        returns and the thread ends (a write to it then fails, quietly)."""
+        timer = threading.Timer(self.server_owner.deadline, self._cut)
+        timer.daemon = True
+        timer.start()
+        try:
+            super().handle_one_request()
+        except OSError:
+            self.close_connection = True
+        finally:
+            timer.cancel()
+
+    def _cut(self) -> None:
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+    def _content_length(self) -> int:
+        """The body's length, or -1 when it is not one plain decimal Content-Length (several,
+        a sign, ``1_0``, or a Transfer-Encoding beside it: a request we could misframe)."""
+        values = self.headers.get_all("Content-Length") or []
+        if len(values) != 1 or "Transfer-Encoding" in self.headers:
+            return -1
+        value = values[0].strip()
+        return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else -1
+
     def do_GET(self) -> None:
         page = self.server_owner.pages.get(self.path.partition("?")[0])
         if page is None:
@@ -228,7 +273,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         owner = self.server_owner
         path = self.path.partition("?")[0].rstrip("/")
-        length = int(self.headers.get("Content-Length") or -1)
+        length = self._content_length()
         if path != f"/{owner.bucket}" or not 0 <= length <= MAX_BODY:
             self.close_connection = True
             self._answer(400, "application/xml", b"<Error><Code>InvalidRequest</Code>"

@@ -1,15 +1,22 @@
 """What can go wrong between sending a signed request and reading the whole answer.
 
 Every class is a ``TransportError``, which is a ``requests.RequestException`` too, so code
-written against requests keeps catching them. Messages name the host, never a query string,
-a header value or a body: a URL may carry a session token, a body may be huge or hostile.
+written against requests keeps catching them; ``RedirectRefused`` (re-exported here) is the
+core's (``sigv4kit.errors``), the one exception of the origin rule every sending layer
+shares. Messages name the host, never a query string, a header value or a body: a URL may
+carry a session token, a body may be huge or hostile.
 """
 
 from __future__ import annotations
 
 import requests
 
-from ..errors import Error
+from ..errors import Error, RedirectRefused
+
+__all__ = [
+    "ConnectFailed", "ConnectionLost", "DeadlineExceeded", "ReadTimedOut", "RedirectRefused",
+    "ResponseBodyError", "TransportError",
+]
 
 
 class TransportError(Error, requests.exceptions.RequestException):
@@ -46,17 +53,6 @@ class DeadlineExceeded(TransportError):
 
 class ConnectionLost(TransportError):
     """The connection broke (reset, closed, TLS failure) before the answer was complete."""
-
-
-class RedirectRefused(TransportError):
-    """The server answered with a redirect to another host or scheme. A signed request is
-    bound to its host: it is never followed, so the token and body go nowhere else.
-    ``location`` is the Location header, credential parameters redacted."""
-
-    def __init__(self, message: str, *, status: int, location: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.location = location
 
 
 class ResponseBodyError(TransportError):

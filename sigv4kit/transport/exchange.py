@@ -21,14 +21,14 @@ import math
 from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import requests
 import urllib3.exceptions
 
 from ..errors import SigningError
 from ..model import Request
-from ..redact import redact_url
+from ..url import check_redirect
 from .deadline import Deadline, DeadlineAdapter
 from .decoding import ACCEPT_ENCODING, DecodingError, decoded
 from .errors import (
@@ -36,7 +36,6 @@ from .errors import (
     ConnectionLost,
     DeadlineExceeded,
     ReadTimedOut,
-    RedirectRefused,
     ResponseBodyError,
     TransportError,
 )
@@ -47,7 +46,6 @@ MAX_DECODED_BYTES = 64 * 1024 * 1024
 bomb must not become gigabytes, while a real compressed answer is far below this."""
 MAX_TIMEOUT = 86400.0
 """A day: any timeout beyond it is a typo, and inf or nan would disable the bound."""
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 def check_timeout(value: object, field: str, *, zero_means_none: bool) -> float | None:
@@ -66,13 +64,6 @@ def check_timeout(value: object, field: str, *, zero_means_none: bool) -> float 
             field=field,
         )
     return seconds
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    port = parts.port or {"http": 80, "https": 443}.get(scheme)
-    return scheme, (parts.hostname or "").lower(), port
 
 
 def _host(url: str) -> str:
@@ -296,22 +287,9 @@ class Response:
                 self._response.close()
 
     def refuse_foreign_redirect(self) -> None:
-        """Raise ``RedirectRefused`` for a redirect off this request's origin."""
-        location = self.header("location")
-        if self.status not in _REDIRECTS or location is None:
-            return
-        try:
-            target = urljoin(self.url, location.strip())
-            foreign = _origin(target) != _origin(self.url)
-        except ValueError:
-            foreign = True
-        if foreign:
-            shown = redact_url(location)
-            raise RedirectRefused(
-                f"{_host(self.url)} answered HTTP {self.status}, a redirect to {shown!r}: not "
-                "followed, a signed request is only ever sent to the host it was signed for",
-                status=self.status, location=shown,
-            )
+        """Raise ``RedirectRefused`` for a redirect off this request's origin (the core's
+        ``check_redirect``: the rule the adapters apply too)."""
+        check_redirect(self.url, self.status, self.header("location"))
 
     def _raw_pieces(self, chunk: int) -> Iterator[bytes]:
         raw: Any = self._response.raw
