@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import stat
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
@@ -30,12 +31,40 @@ def _listen(value: str) -> tuple[str, int]:
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
-def _verify_keys(path: str) -> dict[str, str]:
+def _keys_file_fault(status: os.stat_result) -> str | None:
+    """Why the keys file cannot be trusted, or None. Whoever can write it can add a virtual
+    key of their own and use the real credentials through the proxy; whoever can read it can
+    impersonate every client (as ssh treats a private key file)."""
+    if not stat.S_ISREG(status.st_mode):
+        return "is not a regular file"
+    if hasattr(os, "getuid") and status.st_uid not in (os.getuid(), 0):
+        return "belongs to another user"
+    if status.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return "is writable by other users (chmod 600 it)"
+    if status.st_mode & stat.S_IROTH:
+        return "is readable by every user (chmod 600 it)"
+    return None
+
+
+def _read_keys_file(path: str) -> bytes:
+    """At most MAX_KEYS_FILE + 1 bytes of a trusted regular file; never waits on a FIFO."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        with Path(path).open("rb") as f:
-            raw = f.read(MAX_KEYS_FILE + 1)
+        fd = os.open(path, flags)
     except OSError as exc:
         raise InputError(f"--verify-keys: cannot read {path!r} ({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as f:
+        fault = _keys_file_fault(os.fstat(fd))
+        if fault is not None:
+            raise InputError(f"--verify-keys: {path!r} {fault}")
+        try:
+            return f.read(MAX_KEYS_FILE + 1)
+        except OSError as exc:
+            raise InputError(f"--verify-keys: cannot read {path!r} ({exc.strerror})") from None
+
+
+def _verify_keys(path: str) -> dict[str, str]:
+    raw = _read_keys_file(path)
     if len(raw) > MAX_KEYS_FILE:
         raise InputError(f"--verify-keys: more than {MAX_KEYS_FILE} bytes")
     try:
@@ -73,9 +102,11 @@ def _verify_keys(path: str) -> dict[str, str]:
               help="Header to remove from incoming requests (repeatable).")
 @click.option("--verify-keys", metavar="FILE",
               help="Re-signing mode: JSON object of the clients' virtual access key id -> "
-              "secret; each request is verified, then signed with the real credentials.")
+              "secret; each request is verified, then signed with the real credentials. "
+              "Must be yours (or root's), writable by no one else, not readable by all.")
 @click.option("--timeout", type=Seconds(zero_means_none=False), default="60", show_default=True,
-              help="Per-request deadline, seconds.")
+              help="Per-request deadline, seconds; also how long a connection may idle or "
+              "take to send a request's head.")
 @click.option("--max-body", type=click.IntRange(0), default=64 * 1024 * 1024,
               show_default=True, help="Largest body read whole before signing, bytes.")
 @click.option("--ca-bundle", metavar="FILE", help="CA certificates to trust for the upstream.")
@@ -88,7 +119,7 @@ def proxy(listen: str, upstream: str, allow_hosts: tuple[str, ...], service: str
     """Sign requests from clients that cannot (curl, dashboards, legacy apps), or re-sign
     requests made with virtual keys, for one upstream endpoint. One log line per request on
     standard error (never a token or signature)."""
-    from ..server.proxy import ProxyConfig, ProxyError, ProxyServer
+    from ..server.proxy import LogFormatter, ProxyConfig, ProxyError, ProxyServer
 
     host, port = _listen(listen)
     credentials = load_credential_source(profile, access_key_id, secret_access_key_stdin)
@@ -101,7 +132,9 @@ def proxy(listen: str, upstream: str, allow_hosts: tuple[str, ...], service: str
         )
     except ProxyError as exc:
         raise InputError(str(exc)) from None
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(LogFormatter("%(asctime)s %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     asyncio.run(_serve(ProxyServer(config, host=host, port=port)))
 
 

@@ -103,9 +103,14 @@ def _names(value: str | Iterable[str] | None, field: str) -> frozenset[str] | No
 
 def head_request(
     method: str, scheme: str, host: str, target: str, headers: list[tuple[str, str]]
-) -> Request:
-    """The request as received, its target verbatim (a Request keeps it as given)."""
-    return Request(method, f"{scheme}://{host or 'localhost'}{target}", headers, b"")
+) -> Request | VerifyResult:
+    """The request as received, its target verbatim (a Request keeps it as given), or the
+    refusal of one no request can be built from: a server may pass on what a Request refuses
+    (waitress: a NUL in the target), which is the client's fault (400), not the app's (500)."""
+    try:
+        return Request(method, f"{scheme}://{host or 'localhost'}{target}", headers, b"")
+    except SigningError as exc:
+        return _failed(Reason.MALFORMED, f"the request cannot be read: {exc}", None)
 
 
 def _failed(reason: Reason, message: str, sig: ReceivedSignature | None) -> VerifyResult:

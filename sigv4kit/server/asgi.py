@@ -198,6 +198,9 @@ class SigV4Middleware:
         headers = _headers(scope)
         head = head_request(scope.get("method", "GET"), scope.get("scheme", "http"),
                             _host(scope, headers), raw_target(scope), headers)
+        if isinstance(head, VerifyResult):
+            await _answer(send, refuse(head, opts))
+            return
         planned = plan(head, opts)
         if isinstance(planned, VerifyResult):
             await _answer(send, refuse(planned, opts))

@@ -23,8 +23,10 @@ signed chunks is re-signed chunk by chunk as it flows, each incoming chunk verif
 the client's chain and re-framed in the proxy's own, trailer checksum carried, in memory
 bounded by one chunk; unsigned-chunk uploads flow as they are, checked to the end.
 
-Every request is one log line (logger ``sigv4kit.proxy``): method, upstream host, path, status,
-time and the access key id; never a query string, token or signature.
+Every request is one log line (logger ``sigv4kit.proxy``): method, upstream host, path (as
+received, anything but printable ASCII escaped), status (`` cut`` when the upstream's answer
+failed after it began reaching the client, e.g. ``502 cut``: the connection is then closed,
+never answered twice), time and the access key id; never a query string, token or signature.
 """
 
 from __future__ import annotations
@@ -32,13 +34,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Any, cast
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from ..aws.credentials import CredentialSource, check_credential_source, current_credentials
 from ..chunked import (
@@ -71,29 +74,19 @@ from ._gate import (
     verify_head,
     verify_whole,
 )
+from ._relay import LogFormatter, end_to_end, forwarded_headers, loggable, without_query_auth
 from .errors import ErrorResponse
 
-__all__ = ["ProxyConfig", "ProxyError", "ProxyServer", "make_app", "protocol_of"]
+__all__ = ["LogFormatter", "ProxyConfig", "ProxyError", "ProxyServer", "make_app", "protocol_of"]
 
 log = logging.getLogger("sigv4kit.proxy")
 
 CHUNK_SIZE = 64 * 1024
 MAX_FIELD_SIZE = 16 * 1024
 MAX_LINE_SIZE = 8190
-_HOP_BY_HOP = frozenset({
-    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-    "transfer-encoding", "upgrade", "proxy-connection", "expect",
-})
-_SIGNATURE_HEADERS = frozenset({
-    "authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256",
-})
 _NOT_SIGNED = frozenset({"user-agent", "accept-encoding", "x-amzn-trace-id", "content-length"})
 """Forwarded as received but left out of the proxy's signature (botocore leaves the first
 three out too): aiohttp and intermediaries may rewrite them."""
-_QUERY_AUTH = frozenset({
-    "x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-expires", "x-amz-signedheaders",
-    "x-amz-signature", "x-amz-security-token",
-})
 _JSON_SERVICES = frozenset({
     "dynamodb", "lambda", "kinesis", "logs", "kms", "secretsmanager", "ssm", "states", "ecr",
     "ecs", "events", "firehose", "glue", "athena", "apigateway", "execute-api", "aoss", "es",
@@ -109,6 +102,10 @@ class _Refused(Error):
     def __init__(self, answer: ErrorResponse) -> None:
         super().__init__(f"refused: {answer.code}")
         self.answer = answer
+
+
+class _UpstreamFailed(Error):
+    """The upstream connection failed (the message names aiohttp's exception)."""
 
 
 def protocol_of(service: str) -> str:
@@ -133,14 +130,19 @@ class _Origin:
 def _origin(url: str, field_name: str) -> _Origin:
     if "://" not in url:
         url = "https://" + url
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or (
-        parts.path not in ("", "/") or parts.query or parts.fragment
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises on a port that is not a number in 0..65535
+    except ValueError:
+        parts, port = None, None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or (
+        parts.username is not None or parts.path not in ("", "/") or parts.query
+        or parts.fragment or parts.netloc.endswith(":")
     ):
         raise ProxyError(f"{field_name}: must be http(s)://host[:port] with no path, got {url!r}")
     default = 443 if parts.scheme == "https" else 80
     netloc = parts.netloc.lower()
-    if parts.port == default:
+    if port == default:
         netloc = netloc.rsplit(":", 1)[0]
     return _Origin(parts.scheme, netloc)
 
@@ -159,12 +161,13 @@ class ProxyConfig:
     sign_host: str | None = None
     unsigned_payload: bool = False
     strip: tuple[str, ...] = ()
-    verify_keys: Mapping[str, str] | None = None
+    verify_keys: Mapping[str, str] | None = field(default=None, repr=False)  # secrets
     timeout: float = 60.0
     max_body: int = DEFAULT_MAX_BODY
     ca_file: str | None = None
     max_skew_seconds: float = DEFAULT_MAX_SKEW.total_seconds()
     _origins: tuple[_Origin, ...] = field(default=(), repr=False)
+    _tls: ssl.SSLContext = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         check_credential_source(self.credentials)
@@ -176,6 +179,7 @@ class ProxyConfig:
                              "re-sign for each client's own scope)")
         if not 0 < self.timeout <= 3600:
             raise ProxyError("timeout: must be between 0 and 3600 seconds")
+        object.__setattr__(self, "_tls", _tls_context(self.ca_file))
 
     @property
     def upstream_origin(self) -> _Origin:
@@ -191,31 +195,6 @@ class ProxyConfig:
             if name == origin.netloc:
                 return origin
         return None
-
-
-def _forwarded_headers(headers: Iterable[tuple[str, str]],
-                       strip: set[str]) -> list[tuple[str, str]]:
-    """The client's headers to send on: hop-by-hop ones, Host, the client's own signature
-    headers and those ``--strip`` names left out."""
-    out = []
-    for name, value in headers:
-        lname = name.lower()
-        if lname in _HOP_BY_HOP or lname == "host" or lname in strip:
-            continue
-        if lname in _SIGNATURE_HEADERS:
-            continue
-        out.append((name, value))
-    return out
-
-
-def _without_query_auth(target: str) -> str:
-    """A presigned target's query without its X-Amz-* signature parameters."""
-    path, sep, query = target.partition("?")
-    if not sep:
-        return target
-    kept = [p for p in query.split("&") if p and unquote(p.split("=", 1)[0]).lower()
-            not in _QUERY_AUTH]
-    return path + ("?" + "&".join(kept) if kept else "")
 
 
 class _Signing:
@@ -350,16 +329,24 @@ class _Handler:
             return response
         except _Refused as exc:
             status = exc.answer.status
-            return _answer(exc.answer)
+            return _unless_started(request, _answer(exc.answer))
         except TimeoutError:
             status = 504
-            return web.Response(status=504, text="sigv4kit proxy: upstream deadline exceeded\n")
+            return _unless_started(request, web.Response(
+                status=504, text="sigv4kit proxy: upstream deadline exceeded\n"))
+        except _UpstreamFailed as exc:
+            status = 502
+            return _unless_started(request, web.Response(
+                status=502, text=f"sigv4kit proxy: upstream failed ({exc})\n"))
         except SigningError as exc:
             status = 502
-            return web.Response(status=502, text=f"sigv4kit proxy: {exc}\n")
+            return _unless_started(request, web.Response(status=502,
+                                                         text=f"sigv4kit proxy: {exc}\n"))
         finally:
-            log.info("%s %s %s %d %.3fs %s", request.method, host,
-                     request.path[:200], status, time.monotonic() - started, akid)
+            path = loggable(request.raw_path.partition("?")[0][:200])
+            cut = " cut" if request.get(_CUT) else ""
+            log.info("%s %s %s %d%s %.3fs %s", request.method, host, path, status, cut,
+                     time.monotonic() - started, akid)
 
     # -- signing mode ---------------------------------------------------------------------
 
@@ -368,8 +355,9 @@ class _Handler:
         assert cfg.service is not None and cfg.region is not None
         service, region = cfg.service, cfg.region
         creds = current_credentials(cfg.credentials)
-        out = _Signing(request.method, origin.base + target, cfg.sign_host or origin.netloc,
-                       _forwarded_headers(request.headers.items(), self.strip))
+        out = _Signing(request.method, origin.base + without_query_auth(target),
+                       cfg.sign_host or origin.netloc,
+                       forwarded_headers(request.headers.items(), self.strip))
         length = request.content_length
         has_body = bool(length) or "chunked" in request.headers.get("Transfer-Encoding", "")
         s3 = service in S3_SERVICES
@@ -417,6 +405,8 @@ class _Handler:
         head = head_request(request.method, request.scheme, request.headers.get("Host", ""),
                             target, headers)
         default_protocol = protocol_of(cfg.service or "s3")
+        if isinstance(head, VerifyResult):
+            raise _Refused(refuse(head, _settings(default_protocol, cfg)))
         planned = plan(head, _settings(default_protocol, cfg))
         if isinstance(planned, VerifyResult):
             raise _Refused(refuse(planned, _settings(default_protocol, cfg)))
@@ -442,8 +432,8 @@ class _Handler:
                                                "SigV4a is not re-signed", sig), opts))
         service, region = sig.service, sig.region
         real = current_credentials(cfg.credentials)
-        forwarded = _forwarded_headers(headers, self.strip)
-        out = _Signing(request.method, origin.base + _without_query_auth(target),
+        forwarded = forwarded_headers(headers, self.strip)
+        out = _Signing(request.method, origin.base + without_query_auth(target),
                        cfg.sign_host or origin.netloc, forwarded)
         body: Any
         if kind is Body.EMPTY:
@@ -455,7 +445,9 @@ class _Handler:
             payload = stated if kind is Body.HASH else UNSIGNED_PAYLOAD
             signed = out.sign(real, service, region, payload_hash=payload,
                               content_sha256_header=True)
-            check = BodyCheck(verdict, head, virtual, kind, opts)
+            # streamed, never held: max_body caps what is read whole only (the upstream caps
+            # what it stores), so an S3 upload over 64 MiB is not cut off
+            check = BodyCheck(verdict, head, virtual, kind, replace(opts, max_body=sys.maxsize))
             body = _checked(request.content.iter_chunked(CHUNK_SIZE), check, verdict,
                             opts.protocol)
             sent = length
@@ -489,7 +481,11 @@ class _Handler:
 
         if self.session is None:
             self.session = _session(self.config)
-        url = signed.request.url
+        from yarl import URL
+
+        # as signed: yarl would otherwise re-quote the target and drop its dot segments
+        # (``/b/a/../k`` sent as ``/b/k``), another object than the one asked for and signed
+        url = URL(signed.request.url, encoded=True)
         sent_headers = [(n, v) for n, v in headers]
         try:
             async with self.session.request(
@@ -498,9 +494,9 @@ class _Handler:
                 skip_auto_headers=("User-Agent", "Accept-Encoding", "Content-Type"),
             ) as upstream:
                 answer = web.StreamResponse(status=upstream.status, reason=upstream.reason)
-                for name, value in upstream.headers.items():
-                    if name.lower() not in _HOP_BY_HOP:
-                        answer.headers.add(name, value)
+                for name, value in end_to_end(upstream.headers.items()):
+                    answer.headers.add(name, value)
+                request[_STARTED] = answer
                 await answer.prepare(request)
                 async for piece in upstream.content.iter_chunked(CHUNK_SIZE):
                     await answer.write(piece)
@@ -512,8 +508,25 @@ class _Handler:
             cause = exc.__cause__ or exc.__context__
             if isinstance(cause, _Refused):
                 raise cause from None
-            return web.Response(status=502, text=f"sigv4kit proxy: upstream failed "
-                                f"({type(exc).__name__})\n")
+            raise _UpstreamFailed(type(exc).__name__) from None
+
+
+_STARTED = "sigv4kit.proxy.started"
+"""The request's key for the answer once its head went to the client."""
+_CUT = "sigv4kit.proxy.cut"
+
+
+def _unless_started(request: Any, error: Any) -> Any:
+    """``error``, unless the upstream's answer already began reaching the client: its status
+    and headers are sent, so a second answer would be read as the first one's body (a
+    desync). The connection is closed instead, so the client sees the answer cut short."""
+    started = request.get(_STARTED)
+    if started is None:
+        return error
+    if request.transport is not None:
+        request.transport.close()
+    request[_CUT] = True
+    return started
 
 
 def _multi(headers: list[tuple[str, str]]) -> Any:
@@ -547,13 +560,23 @@ async def _read_capped(request: Any, cap: int) -> bytes | None:
     return b"".join(parts)
 
 
+def _tls_context(ca_file: str | None) -> ssl.SSLContext:
+    """The upstream's TLS context, built with the configuration so a bad ``ca_file`` is one
+    error at start, not a failure on every request."""
+    try:
+        return ssl.create_default_context(cafile=ca_file)
+    except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+        reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or "no CA in it"
+        raise ProxyError(f"ca_file: cannot load CA certificates from {ca_file!r} "
+                         f"({reason})") from None
+
+
 def _session(config: ProxyConfig) -> Any:
     import aiohttp
 
-    context = ssl.create_default_context(cafile=config.ca_file)
     return aiohttp.ClientSession(
         timeout=aiohttp.ClientTimeout(total=config.timeout, sock_connect=10),
-        connector=aiohttp.TCPConnector(ssl=context, limit=64),
+        connector=aiohttp.TCPConnector(ssl=config._tls, limit=64),
         max_line_size=MAX_LINE_SIZE, max_field_size=MAX_FIELD_SIZE,
         auto_decompress=False,
     )
@@ -574,7 +597,7 @@ def _build(config: ProxyConfig) -> tuple[Any, _Handler]:
         response: web.StreamResponse = await handler(request)
         return response
 
-    app.router.add_route("*", "/{tail:.*}", handle)
+    app.router.add_route("*", r"/{tail:[\s\S]*}", handle)  # newlines too (S3 keys)
 
     async def close(_app: Any) -> None:
         if handler.session is not None:
@@ -605,15 +628,19 @@ class ProxyServer:
         from aiohttp import web
 
         app, handler = _build(self.config)
+        # keepalive_timeout also bounds a client trickling its request head (aiohttp's
+        # default, an hour, let a slowloris hold each connection that long)
         runner = web.AppRunner(app, access_log=None, max_line_size=MAX_LINE_SIZE,
-                               max_field_size=MAX_FIELD_SIZE, max_headers=128)
+                               max_field_size=MAX_FIELD_SIZE, max_headers=128,
+                               keepalive_timeout=self.config.timeout)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port)
         await site.start()
         self.port = runner.addresses[0][1]
-        handler.own = {f"{self.host}:{self.port}", f"localhost:{self.port}",
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        handler.own = {f"{host}:{self.port}".lower(), f"localhost:{self.port}",
                        f"127.0.0.1:{self.port}"}
-        self.url = f"http://{self.host}:{self.port}"
+        self.url = f"http://{host}:{self.port}"
         return runner
 
     def start(self) -> ProxyServer:

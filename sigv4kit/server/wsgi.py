@@ -231,6 +231,8 @@ class SigV4Middleware:
             environ.get("HTTP_HOST") or environ.get("SERVER_NAME", ""), raw_target(environ),
             _headers(environ),
         )
+        if isinstance(head, VerifyResult):
+            return _answer(start_response, refuse(head, opts))
         planned = plan(head, opts)
         if isinstance(planned, VerifyResult):
             return _answer(start_response, refuse(planned, opts))
