@@ -1,0 +1,112 @@
+"""Attack review of the S3-rules / pasteable-URL / capture-diff surface (issue 23): hostile
+debug logs for ``diff --sent``, PresignedUrls that differ from their CopySnapshot call only
+by encoding, duplicates or scope, and the control characters of inputs in JSON output."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from unittest import mock
+
+import boto3
+import botocore.auth
+import pytest
+
+from sigv4kit import Credentials, SigningError
+from sigv4kit.diagnose.captured import read_sent
+from sigv4kit.ec2 import presigned_copy_snapshot_url
+from sigv4kit.ec2.client import check_presigned_url_matches
+
+CREDS = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+SNAP = "snap-066877671789bd71b"
+TOKEN = "FwoGZXIvYXdzEXAMPLETOKENsecretsessionvalue1234567890abcdef+/="
+LOG = (
+    "CanonicalRequest:\nGET\n/k\n\nhost:example.amazonaws.com\nx-amz-date:20261125T120000Z\n"
+    "\nhost;x-amz-date\nUNSIGNED-PAYLOAD\n"
+)
+
+
+# -- diff --sent @debug.log: a log of many lines is read in linear time ---------------------
+
+def test_a_log_of_many_lines_is_read_in_linear_time() -> None:
+    """The string to sign was looked for by slicing the list of lines at every line: a 1 MiB
+    log of newlines took about half an hour. Now each line is looked at once."""
+    data = (LOG + "\n" * 300_000).encode()
+    started = time.perf_counter()
+    sent = read_sent(data)
+    assert time.perf_counter() - started < 3.0
+    assert sent.canonical_request.startswith("GET\n/k\n") and sent.string_to_sign is None
+    found = read_sent((LOG + "\n" * 300_000 + "AWS4-HMAC-SHA256\n20261125T120000Z\n"
+                       "20261125/us-east-1/s3/aws4_request\n" + "a" * 64 + "\n").encode())
+    assert found.string_to_sign is not None and found.string_to_sign.endswith("a" * 64)
+
+
+# -- Client.copy_snapshot's check of the PresignedUrl against the call -----------------------
+
+def _url(**extra: object) -> str:
+    return presigned_copy_snapshot_url(
+        CREDS, source_region="us-west-2", source_snapshot_id=SNAP,
+        destination_region="us-east-1", timestamp="20261125T120000Z",
+        extra_params={"Description": "a b+c/ü", **extra})
+
+
+CALL = {"SourceRegion": "us-west-2", "SourceSnapshotId": SNAP, "Description": "a b+c/ü"}
+
+
+def test_same_members_in_another_encoding_are_accepted() -> None:
+    url = _url()
+    check_presigned_url_matches(url, CALL, "us-east-1")
+    check_presigned_url_matches(url.replace("%C3%BC", "%c3%bc"), CALL, "us-east-1")
+
+
+@pytest.mark.parametrize(
+    ("tamper", "rule"),
+    [
+        (lambda u: u + "&Description=other", "'Description' more than once"),
+        (lambda u: u.replace("Description=", "Description=other&Description="),
+         "'Description' more than once"),
+        (lambda u: u + "&X-Amz-Signature=" + "0" * 64, "'X-Amz-Signature' more than once"),
+        (lambda u: u.replace("%C3%BC", "%FF"), "not UTF-8"),
+    ],
+    ids=["duplicate-after", "duplicate-before", "duplicate-signature", "not-utf-8"],
+)
+def test_an_ambiguous_url_is_refused(tamper: object, rule: str) -> None:
+    """A member given twice (the first was compared, EC2 may replay the other) or an escape
+    that is no UTF-8 (decoded to U+FFFD, it matched a call holding U+FFFD) proves nothing."""
+    url = tamper(_url())  # type: ignore[operator]
+    call = {**CALL, "Description": "a b+c/\ufffd"} if "FF" in url else CALL
+    with pytest.raises(SigningError, match=rule):
+        check_presigned_url_matches(url, call, "us-east-1")
+
+
+def test_a_url_signed_for_another_region_is_refused() -> None:
+    """boto3's EC2 client in the destination Region presigns CopySnapshot for *its* Region:
+    EC2 replays it in the source Region and the copy fails hours later."""
+    client = boto3.client("ec2", region_name="us-east-1", aws_access_key_id=CREDS.access_key_id,
+                          aws_secret_access_key=CREDS.secret_access_key)
+    with mock.patch.object(botocore.auth, "get_current_datetime",
+                           return_value=dt.datetime(2026, 11, 25, 12, 0, 0)):
+        url = client.generate_presigned_url("copy_snapshot", Params={
+            "SourceRegion": "us-west-2", "SourceSnapshotId": SNAP,
+            "DestinationRegion": "us-east-1"})
+    assert "us-east-1%2Fec2" in url
+    with pytest.raises(SigningError, match=r"scope .*us-east-1.* not <date>/us-west-2/ec2"):
+        check_presigned_url_matches(url, {"SourceRegion": "us-west-2",
+                                          "SourceSnapshotId": SNAP}, "us-east-1")
+
+
+def test_a_presigning_parameter_in_any_case_is_never_quoted() -> None:
+    """``x-amz-security-token`` (lower case) was compared as a call member, so the URL was
+    refused with its value, a session token, quoted in the message. Presigning's parameters,
+    in any case, are no members of the call."""
+    url = _url() + "&x-amz-security-token=" + TOKEN.replace("+", "%2B").replace("/", "%2F")
+    try:
+        check_presigned_url_matches(url, CALL, "us-east-1")
+    except SigningError as exc:
+        raise AssertionError(f"refused: {exc}") from None
+
+
+@pytest.mark.parametrize("url", [123, b"https://ec2.us-west-2.amazonaws.com/", ["x"]])
+def test_a_url_that_is_no_string_is_a_signing_error(url: object) -> None:
+    with pytest.raises(SigningError, match="PresignedUrl: must be a string"):
+        check_presigned_url_matches(url, CALL, "us-east-1")  # type: ignore[arg-type]
