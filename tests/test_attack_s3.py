@@ -5,17 +5,21 @@ by encoding, duplicates or scope, and the control characters of inputs in JSON o
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
 import time
 from unittest import mock
 
 import boto3
 import botocore.auth
 import pytest
+from botocore.config import Config
 
-from sigv4kit import Credentials, SigningError
+from sigv4kit import Credentials, Request, SigningError, presign
 from sigv4kit.diagnose.captured import read_sent
 from sigv4kit.ec2 import presigned_copy_snapshot_url
 from sigv4kit.ec2.client import check_presigned_url_matches
+from sigv4kit.received import Reason
+from sigv4kit.testing.verifying_server import VerifyingServer
 
 CREDS = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
 SNAP = "snap-066877671789bd71b"
@@ -110,3 +114,36 @@ def test_a_presigning_parameter_in_any_case_is_never_quoted() -> None:
 def test_a_url_that_is_no_string_is_a_signing_error(url: object) -> None:
     with pytest.raises(SigningError, match="PresignedUrl: must be a string"):
         check_presigned_url_matches(url, CALL, "us-east-1")  # type: ignore[arg-type]
+
+
+# -- presign: the pasteable S3 URL holds no '+' S3 would read as a space ---------------------
+
+@pytest.mark.parametrize("key", ["a+b", "HDR10+ BluRay.mkv", "c++/x+y/z"])
+def test_a_plus_in_an_s3_path_is_sent_as_botocore_sends_it(key: str) -> None:
+    """S3 reads a raw '+' in a path as a space: ``/a+b`` fetches ``a b`` and its signature
+    (made for ``a%2Bb``) fails. The URL carries ``%2B``, byte for byte botocore's."""
+    client = boto3.client("s3", region_name="eu-west-1", aws_access_key_id=CREDS.access_key_id,
+                          aws_secret_access_key=CREDS.secret_access_key,
+                          config=Config(signature_version="s3v4",
+                                        s3={"addressing_style": "virtual"}))
+    theirs = client.generate_presigned_url(
+        "get_object", Params={"Bucket": "amzn-s3-demo-bucket", "Key": key}, ExpiresIn=900)
+    moment = theirs.split("X-Amz-Date=")[1][:16]
+    ours = presign(Request("GET", f"https://amzn-s3-demo-bucket.s3.eu-west-1.amazonaws.com/{key}"),
+                   CREDS, region="eu-west-1", service="s3", expires=900, timestamp=moment)
+    assert sorted(ours.url.split("&")) == sorted(theirs.split("&"))  # base and signature
+    assert "+" not in ours.url.partition("?")[0]
+
+
+def test_a_presigned_url_fetched_by_curl_verifies() -> None:
+    """Pasteable, proved by curl (which refuses a raw space and sends what it is given)."""
+    with VerifyingServer(CREDS) as server:
+        server.objects["/my key+1/ü.txt"] = b"hello"
+        for path in ["/my key+1/ü.txt", "/x%2Fy/50%/a;b"]:
+            url = presign(Request("GET", server.url + path), CREDS, region="us-east-1",
+                          service="s3", expires=60).url
+            done = subprocess.run(["curl", "-sS", "-g", "--max-time", "10", "-o", "/dev/null",
+                                   "-w", "%{http_code}", url],
+                                  capture_output=True, text=True, timeout=20, check=False)
+            assert server.requests[-1].reason is Reason.OK, server.requests[-1].message
+            assert done.stdout in ("200", "404"), (path, done.stdout, done.stderr)
