@@ -5,16 +5,20 @@ by encoding, duplicates or scope, and the control characters of inputs in JSON o
 from __future__ import annotations
 
 import datetime as dt
+import json
 import subprocess
 import time
+from pathlib import Path
 from unittest import mock
 
 import boto3
 import botocore.auth
 import pytest
 from botocore.config import Config
+from click.testing import CliRunner
 
 from sigv4kit import Credentials, Request, SigningError, presign
+from sigv4kit.cli import cli
 from sigv4kit.diagnose.captured import read_sent
 from sigv4kit.ec2 import presigned_copy_snapshot_url
 from sigv4kit.ec2.client import check_presigned_url_matches
@@ -147,3 +151,34 @@ def test_a_presigned_url_fetched_by_curl_verifies() -> None:
                                   capture_output=True, text=True, timeout=20, check=False)
             assert server.requests[-1].reason is Reason.OK, server.requests[-1].message
             assert done.stdout in ("200", "404"), (path, done.stdout, done.stderr)
+
+
+# -- JSON output: C1 controls and bidi overrides of the input are escaped --------------------
+
+_HOSTILE = "\u202eab\u009b2Jc\u2066"
+_AUTH = ("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261125/us-east-1/s3/aws4_request, "
+         "SignedHeaders=host;x-amz-date, Signature=" + "0" * 64)
+
+
+def _capture(target: str) -> bytes:
+    return (f"GET {target} HTTP/1.1\r\nHost: example.amazonaws.com\r\n"
+            f"X-Amz-Date: 20261125T120000Z\r\nAuthorization: {_AUTH}\r\n\r\n").encode()
+
+
+@pytest.mark.parametrize("command", ["explain", "diff"])
+def test_json_output_escapes_c1_and_bidi(tmp_path: Path, command: str) -> None:
+    """``json.dumps(ensure_ascii=False)`` escapes C0 only: U+009B (CSI) and U+202E from a
+    capture or a debug log went to the terminal raw in ``--output json``."""
+    (tmp_path / "received.txt").write_bytes(_capture("/k"))
+    (tmp_path / "hostile.txt").write_bytes(_capture("/k" + _HOSTILE))
+    (tmp_path / "sent.log").write_text(LOG.replace("\n/k\n", f"\n/k{_HOSTILE}\n"))
+    if command == "explain":
+        args = ["explain", f"@{tmp_path / 'hostile.txt'}"]
+    else:
+        args = ["diff", "--received", f"@{tmp_path / 'received.txt'}",
+                "--sent", f"@{tmp_path / 'sent.log'}"]
+    result = CliRunner().invoke(cli, [*args, "--output", "json"],
+                                env={"AWS_CONFIG_FILE": "/dev/null"})
+    assert result.exit_code in (0, 1), result.output
+    assert not set(result.output) & {"\u202e", "\u009b", "\u2066"}, result.output
+    assert _HOSTILE in json.dumps(json.loads(result.output), ensure_ascii=False)
