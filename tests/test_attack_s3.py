@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 from unittest import mock
@@ -182,3 +185,28 @@ def test_json_output_escapes_c1_and_bidi(tmp_path: Path, command: str) -> None:
     assert result.exit_code in (0, 1), result.output
     assert not set(result.output) & {"\u202e", "\u009b", "\u2066"}, result.output
     assert _HOSTILE in json.dumps(json.loads(result.output), ensure_ascii=False)
+
+
+def test_an_aws_cli_debug_log_without_a_canonical_request_says_why(tmp_path: Path) -> None:
+    """The AWS CLI's ``--debug`` log, with awscrt installed (as the CLI's own installer has
+    it), holds no canonical request: the CRT signer logs none. Say so, not "not a log"."""
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": CREDS.access_key_id,
+           "AWS_SECRET_ACCESS_KEY": CREDS.secret_access_key, "AWS_SESSION_TOKEN": TOKEN,
+           "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+           "AWS_MAX_ATTEMPTS": "1"}
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("aws")), "s3api", "get-object", "--bucket", "b",
+         "--key", "k", str(tmp_path / "out"), "--region", "us-east-1",
+         "--endpoint-url", f"http://127.0.0.1:{port}", "--debug"],
+        capture_output=True, env=env, timeout=60, check=False)
+    (tmp_path / "aws.log").write_bytes(done.stderr)
+    (tmp_path / "received.txt").write_bytes(_capture("/k"))
+    result = CliRunner().invoke(cli, ["diff", "--received", f"@{tmp_path / 'received.txt'}",
+                                      "--sent", f"@{tmp_path / 'aws.log'}"],
+                                env={"AWS_CONFIG_FILE": "/dev/null"})
+    assert b"botocore" in done.stderr and b"CanonicalRequest" not in done.stderr
+    assert result.exit_code == 2 and "logs none" in result.output, result.output
+    assert TOKEN[:20] not in result.output

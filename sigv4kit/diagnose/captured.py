@@ -133,6 +133,12 @@ def _from_log(text: str) -> SentText:
     text = text.replace("\r\n", "\n")
     lines = _after(_CANONICAL_MARK, text)
     canonical = _canonical_from(lines) if lines is not None else _canonical_from(text.split("\n"))
+    if canonical is None and "botocore" in text:
+        raise DiagnoseError(
+            "--sent: this botocore / AWS CLI log holds no canonical request: with awscrt "
+            "installed botocore signs with the CRT, which logs none. Capture the request as "
+            "sent (raw HTTP, e.g. 'sigv4kit proxy' or the capture server) and pass that"
+        )
     if canonical is None:
         raise DiagnoseError(
             "--sent: neither a raw HTTP request nor a canonical request (a debug log with "
