@@ -367,6 +367,15 @@ def wire_form(text: str) -> str:
         raise _not_unicode() from None
 
 
+def _wire_path(path: str, opts: Options) -> str:
+    """The path of a presigned URL: ``wire_form``, and under S3's path rules (encoded once)
+    each '+' as ``%2B``. S3 reads a raw '+' in a path as a space, so ``/a+b`` would fetch
+    ``a b`` and fail its signature; ``%2B`` names the key ``a+b`` signed (the canonical URI
+    is the same, so the signature is too), as botocore's URL does."""
+    wire = wire_form(path)
+    return wire if opts.double_encode_path or "+" not in wire else wire.replace("+", "%2B")
+
+
 def _presign(request: Request, plan: _Plan, opts: Options, expires: int) -> PresignedRequest:
     if not isinstance(request, Request):
         raise SigningError("request: must be a sigv4kit.Request", field="request")
@@ -374,7 +383,7 @@ def _presign(request: Request, plan: _Plan, opts: Options, expires: int) -> Pres
     url = request.url.partition("#")[0]
     parts = split_url(url)
     base, _, _ = url.partition("?")
-    wire_path, wire_query = wire_form(parts.path), wire_form(parts.query)
+    wire_path, wire_query = _wire_path(parts.path, opts), wire_form(parts.query)
     if wire_path != parts.path:
         base = base[: len(base) - len(parts.path)] + wire_path
         parts = parts._replace(path=wire_path)

@@ -312,6 +312,12 @@ def signing_errors(options: Mapping[str, str]) -> Callable[[F], F]:
 
 
 def print_json(data: Any) -> None:
+    """``data`` as JSON (UTF-8 kept readable), with the C1 controls and bidi overrides of
+    untrusted input escaped (``diagnose.textdiff.json_visible``) so they never reach a
+    terminal raw."""
     import json
 
-    click.echo(json.dumps(data, indent=2, sort_keys=False, default=str, ensure_ascii=False))
+    from ..diagnose.textdiff import json_visible
+
+    click.echo(json_visible(json.dumps(data, indent=2, sort_keys=False, default=str,
+                                       ensure_ascii=False)))

@@ -436,8 +436,10 @@ def _print_diagnosis(diagnosis: Any, credentials: Credentials | None, output: st
     if output == "json":
         import json
 
-        text = json.dumps(to_dict(diagnosis, secrets=tokens), indent=2, default=str,
-                          ensure_ascii=False)
+        from ..diagnose.textdiff import json_visible
+
+        text = json_visible(json.dumps(to_dict(diagnosis, secrets=tokens), indent=2,
+                                       default=str, ensure_ascii=False))
     else:
         colour = use_colour()
         text = render_text(diagnosis, color=colour, secrets=tokens)

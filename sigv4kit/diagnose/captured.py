@@ -36,6 +36,7 @@ _STS_MARK = re.compile(
     re.IGNORECASE,
 )
 _ALGORITHM = re.compile(r"AWS4-(?:HMAC-SHA256|ECDSA-P256-SHA256)")
+_HASH = re.compile(r"[0-9a-f]{64}")
 _PAYLOAD = re.compile(r"[0-9a-f]{64}|UNSIGNED-PAYLOAD|STREAMING-[A-Z0-9-]{1,64}")
 
 
@@ -107,13 +108,15 @@ def _canonical_from(lines: list[str]) -> str | None:
     return "\n".join([*lines[: blank + 2], payload])
 
 
-def _sts_from(lines: list[str]) -> str | None:
-    if len(lines) < 4 or not _ALGORITHM.fullmatch(lines[0].strip()):
+def _sts_from(lines: list[str], at: int = 0) -> str | None:
+    """The string to sign starting at ``lines[at]``, by its shape: algorithm, date, scope,
+    hash. Indexed rather than sliced, so a scan over every line of a log stays linear."""
+    if len(lines) < at + 4 or not _ALGORITHM.fullmatch(lines[at].strip()):
         return None
-    last = lines[3].strip().strip("'\"")
-    if not re.fullmatch(r"[0-9a-f]{64}", last):
+    last = lines[at + 3].strip().strip("'\"")
+    if not _HASH.fullmatch(last):
         return None
-    return "\n".join([lines[0].strip(), lines[1].strip(), lines[2].strip(), last])
+    return "\n".join([lines[at].strip(), lines[at + 1].strip(), lines[at + 2].strip(), last])
 
 
 def _after(mark: re.Pattern[str], text: str) -> list[str] | None:
@@ -130,6 +133,12 @@ def _from_log(text: str) -> SentText:
     text = text.replace("\r\n", "\n")
     lines = _after(_CANONICAL_MARK, text)
     canonical = _canonical_from(lines) if lines is not None else _canonical_from(text.split("\n"))
+    if canonical is None and "botocore" in text:
+        raise DiagnoseError(
+            "--sent: this botocore / AWS CLI log holds no canonical request: with awscrt "
+            "installed botocore signs with the CRT, which logs none. Capture the request as "
+            "sent (raw HTTP, e.g. 'sigv4kit proxy' or the capture server) and pass that"
+        )
     if canonical is None:
         raise DiagnoseError(
             "--sent: neither a raw HTTP request nor a canonical request (a debug log with "
@@ -139,8 +148,8 @@ def _from_log(text: str) -> SentText:
     sts_lines = _after(_STS_MARK, text)
     to_sign = _sts_from(sts_lines) if sts_lines is not None else None
     if to_sign is None:
-        tail = text.split("\n")
-        to_sign = next((t for i in range(len(tail)) if (t := _sts_from(tail[i:]))), None)
+        every = text.split("\n")
+        to_sign = next((t for i in range(len(every)) if (t := _sts_from(every, i))), None)
     return SentText(canonical, to_sign, None, "the client's canonical-request log")
 
 

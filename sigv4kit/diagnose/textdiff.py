@@ -76,6 +76,24 @@ def visible(text: str) -> str:
     return _INVISIBLE.sub(_escape_char, text)
 
 
+def json_visible(text: str) -> str:
+    """JSON text with the characters ``visible`` escapes written as JSON escapes (``\\u202e``):
+    ``json.dumps(..., ensure_ascii=False)`` escapes C0 controls only, so C1 controls (``\\x9b``
+    is CSI) and bidi overrides from the input would reach a terminal raw. Outside strings
+    JSON text holds none of them, so the result is the same JSON value."""
+    return _INVISIBLE.sub(_json_escape, text)
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code < 0x20:  # C0 (and the layout's newlines) are JSON's own business
+        return match.group()
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # a surrogate pair, as JSON writes a character above U+FFFF
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
 def display(line: str | None, secrets: Sequence[str | None]) -> str | None:
     return None if line is None else visible(redact_for_display(line, secrets))
 

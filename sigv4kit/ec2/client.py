@@ -417,10 +417,15 @@ def check_presigned_url_matches(url: str, params: Mapping[str, Any], region: str
     another source snapshot, source Region or destination Region than this call, or with any
     other member (Description, Encrypted, KmsKeyId, TagSpecifications …) that differs from
     this call's: EC2 replays the URL and checks it against the call it came with."""
+    if not isinstance(url, str):
+        raise SigningError(
+            f"PresignedUrl: must be a string (a URL), got {type(url).__name__}",
+            field="PresignedUrl",
+        )
     try:
         query = _url_members(url)
-    except ValueError:
-        raise SigningError("PresignedUrl: is not a URL", field="PresignedUrl") from None
+    except ValueError as exc:
+        raise SigningError(f"PresignedUrl: {exc or 'is not a URL'}", field="PresignedUrl") from None
     if query.get("Action") != "CopySnapshot":
         raise SigningError("PresignedUrl: is not for Action=CopySnapshot", field="PresignedUrl")
     if "X-Amz-Signature" not in query:
@@ -437,16 +442,41 @@ def check_presigned_url_matches(url: str, params: Mapping[str, Any], region: str
                 f"is {excerpt(str(value))}",
                 field="PresignedUrl",
             )
+    _check_scope(query.get("X-Amz-Credential", ""), params.get("SourceRegion"))
     _check_other_members(query, params)
 
 
+def _check_scope(credential: str, source_region: object) -> None:
+    """The URL must be signed for EC2 in the source Region (``AKID/date/region/ec2/…``): EC2
+    sends it there, and a URL signed for another Region or service fails only when the copy
+    runs."""
+    parts = credential.split("/")
+    if len(parts) != 5 or parts[3] != "ec2" or (
+            isinstance(source_region, str) and parts[2] != source_region):
+        scope = "/".join(parts[1:]) if len(parts) == 5 else "unreadable"
+        raise SigningError(
+            f"PresignedUrl: its X-Amz-Credential scope is {_shown(scope)}, not "
+            f"<date>/{source_region if isinstance(source_region, str) else '<SourceRegion>'}"
+            "/ec2/aws4_request: presign it for EC2 in the source Region",
+            field="PresignedUrl",
+        )
+
+
 def _url_members(url: str) -> dict[str, str]:
-    """The URL's query parameters, percent-decoded ('+' is a plus: AWS never reads a space)."""
+    """The URL's query parameters, percent-decoded as UTF-8 ('+' is a plus: AWS never reads a
+    space). ValueError for a member given twice (which one EC2 replays is not ours to guess)
+    or an escape that is not UTF-8."""
     members: dict[str, str] = {}
     for piece in urlsplit(url).query.split("&"):
         if piece:
             key, _, value = piece.partition("=")
-            members.setdefault(unquote(key), unquote(value))
+            try:
+                name, decoded = unquote(key, errors="strict"), unquote(value, errors="strict")
+            except UnicodeDecodeError:
+                raise ValueError("has a percent-escape that is not UTF-8") from None
+            if name in members:
+                raise ValueError(f"has {_shown(name)} more than once")
+            members[name] = decoded
     return members
 
 
@@ -460,8 +490,8 @@ def _check_other_members(query: Mapping[str, str], params: Mapping[str, Any]) ->
     leave it to the endpoint)."""
     call = {k: v for k, v in params.items() if k != "PresignedUrl"}
     ours = dict(serializer.serialize("CopySnapshot", call)[2:])  # past Action and Version
-    theirs = {k: v for k, v in query.items()
-              if not k.startswith("X-Amz-") and k not in ("Action", "Version")}
+    theirs = {k: v for k, v in query.items()  # X-Amz-* in any case: presigning's, not members
+              if not k.lower().startswith("x-amz-") and k not in ("Action", "Version")}
     for key in sorted(ours.keys() | theirs.keys()):
         if key == "DestinationRegion" or ours.get(key) == theirs.get(key):
             continue
