@@ -6,6 +6,8 @@ Imported with ``presign`` (it registers the command), so it imports nothing heav
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
 from typing import Any
 
@@ -122,12 +124,16 @@ def policy_source(source: str) -> bytes | None:
         return None
     if source.startswith("@"):
         from .debugging import read_limited
+        from .inputfile import InputFileError, open_regular
 
         try:
-            with open(source[1:], "rb") as fh:
-                head = fh.read(2)
-        except OSError:
+            fh = open_regular(source[1:])  # never blocks on a FIFO, refuses devices
+        except InputFileError:
             return None
+        with fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                return None  # a pipe cannot be read twice: left to the raw-request reader
+            head = fh.read(2)
         if head[:1] not in (b"-", b"{", b"e"):  # a form, JSON, or base64 of '{"' ("eyJ")
             return None
         data = read_limited(source[1:], MAX_INPUT, "REQUEST")
