@@ -194,8 +194,10 @@ def _copy_snapshot_options(f: F) -> F:
     f = click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE",
                      help="Shortcut: tag the copy (repeatable; or --tag-specifications).")(f)
     f = click.option("--source-endpoint-url",
-                     help="Source endpoint for the built PresignedUrl (default: "
-                     "--endpoint-url, else the source Region's).")(f)
+                     help="Source endpoint for the built PresignedUrl (default: the "
+                     "endpoint this call goes to when one is given by --endpoint-url or "
+                     "configured (AWS_ENDPOINT_URL_EC2, AWS_ENDPOINT_URL, the profile's "
+                     "services section or endpoint_url), else the source Region's).")(f)
     f = click.option("--expires", type=int, default=3600, show_default=True,
                      help="Validity of the PresignedUrl built when --presigned-url is not "
                      "given.")(f)
@@ -210,6 +212,7 @@ def _prepare_copy(params: dict[str, Any], opts: dict[str, Any], region: str,
     from ..ec2.client import check_presigned_url_matches
     from ..ec2.presigned import presign_copy_snapshot
     from ..redact import redact_url
+    from .awsconfig import endpoint_for
 
     destination = params.get("DestinationRegion")
     if destination is not None and destination != region:
@@ -228,8 +231,8 @@ def _prepare_copy(params: dict[str, Any], opts: dict[str, Any], region: str,
         credentials, source_region=params["SourceRegion"],
         source_snapshot_id=params["SourceSnapshotId"], destination_region=region,
         expires=opts["expires"],
-        # A custom --endpoint-url (local or private) serves the source Region too.
-        source_endpoint_url=opts.get("source_endpoint_url") or opts.get("endpoint_url"),
+        # A custom endpoint (--endpoint-url or a configured one) serves the source Region too.
+        source_endpoint_url=opts.get("source_endpoint_url") or endpoint_for(opts)[0],
         extra_params={k: v for k, v in params.items() if k not in _OWN},
     )
     if opts.get("debug"):

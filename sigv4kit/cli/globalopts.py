@@ -86,11 +86,14 @@ def make_client(opts: Mapping[str, Any], region: str, credentials: Any) -> Clien
         if not os.path.isfile(ca_bundle):
             raise click.BadParameter(f"{ca_bundle!r} is not a file", param_hint="--ca-bundle")
         session.verify = ca_bundle
-    endpoint_url = opts.get("endpoint_url")
+    from .awsconfig import endpoint_for
+
+    endpoint_url, source = endpoint_for(opts)
     if endpoint_url is not None:
-        check_endpoint_url(endpoint_url)
+        check_endpoint_url(endpoint_url, source)
     try:
         return Client(region, credentials, endpoint_url=endpoint_url, session=session,
+                      ignore_configured_endpoint_urls=True,  # endpoint_for has done it
                       connect_timeout=opts.get("cli_connect_timeout"),
                       read_timeout=opts.get("cli_read_timeout"),
                       max_attempts=max_attempts())
@@ -101,8 +104,9 @@ def make_client(opts: Mapping[str, Any], region: str, credentials: Any) -> Clien
         raise InputError(str(exc)) from None
 
 
-def check_endpoint_url(url: str) -> None:
-    """An http(s) URL with a host that parses (``http://[::1/`` does not)."""
+def check_endpoint_url(url: str, source: str = "--endpoint-url") -> None:
+    """An http(s) URL with a host that parses (``http://[::1/`` does not); ``source`` is
+    where it came from (the option, or a configured endpoint's variable or profile key)."""
     from urllib.parse import urlsplit
 
     try:
@@ -110,10 +114,10 @@ def check_endpoint_url(url: str) -> None:
         split.port  # noqa: B018  # raises on a bad port
     except ValueError as exc:
         raise click.BadParameter(f"{url!r} is not a URL ({exc})",
-                                 param_hint="--endpoint-url") from None
+                                 param_hint=source) from None
     if split.scheme not in ("http", "https") or not split.hostname:
         raise click.BadParameter(f"{url!r} is not an http(s) URL with a host",
-                                 param_hint="--endpoint-url")
+                                 param_hint=source)
 
 
 def max_attempts() -> int:
@@ -308,7 +312,12 @@ def with_cli_errors(action: str, fields: Mapping[str, str] | None = None) -> Cal
         @functools.wraps(f)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             def endpoint() -> str:
-                url = kwargs.get("endpoint_url")
+                from .awsconfig import endpoint_for
+
+                try:
+                    url = endpoint_for(kwargs)[0]
+                except SigningError:
+                    url = kwargs.get("endpoint_url")
                 if url:
                     return str(url).rstrip("/") + "/"
                 from ..aws.endpoints import ec2_endpoint

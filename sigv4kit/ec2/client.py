@@ -90,6 +90,14 @@ def _endpoint(endpoint_url: object, region: str) -> str:
     return url
 
 
+def _configured(profile: str | None, ignore: bool | None) -> tuple[str | None, str]:
+    """The configured endpoint as boto3 finds it (``aws.config_endpoints``), unless ignored."""
+    from ..aws.config_endpoints import configured_endpoint
+
+    found = configured_endpoint("ec2", profile, ignore=ignore)
+    return (None, "region") if found is None else (found.url, found.source)
+
+
 def _timeouts(timeout: object, connect: object, read: object) -> tuple[float | None, float | None]:
     if isinstance(timeout, tuple):
         if len(timeout) != 2:
@@ -113,6 +121,12 @@ class Client:
     provider chain (environment, profiles, SSO, assume-role, container and instance
     metadata). A provider is asked before every signing, every retry and every waiter poll;
     one that fails is one ``sigv4kit.aws.credentials.CredentialsError``.
+
+    Endpoint: ``endpoint_url``, else the one configured as boto3 finds it
+    (``AWS_ENDPOINT_URL_EC2``, ``AWS_ENDPOINT_URL``, the profile's ``services`` section or
+    ``endpoint_url``; ``profile`` or ``AWS_PROFILE`` picks the profile), unless
+    ``ignore_configured_endpoint_urls`` (default: ``AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`` or
+    the profile's setting); else the Region's public endpoint. ``endpoint_source`` says which.
 
     Clock skew (``correct_clock_skew``, on by default): when EC2 refuses a request for its
     time (AuthFailure, RequestExpired …) and its Date header shows our clock off by more than
@@ -150,6 +164,7 @@ class Client:
         read_timeout: float | None = _UNSET,
         deadline: float | None = DEFAULT_DEADLINE,
         correct_clock_skew: bool = True,
+        ignore_configured_endpoint_urls: bool | None = None,
     ) -> None:
         endpoints.partition_of(region)
         if (isinstance(max_attempts, bool) or not isinstance(max_attempts, int)
@@ -170,6 +185,12 @@ class Client:
             raise SigningError("max_response_bytes: must be a whole number >= 1",
                                field="max_response_bytes")
         self.region = region
+        self.endpoint_source = "endpoint_url"
+        """Where the endpoint came from: ``endpoint_url``, a configured source
+        (``AWS_ENDPOINT_URL_EC2`` …) or ``region`` (the Region's public endpoint)."""
+        if endpoint_url is None:
+            endpoint_url, self.endpoint_source = _configured(
+                profile, ignore_configured_endpoint_urls)
         self.endpoint_url = _endpoint(endpoint_url, region)
         self.connect_timeout, self.read_timeout = _timeouts(timeout, connect_timeout,
                                                             read_timeout)

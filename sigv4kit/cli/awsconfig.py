@@ -1,0 +1,40 @@
+"""What the AWS CLI reads from the profile and the environment for ``sigv4kit ec2`` and
+``presign copy-snapshot``: the endpoint (``--endpoint-url`` first, then the configured ones),
+and the profile's ``output``, ``cli_timestamp_format``, ``max_attempts`` and ``retry_mode``.
+Stdlib only (``aws.config_file``), so ``presign`` still starts without botocore."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["endpoint_for", "profile_setting"]
+
+
+def endpoint_for(opts: Mapping[str, Any], option: str = "endpoint_url"
+                 ) -> tuple[str | None, str]:
+    """(URL, where it came from): the option (``--endpoint-url``), else the configured
+    endpoint and its source, else (None, ``"region"``) for the Region's public endpoint."""
+    given = opts.get(option)
+    if given:
+        return str(given), "--" + option.replace("_", "-")
+    from ..aws.config_endpoints import configured_endpoint
+
+    found = configured_endpoint("ec2", opts.get("profile"))
+    return (None, "region") if found is None else (found.url, found.source)
+
+
+def profile_setting(opts: Mapping[str, Any], name: str, env: str | None = None
+                    ) -> tuple[str | None, str]:
+    """(value, source) of a setting: the environment variable ``env`` first (if any, and
+    set non-empty), then the profile's key; (None, "") when neither sets it."""
+    if env and os.environ.get(env):
+        return os.environ[env], env
+    from ..aws.config_file import profile_name, scoped_config
+
+    value = scoped_config(opts.get("profile")).get(name)
+    if isinstance(value, str):
+        shown = profile_name(opts.get("profile")) or "default"
+        return value, f"profile {shown}'s {name}"
+    return None, ""

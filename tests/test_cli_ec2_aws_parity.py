@@ -1,0 +1,296 @@
+"""``sigv4kit ec2`` beside ``aws ec2`` (AWS CLI v1, the test extra) as a script would run
+them: both as subprocesses, with the same isolated HOME, config and credentials files and
+environment, against the same loopback servers (moto, or a recording stub scripted with EC2's
+answers). Compared: stdout, stderr and the exit code, byte for byte, or through one of the
+differences listed in docs/ec2-differences.md (each case below says which)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sigv4kit.testing.faulty_server import Ok
+
+AWS = str(Path(sys.executable).parent / "aws")
+SECRET = "CANARYsecretCANARYsecretCANARYsecret0123"
+NS = 'xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"'
+SNAPSHOTS_XML = (f"<DescribeSnapshotsResponse {NS}><requestId>r</requestId><snapshotSet><item>"
+                 "<snapshotId>snap-0123456789abcdef0</snapshotId><status>completed</status>"
+                 "<startTime>2026-12-07T06:06:12.000Z</startTime><volumeSize>8</volumeSize>"
+                 "</item></snapshotSet></DescribeSnapshotsResponse>")
+
+
+@dataclass
+class Home:
+    """An isolated HOME with ~/.aws/config and ~/.aws/credentials, and the environment both
+    tools run in (nothing of the caller's AWS_* variables)."""
+
+    path: Path
+
+    def config(self, text: str) -> Home:
+        (self.path / ".aws").mkdir(exist_ok=True)
+        (self.path / ".aws" / "config").write_text(text)
+        return self
+
+    def credentials(self, text: str) -> Home:
+        (self.path / ".aws").mkdir(exist_ok=True)
+        (self.path / ".aws" / "credentials").write_text(text)
+        return self
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("AWS_") and k.upper() not in ("HTTP_PROXY", "HTTPS_PROXY",
+                                                                "NO_PROXY", "ALL_PROXY")}
+        env.update(HOME=str(self.path), AWS_EC2_METADATA_DISABLED="true", COLUMNS="80",
+                   AWS_ACCESS_KEY_ID="AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY=SECRET,
+                   AWS_MAX_ATTEMPTS="1", SIGV4KIT_CACHE="off")
+        env.update(extra)
+        return {k: v for k, v in env.items() if v != "<unset>"}
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Home:
+    (tmp_path / "home").mkdir()
+    return Home(tmp_path / "home")
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+def run(program: list[str], args: tuple[str, ...], env: dict[str, str], cwd: Path) -> Run:
+    result = subprocess.run([*program, *args], capture_output=True, timeout=120, env=env,
+                            cwd=cwd, stdin=subprocess.DEVNULL)
+    return Run(result.returncode, result.stdout.decode(), result.stderr.decode())
+
+
+def both(*args: str, env: dict[str, str], cwd: Path) -> tuple[Run, Run]:
+    """(aws, sigv4kit) on the same arguments and environment."""
+    theirs = run([AWS], args, env, cwd)
+    ours = run([sys.executable, "-m", "sigv4kit"], args, env, cwd)
+    assert "Traceback" not in ours.err, ours.err
+    assert SECRET not in ours.out + ours.err
+    return theirs, ours
+
+
+def same(theirs: Run, ours: Run) -> None:
+    assert (ours.code, ours.out, ours.err) == (theirs.code, theirs.out, theirs.err)
+
+
+class ProxyRecorder:
+    """A loopback HTTPS proxy that records each CONNECT target and refuses it: where a
+    tool would have sent its request, without anything leaving the machine."""
+
+    def __init__(self) -> None:
+        self.targets: list[str] = []
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self._sock.settimeout(0.2)
+        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.settimeout(5)
+                try:
+                    line = conn.recv(4096).split(b"\r\n", 1)[0].decode("latin-1")
+                    self.targets.append(line)
+                    conn.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n"
+                                 b"Connection: close\r\n\r\n")
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self._sock.close()
+
+
+@pytest.fixture
+def proxy() -> Iterator[ProxyRecorder]:
+    recorder = ProxyRecorder()
+    yield recorder
+    recorder.close()
+
+
+# -- item 2: configured endpoints -------------------------------------------------------
+
+DESCRIBE = ("ec2", "describe-snapshots", "--owner-ids", "self", "--region", "us-east-1",
+            "--output", "text", "--query", "Snapshots[].SnapshotId")
+
+
+def _servers(faulty_server: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: faulty_server([Ok(SNAPSHOTS_XML)] * 2) for name in names}
+
+
+ENDPOINT_CASES: dict[str, tuple[dict[str, str], str, str]] = {
+    # name: (environment with {a}/{b}/{c}/{d} for the servers' URLs, profile file, the winner)
+    "service-env-first": ({"AWS_ENDPOINT_URL_EC2": "{a}", "AWS_ENDPOINT_URL": "{b}"},
+                          "[default]\nservices = s\nendpoint_url = {d}\n"
+                          "[services s]\nec2 =\n  endpoint_url = {c}\n", "a"),
+    "global-env-before-services": ({"AWS_ENDPOINT_URL": "{b}"},
+                                   "[default]\nservices = s\nendpoint_url = {d}\n"
+                                   "[services s]\nec2 =\n  endpoint_url = {c}\n", "b"),
+    "services-section": ({}, "[default]\nservices = s\nendpoint_url = {d}\n"
+                         "[services s]\nec2 =\n  endpoint_url = {c}\n", "c"),
+    "services-without-ec2": ({}, "[default]\nservices = s\nendpoint_url = {d}\n"
+                             "[services s]\ns3 =\n  endpoint_url = {c}\n", "d"),
+    "profile-endpoint-url": ({}, "[default]\nendpoint_url = {d}\n", "d"),
+    "named-profile": ({"AWS_PROFILE": "dev"}, "[default]\nendpoint_url = {c}\n"
+                      "[profile dev]\nendpoint_url = {d}\n", "d"),
+    "ignore-false-in-env": ({"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "false"},
+                            "[default]\nendpoint_url = {d}\n"
+                            "ignore_configured_endpoint_urls = true\n", "d"),
+}
+
+
+@pytest.mark.parametrize("case", ENDPOINT_CASES)
+def test_configured_endpoints_with_botocores_precedence(case: str, home: Home,
+                                                        faulty_server: Any) -> None:
+    env_template, config, winner = ENDPOINT_CASES[case]
+    servers = _servers(faulty_server, ("a", "b", "c", "d"))
+    urls = {name: server.url for name, server in servers.items()}
+    home.config(config.format(**urls))
+    env = home.env(**{k: v.format(**urls) for k, v in env_template.items()})
+    theirs, ours = both(*DESCRIBE, env=env, cwd=home.path)
+    same(theirs, ours)
+    assert ours.out == "snap-0123456789abcdef0\n"
+    assert {n: len(s.requests) for n, s in servers.items()} == \
+        {n: 2 if n == winner else 0 for n in servers}
+
+
+@pytest.mark.parametrize("ignore", [
+    {"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "TRUE"},
+    {"config": "ignore_configured_endpoint_urls = true\n"},
+])
+def test_ignored_configured_endpoints_go_to_the_regions_endpoint(
+        ignore: dict[str, str], home: Home, faulty_server: Any,
+        proxy: ProxyRecorder) -> None:
+    """Both go to ec2.us-east-1.amazonaws.com (through a loopback proxy that records the
+    CONNECT and refuses it, so nothing leaves the machine); the configured server sees
+    nothing."""
+    ignore = dict(ignore)
+    server = faulty_server([Ok(SNAPSHOTS_XML)] * 2)
+    home.config(f"[default]\nendpoint_url = {server.url}\n" + ignore.pop("config", ""))
+    env = home.env(AWS_ENDPOINT_URL_EC2=server.url, HTTPS_PROXY=proxy.url, **ignore)
+    theirs, ours = both(*DESCRIBE, env=env, cwd=home.path)
+    assert theirs.code != 0 and ours.code != 0
+    assert server.requests == []
+    assert [t.rsplit(" ", 1)[0] for t in proxy.targets] == \
+        ["CONNECT ec2.us-east-1.amazonaws.com:443"] * 2
+
+
+def test_endpoint_url_option_beats_every_configured_one(home: Home, faulty_server: Any) -> None:
+    servers = _servers(faulty_server, ("option", "configured"))
+    home.config(f"[default]\nendpoint_url = {servers['configured'].url}\n")
+    env = home.env(AWS_ENDPOINT_URL_EC2=servers["configured"].url)
+    theirs, ours = both(*DESCRIBE, "--endpoint-url", servers["option"].url, env=env,
+                        cwd=home.path)
+    same(theirs, ours)
+    assert len(servers["option"].requests) == 2 and servers["configured"].requests == []
+
+
+def test_copy_snapshot_presigned_url_uses_the_configured_endpoint(home: Home,
+                                                                  faulty_server: Any) -> None:
+    """As botocore's inject_presigned_url_ec2: the PresignedUrl is for the endpoint called;
+    and `presign copy-snapshot` (help says so) signs it for that same configured endpoint."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    xml = (f"<CopySnapshotResponse {NS}><requestId>r</requestId>"
+           "<snapshotId>snap-0123456789abcdef1</snapshotId></CopySnapshotResponse>")
+    server = faulty_server([Ok(xml)] * 2)
+    home.config(f"[default]\nservices = local\n[services local]\nec2 =\n"
+                f"  endpoint_url = {server.url}\n")
+    env = home.env()
+    args = ("ec2", "copy-snapshot", "--region", "us-east-1", "--source-region", "us-west-2",
+            "--source-snapshot-id", "snap-066877671789bd71b")
+    theirs, ours = both(*args, env=env, cwd=home.path)
+    same(theirs, ours)
+    hosts = [urlsplit(dict(parse_qsl(r.body.decode()))["PresignedUrl"]).netloc
+             for r in server.requests]
+    assert hosts == [urlsplit(server.url).netloc] * 2
+    presigned = run([sys.executable, "-m", "sigv4kit"],
+                    ("presign", "copy-snapshot", "--source-region", "us-west-2",
+                     "--source-snapshot-id", "snap-066877671789bd71b",
+                     "--destination-region", "us-east-1"), env, home.path)
+    assert presigned.code == 0, presigned.err
+    assert urlsplit(presigned.out.strip()).netloc == urlsplit(server.url).netloc
+    ignored = run([sys.executable, "-m", "sigv4kit"],
+                  ("presign", "copy-snapshot", "--source-region", "us-west-2",
+                   "--source-snapshot-id", "snap-066877671789bd71b",
+                   "--destination-region", "us-east-1"),
+                  {**env, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"}, home.path)
+    assert urlsplit(ignored.out.strip()).netloc == "ec2.us-west-2.amazonaws.com"
+
+
+ORACLE_CASES = [
+    ({"AWS_ENDPOINT_URL_EC2": "http://a.test", "AWS_ENDPOINT_URL": "http://b.test"}, "", None),
+    ({"AWS_ENDPOINT_URL": "http://b.test"}, "[default]\nendpoint_url = http://d.test\n", None),
+    ({}, "[default]\nservices = s\nendpoint_url = http://d.test\n"
+     "[services s]\nec2 =\n  endpoint_url = http://c.test\n", None),
+    ({}, "[profile p q]\nendpoint_url = http://d.test\n", "p q"),
+    ({"AWS_DEFAULT_PROFILE": "x", "AWS_PROFILE": "y"},
+     "[profile x]\nendpoint_url = http://x.test\n[profile y]\nendpoint_url = http://y.test\n",
+     None),
+    ({"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true", "AWS_ENDPOINT_URL": "http://b.test"},
+     "", None),
+    ({"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "yes", "AWS_ENDPOINT_URL": "http://b.test"},
+     "", None),
+    ({}, "[default]\nignore_configured_endpoint_urls = True\nendpoint_url = http://d.test\n",
+     None),
+    ({}, "[default]\nendpoint_url = http://d.test\n", "ghost"),
+    ({}, "[default]\nservices = missing\n", None),
+]
+
+
+@pytest.mark.parametrize("case", range(len(ORACLE_CASES)))
+def test_library_client_endpoint_is_boto3s(case: int, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """sigv4kit.ec2.Client(endpoint_url=None).endpoint_url against botocore's client built
+    in the same environment (no request is sent by either)."""
+    import botocore.session
+
+    from sigv4kit import Credentials, Error
+    from sigv4kit.ec2 import Client
+
+    environ, config, profile = ORACLE_CASES[case]
+    for name in [k for k in os.environ if k.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    (tmp_path / "config").write_text(config)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "missing"))
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    try:
+        session = botocore.session.Session(profile=profile)
+        theirs: Any = session.create_client(
+            "ec2", region_name="eu-west-1", aws_access_key_id="a",
+            aws_secret_access_key="b").meta.endpoint_url.rstrip("/") + "/"
+    except Exception as exc:
+        theirs = type(exc)
+    try:
+        ours: Any = Client("eu-west-1", Credentials("a", "b"), profile=profile).endpoint_url
+    except Error as exc:
+        ours = type(exc)
+    if isinstance(theirs, str):
+        assert ours == theirs
+    else:  # botocore's ProfileNotFound / InvalidConfigError: ours is a sigv4kit.Error
+        assert isinstance(ours, type) and issubclass(ours, Error), (theirs, ours)
