@@ -294,3 +294,102 @@ def test_library_client_endpoint_is_boto3s(case: int, tmp_path: Path,
         assert ours == theirs
     else:  # botocore's ProfileNotFound / InvalidConfigError: ours is a sigv4kit.Error
         assert isinstance(ours, type) and issubclass(ours, Error), (theirs, ours)
+
+
+# -- items 4 and 5: exit codes and messages as aws v1's ---------------------------------
+
+def _error_xml(code: str, message: str) -> Any:
+    from sigv4kit.testing.faulty_server import Error
+
+    return Error(400 if code != "InternalError" else 500, code, message)
+
+
+FAILING_SNAPSHOT = (f"<DescribeSnapshotsResponse {NS}><requestId>r</requestId><snapshotSet>"
+                    "<item><snapshotId>snap-1</snapshotId><status>error</status>"
+                    "<statusMessage>bad PresignedUrl</statusMessage></item></snapshotSet>"
+                    "</DescribeSnapshotsResponse>")
+ON_SERVER = ("--region", "us-east-1", "--endpoint-url", "{url}")
+IDENTICAL: dict[str, tuple[tuple[str, ...], list[Any], dict[str, str]]] = {
+    # name: (arguments after `ec2`, the server's script for one run, environment)
+    "service-error": (("describe-snapshots", *ON_SERVER),
+                      [_error_xml("InvalidSnapshot.NotFound", "The snapshot 'x' does not "
+                                  "exist.")], {}),
+    "empty-message": (("describe-snapshots", *ON_SERVER),
+                      [_error_xml("InvalidParameterValue", "")], {}),
+    "dry-run": (("create-snapshot", "--volume-id", "vol-1", "--dry-run", *ON_SERVER),
+                [_error_xml("DryRunOperation", "Request would have succeeded, but DryRun "
+                            "flag is set.")], {}),
+    "auth-failure": (("describe-snapshots", *ON_SERVER),
+                     [_error_xml("AuthFailure", "AWS was not able to validate the provided "
+                                 "access credentials")], {}),
+    "http-500-retried-out": (("describe-snapshots", *ON_SERVER),
+                             [_error_xml("InternalError", "boom")], {}),
+    "unreachable": (("describe-snapshots", "--region", "us-east-1", "--endpoint-url",
+                     "http://127.0.0.1:9"), [], {}),
+    "bad-query": (("describe-snapshots", "--query", "Snapshots[?", *ON_SERVER), [], {}),
+    "no-region": (("describe-snapshots", "--endpoint-url", "{url}"), [], {}),
+    "no-credentials": (("describe-snapshots", *ON_SERVER), [],
+                       {"AWS_ACCESS_KEY_ID": "<unset>", "AWS_SECRET_ACCESS_KEY": "<unset>"}),
+    "no-profile": (("describe-snapshots", "--profile", "nope", *ON_SERVER), [], {}),
+    "no-profile-in-env": (("describe-snapshots", *ON_SERVER), [], {"AWS_PROFILE": "nope"}),
+    "bad-region": (("describe-snapshots", "--region", "not a region", "--endpoint-url",
+                    "{url}"), [], {}),
+    "bad-region-copy": (("copy-snapshot", "--region", "not a region", "--source-region",
+                         "us-west-2", "--source-snapshot-id", "snap-1", "--endpoint-url",
+                         "{url}"), [], {}),
+    "bad-shorthand": (("describe-snapshots", "--filters", "Name=status,Values=[a",
+                       *ON_SERVER), [], {}),
+    "waiter-failure": (("wait", "snapshot-completed", "--snapshot-ids", "snap-1", *ON_SERVER),
+                       [Ok(FAILING_SNAPSHOT)], {}),
+    "waiter-error": (("wait", "snapshot-completed", "--snapshot-ids", "snap-1", *ON_SERVER),
+                     [_error_xml("InvalidSnapshot.NotFound", "nope")], {}),
+}
+
+
+@pytest.mark.parametrize("case", IDENTICAL)
+def test_failures_are_byte_identical_to_aws(case: str, home: Home, faulty_server: Any) -> None:
+    args, script, extra = IDENTICAL[case]
+    server = faulty_server(script * 2)
+    env = home.env(**extra)
+    theirs, ours = both("ec2", *(a.format(url=server.url) for a in args), env=env,
+                        cwd=home.path)
+    same(theirs, ours)
+    assert ours.code == 255 and ours.err.strip()
+
+
+USAGE: dict[str, tuple[tuple[str, ...], int]] = {
+    # argparse-level errors: the exit code is aws's; the message is one line of click's
+    # (docs/ec2-differences.md: aws prints its whole usage banner first)
+    "unknown-option": (("describe-snapshots", "--bogus"), 255),
+    "missing-required": (("create-snapshot",), 2),
+    "bad-output-choice": (("describe-snapshots", "--output", "yaml"), 2),
+    "unknown-command": (("describe-snapshotz",), 2),
+    "max-items-not-int": (("describe-snapshots", "--max-items", "x"), 2),
+    "bad-integer-member": (("describe-snapshots", "--max-results", "x"), 255),
+}
+
+
+@pytest.mark.parametrize("case", USAGE)
+def test_usage_errors_exit_as_aws(case: str, home: Home) -> None:
+    args, code = USAGE[case]
+    theirs, ours = both("ec2", *args, "--region", "us-east-1", "--endpoint-url",
+                        "http://127.0.0.1:9", env=home.env(), cwd=home.path)
+    assert (theirs.code, ours.code) == (code, code), (theirs.err, ours.err)
+    assert ours.out == "" and len(ours.err.strip().splitlines()) == 1
+
+
+def test_debug_adds_the_request_id_and_hint(home: Home, faulty_server: Any) -> None:
+    server = faulty_server([_error_xml("AuthFailure", "no")])
+    result = run([sys.executable, "-m", "sigv4kit"],
+                 ("ec2", "describe-snapshots", *ON_SERVER[:3], server.url, "--debug"),
+                 home.env(), home.path)
+    assert result.code == 255
+    assert "(request id " in result.err and "canonical request" in result.err.lower()
+
+
+def test_other_commands_keep_their_exit_codes(home: Home) -> None:
+    bad = run([sys.executable, "-m", "sigv4kit"],
+              ("presign", "copy-snapshot", "--source-region", "us-west-2",
+               "--source-snapshot-id", "snap-1", "--destination-region", "us-east-1",
+               "--expires", "0"), home.env(), home.path)
+    assert bad.code == 2 and bad.err.startswith("Error: ")

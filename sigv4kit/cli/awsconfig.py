@@ -9,7 +9,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["endpoint_for", "profile_setting"]
+__all__ = ["endpoint_for", "profile_setting", "region_for"]
 
 
 def endpoint_for(opts: Mapping[str, Any], option: str = "endpoint_url"
@@ -38,3 +38,18 @@ def profile_setting(opts: Mapping[str, Any], name: str, env: str | None = None
         shown = profile_name(opts.get("profile")) or "default"
         return value, f"profile {shown}'s {name}"
     return None, ""
+
+
+def region_for(opts: Mapping[str, Any]) -> str:
+    """--region, else ``AWS_REGION`` / ``AWS_DEFAULT_REGION``, else the profile's ``region``;
+    the profile is looked up first, so a missing one is named even with --region (as aws
+    does). Raises ``AwsCliError`` with aws's message when there is none."""
+    from ..aws.config_file import scoped_config
+    from .awserrors import NO_REGION, AwsCliError, checked_region
+
+    scoped = scoped_config(opts.get("profile"))
+    region = (opts.get("region") or os.environ.get("AWS_REGION")
+              or os.environ.get("AWS_DEFAULT_REGION") or scoped.get("region"))
+    if not region or not isinstance(region, str):
+        raise AwsCliError(NO_REGION, blank_line=False)
+    return checked_region(region)

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from .common import load_credential_source, load_credentials, load_region, show_debug
+from .awsconfig import region_for
+from .awserrors import aws_exit_codes, compile_query, mark_usage, with_aws_errors
+from .common import load_credential_source, load_credentials, show_debug
 from .globalopts import (
     cli_input,
-    compile_query,
     connection_options,
     emit,
     input_options,
@@ -22,7 +23,6 @@ from .globalopts import (
     output_format,
     output_options,
     skeleton,
-    with_cli_errors,
 )
 from .modelopts import (
     ModelCommand,
@@ -75,6 +75,17 @@ class LazyGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.builders})
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with aws_exit_codes():  # `sigv4kit ec2 …` exits as `aws ec2 …` does
+            return super().invoke(ctx)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]
+                        ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:  # an unknown command: argparse's exit 2
+            raise mark_usage(exc) from None
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in self.commands and cmd_name in self.builders:
@@ -131,7 +142,7 @@ def _build_model_command(name: str, action: str, example: str,
 
     operation = model().operation(action) or {}
     command.__doc__ = help_text or short_help(operation.get("documentation", action))
-    f: Any = with_cli_errors(action, _COPY_FIELDS if action == "CopySnapshot" else None)(command)
+    f: Any = with_aws_errors(action, _COPY_FIELDS if action == "CopySnapshot" else None)(command)
     f = output_options(input_options(connection_options(f)))
     if pages is not None:
         f = paging_options(f)
@@ -162,7 +173,7 @@ def _operation(action: str, opts: dict[str, Any], prepare: Prepare | None) -> No
         emit(skeleton(action, "output"), opts, action, query)
         return
     missing_required(action, params)
-    region = load_region(opts.get("region"), opts.get("profile"))
+    region = region_for(opts)
     opts["region"] = region
     credentials = load_credentials(opts.get("profile"), opts.get("access_key_id"),
                                    bool(opts.get("secret_access_key_stdin")))
@@ -306,9 +317,9 @@ def _build_waiter_command(name: str, waiter_name: str, example: str) -> click.Co
         _wait(waiter_name, action, opts)
 
     command.__doc__ = (f"Poll {action} every {waiter.delay:g} s until it succeeds (at most "
-                       f"{waiter.max_attempts} times); exit 1 when the waiter fails, with "
-                       "EC2's message for what failed.")
-    f: Any = with_cli_errors(action)(command)
+                       f"{waiter.max_attempts} times); exit 255 when the waiter fails, with "
+                       "botocore's message (and, under --debug, EC2's StateMessage).")
+    f: Any = with_aws_errors(action)(command)
     f = connection_options(f)
     f = click.option("--cli-input-json", metavar="JSON|file://PATH",
                      help="The request as JSON (member names as in the API).")(f)
@@ -320,7 +331,7 @@ def _build_waiter_command(name: str, waiter_name: str, example: str) -> click.Co
 def _long_running_client(opts: dict[str, Any]) -> Client:
     """The client of a command that may run long (``wait``, ``call``): the credential chain is
     asked before each signing, so refreshing credentials keep working."""
-    region = load_region(opts.get("region"), opts.get("profile"))
+    region = region_for(opts)
     opts["region"] = region
     credentials = load_credential_source(opts.get("profile"), opts.get("access_key_id"),
                                          bool(opts.get("secret_access_key_stdin")))
@@ -339,9 +350,10 @@ def _wait(waiter_name: str, action: str, opts: dict[str, Any]) -> None:
         try:
             waiters.wait(client.call, waiters.definition(waiter_name), params)
         except waiters.WaiterError as exc:
-            from .common import ServiceError
-
-            raise ServiceError("\n".join([str(exc), *_failures(exc.last_response)])) from None
+            if opts.get("debug"):  # EC2's own words for what failed, beside botocore's
+                for line in _failures(exc.last_response):
+                    click.echo(line, err=True)
+            raise
 
 
 def _failures(response: Mapping[str, Any] | None) -> list[str]:
@@ -383,7 +395,7 @@ _waiter_command("snapshot-imported", "SnapshotImported",
 @output_options
 def call(action: str, raw_params: tuple[str, ...], **opts: Any) -> None:
     """Any EC2 action, parameters shaped as in boto3."""
-    with_cli_errors(action)(_call)(action, raw_params, **opts)
+    with_aws_errors(action)(_call)(action, raw_params, **opts)
 
 
 def _call(action: str, raw_params: tuple[str, ...], **opts: Any) -> None:

@@ -344,6 +344,7 @@ class Client:
                     logger.debug("%s attempt %d: %s, retrying", action, attempt, err.code)
                     continue
                 err.retry_attempts = attempt - 1
+                err.max_attempts_reached = retry
                 if err.code in _SIGNATURE_ERRORS:
                     err.debug = debug_text(signed, credentials)
                 raise
@@ -410,6 +411,8 @@ class Client:
                 max_attempts=2**31, timeout=timeout, backoff=1.5, max_delay=max_poll_delay,
             )
         except waiters.WaiterError as exc:
+            if exc.error is not None:
+                raise exc.error from None
             snapshots = (exc.last_response or {}).get("Snapshots") or []
             snapshot: dict[str, Any] = snapshots[0] if snapshots else {}
             if exc.reason == "failure":
