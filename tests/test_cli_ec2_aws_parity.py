@@ -393,3 +393,49 @@ def test_other_commands_keep_their_exit_codes(home: Home) -> None:
                "--source-snapshot-id", "snap-1", "--destination-region", "us-east-1",
                "--expires", "0"), home.env(), home.path)
     assert bad.code == 2 and bad.err.startswith("Error: ")
+
+
+# -- items 1 and 3: timestamps as sent, and the profile's output ------------------------
+
+PRINTING: dict[str, tuple[str, tuple[str, ...], dict[str, str]]] = {
+    # name: (config file, arguments, environment)
+    "default-json": ("[default]\n", (), {}),
+    "default-text": ("[default]\n", ("--output", "text"), {}),
+    "default-table": ("[default]\n", ("--output", "table"), {}),
+    "default-query": ("[default]\n", ("--query", "Snapshots[0].StartTime"), {}),
+    "wire": ("[default]\ncli_timestamp_format = wire\n", (), {}),
+    "none-table": ("[default]\ncli_timestamp_format = none\n", ("--output", "table"), {}),
+    "iso8601-json": ("[default]\ncli_timestamp_format = iso8601\n", (), {}),
+    "iso8601-text": ("[default]\ncli_timestamp_format = iso8601\n", ("--output", "text"), {}),
+    "iso8601-query": ("[default]\ncli_timestamp_format = iso8601\n",
+                      ("--query", "Snapshots[].StartTime"), {}),
+    "bad-timestamp-format": ("[default]\ncli_timestamp_format = epoch\n", (), {}),
+    "profile-output-text": ("[default]\noutput = text\n", (), {}),
+    "profile-output-table": ("[default]\noutput = table\n", (), {}),
+    "named-profile-output": ("[profile p]\noutput = table\ncli_timestamp_format = iso8601\n",
+                             ("--profile", "p"), {}),
+    "env-profile-output": ("[profile p]\noutput = text\n", (), {"AWS_PROFILE": "p"}),
+    "env-output-wins": ("[default]\noutput = table\n", (), {"AWS_DEFAULT_OUTPUT": "text"}),
+    "option-output-wins": ("[default]\noutput = table\n", ("--output", "json"),
+                           {"AWS_DEFAULT_OUTPUT": "text"}),
+    "credentials-file-output": ("", (), {"<credentials>": "[default]\noutput = text\n"}),
+    "bad-profile-output": ("[default]\noutput = yaml\n", (), {}),
+}
+
+
+@pytest.mark.parametrize("case", PRINTING)
+def test_printing_as_aws(case: str, home: Home, faulty_server: Any) -> None:
+    config, args, extra = PRINTING[case]
+    extra = dict(extra)
+    home.config(config)
+    if "<credentials>" in extra:
+        home.credentials(extra.pop("<credentials>"))
+    server = faulty_server([Ok(SNAPSHOTS_XML)] * 2)
+    theirs, ours = both("ec2", "describe-snapshots", "--region", "us-east-1",
+                        "--endpoint-url", server.url, *args, env=home.env(**extra),
+                        cwd=home.path)
+    same(theirs, ours)
+    if case.startswith("default"):
+        assert "2026-12-07T06:06:12.000Z" in ours.out
+    if case.startswith("iso8601"):
+        assert "2026-12-07T06:06:12+00:00" in ours.out

@@ -9,7 +9,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["endpoint_for", "profile_setting", "region_for"]
+__all__ = ["endpoint_for", "output_format", "profile_setting", "region_for",
+           "timestamp_format"]
 
 
 def endpoint_for(opts: Mapping[str, Any], option: str = "endpoint_url"
@@ -53,3 +54,31 @@ def region_for(opts: Mapping[str, Any]) -> str:
     if not region or not isinstance(region, str):
         raise AwsCliError(NO_REGION, blank_line=False)
     return checked_region(region)
+
+
+def output_format(opts: Mapping[str, Any]) -> str:
+    """--output, else ``AWS_DEFAULT_OUTPUT``, else the profile's ``output``, else json (the
+    AWS CLI's ``output`` config variable); another value is aws's "Unknown output type"."""
+    from .awserrors import AwsCliError
+
+    chosen = opts.get("output") or profile_setting(opts, "output", "AWS_DEFAULT_OUTPUT")[0] \
+        or "json"
+    if chosen not in ("json", "text", "table"):
+        raise AwsCliError(f"Unknown output type: {chosen}")
+    return str(chosen)
+
+
+def timestamp_format(opts: Mapping[str, Any]) -> str:
+    """The profile's ``cli_timestamp_format``: ``none``/``wire`` (the default: as the
+    service sent it) or ``iso8601``; another value is refused in aws's words."""
+    from ..aws.config_file import ProfileNotFound, scoped_config
+    from .awserrors import AwsCliError
+
+    try:
+        chosen = scoped_config(opts.get("profile")).get("cli_timestamp_format") or "wire"
+    except ProfileNotFound:  # as aws: reported where the profile is needed, not here
+        return "wire"
+    if chosen not in ("none", "wire", "iso8601"):
+        raise AwsCliError(f"Unknown cli_timestamp_format value: {chosen}, valid values are "
+                          '"none", "wire" or "iso8601"')
+    return "iso8601" if chosen == "iso8601" else "wire"

@@ -176,10 +176,10 @@ def skeleton(action: str, which: str) -> Any:
 # -- output ------------------------------------------------------------------------------
 
 def output_format(opts: Mapping[str, Any]) -> str:
-    chosen = opts.get("output") or os.environ.get("AWS_DEFAULT_OUTPUT") or "json"
-    if chosen not in ("json", "text", "table"):
-        raise InputError(f"AWS_DEFAULT_OUTPUT: must be json, text or table, got {chosen!r}")
-    return str(chosen)
+    """--output, AWS_DEFAULT_OUTPUT or the profile's ``output`` (``awsconfig``)."""
+    from .awsconfig import output_format as configured_output
+
+    return configured_output(opts)
 
 
 def compile_query(expression: str | None) -> Any:
@@ -196,27 +196,30 @@ def compile_query(expression: str | None) -> Any:
         raise click.BadParameter(message, param_hint="--query") from None
 
 
-def plain(value: Any) -> Any:
-    """Timestamps as ISO 8601 text before --query sees them, as the AWS CLI's JSON shows
-    them; the rest unchanged (a copy, so the library's result is not modified)."""
+def plain(value: Any, timestamps: str = "iso8601") -> Any:
+    """Timestamps as text before --query sees them, as the AWS CLI shows them: as the
+    service sent them (``wire``, its default ``cli_timestamp_format``) or ISO 8601; the rest
+    unchanged (a copy, so the library's result is not modified)."""
     import datetime
 
     if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
+        return {k: plain(v, timestamps) for k, v in value.items()}
     if isinstance(value, list):
-        return [plain(v) for v in value]
+        return [plain(v, timestamps) for v in value]
     if isinstance(value, datetime.datetime):
-        return value.isoformat()
+        wire = getattr(value, "wire", "")
+        return wire if wire and timestamps == "wire" else value.isoformat()
     return value
 
 
 def emit(data: Any, opts: Mapping[str, Any], title: str, query: Any = None) -> None:
     """Print ``data`` as the AWS CLI would: without ResponseMetadata, through --query."""
+    from .awsconfig import timestamp_format
     from .output import render
 
     if isinstance(data, dict):
         data = {k: v for k, v in data.items() if k != "ResponseMetadata"}
-    data = plain(data)
+    data = plain(data, timestamp_format(opts))
     if query is not None:
         data = query.search(data)
     render(data, output_format(opts), sys.stdout, title)
