@@ -45,7 +45,9 @@ def _client(server: FaultyServer, **kw: object) -> Client:
 
 
 def test_throttle_then_success_for_any_action(faulty_server: Factory) -> None:
-    server = faulty_server([Throttle(), Throttle(400, "RequestLimitExceeded"), Ok(COPY_OK)])
+    # botocore's legacy data: RequestLimitExceeded is retried with 503 (as EC2 sends it),
+    # Throttling with 400
+    server = faulty_server([Throttle(), Throttle(400, "Throttling"), Ok(COPY_OK)])
     result = _client(server).copy_snapshot(**COPY)
     assert result["SnapshotId"] == "snap-0123456789abcdef0"
     assert result["ResponseMetadata"]["RetryAttempts"] == 2

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 __all__ = ["endpoint_for", "output_format", "profile_setting", "region_for",
-           "timestamp_format"]
+           "retry_settings", "timestamp_format"]
 
 
 def endpoint_for(opts: Mapping[str, Any], option: str = "endpoint_url"
@@ -82,3 +82,25 @@ def timestamp_format(opts: Mapping[str, Any]) -> str:
         raise AwsCliError(f"Unknown cli_timestamp_format value: {chosen}, valid values are "
                           '"none", "wire" or "iso8601"')
     return "iso8601" if chosen == "iso8601" else "wire"
+
+
+def retry_settings(opts: Mapping[str, Any]) -> dict[str, Any]:
+    """``retry_mode`` (``AWS_RETRY_MODE``, else the profile's; legacy by default, as aws v1)
+    and ``max_attempts`` (``AWS_MAX_ATTEMPTS``, else the profile's; else the mode's), as
+    keyword arguments of ``ec2.Client``; a bad value names where it came from."""
+    from ..aws.retries import MODES
+    from ..ec2.client import MAX_ATTEMPTS
+    from .awserrors import AwsCliError
+
+    mode, mode_source = profile_setting(opts, "retry_mode", "AWS_RETRY_MODE")
+    if mode is not None and mode not in MODES:
+        raise AwsCliError(f"{mode_source}: must be one of {', '.join(MODES)}, got {mode!r}")
+    value, source = profile_setting(opts, "max_attempts", "AWS_MAX_ATTEMPTS")
+    attempts = None
+    if value is not None:
+        if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_ATTEMPTS:
+            shown = repr(value) if len(value) <= 20 else f"{len(value)} characters"
+            raise AwsCliError(f"{source}: must be a whole number from 1 to {MAX_ATTEMPTS}, "
+                              f"got {shown}")
+        attempts = int(value)
+    return {"retry_mode": mode, "max_attempts": attempts}

@@ -86,7 +86,7 @@ def make_client(opts: Mapping[str, Any], region: str, credentials: Any) -> Clien
         if not os.path.isfile(ca_bundle):
             raise click.BadParameter(f"{ca_bundle!r} is not a file", param_hint="--ca-bundle")
         session.verify = ca_bundle
-    from .awsconfig import endpoint_for
+    from .awsconfig import endpoint_for, retry_settings
 
     endpoint_url, source = endpoint_for(opts)
     if endpoint_url is not None:
@@ -96,7 +96,7 @@ def make_client(opts: Mapping[str, Any], region: str, credentials: Any) -> Clien
                       ignore_configured_endpoint_urls=True,  # endpoint_for has done it
                       connect_timeout=opts.get("cli_connect_timeout"),
                       read_timeout=opts.get("cli_read_timeout"),
-                      max_attempts=max_attempts())
+                      **retry_settings(opts))
     except ValueError as exc:
         if isinstance(exc, SigningError) and exc.field in GLOBAL_FIELDS:
             raise click.BadParameter(str(exc).partition(": ")[2] or str(exc),

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import math
-import random
 import threading
 import time
 import uuid
@@ -25,12 +24,14 @@ from .. import __version__
 from ..aws import endpoints
 from ..aws.clock_skew import MAX_ERROR_BODY, ClockSkew
 from ..aws.credentials import CredentialSource, check_credential_source, current_credentials
+from ..aws.retries import retry_policy
 from ..errors import SigningError
 from ..model import Credentials, Request, SignedRequest
 from ..redact import debug_text
 from ..signing import sign_request
 from ..transport import (
     DeadlineExceeded,
+    ReadTimedOut,
     RedirectRefused,
     ResponseBodyError,
     Transport,
@@ -136,9 +137,10 @@ class Client:
     Time: ``timeout`` is requests' (connect, read) or one number for both;
     ``connect_timeout``/``read_timeout`` override its halves (None: none). ``deadline``
     (seconds, None: none; default 300) bounds a whole ``call``, every attempt, read and backoff
-    included, so a server trickling a byte a second cannot hold it. Throttling and connection
-    failures are retried up to ``max_attempts`` (1..20) with capped exponential backoff and
-    full jitter; see ``call`` for which failures are retried.
+    included, so a server trickling a byte a second cannot hold it. Retries follow botocore's
+    ``retry_mode`` (``legacy``, the AWS CLI v1's and the default; ``standard``; ``adaptive``,
+    without its client-side rate limiter; ``sigv4kit.aws.retries``) with ``max_attempts``
+    (1..20, default the mode's: 5 or 3); see ``call`` for which failures are retried.
 
     Errors ``call`` raises: ``ApiError`` (EC2 answered with an error), ``ResponseParseError``
     (an answer that cannot be read: too large, cut short, a gzip bomb, hostile XML),
@@ -154,7 +156,7 @@ class Client:
         endpoint_url: str | None = None,
         session: requests.Session | None = None,
         timeout: float | tuple[float, float] = (10.0, 60.0),
-        max_attempts: int = 5,
+        max_attempts: int | None = None,
         *,
         profile: str | None = None,
         retry_base_delay: float = 0.5,
@@ -165,9 +167,11 @@ class Client:
         deadline: float | None = DEFAULT_DEADLINE,
         correct_clock_skew: bool = True,
         ignore_configured_endpoint_urls: bool | None = None,
+        retry_mode: str | None = None,
     ) -> None:
         endpoints.partition_of(region)
-        if (isinstance(max_attempts, bool) or not isinstance(max_attempts, int)
+        if max_attempts is not None and (
+                isinstance(max_attempts, bool) or not isinstance(max_attempts, int)
                 or not 1 <= max_attempts <= MAX_ATTEMPTS):
             raise SigningError(
                 f"max_attempts: must be a whole number from 1 to {MAX_ATTEMPTS}, "
@@ -197,7 +201,8 @@ class Client:
         self.timeout = (self.connect_timeout, self.read_timeout)
         self.deadline = None if deadline is None else check_timeout(
             deadline, "deadline", zero_means_none=False)
-        self.max_attempts = max_attempts
+        self.retry = retry_policy(retry_mode, max_attempts)
+        self.max_attempts = self.retry.max_attempts
         self.retry_base_delay = retry_base_delay
         self.retry_max_delay = retry_max_delay
         self.max_response_bytes = max_response_bytes
@@ -279,9 +284,15 @@ class Client:
             self._host, status, date,
             lambda: raw[:MAX_ERROR_BODY].decode("utf-8", "replace"))
 
-    def _backoff(self, attempt: int, ends: float | None) -> bool:
-        """Sleep before the next attempt; False when the deadline leaves no room for one."""
-        delay = random.uniform(0, min(self.retry_max_delay, self.retry_base_delay * 2**attempt))
+    def _backoff(self, attempt: int, ends: float | None, *, throttled: bool = False,
+                 timeout: bool = False) -> bool:
+        """Sleep before the next attempt as the retry mode says (scaled by
+        ``retry_base_delay`` / 0.5, capped at ``retry_max_delay``); False when the deadline
+        or the retry quota leaves no room for one."""
+        if not self.retry.take_retry(timeout=timeout):
+            return False
+        delay = min(self.retry_max_delay, self.retry.delay(attempt, throttled=throttled)
+                    * self.retry_base_delay / 0.5)
         if ends is not None and time.monotonic() + delay >= ends:
             return False
         time.sleep(delay)
@@ -291,11 +302,12 @@ class Client:
         """Send ``action`` with boto3-shaped ``params`` exactly as given; return a boto3-shaped
         dict (with ``ResponseMetadata``) or raise one of the errors the class lists.
 
-        Retried: throttling answers and connections that surely never reached EC2, for every
-        action; 5xx answers, read timeouts and dropped connections only for reads and calls
-        carrying a ClientToken, because CopySnapshot or CreateSnapshot repeated after it may
-        have arrived would make a second snapshot. Never retried: a refused redirect, a passed
-        deadline.
+        Retried, when the retry mode retries it (botocore's data): throttling answers, 503
+        and connections that surely never reached EC2, for every action; other 5xx answers,
+        read timeouts and dropped connections only for reads and calls carrying a ClientToken,
+        because CopySnapshot or CreateSnapshot repeated after it may have arrived would make a
+        second snapshot. Never retried: a refused redirect, a passed deadline, an answer that
+        is not XML (as botocore).
         """
         params = dict(params or {})
         if action in _CLIENT_TOKEN_ACTIONS and "ClientToken" not in params:
@@ -325,9 +337,11 @@ class Client:
             except (RedirectRefused, DeadlineExceeded):
                 raise
             except TransportError as exc:
-                retry = not exc.sent or idempotent
+                retry = (not exc.sent or idempotent) and self.retry.retryable(
+                    None, None, connection_error=True)
                 logger.debug("%s attempt %d failed: %s", action, attempt, type(exc).__name__)
-                if retry and attempt < self.max_attempts and self._backoff(attempt, ends):
+                if retry and attempt < self.max_attempts and self._backoff(
+                        attempt, ends, timeout=isinstance(exc, ReadTimedOut)):
                     continue
                 raise
             skewed = self._clock_was_wrong(status, headers, raw)
@@ -339,15 +353,20 @@ class Client:
                     logger.debug("%s attempt %d: %s, clock corrected by %+.0f s", action,
                                  attempt, err.code, self._skew.offset(self._host))
                     continue
-                retry = err.is_throttling or status == 503 or (status >= 500 and idempotent)
-                if retry and attempt < self.max_attempts and self._backoff(attempt, ends):
+                throttled = self.retry.is_throttling(status, err.code) or err.is_throttling
+                # botocore's rule for the mode, and never a write that may have been done
+                retry = self.retry.retryable(status, err.code) and (
+                    idempotent or throttled or status == 503)
+                if retry and attempt < self.max_attempts and self._backoff(
+                        attempt, ends, throttled=throttled):
                     logger.debug("%s attempt %d: %s, retrying", action, attempt, err.code)
                     continue
                 err.retry_attempts = attempt - 1
-                err.max_attempts_reached = retry
+                err.max_attempts_reached = retry and attempt >= self.max_attempts
                 if err.code in _SIGNATURE_ERRORS:
                     err.debug = debug_text(signed, credentials)
                 raise
+            self.retry.succeeded()
             result.setdefault("ResponseMetadata", {})["RetryAttempts"] = attempt - 1
             return result
 

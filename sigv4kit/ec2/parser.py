@@ -135,7 +135,7 @@ def parse_response(
     try:
         root = _parse_xml(body)
     except _NotXml as exc:
-        if ok:
+        if ok or size:  # as botocore: a body that is not XML is unreadable, error or not
             raise ResponseParseError(str(exc), http_status=status, body_size=size) from None
         detail = "empty response body" if size == 0 else f"response body ({size} bytes) is not XML"
         raise _status_error(action, status, lowered, detail) from None
