@@ -496,3 +496,45 @@ def test_retries_as_aws(case: str, home: Home, faulty_server: Any) -> None:
     else:
         assert theirs.code == ours.code == 255
         assert "Unable to parse response" in ours.err and "oops" not in ours.err
+
+
+# -- items 7, 8, 9: --ca-bundle only with TLS, --region named, ImportSnapshot as sent -----
+
+@pytest.mark.parametrize("where", ["option", "AWS_CA_BUNDLE", "profile"])
+def test_ca_bundle_is_checked_only_when_tls_is_used(where: str, home: Home,
+                                                    faulty_server: Any) -> None:
+    missing = str(home.path / "missing-ca.pem")
+    args: tuple[str, ...] = ("--ca-bundle", missing) if where == "option" else ()
+    extra = {"AWS_CA_BUNDLE": missing} if where == "AWS_CA_BUNDLE" else {}
+    home.config(f"[default]\nca_bundle = {missing}\n" if where == "profile" else "[default]\n")
+    server = faulty_server([Ok(SNAPSHOTS_XML)] * 2)
+    theirs, ours = both(*DESCRIBE, "--endpoint-url", server.url, *args,
+                        env=home.env(**extra), cwd=home.path)
+    same(theirs, ours)  # plain http: the bundle is not used, by either
+    assert ours.code == 0
+    tls = run([sys.executable, "-m", "sigv4kit"],
+              (*DESCRIBE, "--endpoint-url", "https://127.0.0.1:9", *args),
+              home.env(**extra), home.path)
+    assert tls.code == 255
+    assert f"invalid path: {missing} (from " in tls.err
+    assert {"option": "--ca-bundle", "AWS_CA_BUNDLE": "AWS_CA_BUNDLE",
+            "profile": "profile default's ca_bundle"}[where] in tls.err
+
+
+def test_import_snapshot_sends_what_aws_sends(home: Home, faulty_server: Any) -> None:
+    """The recording stub answers ImportSnapshot (moto has none): no ClientToken from
+    either tool unless one is given, and then the same one."""
+    from urllib.parse import parse_qsl
+
+    xml = (f"<ImportSnapshotResponse {NS}><requestId>r</requestId>"
+           "<importTaskId>import-snap-1</importTaskId></ImportSnapshotResponse>")
+    for token in ((), ("--client-token", "tok-1")):
+        server = faulty_server([Ok(xml)] * 2)
+        theirs, ours = both("ec2", "import-snapshot", "--region", "us-east-1",
+                            "--disk-container",
+                            "Format=VMDK,UserBucket={S3Bucket=b,S3Key=disk.vmdk}", *token,
+                            "--endpoint-url", server.url, env=home.env(), cwd=home.path)
+        same(theirs, ours)
+        forms = [sorted(parse_qsl(r.body.decode())) for r in server.requests]
+        assert forms[0] == forms[1]
+        assert ("ClientToken" in dict(forms[1])) == bool(token)

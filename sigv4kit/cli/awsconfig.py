@@ -9,7 +9,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["endpoint_for", "output_format", "profile_setting", "region_for",
+__all__ = ["ca_bundle_for", "endpoint_for", "output_format", "profile_setting", "region_for",
            "retry_settings", "timestamp_format"]
 
 
@@ -104,3 +104,21 @@ def retry_settings(opts: Mapping[str, Any]) -> dict[str, Any]:
                               f"got {shown}")
         attempts = int(value)
     return {"retry_mode": mode, "max_attempts": attempts}
+
+
+def ca_bundle_for(opts: Mapping[str, Any]) -> str | None:
+    """--ca-bundle, else ``AWS_CA_BUNDLE``, else the profile's ``ca_bundle``; a path that is
+    not a file is botocore's message, naming where the path came from."""
+    from .awserrors import AwsCliError
+
+    if opts.get("ca_bundle"):
+        path, source = str(opts["ca_bundle"]), "--ca-bundle"
+    else:
+        found, source = profile_setting(opts, "ca_bundle", "AWS_CA_BUNDLE")
+        if not found:
+            return None
+        path = found
+    if not os.path.isfile(path):
+        raise AwsCliError("Could not find a suitable TLS CA certificate bundle, invalid path: "
+                          f"{path} (from {source})")
+    return path

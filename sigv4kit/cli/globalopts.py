@@ -74,23 +74,21 @@ def make_client(opts: Mapping[str, Any], region: str, credentials: Any) -> Clien
     import requests
 
     from ..ec2.client import Client
+    from .awsconfig import ca_bundle_for, endpoint_for, retry_settings
 
     session = requests.Session()
-    ca_bundle = opts.get("ca_bundle") or os.environ.get("AWS_CA_BUNDLE") or None
+    endpoint_url, source = endpoint_for(opts)
+    if endpoint_url is not None:
+        check_endpoint_url(endpoint_url, source)
     if opts.get("no_verify_ssl"):
         session.verify = False
         import urllib3
 
         urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
-    elif ca_bundle:
-        if not os.path.isfile(ca_bundle):
-            raise click.BadParameter(f"{ca_bundle!r} is not a file", param_hint="--ca-bundle")
-        session.verify = ca_bundle
-    from .awsconfig import endpoint_for, retry_settings
-
-    endpoint_url, source = endpoint_for(opts)
-    if endpoint_url is not None:
-        check_endpoint_url(endpoint_url, source)
+    elif endpoint_url is None or endpoint_url.lower().startswith("https:"):
+        ca_bundle = ca_bundle_for(opts)  # checked only when TLS is used, as aws does
+        if ca_bundle is not None:
+            session.verify = ca_bundle
     try:
         return Client(region, credentials, endpoint_url=endpoint_url, session=session,
                       ignore_configured_endpoint_urls=True,  # endpoint_for has done it

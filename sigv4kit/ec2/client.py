@@ -13,7 +13,6 @@ import logging
 import math
 import threading
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -52,8 +51,6 @@ it would hold one call for many minutes."""
 DEFAULT_DEADLINE = 300.0
 """Seconds one ``call`` may take, every attempt and backoff included."""
 _SIGNATURE_ERRORS = frozenset({"AuthFailure", "SignatureDoesNotMatch", "IncompleteSignature"})
-_CLIENT_TOKEN_ACTIONS = frozenset({"ImportSnapshot", "ImportImage", "ImportVolume"})
-"""Actions whose ClientToken we generate when absent, so that retries cannot duplicate them."""
 
 _UNSET: Any = object()
 
@@ -310,8 +307,6 @@ class Client:
         is not XML (as botocore).
         """
         params = dict(params or {})
-        if action in _CLIENT_TOKEN_ACTIONS and "ClientToken" not in params:
-            params["ClientToken"] = str(uuid.uuid4())
         # Form-encoded as botocore does (urlencode: space as '+'), so any server that re-encodes
         # the parsed form to check the signature, as moto does, sees the same bytes.
         body = urlencode(serializer.serialize(action, params)).encode("ascii")
@@ -397,7 +392,9 @@ class Client:
         return self.call("CreateSnapshot", params)
 
     def import_snapshot(self, **params: Any) -> dict[str, Any]:
-        """ImportSnapshot; a ``ClientToken`` is generated when absent so retries are safe."""
+        """ImportSnapshot with exactly these parameters, as boto3 and aws send it: no
+        ``ClientToken`` is added (without one, a 5xx or a lost connection is not retried;
+        give one to make retries safe)."""
         return self.call("ImportSnapshot", params)
 
     def describe_snapshots(self, **params: Any) -> dict[str, Any]:
