@@ -538,3 +538,65 @@ def test_import_snapshot_sends_what_aws_sends(home: Home, faulty_server: Any) ->
         forms = [sorted(parse_qsl(r.body.decode())) for r in server.requests]
         assert forms[0] == forms[1]
         assert ("ClientToken" in dict(forms[1])) == bool(token)
+
+
+# -- what was missing: volume waiters, --no-paginate, --no-sign-request, --color, --version
+
+def _moto_home_env(home: Home, moto_server: Any) -> dict[str, str]:
+    creds = moto_server.credentials
+    return home.env(AWS_ACCESS_KEY_ID=creds.access_key_id,
+                    AWS_SECRET_ACCESS_KEY=creds.secret_access_key)
+
+
+def test_volume_waiters_against_moto(home: Home, moto_server: Any) -> None:
+    region = "eu-north-1"
+    ec2 = moto_server.botocore_client("ec2", region)
+    volume = ec2.create_volume(AvailabilityZone=f"{region}a", Size=1)["VolumeId"]
+    env = _moto_home_env(home, moto_server)
+    common = ("--region", region, "--endpoint-url", moto_server.endpoint_url)
+    for args in (("volume-available", "--volume-ids", volume),
+                 ("volume-deleted", "--volume-ids", "vol-0000000000000000f")):
+        theirs, ours = both("ec2", "wait", *args, *common, env=env, cwd=home.path)
+        same(theirs, ours)
+        assert ours.code == 0
+
+
+def test_volume_in_use_waiter_failure_as_aws(home: Home, faulty_server: Any) -> None:
+    xml = (f"<DescribeVolumesResponse {NS}><requestId>r</requestId><volumeSet><item>"
+           "<volumeId>vol-1</volumeId><status>deleted</status></item></volumeSet>"
+           "</DescribeVolumesResponse>")
+    server = faulty_server([Ok(xml)] * 2)
+    theirs, ours = both("ec2", "wait", "volume-in-use", "--volume-ids", "vol-1", "--region",
+                        "us-east-1", "--endpoint-url", server.url, env=home.env(),
+                        cwd=home.path)
+    same(theirs, ours)
+    assert ours.code == 255 and "Waiter VolumeInUse failed" in ours.err
+
+
+CREATE_XML = (f"<CreateSnapshotResponse {NS}><requestId>r</requestId>"
+              "<snapshotId>snap-0123456789abcdef0</snapshotId>"
+              "<startTime>2026-12-07T06:06:12.000Z</startTime></CreateSnapshotResponse>")
+
+
+@pytest.mark.parametrize("extra", [("--no-paginate",), ("--color", "off"),
+                                   ("--color", "auto", "--output", "table"),
+                                   ("--no-sign-request",)])
+def test_global_options_aws_accepts(extra: tuple[str, ...], home: Home,
+                                    faulty_server: Any) -> None:
+    server = faulty_server([Ok(CREATE_XML)] * 2)
+    theirs, ours = both("ec2", "create-snapshot", "--volume-id", "vol-1", "--region",
+                        "us-east-1", "--endpoint-url", server.url, *extra, env=home.env(),
+                        cwd=home.path)
+    same(theirs, ours)
+    assert ours.code == 0
+    signed = [r.header("Authorization") is not None for r in server.requests]
+    assert signed == ([False, False] if "--no-sign-request" in extra else [True, True])
+    assert server.requests[0].body == server.requests[1].body
+
+
+def test_version_on_a_command(home: Home) -> None:
+    theirs, ours = both("ec2", "describe-snapshots", "--version", env=home.env(),
+                        cwd=home.path)
+    assert theirs.code == ours.code == 0
+    assert (theirs.out + theirs.err).startswith("aws-cli/")
+    assert ours.out.startswith("sigv4kit/") and " Python/" in ours.out

@@ -128,7 +128,9 @@ def test_presign_copy_snapshot_takes_the_same_names() -> None:
     ec2_options = {o for o in _click_options(_ec2_command("copy-snapshot"))
                    if not o.startswith(("--cli", "--generate", "--query", "--output",
                                         "--endpoint", "--no-verify", "--ca-", "--region",
-                                        "--presigned-url", "--no-presigned-url"))}
+                                        "--presigned-url", "--no-presigned-url",
+                                        "--no-sign-request", "--color", "--version",
+                                        "--no-paginate"))}
     assert ec2_options - ours == set()
     assert "--tag" in ours
 

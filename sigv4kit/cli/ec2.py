@@ -116,6 +116,36 @@ def ec2() -> None:
     """
 
 
+def _version_text() -> str:
+    """Like ``aws --version``: the program, Python and the system, one line."""
+    import platform
+
+    from .. import __version__
+
+    return (f"sigv4kit/{__version__} Python/{platform.python_version()} "
+            f"{platform.system()}/{platform.release()}")
+
+
+def aws_global_options(paginated: bool) -> Callable[[F], F]:
+    """The AWS CLI's global options every ``aws ec2`` command accepts beyond the connection
+    and output ones: --no-sign-request, --color, --version, and --no-paginate (accepted and
+    ignored where there is nothing to paginate, as aws does)."""
+
+    def decorate(f: F) -> F:
+        f = click.option("--no-sign-request", is_flag=True,
+                         help="Send the request unsigned (no credentials are read).")(f)
+        f = click.option("--color", type=click.Choice(["on", "off", "auto"]), default=None,
+                         help="Accepted as aws accepts it; output is never coloured "
+                         "(docs/ec2-differences.md).")(f)
+        f = click.version_option(message=_version_text(), help="Print the version and exit.")(f)
+        if not paginated:
+            f = click.option("--no-paginate", is_flag=True, hidden=True,
+                             help="Accepted and ignored (nothing to paginate).")(f)
+        return f
+
+    return decorate
+
+
 def _model_command(name: str, action: str, short_help: str, example: str, *,
                    extra: tuple[Callable[[F], F], ...] = (), prepare: Prepare | None = None,
                    help_text: str = "") -> None:
@@ -144,6 +174,7 @@ def _build_model_command(name: str, action: str, example: str,
     command.__doc__ = help_text or short_help(operation.get("documentation", action))
     f: Any = with_aws_errors(action, _COPY_FIELDS if action == "CopySnapshot" else None)(command)
     f = output_options(input_options(connection_options(f)))
+    f = aws_global_options(pages is not None)(f)
     if pages is not None:
         f = paging_options(f)
     for decorate in extra:
@@ -175,8 +206,8 @@ def _operation(action: str, opts: dict[str, Any], prepare: Prepare | None) -> No
     missing_required(action, params)
     region = region_for(opts)
     opts["region"] = region
-    credentials = load_credentials(opts.get("profile"), opts.get("access_key_id"),
-                                   bool(opts.get("secret_access_key_stdin")))
+    credentials = None if opts.get("no_sign_request") else load_credentials(
+        opts.get("profile"), opts.get("access_key_id"), bool(opts.get("secret_access_key_stdin")))
     if prepare is not None:
         prepare(params, opts, region, credentials)
     with make_client(opts, region, credentials) as client:
@@ -238,6 +269,9 @@ def _prepare_copy(params: dict[str, Any], opts: dict[str, Any], region: str,
         return
     if opts.get("no_presigned_url"):
         return
+    if credentials is None:
+        raise click.UsageError("--no-sign-request: the PresignedUrl built for CopySnapshot must "
+                               "be signed; give --presigned-url or --no-presigned-url")
     built = presign_copy_snapshot(
         credentials, source_region=params["SourceRegion"],
         source_snapshot_id=params["SourceSnapshotId"], destination_region=region,
@@ -296,7 +330,6 @@ def wait() -> None:
     """Wait as aws ec2 wait does (botocore's waiter definitions)."""
 
 
-_WAITERS = {"snapshot-completed": "SnapshotCompleted", "snapshot-imported": "SnapshotImported"}
 
 
 def _waiter_command(name: str, waiter_name: str, example: str) -> None:
@@ -321,6 +354,7 @@ def _build_waiter_command(name: str, waiter_name: str, example: str) -> click.Co
                        "botocore's message (and, under --debug, EC2's StateMessage).")
     f: Any = with_aws_errors(action)(command)
     f = connection_options(f)
+    f = aws_global_options(False)(f)
     f = click.option("--cli-input-json", metavar="JSON|file://PATH",
                      help="The request as JSON (member names as in the API).")(f)
     f = model_options(action)(f)
@@ -333,8 +367,8 @@ def _long_running_client(opts: dict[str, Any]) -> Client:
     asked before each signing, so refreshing credentials keep working."""
     region = region_for(opts)
     opts["region"] = region
-    credentials = load_credential_source(opts.get("profile"), opts.get("access_key_id"),
-                                         bool(opts.get("secret_access_key_stdin")))
+    credentials = None if opts.get("no_sign_request") else load_credential_source(
+        opts.get("profile"), opts.get("access_key_id"), bool(opts.get("secret_access_key_stdin")))
     client = make_client(opts, region, credentials)
     if opts.get("debug"):
         client.on_signed = show_debug
@@ -381,6 +415,10 @@ _waiter_command("snapshot-completed", "SnapshotCompleted",
 _waiter_command("snapshot-imported", "SnapshotImported",
                 "sigv4kit ec2 wait snapshot-imported --region us-east-1 "
                 "--import-task-ids import-snap-0123456789abcdef0")
+for _name, _waiter in (("volume-available", "VolumeAvailable"),
+                       ("volume-in-use", "VolumeInUse"), ("volume-deleted", "VolumeDeleted")):
+    _waiter_command(_name, _waiter, f"sigv4kit ec2 wait {_name} --region us-east-1 "
+                    "--volume-ids vol-0123456789abcdef0")
 
 
 # -- call --------------------------------------------------------------------------------

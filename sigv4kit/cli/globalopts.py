@@ -92,6 +92,7 @@ def make_client(opts: Mapping[str, Any], region: str, credentials: Any) -> Clien
     try:
         return Client(region, credentials, endpoint_url=endpoint_url, session=session,
                       ignore_configured_endpoint_urls=True,  # endpoint_for has done it
+                      unsigned=bool(opts.get("no_sign_request")),
                       connect_timeout=opts.get("cli_connect_timeout"),
                       read_timeout=opts.get("cli_read_timeout"),
                       **retry_settings(opts))

@@ -165,6 +165,7 @@ class Client:
         correct_clock_skew: bool = True,
         ignore_configured_endpoint_urls: bool | None = None,
         retry_mode: str | None = None,
+        unsigned: bool = False,
     ) -> None:
         endpoints.partition_of(region)
         if max_attempts is not None and (
@@ -199,6 +200,8 @@ class Client:
         self.deadline = None if deadline is None else check_timeout(
             deadline, "deadline", zero_means_none=False)
         self.retry = retry_policy(retry_mode, max_attempts)
+        self.unsigned = bool(unsigned)
+        """Send requests unsigned (no credentials read), as ``aws --no-sign-request``."""
         self.max_attempts = self.retry.max_attempts
         self.retry_base_delay = retry_base_delay
         self.retry_max_delay = retry_max_delay
@@ -248,14 +251,16 @@ class Client:
 
     # -- the wire ----------------------------------------------------------------------
 
-    def _signed(self, body: bytes) -> tuple[SignedRequest, Credentials]:
-        credentials = self._current_credentials()
+    def _signed(self, body: bytes) -> tuple[SignedRequest, Credentials | None]:
         request = Request(
             "POST",
             self.endpoint_url,
             [("Content-Type", CONTENT_TYPE), ("User-Agent", f"sigv4kit/{__version__}")],
             body,
         )
+        if self.unsigned:  # as botocore's UNSIGNED (aws --no-sign-request): sent as built
+            return SignedRequest(request, "", "", "", "", "", "", ""), None
+        credentials = self._current_credentials()
         signed = sign_request(request, credentials, region=self.region, service="ec2",
                               timestamp=self._skew.signing_time(self._host))
         if self.on_signed is not None:
@@ -358,7 +363,7 @@ class Client:
                     continue
                 err.retry_attempts = attempt - 1
                 err.max_attempts_reached = retry and attempt >= self.max_attempts
-                if err.code in _SIGNATURE_ERRORS:
+                if err.code in _SIGNATURE_ERRORS and credentials is not None:
                     err.debug = debug_text(signed, credentials)
                 raise
             self.retry.succeeded()
