@@ -20,6 +20,8 @@ import pytest
 
 from sigv4kit.testing.faulty_server import Ok
 
+pytestmark = pytest.mark.slow  # every case runs aws v1 and sigv4kit as subprocesses
+
 AWS = str(Path(sys.executable).parent / "aws")
 SECRET = "CANARYsecretCANARYsecretCANARYsecret0123"
 NS = 'xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"'
@@ -476,7 +478,6 @@ RETRIES: dict[str, tuple[str, dict[str, str], Any, int, bool]] = {
 }
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("case", RETRIES)
 def test_retries_as_aws(case: str, home: Home, faulty_server: Any) -> None:
     config, extra, answer, attempts, identical = RETRIES[case]
@@ -600,3 +601,33 @@ def test_version_on_a_command(home: Home) -> None:
     assert theirs.code == ours.code == 0
     assert (theirs.out + theirs.err).startswith("aws-cli/")
     assert ours.out.startswith("sigv4kit/") and " Python/" in ours.out
+
+
+@pytest.mark.parametrize("args", [("copy-snapshot",), ("describe-snapshots",),
+                                  ("wait", "volume-available")])
+def test_help_documents_what_aws_help_documents(args: tuple[str, ...], home: Home) -> None:
+    """Not a pager when stdout is not a terminal, exit 0; the model's description and every
+    option aws documents (aws renders through groff: overstrikes removed before comparing)."""
+    import re
+
+    theirs, ours = both("ec2", *args, "help", env=home.env(), cwd=home.path)
+    assert theirs.code == ours.code == 0 and ours.err == ""
+    plain = re.sub(r".\x08", "", theirs.out)
+    section = plain.split("GLOBAL OPTIONS", 1)[0]
+    documented = set(re.findall(r"^       (--[a-z0-9-]+)", section, re.M))
+    options = set(re.findall(r"(--[a-z0-9-]+)", ours.out))
+    model_options = {o for o in documented if not o.startswith(("--cli-", "--generate-",
+                                                                 "--max-items", "--page-size",
+                                                                 "--starting-token"))}
+    assert model_options and model_options <= options, model_options - options
+    first = " ".join(plain.split("DESCRIPTION", 1)[1].split())[:60]
+    assert first in " ".join(ours.out.split())
+
+
+def test_group_help(home: Home) -> None:
+    for group in (("ec2",), ("ec2", "wait")):
+        ours = run([sys.executable, "-m", "sigv4kit"], (*group, "help"), home.env(), home.path)
+        assert ours.code == 0 and "Commands:" in ours.out
+    listed = run([sys.executable, "-m", "sigv4kit"], ("ec2", "wait", "help"), home.env(),
+                 home.path)
+    assert "volume-deleted" in listed.out

@@ -24,6 +24,7 @@ from .globalopts import (
     output_options,
     skeleton,
 )
+from .helpdoc import AwsCommand
 from .modelopts import (
     ModelCommand,
     list_option_names,
@@ -82,6 +83,11 @@ class LazyGroup(click.Group):
 
     def resolve_command(self, ctx: click.Context, args: list[str]
                         ) -> tuple[str | None, click.Command | None, list[str]]:
+        if args == ["help"]:  # `aws ec2 help`, `aws ec2 wait help`
+            from .helpdoc import show
+
+            show(ctx.get_help())
+            ctx.exit(0)
         try:
             return super().resolve_command(ctx, args)
         except click.UsageError as exc:  # an unknown command: argparse's exit 2
@@ -104,6 +110,10 @@ class LazyGroup(click.Group):
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
+
+
+class _Command(AwsCommand, ModelCommand):
+    """A generated ec2 command: the AWS CLI's list options, and ``help``."""
 
 
 @click.group(cls=LazyGroup)
@@ -180,8 +190,14 @@ def _build_model_command(name: str, action: str, example: str,
     for decorate in extra:
         f = decorate(f)
     f = model_options(action, hidden=hidden, help_overrides=_HELP)(f)
-    return click.command(name, cls=ModelCommand, list_options=list_option_names(action),
-                         epilog=_EX + example)(f)
+
+    def doc(ctx: click.Context) -> str:
+        from .helpdoc import operation_doc
+
+        return operation_doc(f"sigv4kit ec2 {name}", action, ctx.get_usage())
+
+    return click.command(name, cls=_Command, list_options=list_option_names(action),
+                         epilog=_EX + example, doc=doc)(f)
 
 
 def _operation(action: str, opts: dict[str, Any], prepare: Prepare | None) -> None:
@@ -358,8 +374,17 @@ def _build_waiter_command(name: str, waiter_name: str, example: str) -> click.Co
     f = click.option("--cli-input-json", metavar="JSON|file://PATH",
                      help="The request as JSON (member names as in the API).")(f)
     f = model_options(action)(f)
-    return click.command(name, cls=ModelCommand, list_options=list_option_names(action),
-                         epilog=_EX + example)(f)
+
+    def doc(ctx: click.Context) -> str:
+        from .helpdoc import html_text, operation_doc, waiter_description
+
+        about = waiter_description(waiter)
+        return operation_doc(f"sigv4kit ec2 wait {name}", action, ctx.get_usage()).replace(
+            "Description\n***********\n\n", "Description\n***********\n\n"
+            + html_text(about) + "\n\n", 1)
+
+    return click.command(name, cls=_Command, list_options=list_option_names(action),
+                         epilog=_EX + example, doc=doc)(f)
 
 
 def _long_running_client(opts: dict[str, Any]) -> Client:
