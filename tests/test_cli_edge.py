@@ -342,7 +342,7 @@ def test_ec2_unreadable_answer_is_one_line(faulty_server: Factory, answer: objec
     gzip_bomb(GzipBomb().decoded_size)
     server = faulty_server([answer])
     result = run_cli("ec2", "describe-snapshots", "--endpoint-url", server.url, wall=60)
-    assert_clean(result, codes=(1,))
+    assert_clean(result, codes=(255,))
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert result.max_rss_mb < 120, result.max_rss_mb
 
@@ -351,7 +351,7 @@ def test_ec2_redirect_elsewhere_is_refused(faulty_server: Factory) -> None:
     elsewhere = faulty_server([Ok(b"<x/>")], host="127.0.0.2")
     server = faulty_server([Redirect(elsewhere.url + "/")])
     result = run_cli("ec2", "describe-snapshots", "--endpoint-url", server.url)
-    assert_clean(result, codes=(1,))
+    assert_clean(result, codes=(255,))
     assert elsewhere.requests == []
     assert elsewhere.url in result.stderr and "redirect" in result.stderr.lower()
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
@@ -361,7 +361,7 @@ def test_ec2_redirect_elsewhere_is_refused(faulty_server: Factory) -> None:
 def test_ec2_max_attempts_out_of_range_names_the_variable(value: str) -> None:
     result = run_cli("ec2", "describe-snapshots", "--region", "us-east-1", "--endpoint-url",
                      "http://127.0.0.1:9", env=cli_env(AWS_MAX_ATTEMPTS=value))
-    assert_clean(result, codes=(2,))
+    assert_clean(result, codes=(255,))
     assert "AWS_MAX_ATTEMPTS" in result.stderr and "1 to 20" in result.stderr
 
 
@@ -380,7 +380,7 @@ def test_ec2_read_timeout_holds_against_a_silent_server(faulty_server: Factory) 
     result = run_cli("ec2", "describe-snapshots", "--region", "us-east-1", "--endpoint-url",
                      server.url, "--cli-read-timeout", "1",
                      wall=30)
-    assert_clean(result, codes=(1,))
+    assert_clean(result, codes=(255,))
     assert time.monotonic() - start < 15
 
 
@@ -402,7 +402,7 @@ def test_deeply_nested_input_is_one_line() -> None:
     deep = "[" * 50_000 + "]" * 50_000
     result = run_cli("ec2", "call", "DescribeSnapshots", "--endpoint-url", "http://127.0.0.1:9",
                      "--param", f"Filters={deep}", wall=60)
-    assert_clean(result, codes=(2,))
+    assert_clean(result, codes=(255,))
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 

@@ -45,7 +45,9 @@ def _client(server: FaultyServer, **kw: object) -> Client:
 
 
 def test_throttle_then_success_for_any_action(faulty_server: Factory) -> None:
-    server = faulty_server([Throttle(), Throttle(400, "RequestLimitExceeded"), Ok(COPY_OK)])
+    # botocore's legacy data: RequestLimitExceeded is retried with 503 (as EC2 sends it),
+    # Throttling with 400
+    server = faulty_server([Throttle(), Throttle(400, "Throttling"), Ok(COPY_OK)])
     result = _client(server).copy_snapshot(**COPY)
     assert result["SnapshotId"] == "snap-0123456789abcdef0"
     assert result["ResponseMetadata"]["RetryAttempts"] == 2
@@ -138,15 +140,21 @@ def test_wire_format_and_exactly_the_given_parameters(faulty_server: Factory) ->
     }
 
 
-def test_import_snapshot_client_token_is_generated_and_reused(faulty_server: Factory) -> None:
+def test_import_snapshot_sends_no_client_token_of_its_own(faulty_server: Factory) -> None:
+    """As boto3 and aws: no ClientToken unless given, so a 500 is not retried (it may have
+    started an import); a given one is sent on every retry."""
     ok = (f"<ImportSnapshotResponse {NS}><requestId>r</requestId>"
           "<importTaskId>import-snap-1</importTaskId></ImportSnapshotResponse>")
+    bare = faulty_server([Error(500, "InternalError"), Ok(ok)])
+    disk = {"UserBucket": {"S3Bucket": "b", "S3Key": "k.vmdk"}}
+    with pytest.raises(ApiError):
+        _client(bare).import_snapshot(DiskContainer=disk)
+    assert len(bare.requests) == 1
+    assert "ClientToken" not in dict(parse_qsl(bare.requests[0].body.decode()))
     server = faulty_server([Error(500, "InternalError"), Ok(ok)])
-    _client(server).import_snapshot(
-        DiskContainer={"UserBucket": {"S3Bucket": "b", "S3Key": "k.vmdk"}}
-    )
+    _client(server).import_snapshot(DiskContainer=disk, ClientToken="tok-1")
     tokens = [dict(parse_qsl(r.body.decode())).get("ClientToken") for r in server.requests]
-    assert len(tokens) == 2 and tokens[0] and tokens[0] == tokens[1]
+    assert tokens == ["tok-1", "tok-1"]
 
 
 def test_connections_are_reused(faulty_server: Factory) -> None:

@@ -512,20 +512,20 @@ def test_query_style_error_response() -> None:
         (
             502,
             b"<html><head><title>502 Bad Gateway</title></head>\n<body>nginx</body>",
-            "BadGateway",
+            None,
         ),
-        (504, b"upstream request timeout", "GatewayTimeout"),
+        (504, b"upstream request timeout", None),
         (403, b"<!DOCTYPE html><html>Forbidden</html>", None),
-        (400, b"<Response><Errors><Error><Code>Trunc", "BadRequest"),
-        (599, b"\xff\xfe", "HTTP599"),
+        (400, b"<Response><Errors><Error><Code>Trunc", None),
+        (599, b"\xff\xfe", None),
         (502, b"<Response><RequestID>r</RequestID></Response>", "BadGateway"),
     ],
 )
 def test_non_xml_error_bodies(status: int, body: bytes, code: str | None) -> None:
-    """Bodies that are not EC2 errors still raise ApiError, coded from the status.
-
-    A DOCTYPE is hostile XML even on an error status, hence ResponseParseError (code None).
-    """
+    """Bodies that are XML but not EC2 errors, or empty, still raise ApiError, coded from the
+    status. A body that is not well-formed XML is unreadable (ResponseParseError, code None),
+    as botocore's "Unable to parse response … invalid XML received", and so never retried;
+    a DOCTYPE is hostile XML even on an error status."""
     headers = {"x-amzn-requestid": "hdr-id"}
     expected = ApiError if code else ResponseParseError
     with pytest.raises(expected) as info:

@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from .common import load_credential_source, load_credentials, load_region, show_debug
+from .awsconfig import region_for
+from .awserrors import aws_exit_codes, compile_query, mark_usage, with_aws_errors
+from .common import load_credential_source, load_credentials, show_debug
 from .globalopts import (
-    compile_query,
     connection_options,
     emit,
     input_options,
@@ -23,8 +24,8 @@ from .globalopts import (
     request_params,
     skeleton,
     whole_command,
-    with_cli_errors,
 )
+from .helpdoc import AwsCommand
 from .modelopts import (
     ModelCommand,
     list_option_names,
@@ -78,6 +79,22 @@ class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.builders})
 
+    def invoke(self, ctx: click.Context) -> Any:
+        with aws_exit_codes():  # `sigv4kit ec2 …` exits as `aws ec2 …` does
+            return super().invoke(ctx)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]
+                        ) -> tuple[str | None, click.Command | None, list[str]]:
+        if args == ["help"]:  # `aws ec2 help`, `aws ec2 wait help`
+            from .helpdoc import show
+
+            show(ctx.get_help())
+            ctx.exit(0)
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:  # an unknown command: argparse's exit 2
+            raise mark_usage(exc) from None
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in self.commands and cmd_name in self.builders:
             self.add_command(self.builders[cmd_name][1](), cmd_name)
@@ -97,6 +114,10 @@ class LazyGroup(click.Group):
                 formatter.write_dl(rows)
 
 
+class _Command(AwsCommand, ModelCommand):
+    """A generated ec2 command: the AWS CLI's list options, and ``help``."""
+
+
 @click.group(cls=LazyGroup)
 def ec2() -> None:
     """The AWS CLI's EC2 snapshot commands (same option names and syntax), and any action.
@@ -105,6 +126,36 @@ def ec2() -> None:
     json|text|table, --cli-input-json, --generate-cli-skeleton, --debug, --no-verify-ssl,
     --ca-bundle, --cli-read-timeout, --cli-connect-timeout.
     """
+
+
+def _version_text() -> str:
+    """Like ``aws --version``: the program, Python and the system, one line."""
+    import platform
+
+    from .. import __version__
+
+    return (f"sigv4kit/{__version__} Python/{platform.python_version()} "
+            f"{platform.system()}/{platform.release()}")
+
+
+def aws_global_options(paginated: bool) -> Callable[[F], F]:
+    """The AWS CLI's global options every ``aws ec2`` command accepts beyond the connection
+    and output ones: --no-sign-request, --color, --version, and --no-paginate (accepted and
+    ignored where there is nothing to paginate, as aws does)."""
+
+    def decorate(f: F) -> F:
+        f = click.option("--no-sign-request", is_flag=True,
+                         help="Send the request unsigned (no credentials are read).")(f)
+        f = click.option("--color", type=click.Choice(["on", "off", "auto"]), default=None,
+                         help="Accepted as aws accepts it; output is never coloured "
+                         "(docs/ec2-differences.md).")(f)
+        f = click.version_option(message=_version_text(), help="Print the version and exit.")(f)
+        if not paginated:
+            f = click.option("--no-paginate", is_flag=True, hidden=True,
+                             help="Accepted and ignored (nothing to paginate).")(f)
+        return f
+
+    return decorate
 
 
 def _model_command(name: str, action: str, short_help: str, example: str, *,
@@ -133,15 +184,22 @@ def _build_model_command(name: str, action: str, example: str,
 
     operation = model().operation(action) or {}
     command.__doc__ = help_text or short_help(operation.get("documentation", action))
-    f: Any = with_cli_errors(action, _COPY_FIELDS if action == "CopySnapshot" else None)(command)
+    f: Any = with_aws_errors(action, _COPY_FIELDS if action == "CopySnapshot" else None)(command)
     f = output_options(input_options(connection_options(f)))
+    f = aws_global_options(pages is not None)(f)
     if pages is not None:
         f = paging_options(f)
     for decorate in extra:
         f = decorate(f)
     f = model_options(action, hidden=hidden, help_overrides=_HELP)(f)
-    return click.command(name, cls=ModelCommand, list_options=list_option_names(action),
-                         epilog=_EX + example)(f)
+
+    def doc(ctx: click.Context) -> str:
+        from .helpdoc import operation_doc
+
+        return operation_doc(f"sigv4kit ec2 {name}", action, ctx.get_usage())
+
+    return click.command(name, cls=_Command, list_options=list_option_names(action),
+                         epilog=_EX + example, doc=doc)(f)
 
 
 def _operation(action: str, opts: dict[str, Any], prepare: Prepare | None) -> None:
@@ -163,10 +221,10 @@ def _operation(action: str, opts: dict[str, Any], prepare: Prepare | None) -> No
         emit(skeleton(action, "output"), opts, action, query)
         return
     missing_required(action, params)
-    region = load_region(opts.get("region"), opts.get("profile"))
+    region = region_for(opts)
     opts["region"] = region
-    credentials = load_credentials(opts.get("profile"), opts.get("access_key_id"),
-                                   bool(opts.get("secret_access_key_stdin")))
+    credentials = None if opts.get("no_sign_request") else load_credentials(
+        opts.get("profile"), opts.get("access_key_id"), bool(opts.get("secret_access_key_stdin")))
     if prepare is not None:
         prepare(params, opts, region, credentials)
     with make_client(opts, region, credentials) as client:
@@ -187,22 +245,23 @@ def _operation(action: str, opts: dict[str, Any], prepare: Prepare | None) -> No
 
             key = streamable_key(pages, query)
             if form == "json" and key is not None:
-                _stream_json(iterator, key)
+                _stream_json(iterator, key, opts)
                 return
             emit(full_result(iterator), opts, action, query)
             return
         emit(call(action, params), opts, action, query)
 
 
-def _stream_json(iterator: Any, key: str) -> None:
+def _stream_json(iterator: Any, key: str, opts: dict[str, Any]) -> None:
     """A JSON listing printed as its pages arrive (``paging.json_pages``)."""
+    from .awsconfig import timestamp_format
     from .common import scrubber
     from .globalopts import plain
     from .paging import json_pages
     from .terminal import escape_json
 
-    scrub = scrubber()
-    for text in json_pages(iterator, key, lambda item: plain(item, scrub)):
+    scrub, timestamps = scrubber(), timestamp_format(opts)
+    for text in json_pages(iterator, key, lambda item: plain(item, timestamps, scrub)):
         sys.stdout.write(escape_json(text))
         sys.stdout.flush()
 
@@ -216,8 +275,10 @@ def _copy_snapshot_options(f: F) -> F:
     f = click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE",
                      help="Shortcut: tag the copy (repeatable; or --tag-specifications).")(f)
     f = click.option("--source-endpoint-url",
-                     help="Source endpoint for the built PresignedUrl (default: "
-                     "--endpoint-url, else the source Region's).")(f)
+                     help="Source endpoint for the built PresignedUrl (default: the "
+                     "endpoint this call goes to when one is given by --endpoint-url or "
+                     "configured (AWS_ENDPOINT_URL_EC2, AWS_ENDPOINT_URL, the profile's "
+                     "services section or endpoint_url), else the source Region's).")(f)
     f = click.option("--expires", type=int, default=3600, show_default=True,
                      help="Validity of the PresignedUrl built when --presigned-url is not "
                      "given.")(f)
@@ -232,6 +293,7 @@ def _prepare_copy(params: dict[str, Any], opts: dict[str, Any], region: str,
     from ..ec2.client import check_presigned_url_matches
     from ..ec2.presigned import presign_copy_snapshot
     from ..redact import redact_url
+    from .awsconfig import endpoint_for
 
     destination = params.get("DestinationRegion")
     if destination is not None and destination != region:
@@ -246,12 +308,15 @@ def _prepare_copy(params: dict[str, Any], opts: dict[str, Any], region: str,
         return
     if opts.get("no_presigned_url"):
         return
+    if credentials is None:
+        raise click.UsageError("--no-sign-request: the PresignedUrl built for CopySnapshot must "
+                               "be signed; give --presigned-url or --no-presigned-url")
     built = presign_copy_snapshot(
         credentials, source_region=params["SourceRegion"],
         source_snapshot_id=params["SourceSnapshotId"], destination_region=region,
         expires=opts["expires"],
-        # A custom --endpoint-url (local or private) serves the source Region too.
-        source_endpoint_url=opts.get("source_endpoint_url") or opts.get("endpoint_url"),
+        # A custom endpoint (--endpoint-url or a configured one) serves the source Region too.
+        source_endpoint_url=opts.get("source_endpoint_url") or endpoint_for(opts)[0],
         extra_params={k: v for k, v in params.items() if k not in _OWN},
     )
     if opts.get("debug"):
@@ -304,7 +369,6 @@ def wait() -> None:
     """Wait as aws ec2 wait does (botocore's waiter definitions)."""
 
 
-_WAITERS = {"snapshot-completed": "SnapshotCompleted", "snapshot-imported": "SnapshotImported"}
 
 
 def _waiter_command(name: str, waiter_name: str, example: str) -> None:
@@ -325,24 +389,34 @@ def _build_waiter_command(name: str, waiter_name: str, example: str) -> click.Co
         _wait(waiter_name, action, opts)
 
     command.__doc__ = (f"Poll {action} every {waiter.delay:g} s until it succeeds (at most "
-                       f"{waiter.max_attempts} times); exit 1 when the waiter fails, with "
-                       "EC2's message for what failed.")
-    f: Any = with_cli_errors(action)(command)
+                       f"{waiter.max_attempts} times); exit 255 when the waiter fails, with "
+                       "botocore's message (and, under --debug, EC2's StateMessage).")
+    f: Any = with_aws_errors(action)(command)
     f = connection_options(f)
+    f = aws_global_options(False)(f)
     f = click.option("--cli-input-json", metavar="JSON|file://PATH",
                      help="The request as JSON (member names as in the API).")(f)
     f = model_options(action)(f)
-    return click.command(name, cls=ModelCommand, list_options=list_option_names(action),
-                         epilog=_EX + example)(f)
+
+    def doc(ctx: click.Context) -> str:
+        from .helpdoc import html_text, operation_doc, waiter_description
+
+        about = waiter_description(waiter)
+        return operation_doc(f"sigv4kit ec2 wait {name}", action, ctx.get_usage()).replace(
+            "Description\n***********\n\n", "Description\n***********\n\n"
+            + html_text(about) + "\n\n", 1)
+
+    return click.command(name, cls=_Command, list_options=list_option_names(action),
+                         epilog=_EX + example, doc=doc)(f)
 
 
 def _long_running_client(opts: dict[str, Any]) -> Client:
     """The client of a command that may run long (``wait``, ``call``): the credential chain is
     asked before each signing, so refreshing credentials keep working."""
-    region = load_region(opts.get("region"), opts.get("profile"))
+    region = region_for(opts)
     opts["region"] = region
-    credentials = load_credential_source(opts.get("profile"), opts.get("access_key_id"),
-                                         bool(opts.get("secret_access_key_stdin")))
+    credentials = None if opts.get("no_sign_request") else load_credential_source(
+        opts.get("profile"), opts.get("access_key_id"), bool(opts.get("secret_access_key_stdin")))
     client = make_client(opts, region, credentials)
     if opts.get("debug"):
         client.on_signed = show_debug
@@ -357,9 +431,10 @@ def _wait(waiter_name: str, action: str, opts: dict[str, Any]) -> None:
         try:
             waiters.wait(client.call, waiters.definition(waiter_name), params)
         except waiters.WaiterError as exc:
-            from .common import ServiceError
-
-            raise ServiceError("\n".join([str(exc), *_failures(exc.last_response)])) from None
+            if opts.get("debug"):  # EC2's own words for what failed, beside botocore's
+                for line in _failures(exc.last_response):
+                    click.echo(line, err=True)
+            raise
 
 
 def _failures(response: Mapping[str, Any] | None) -> list[str]:
@@ -387,6 +462,10 @@ _waiter_command("snapshot-completed", "SnapshotCompleted",
 _waiter_command("snapshot-imported", "SnapshotImported",
                 "sigv4kit ec2 wait snapshot-imported --region us-east-1 "
                 "--import-task-ids import-snap-0123456789abcdef0")
+for _name, _waiter in (("volume-available", "VolumeAvailable"),
+                       ("volume-in-use", "VolumeInUse"), ("volume-deleted", "VolumeDeleted")):
+    _waiter_command(_name, _waiter, f"sigv4kit ec2 wait {_name} --region us-east-1 "
+                    "--volume-ids vol-0123456789abcdef0")
 
 
 # -- call --------------------------------------------------------------------------------
@@ -401,7 +480,7 @@ _waiter_command("snapshot-imported", "SnapshotImported",
 @output_options
 def call(action: str, raw_params: tuple[str, ...], **opts: Any) -> None:
     """Any EC2 action, parameters shaped as in boto3."""
-    with_cli_errors(action)(_call)(action, raw_params, **opts)
+    with_aws_errors(action)(_call)(action, raw_params, **opts)
 
 
 def _call(action: str, raw_params: tuple[str, ...], **opts: Any) -> None:

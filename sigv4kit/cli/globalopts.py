@@ -5,12 +5,9 @@ client they configure, how a result is printed (--query, --output), --cli-input-
 
 from __future__ import annotations
 
-import contextlib
-import errno
-import functools
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -19,8 +16,6 @@ from ..errors import SigningError
 from .common import (
     InputError,
     Seconds,
-    ServiceError,
-    clean_message,
     credential_options,
     debug_option,
     network_options,
@@ -32,7 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "cli_input", "compile_query", "connection_options", "emit", "input_options", "make_client",
-    "output_format", "output_options", "skeleton", "with_cli_errors",
+    "output_format", "output_options", "skeleton",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -97,30 +92,32 @@ def make_client(opts: Mapping[str, Any], region: str, credentials: Any) -> Clien
 
     from ..ec2.client import Client
     from ..transport.deadline import DeadlineAdapter
+    from .awsconfig import ca_bundle_for, endpoint_for, retry_settings
 
     session = requests.Session()
     adapter = DeadlineAdapter(pool_connections=4, pool_maxsize=32)  # the deadline cuts reads
     session.mount("https://", adapter)
     session.mount("http://", adapter)
-    ca_bundle = opts.get("ca_bundle") or os.environ.get("AWS_CA_BUNDLE") or None
+    endpoint_url, source = endpoint_for(opts)
+    if endpoint_url is not None:
+        check_endpoint_url(endpoint_url, source)
     if opts.get("no_verify_ssl"):
         session.verify = False
         import urllib3
 
         urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
-    elif ca_bundle:
-        if not os.path.isfile(ca_bundle):
-            raise click.BadParameter(f"{ca_bundle!r} is not a file", param_hint="--ca-bundle")
-        session.verify = ca_bundle
-    endpoint_url = opts.get("endpoint_url")
-    if endpoint_url is not None:
-        check_endpoint_url(endpoint_url)
+    elif endpoint_url is None or endpoint_url.lower().startswith("https:"):
+        ca_bundle = ca_bundle_for(opts)  # checked only when TLS is used, as aws does
+        if ca_bundle is not None:
+            session.verify = ca_bundle
     try:
         return Client(region, credentials, endpoint_url=endpoint_url, session=session,
+                      ignore_configured_endpoint_urls=True,  # endpoint_for has done it
+                      unsigned=bool(opts.get("no_sign_request")),
                       connect_timeout=opts.get("cli_connect_timeout"),
                       read_timeout=opts.get("cli_read_timeout"),
                       deadline=opts.get("cli_deadline", float(DEFAULT_DEADLINE)),
-                      max_attempts=max_attempts())
+                      **retry_settings(opts))
     except ValueError as exc:
         if isinstance(exc, SigningError) and exc.field in GLOBAL_FIELDS:
             raise click.BadParameter(str(exc).partition(": ")[2] or str(exc),
@@ -149,8 +146,9 @@ def whole_command(client: Client, seconds: float | None
     return call
 
 
-def check_endpoint_url(url: str) -> None:
-    """An http(s) URL with a host that parses (``http://[::1/`` does not)."""
+def check_endpoint_url(url: str, source: str = "--endpoint-url") -> None:
+    """An http(s) URL with a host that parses (``http://[::1/`` does not); ``source`` is
+    where it came from (the option, or a configured endpoint's variable or profile key)."""
     from urllib.parse import urlsplit
 
     try:
@@ -158,10 +156,10 @@ def check_endpoint_url(url: str) -> None:
         split.port  # noqa: B018  # raises on a bad port
     except ValueError as exc:
         raise click.BadParameter(f"{url!r} is not a URL ({exc})",
-                                 param_hint="--endpoint-url") from None
+                                 param_hint=source) from None
     if split.scheme not in ("http", "https") or not split.hostname:
         raise click.BadParameter(f"{url!r} is not an http(s) URL with a host",
-                                 param_hint="--endpoint-url")
+                                 param_hint=source)
 
 
 def max_attempts() -> int:
@@ -237,10 +235,10 @@ def skeleton(action: str, which: str) -> Any:
 # -- output ------------------------------------------------------------------------------
 
 def output_format(opts: Mapping[str, Any]) -> str:
-    chosen = opts.get("output") or os.environ.get("AWS_DEFAULT_OUTPUT") or "json"
-    if chosen not in ("json", "text", "table"):
-        raise InputError(f"AWS_DEFAULT_OUTPUT: must be json, text or table, got {chosen!r}")
-    return str(chosen)
+    """--output, AWS_DEFAULT_OUTPUT or the profile's ``output`` (``awsconfig``)."""
+    from .awsconfig import output_format as configured_output
+
+    return configured_output(opts)
 
 
 def compile_query(expression: str | None) -> Any:
@@ -257,19 +255,20 @@ def compile_query(expression: str | None) -> Any:
         raise click.BadParameter(message, param_hint="--query") from None
 
 
-def plain(value: Any, scrub: Callable[[str], str] = str) -> Any:
-    """Timestamps as ISO 8601 text before --query sees them, as the AWS CLI's JSON shows
-    them, and every string through ``scrub`` (the credentials this process holds redacted,
-    should a server echo them); the rest unchanged (a copy: the library's result is not
-    modified)."""
+def plain(value: Any, timestamps: str = "iso8601", scrub: Callable[[str], str] = str) -> Any:
+    """Timestamps as text before --query sees them, as the AWS CLI shows them: as the
+    service sent them (``wire``, its default ``cli_timestamp_format``) or ISO 8601; every
+    string through ``scrub`` (the credentials this process holds redacted, should a server
+    echo them); the rest unchanged (a copy, so the library's result is not modified)."""
     import datetime
 
     if isinstance(value, dict):
-        return {scrub(k): plain(v, scrub) for k, v in value.items()}
+        return {scrub(k): plain(v, timestamps, scrub) for k, v in value.items()}
     if isinstance(value, list):
-        return [plain(v, scrub) for v in value]
+        return [plain(v, timestamps, scrub) for v in value]
     if isinstance(value, datetime.datetime):
-        return value.isoformat()
+        wire = getattr(value, "wire", "")
+        return wire if wire and timestamps == "wire" else value.isoformat()
     if isinstance(value, str):
         return scrub(value)
     return value
@@ -277,33 +276,18 @@ def plain(value: Any, scrub: Callable[[str], str] = str) -> Any:
 
 def emit(data: Any, opts: Mapping[str, Any], title: str, query: Any = None) -> None:
     """Print ``data`` as the AWS CLI would: without ResponseMetadata, through --query."""
+    from .awsconfig import timestamp_format
     from .output import render
 
     if isinstance(data, dict):
         data = {k: v for k, v in data.items() if k != "ResponseMetadata"}
-    data = plain(data, scrubber())
+    data = plain(data, timestamp_format(opts), scrubber())
     if query is not None:
         data = query.search(data)
     render(data, output_format(opts), sys.stdout, title)
 
 
 # -- failures ----------------------------------------------------------------------------
-
-_OUTPUT_ERRNOS = frozenset({errno.EPIPE, errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
-
-_SIGNATURE_CODES = ("AuthFailure", "SignatureDoesNotMatch", "IncompleteSignature")
-
-
-def api_error_text(err: Any) -> str:
-    lines = [f"{err} (request id {err.request_id or 'unknown'})"]
-    if err.code in _SIGNATURE_CODES:
-        lines.append(
-            "EC2 does not say what it expected: rerun with --debug to see our canonical "
-            "request and string to sign, check the clock, Region and secret key, and "
-            "`sigv4kit explain`/`sigv4kit verify` a signed request offline."
-        )
-    return "\n".join(lines)
-
 
 def field_option(action: str, field: str | None, fields: Mapping[str, str]) -> str | None:
     """The option a SigningError's field stands for: a builder argument, a global, or the
@@ -326,90 +310,3 @@ def field_option(action: str, field: str | None, fields: Mapping[str, str]) -> s
         if found.name == member:
             return found.option
     return None
-
-
-@contextlib.contextmanager
-def cli_errors(action: str, endpoint: Callable[[], str],
-               fields: Mapping[str, str] | None = None,
-               deadline: float | None = None) -> Iterator[None]:
-    """Every failure of an ec2 command as exit 1 (the service, the network, an unreadable
-    answer) or 2 (input), in one message and never a traceback."""
-    import requests
-
-    from ..ec2.errors import ApiError, ResponseParseError, SnapshotStateError, WaitTimeoutError
-    from ..transport import DeadlineExceeded, ReadTimedOut, RedirectRefused, TransportError
-
-    timed_out = (DeadlineExceeded, ReadTimedOut)
-
-    known = {**GLOBAL_FIELDS, **(fields or {})}
-    try:
-        yield
-    except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort,
-            KeyboardInterrupt):
-        raise
-    except ApiError as err:
-        raise ServiceError(api_error_text(err)) from None
-    except ResponseParseError as err:
-        raise ServiceError(f"the answer from {endpoint()} could not be read: {err}") from None
-    except DeadlineExceeded:
-        limit = f"of {deadline:g} s " if deadline is not None else ""
-        raise ServiceError(
-            f"timed out talking to {endpoint()}: {action} did not finish within the deadline "
-            f"{limit}(--cli-deadline or SIGV4KIT_CLI_DEADLINE)") from None
-    except (TransportError, RedirectRefused) as exc:  # its message says what happened
-        what = "timed out talking to" if isinstance(exc, timed_out) else "cannot reach"
-        raise ServiceError(f"{what} {endpoint()}: {clean_message(str(exc))}") from None
-    except requests.exceptions.Timeout as exc:
-        raise ServiceError(f"timed out talking to {endpoint()}: {type(exc).__name__}") from None
-    except requests.exceptions.RequestException as exc:
-        raise ServiceError(f"cannot reach {endpoint()}: {type(exc).__name__}") from None
-    except (SnapshotStateError, WaitTimeoutError) as exc:
-        raise ServiceError(str(exc)) from None
-    except SigningError as exc:
-        hint = field_option(action, exc.field, known)
-        message = str(exc)
-        if hint == "--cli-input-json":  # say which member: the path without the action
-            raise click.BadParameter(message.removeprefix(action + "."),
-                                     param_hint=hint) from None
-        if hint:
-            raise click.BadParameter(message.partition(": ")[2] or message,
-                                     param_hint=hint) from None
-        raise InputError(message) from None
-    except RecursionError:
-        raise InputError("input nested too deeply") from None
-    except OSError as exc:
-        if isinstance(exc, BrokenPipeError) or exc.errno in _OUTPUT_ERRNOS:
-            raise  # the output's reader went away or the disk is full: the entry point says so
-        raise InputError(f"{type(exc).__name__}: {exc}") from None
-    except UnicodeEncodeError:
-        raise  # the output's encoding cannot carry the answer: the entry point says so
-    except ValueError as exc:
-        raise InputError(f"{type(exc).__name__}: {exc}") from None
-    except Exception as exc:  # the last net: a one-line message, never a traceback
-        raise ServiceError(f"internal error: {type(exc).__name__}: {exc}") from None
-
-
-def with_cli_errors(action: str, fields: Mapping[str, str] | None = None) -> Callable[[F], F]:
-    """``cli_errors`` around a command (the endpoint named in messages is the one in use)."""
-
-    def decorate(f: F) -> F:
-        @functools.wraps(f)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            def endpoint() -> str:
-                url = kwargs.get("endpoint_url")
-                if url:
-                    return str(url).rstrip("/") + "/"
-                from ..aws.endpoints import ec2_endpoint
-
-                try:
-                    return ec2_endpoint(kwargs.get("region") or "") + "/"
-                except ValueError:
-                    return "the EC2 endpoint"
-
-            deadline = kwargs.get("cli_deadline", float(DEFAULT_DEADLINE))
-            with cli_errors(action, endpoint, fields, deadline):
-                return f(*args, **kwargs)
-
-        return wrapper  # type: ignore[return-value]
-
-    return decorate

@@ -201,7 +201,11 @@ class ModelCommand(click.Command):
         self.list_options = frozenset(list_options)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        return super().parse_args(ctx, expand_list_values(args, self.list_options))
+        try:
+            return super().parse_args(ctx, expand_list_values(args, self.list_options))
+        except click.UsageError as exc:  # the parser's own: argparse's exit 2 under `ec2`
+            exc.aws_usage = True  # type: ignore[attr-defined]
+            raise
 
 
 def expand_list_values(args: Sequence[str], list_options: frozenset[str]) -> list[str]:

@@ -89,7 +89,11 @@ _COPY_HELP = {
 )
 @model_options("CopySnapshot", skip=("PresignedUrl",), help_overrides=_COPY_HELP)
 @click.option("--expires", type=int, default=3600, show_default=True, help="Seconds, 1..604800.")
-@click.option("--source-endpoint-url", help="Source endpoint to use instead of the public one.")
+@click.option("--source-endpoint-url",
+              help="Source endpoint the URL is for (default: the configured EC2 endpoint, "
+              "as aws finds it: AWS_ENDPOINT_URL_EC2, AWS_ENDPOINT_URL, the profile's "
+              "services section or endpoint_url, unless AWS_IGNORE_CONFIGURED_ENDPOINT_URLS; "
+              "else the source Region's public endpoint).")
 @click.option(
     "--tag", "tags", multiple=True, metavar="KEY=VALUE",
     help="Shortcut: tag the copy (repeatable; or --tag-specifications).",
@@ -133,6 +137,10 @@ def copy_snapshot(
         raise click.UsageError("--source-snapshot-id - prints one URL per line, not --output "
                                "json")
     credentials = load_credentials(profile, access_key_id, secret_access_key_stdin)
+    if not source_endpoint_url:  # the endpoint `aws ec2 copy-snapshot` would sign it for
+        from .awsconfig import endpoint_for
+
+        source_endpoint_url = endpoint_for({"profile": profile})[0]
     if snapshot_id == "-":
         from .bulk import presign_lines
 

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import logging
 import math
-import random
 import threading
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import unquote, urlencode, urlsplit
@@ -25,12 +23,14 @@ from .. import __version__
 from ..aws import endpoints
 from ..aws.clock_skew import MAX_ERROR_BODY, ClockSkew
 from ..aws.credentials import CredentialSource, check_credential_source, current_credentials
+from ..aws.retries import retry_policy
 from ..errors import SigningError
 from ..model import Credentials, Request, SignedRequest
 from ..redact import debug_text, excerpt
 from ..signing import sign_request
 from ..transport import (
     DeadlineExceeded,
+    ReadTimedOut,
     RedirectRefused,
     ResponseBodyError,
     Transport,
@@ -53,8 +53,6 @@ it would hold one call for many minutes."""
 DEFAULT_DEADLINE = 300.0
 """Seconds one ``call`` may take, every attempt and backoff included."""
 _SIGNATURE_ERRORS = frozenset({"AuthFailure", "SignatureDoesNotMatch", "IncompleteSignature"})
-_CLIENT_TOKEN_ACTIONS = frozenset({"ImportSnapshot", "ImportImage", "ImportVolume"})
-"""Actions whose ClientToken we generate when absent, so that retries cannot duplicate them."""
 
 _UNSET: Any = object()
 
@@ -92,6 +90,14 @@ def _endpoint(endpoint_url: object, region: str) -> str:
     return url
 
 
+def _configured(profile: str | None, ignore: bool | None) -> tuple[str | None, str]:
+    """The configured endpoint as boto3 finds it (``aws.config_endpoints``), unless ignored."""
+    from ..aws.config_endpoints import configured_endpoint
+
+    found = configured_endpoint("ec2", profile, ignore=ignore)
+    return (None, "region") if found is None else (found.url, found.source)
+
+
 def _timeouts(timeout: object, connect: object, read: object) -> tuple[float | None, float | None]:
     if isinstance(timeout, tuple):
         if len(timeout) != 2:
@@ -116,6 +122,12 @@ class Client:
     metadata). A provider is asked before every signing, every retry and every waiter poll;
     one that fails is one ``sigv4kit.aws.credentials.CredentialsError``.
 
+    Endpoint: ``endpoint_url``, else the one configured as boto3 finds it
+    (``AWS_ENDPOINT_URL_EC2``, ``AWS_ENDPOINT_URL``, the profile's ``services`` section or
+    ``endpoint_url``; ``profile`` or ``AWS_PROFILE`` picks the profile), unless
+    ``ignore_configured_endpoint_urls`` (default: ``AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`` or
+    the profile's setting); else the Region's public endpoint. ``endpoint_source`` says which.
+
     Clock skew (``correct_clock_skew``, on by default): when EC2 refuses a request for its
     time (AuthFailure, RequestExpired …) and its Date header shows our clock off by more than
     five minutes, the request is signed again once with EC2's time, and that offset is used
@@ -124,9 +136,10 @@ class Client:
     Time: ``timeout`` is requests' (connect, read) or one number for both;
     ``connect_timeout``/``read_timeout`` override its halves (None: none). ``deadline``
     (seconds, None: none; default 300) bounds a whole ``call``, every attempt, read and backoff
-    included, so a server trickling a byte a second cannot hold it. Throttling and connection
-    failures are retried up to ``max_attempts`` (1..20) with capped exponential backoff and
-    full jitter; see ``call`` for which failures are retried.
+    included, so a server trickling a byte a second cannot hold it. Retries follow botocore's
+    ``retry_mode`` (``legacy``, the AWS CLI v1's and the default; ``standard``; ``adaptive``,
+    without its client-side rate limiter; ``sigv4kit.aws.retries``) with ``max_attempts``
+    (1..20, default the mode's: 5 or 3); see ``call`` for which failures are retried.
 
     Errors ``call`` raises: ``ApiError`` (EC2 answered with an error), ``ResponseParseError``
     (an answer that cannot be read: too large, cut short, a gzip bomb, hostile XML),
@@ -143,7 +156,7 @@ class Client:
         endpoint_url: str | None = None,
         session: requests.Session | None = None,
         timeout: float | tuple[float, float] = (10.0, 60.0),
-        max_attempts: int = 5,
+        max_attempts: int | None = None,
         *,
         profile: str | None = None,
         retry_base_delay: float = 0.5,
@@ -153,9 +166,13 @@ class Client:
         read_timeout: float | None = _UNSET,
         deadline: float | None = DEFAULT_DEADLINE,
         correct_clock_skew: bool = True,
+        ignore_configured_endpoint_urls: bool | None = None,
+        retry_mode: str | None = None,
+        unsigned: bool = False,
     ) -> None:
         endpoints.partition_of(region)
-        if (isinstance(max_attempts, bool) or not isinstance(max_attempts, int)
+        if max_attempts is not None and (
+                isinstance(max_attempts, bool) or not isinstance(max_attempts, int)
                 or not 1 <= max_attempts <= MAX_ATTEMPTS):
             raise SigningError(
                 f"max_attempts: must be a whole number from 1 to {MAX_ATTEMPTS}, "
@@ -173,13 +190,22 @@ class Client:
             raise SigningError("max_response_bytes: must be a whole number >= 1",
                                field="max_response_bytes")
         self.region = region
+        self.endpoint_source = "endpoint_url"
+        """Where the endpoint came from: ``endpoint_url``, a configured source
+        (``AWS_ENDPOINT_URL_EC2`` …) or ``region`` (the Region's public endpoint)."""
+        if endpoint_url is None:
+            endpoint_url, self.endpoint_source = _configured(
+                profile, ignore_configured_endpoint_urls)
         self.endpoint_url = _endpoint(endpoint_url, region)
         self.connect_timeout, self.read_timeout = _timeouts(timeout, connect_timeout,
                                                             read_timeout)
         self.timeout = (self.connect_timeout, self.read_timeout)
         self.deadline = None if deadline is None else check_timeout(
             deadline, "deadline", zero_means_none=False)
-        self.max_attempts = max_attempts
+        self.retry = retry_policy(retry_mode, max_attempts)
+        self.unsigned = bool(unsigned)
+        """Send requests unsigned (no credentials read), as ``aws --no-sign-request``."""
+        self.max_attempts = self.retry.max_attempts
         self.retry_base_delay = retry_base_delay
         self.retry_max_delay = retry_max_delay
         self.max_response_bytes = max_response_bytes
@@ -228,14 +254,16 @@ class Client:
 
     # -- the wire ----------------------------------------------------------------------
 
-    def _signed(self, body: bytes) -> tuple[SignedRequest, Credentials]:
-        credentials = self._current_credentials()
+    def _signed(self, body: bytes) -> tuple[SignedRequest, Credentials | None]:
         request = Request(
             "POST",
             self.endpoint_url,
             [("Content-Type", CONTENT_TYPE), ("User-Agent", f"sigv4kit/{__version__}")],
             body,
         )
+        if self.unsigned:  # as botocore's UNSIGNED (aws --no-sign-request): sent as built
+            return SignedRequest(request, "", "", "", "", "", "", ""), None
+        credentials = self._current_credentials()
         signed = sign_request(request, credentials, region=self.region, service="ec2",
                               timestamp=self._skew.signing_time(self._host))
         if self.on_signed is not None:
@@ -261,9 +289,15 @@ class Client:
             self._host, status, date,
             lambda: raw[:MAX_ERROR_BODY].decode("utf-8", "replace"))
 
-    def _backoff(self, attempt: int, ends: float | None) -> bool:
-        """Sleep before the next attempt; False when the deadline leaves no room for one."""
-        delay = random.uniform(0, min(self.retry_max_delay, self.retry_base_delay * 2**attempt))
+    def _backoff(self, attempt: int, ends: float | None, *, throttled: bool = False,
+                 timeout: bool = False) -> bool:
+        """Sleep before the next attempt as the retry mode says (scaled by
+        ``retry_base_delay`` / 0.5, capped at ``retry_max_delay``); False when the deadline
+        or the retry quota leaves no room for one."""
+        if not self.retry.take_retry(timeout=timeout):
+            return False
+        delay = min(self.retry_max_delay, self.retry.delay(attempt, throttled=throttled)
+                    * self.retry_base_delay / 0.5)
         if ends is not None and time.monotonic() + delay >= ends:
             return False
         time.sleep(delay)
@@ -273,15 +307,14 @@ class Client:
         """Send ``action`` with boto3-shaped ``params`` exactly as given; return a boto3-shaped
         dict (with ``ResponseMetadata``) or raise one of the errors the class lists.
 
-        Retried: throttling answers and connections that surely never reached EC2, for every
-        action; 5xx answers, read timeouts and dropped connections only for reads and calls
-        carrying a ClientToken, because CopySnapshot or CreateSnapshot repeated after it may
-        have arrived would make a second snapshot. Never retried: a refused redirect, a passed
-        deadline.
+        Retried, when the retry mode retries it (botocore's data): throttling answers, 503
+        and connections that surely never reached EC2, for every action; other 5xx answers,
+        read timeouts and dropped connections only for reads and calls carrying a ClientToken,
+        because CopySnapshot or CreateSnapshot repeated after it may have arrived would make a
+        second snapshot. Never retried: a refused redirect, a passed deadline, an answer that
+        is not XML (as botocore).
         """
         params = dict(params or {})
-        if action in _CLIENT_TOKEN_ACTIONS and "ClientToken" not in params:
-            params["ClientToken"] = str(uuid.uuid4())
         # Form-encoded as botocore does (urlencode: space as '+'), so any server that re-encodes
         # the parsed form to check the signature, as moto does, sees the same bytes.
         body = urlencode(serializer.serialize(action, params)).encode("ascii")
@@ -307,9 +340,11 @@ class Client:
             except (RedirectRefused, DeadlineExceeded):
                 raise
             except TransportError as exc:
-                retry = not exc.sent or idempotent
+                retry = (not exc.sent or idempotent) and self.retry.retryable(
+                    None, None, connection_error=True)
                 logger.debug("%s attempt %d failed: %s", action, attempt, type(exc).__name__)
-                if retry and attempt < self.max_attempts and self._backoff(attempt, ends):
+                if retry and attempt < self.max_attempts and self._backoff(
+                        attempt, ends, timeout=isinstance(exc, ReadTimedOut)):
                     continue
                 raise
             skewed = self._clock_was_wrong(status, headers, raw)
@@ -321,14 +356,20 @@ class Client:
                     logger.debug("%s attempt %d: %s, clock corrected by %+.0f s", action,
                                  attempt, err.code, self._skew.offset(self._host))
                     continue
-                retry = err.is_throttling or status == 503 or (status >= 500 and idempotent)
-                if retry and attempt < self.max_attempts and self._backoff(attempt, ends):
+                throttled = self.retry.is_throttling(status, err.code) or err.is_throttling
+                # botocore's rule for the mode, and never a write that may have been done
+                retry = self.retry.retryable(status, err.code) and (
+                    idempotent or throttled or status == 503)
+                if retry and attempt < self.max_attempts and self._backoff(
+                        attempt, ends, throttled=throttled):
                     logger.debug("%s attempt %d: %s, retrying", action, attempt, err.code)
                     continue
                 err.retry_attempts = attempt - 1
-                if err.code in _SIGNATURE_ERRORS:
+                err.max_attempts_reached = retry and attempt >= self.max_attempts
+                if err.code in _SIGNATURE_ERRORS and credentials is not None:
                     err.debug = debug_text(signed, credentials)
                 raise
+            self.retry.succeeded()
             result.setdefault("ResponseMetadata", {})["RetryAttempts"] = attempt - 1
             return result
 
@@ -359,7 +400,9 @@ class Client:
         return self.call("CreateSnapshot", params)
 
     def import_snapshot(self, **params: Any) -> dict[str, Any]:
-        """ImportSnapshot; a ``ClientToken`` is generated when absent so retries are safe."""
+        """ImportSnapshot with exactly these parameters, as boto3 and aws send it: no
+        ``ClientToken`` is added (without one, a 5xx or a lost connection is not retried;
+        give one to make retries safe)."""
         return self.call("ImportSnapshot", params)
 
     def describe_snapshots(self, **params: Any) -> dict[str, Any]:
@@ -392,6 +435,8 @@ class Client:
                 max_attempts=2**31, timeout=timeout, backoff=1.5, max_delay=max_poll_delay,
             )
         except waiters.WaiterError as exc:
+            if exc.error is not None:
+                raise exc.error from None
             snapshots = (exc.last_response or {}).get("Snapshots") or []
             snapshot: dict[str, Any] = snapshots[0] if snapshots else {}
             if exc.reason == "failure":

@@ -47,6 +47,10 @@ class ApiError(Error):
     that raises this never sees the request nor knows how often it was sent.
     """
 
+    max_attempts_reached: bool = False
+    """True when the client would have retried this error but had no attempt left (botocore's
+    ``MaxAttemptsReached``: its message then says ``(reached max retries: N)``)."""
+
     def __init__(
         self,
         code: str,

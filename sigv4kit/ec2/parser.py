@@ -138,7 +138,7 @@ def parse_response(
     try:
         root = _parse_xml(body)
     except _NotXml as exc:
-        if ok:
+        if ok or size:  # as botocore: a body that is not XML is unreadable, error or not
             raise ResponseParseError(str(exc), http_status=status, body_size=size) from None
         detail = "empty response body" if size == 0 else f"response body ({size} bytes) is not XML"
         raise _status_error(action, status, lowered, detail) from None
@@ -398,6 +398,14 @@ def _to_bool(text: str) -> bool:
     raise ValueError(text)
 
 
+class Timestamp(datetime.datetime):
+    """A parsed timestamp that remembers the text EC2 sent (``wire``), so a CLI can print
+    it as the service sent it (the AWS CLI v1's default ``cli_timestamp_format``). It is a
+    ``datetime`` in every other respect, and equal to botocore's."""
+
+    wire: str = ""
+
+
 def _to_timestamp(text: str) -> datetime.datetime:
     """botocore's parser (so results compare equal), bounded, and always tz-aware."""
     if len(text) > _MAX_TIMESTAMP_CHARS:
@@ -407,7 +415,10 @@ def _to_timestamp(text: str) -> datetime.datetime:
     value: datetime.datetime = parse_timestamp(text)
     if value.tzinfo is None:
         value = value.replace(tzinfo=datetime.UTC)
-    return value
+    stamped = Timestamp(value.year, value.month, value.day, value.hour, value.minute,
+                        value.second, value.microsecond, value.tzinfo, fold=value.fold)
+    stamped.wire = text
+    return stamped
 
 
 def _to_blob(text: str) -> bytes:

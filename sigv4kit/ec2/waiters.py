@@ -19,19 +19,22 @@ from ..errors import Error
 from .errors import ApiError
 from .model import API_VERSION
 
-__all__ = ["WaiterError", "definition", "matching_acceptor", "wait"]
+__all__ = ["WaiterError", "definition", "explanation", "matching_acceptor", "wait"]
 
 
 class WaiterError(Error):
     """The waiter stopped without success: a ``failure`` acceptor matched (``reason`` =
-    ``"failure"``), an error no acceptor expects was raised (``"error"``), or attempts or
-    time ran out (``"attempts"``). ``last_response`` is the last answer, if any."""
+    ``"failure"``), an error no acceptor expects was raised (``"error"``, the ApiError in
+    ``error``), or attempts or time ran out (``"attempts"``). ``last_response`` is the last
+    answer, if any. The message is botocore's ``WaiterError`` text, word for word."""
 
     def __init__(self, name: str, reason: str, detail: str,
                  last_response: Mapping[str, Any] | None) -> None:
         self.name = name
         self.reason = reason
         self.last_response = last_response
+        self.error: ApiError | None = None
+        """The ApiError no acceptor expected (``reason`` ``"error"``)."""
         super().__init__(f"Waiter {name} failed: {detail}")
 
 
@@ -47,6 +50,23 @@ def with_success_state(waiter: WaiterDefinition, expected: str) -> WaiterDefinit
         replace(a, expected=expected) if a.state == "success" else a for a in waiter.acceptors
     )
     return replace(waiter, acceptors=acceptors)
+
+
+def explanation(acceptor: Acceptor) -> str:
+    """botocore's ``AcceptorConfig.explanation``: what matched, in its words."""
+    argument, expected = acceptor.argument, acceptor.expected
+    if acceptor.matcher == "path":
+        return f'For expression "{argument}" we matched expected path: "{expected}"'
+    if acceptor.matcher == "pathAll":
+        return f'For expression "{argument}" all members matched expected path: "{expected}"'
+    if acceptor.matcher == "pathAny":
+        return (f'For expression "{argument}" we matched expected path: "{expected}" at '
+                "least once")
+    if acceptor.matcher == "status":
+        return f"Matched expected HTTP status code: {expected}"
+    if acceptor.matcher == "error":
+        return f"Matched expected service error code: {expected}"
+    return f'No explanation for unknown waiter type: "{acceptor.matcher}"'
 
 
 def _path_matches(acceptor: Acceptor, response: Mapping[str, Any]) -> bool:
@@ -109,6 +129,7 @@ def wait(
     deadline = None if timeout is None else time.monotonic() + timeout
     last: dict[str, Any] | None = None
     attempt = 0
+    matched_before = False
     while True:
         attempt += 1
         error: ApiError | None = None
@@ -121,12 +142,20 @@ def wait(
             assert last is not None or error is not None
             return last if error is None and last is not None else {}
         if acceptor is not None and acceptor.state == "failure":
-            raise WaiterError(waiter.name, "failure",
-                              "Waiter encountered a terminal failure state", last)
+            raise WaiterError(waiter.name, "failure", "Waiter encountered a terminal failure "
+                              f"state: {explanation(acceptor)}", last)
         if error is not None and acceptor is None:
-            raise error
+            failed = WaiterError(waiter.name, "error", f"An error occurred ({error.code}): "
+                                 f"{error.message}", error.response)
+            failed.error = error
+            raise failed
+        matched_before = matched_before or acceptor is not None
         remaining = None if deadline is None else deadline - time.monotonic()
         if attempt >= attempts or (remaining is not None and remaining <= 0):
-            raise WaiterError(waiter.name, "attempts", "Max attempts exceeded", last)
+            # botocore names the acceptor its loop stopped at: the one matched, or the last
+            detail = "Max attempts exceeded" if not matched_before else (
+                "Max attempts exceeded. Previously accepted state: "
+                f"{explanation(acceptor or waiter.acceptors[-1])}")
+            raise WaiterError(waiter.name, "attempts", detail, last)
         sleep(pause if remaining is None else max(0.0, min(pause, remaining)))
         pause = pause * backoff if max_delay is None else min(pause * backoff, max_delay)
