@@ -336,9 +336,15 @@ def test_endpoint_equals_botocore_client(
     except botocore.exceptions.EndpointVariantError:
         # botocore's legacy endpoints.json has no dual-stack entry here, so it will not even
         # build the client, although partitions.json and the ec2 rules define the host.
+        # The host is then checked against botocore's partition data, which ec2's rules
+        # build it from: https://ec2.{Region}.{PartitionResult#dualStackDnsSuffix}.
         assert dualstack
         assert partition in {"aws-iso-e", "aws-iso-f"}
-        pytest.skip(f"botocore builds no dual-stack ec2 client for {region}")
+        data = botocore.loaders.create_loader().load_data("partitions")
+        outputs = next(p["outputs"] for p in data["partitions"] if p["id"] == partition)
+        suffix = outputs["dualStackDnsSuffix"]
+        assert ours == f"https://ec2{'-fips' if fips else ''}.{region}.{suffix}"
+        return
     client.meta.events.register("before-send.ec2", _abort_with_url)
     with pytest.raises(_Sent) as sent:
         client.describe_regions()
