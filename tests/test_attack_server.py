@@ -340,7 +340,8 @@ def test_proxy_sends_the_target_as_signed_dot_segments_and_escapes_kept() -> Non
                 assert reply.startswith(b"HTTP/1.1 200 "), reply
                 assert (up.requests[-1].target, up.requests[-1].reason) == (target.decode(),
                                                                             "ok")
-        config = ProxyConfig(upstream=up.url, credentials=REAL,
+        config = ProxyConfig(upstream=up.url, credentials=REAL, service="s3",
+                             region="us-east-1",
                              verify_keys={virtual.access_key_id: virtual.secret_access_key})
         with ProxyServer(config) as proxy:
             s3 = boto3.session.Session().client(
@@ -371,7 +372,8 @@ def test_resigning_streams_hashed_bodies_past_max_body_and_refuses_a_tampered_on
     virtual = Credentials("AKIDVIRTUALCLIENT", "virtual/secret/held+by/the/client0123")
     data = os.urandom(5000)
     with VerifyingServer(REAL) as up:
-        config = ProxyConfig(upstream=up.url, credentials=REAL, max_body=1000,
+        config = ProxyConfig(upstream=up.url, credentials=REAL, max_body=1000, service="s3",
+                             region="us-east-1",
                              verify_keys={virtual.access_key_id: virtual.secret_access_key})
         with ProxyServer(config) as proxy:
             cases = [("hashed", None, data), ("unsigned", "UNSIGNED-PAYLOAD", data),
@@ -444,9 +446,9 @@ def test_upstream_redirects_are_passed_back_never_followed() -> None:
 @pytest.mark.slow
 def test_aws_cli_with_virtual_keys_through_the_resigning_proxy(moto_server: Any,
                                                                tmp_path: Any) -> None:
-    """The AWS CLI v1 holding only virtual keys: STS and an S3 upload and download (with an
-    awkward key) reach moto signed with the real key; a wrong virtual secret is refused with
-    AWS's answer, which the CLI itself reads."""
+    """The AWS CLI v1 holding only virtual keys: an S3 upload and download (with an awkward
+    key) reach moto signed with the real key; STS through the S3 proxy and a wrong virtual
+    secret are refused with AWS's answer, which the CLI itself reads."""
     import subprocess
     import sys
 
@@ -460,6 +462,7 @@ def test_aws_cli_with_virtual_keys_through_the_resigning_proxy(moto_server: Any,
                AWS_SHARED_CREDENTIALS_FILE=os.devnull, AWS_EC2_METADATA_DISABLED="true",
                AWS_ACCESS_KEY_ID=virtual.access_key_id)
     config = ProxyConfig(upstream=moto_server.endpoint_url, credentials=moto_server.credentials,
+                         service="s3", region="us-east-1",
                          verify_keys={virtual.access_key_id: virtual.secret_access_key})
 
     def run(secret: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -473,8 +476,9 @@ def test_aws_cli_with_virtual_keys_through_the_resigning_proxy(moto_server: Any,
                   "s3://cli-resigned/a b+c/../d~e")
         get_back = run(virtual.secret_access_key, "s3", "cp", "s3://cli-resigned/a b+c/../d~e",
                        str(download))
-        wrong = run("not/the/virtual/secret/0123456789ab", "sts", "get-caller-identity")
-    assert identity.returncode == 0 and '"Arn": "arn:aws:iam::' in identity.stdout, identity
+        wrong = run("not/the/virtual/secret/0123456789ab", "s3", "ls", "s3://cli-resigned")
+    assert identity.returncode != 0 and "SignatureDoesNotMatch" in identity.stderr, identity
+    assert "arn:aws:iam::" not in identity.stdout
     assert put.returncode == 0 and get_back.returncode == 0, (put, get_back)
     assert download.read_bytes() == upload.read_bytes()
     assert wrong.returncode != 0 and "SignatureDoesNotMatch" in wrong.stderr, wrong
@@ -485,8 +489,59 @@ def test_proxy_config_repr_quotes_no_secret() -> None:
     """Configs get logged and shown in tracebacks: the virtual secrets (each one lets its
     holder use the real credentials) must not be in the repr, nor the real secret or token."""
     config = ProxyConfig(upstream="https://h", credentials=Credentials(
-        "AKIDREAL", "REAL/secret/0123456789abcdef", "REALTOKEN" * 4),
-        verify_keys={"AKIDVIRTUAL": "VIRTUAL/secret/0123456789"})
+        "AKIDREAL", "REAL/secret/0123456789abcdef", "REALTOKEN" * 4), service="s3",
+        region="us-east-1", verify_keys={"AKIDVIRTUAL": "VIRTUAL/secret/0123456789"})
     for text in (repr(config), str(config)):
         for secret in ("REAL/secret", "REALTOKENREALTOKEN", "VIRTUAL/secret"):
             assert secret not in text, text
+
+
+def test_resigning_refuses_a_scope_for_another_service_or_region(moto_server: Any) -> None:
+    """A virtual key holder must not have the proxy sign, with the real credentials, a service
+    or Region it does not serve: STS GetSessionToken through an S3 proxy would hand out real
+    temporary credentials. Refused as AWS refuses a wrong scope, and never sent upstream."""
+    import boto3
+    import botocore.config
+    from botocore.exceptions import ClientError
+
+    virtual = Credentials("AKIDVIRTUALCLIENT", "virtual/secret/held+by/the/client0123")
+    config = ProxyConfig(upstream=moto_server.endpoint_url, credentials=moto_server.credentials,
+                         service="s3", region="us-east-1",
+                         verify_keys={virtual.access_key_id: virtual.secret_access_key})
+
+    def client(service: str, region: str = "us-east-1") -> Any:
+        return boto3.session.Session().client(
+            service, region_name=region, endpoint_url=proxy.url,
+            aws_access_key_id=virtual.access_key_id,
+            aws_secret_access_key=virtual.secret_access_key,
+            config=botocore.config.Config(retries={"max_attempts": 1},
+                                          s3={"addressing_style": "path"}))
+
+    with ProxyServer(config) as proxy:
+        assert "Buckets" in client("s3").list_buckets()  # the service it serves passes
+        with pytest.raises(ClientError) as info:
+            client("sts").get_session_token()
+        assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+        assert info.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
+        assert "Credentials" not in info.value.response
+        with pytest.raises(ClientError) as info:
+            client("s3", "eu-west-1").list_buckets()
+        assert info.value.response["Error"]["Code"] == "AuthorizationHeaderMalformed"  # as S3
+
+
+def test_resigning_scope_comes_from_the_options_or_an_aws_upstream_host() -> None:
+    from sigv4kit.server.proxy import ProxyError
+
+    keys = {"AKIDVIRTUAL": "VIRTUAL/secret/0123456789"}
+    for upstream, scope in (("https://sts.eu-west-1.amazonaws.com", ("sts", "eu-west-1")),
+                            ("https://b.s3.us-west-2.amazonaws.com:443", ("s3", "us-west-2")),
+                            ("https://s3.amazonaws.com", ("s3", "us-east-1")),
+                            ("https://ec2.cn-north-1.amazonaws.com.cn", ("ec2", "cn-north-1"))):
+        config = ProxyConfig(upstream=upstream, credentials=REAL, verify_keys=keys)
+        assert (config.service, config.region) == scope
+    config = ProxyConfig(upstream="https://sts.eu-west-1.amazonaws.com", credentials=REAL,
+                         service="sts", region="eu-central-1", verify_keys=keys)
+    assert (config.service, config.region) == ("sts", "eu-central-1")  # given wins
+    for upstream in ("http://127.0.0.1:9000", "https://example.com", "https://[::1]:443"):
+        with pytest.raises(ProxyError, match="service and region"):
+            ProxyConfig(upstream=upstream, credentials=REAL, verify_keys=keys)

@@ -16,12 +16,17 @@ sign the body's hash, so their bodies are read first, capped at ``max_body``.
 
 Re-signing mode (``verify_keys``: access key id -> secret of the virtual credentials): each
 request is verified as ``sigv4kit.server``'s middleware verifies it (refusals are AWS's
-answers), then signed again with the real credentials for the service and Region of the
-client's own scope. A body whose SHA-256 the client stated keeps that hash (the upstream
-checks it; the proxy aborts the upload when it does not match); an aws-chunked upload with
-signed chunks is re-signed chunk by chunk as it flows, each incoming chunk verified against
-the client's chain and re-framed in the proxy's own, trailer checksum carried, in memory
-bounded by one chunk; unsigned-chunk uploads flow as they are, checked to the end.
+answers), then signed again with the real credentials for the proxy's ``service`` and
+``region`` (given, or read from an upstream host of AWS's ``SERVICE.REGION.amazonaws.com``
+form). The client's scope must name that service and Region: a scope for anything else is
+refused as AWS refuses it (403 ``SignatureDoesNotMatch``; S3's 400
+``AuthorizationHeaderMalformed`` for a Region), never signed, since a virtual key would
+otherwise reach every service the real credentials can (STS GetSessionToken: real temporary
+credentials). A body whose SHA-256 the client stated keeps that hash (the upstream checks it;
+the proxy aborts the upload when it does not match); an aws-chunked upload with signed chunks
+is re-signed chunk by chunk as it flows, each incoming chunk verified against the client's
+chain and re-framed in the proxy's own, trailer checksum carried, in memory bounded by one
+chunk; unsigned-chunk uploads flow as they are, checked to the end.
 
 Every request is one log line (logger ``sigv4kit.proxy``): method, upstream host, path (as
 received, anything but printable ASCII escaped), status (`` cut`` when the upstream's answer
@@ -33,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import ssl
 import sys
 import threading
@@ -150,8 +156,9 @@ def _origin(url: str, field_name: str) -> _Origin:
 @dataclass(frozen=True)
 class ProxyConfig:
     """What ``sigv4kit proxy`` is told. ``credentials``: the real credentials' source (fixed,
-    a provider, or botocore's). ``service`` / ``region``: the scope to sign for (signing mode;
-    re-signing takes the client's). ``verify_keys``: virtual access key id -> secret."""
+    a provider, or botocore's). ``service`` / ``region``: the scope to sign for, and in
+    re-signing mode the only scope a client may name (inferred from an upstream host of AWS's
+    form when not given). ``verify_keys``: virtual access key id -> secret."""
 
     upstream: str
     credentials: CredentialSource
@@ -174,9 +181,13 @@ class ProxyConfig:
         origins = (_origin(self.upstream, "upstream"),
                    *[_origin(h, "allow_host") for h in self.allow_hosts])
         object.__setattr__(self, "_origins", origins)
-        if self.verify_keys is None and (not self.service or not self.region):
-            raise ProxyError("service and region: needed to sign (or give verify_keys to "
-                             "re-sign for each client's own scope)")
+        if self.verify_keys is not None:
+            service, region = _upstream_scope(origins[0].netloc)
+            object.__setattr__(self, "service", self.service or service)
+            object.__setattr__(self, "region", self.region or region)
+        if not self.service or not self.region:
+            raise ProxyError("service and region: needed to sign (re-signing infers them only "
+                             "from an upstream host of the form SERVICE.REGION.amazonaws.com)")
         if not 0 < self.timeout <= 3600:
             raise ProxyError("timeout: must be between 0 and 3600 seconds")
         object.__setattr__(self, "_tls", _tls_context(self.ca_file))
@@ -195,6 +206,27 @@ class ProxyConfig:
             if name == origin.netloc:
                 return origin
         return None
+
+
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+_AWS_SUFFIXES = (".amazonaws.com", ".amazonaws.com.cn")
+
+
+def _upstream_scope(netloc: str) -> tuple[str | None, str | None]:
+    """The service and Region an AWS endpoint host names (``sts.eu-west-1.amazonaws.com``,
+    ``bucket.s3.us-east-1.amazonaws.com``; ``s3.amazonaws.com`` and ``sts.amazonaws.com``
+    sign for us-east-1), or None for what the host does not say: a host that is not AWS's,
+    or whose first label is not the signing name, must be configured."""
+    host = "" if netloc.startswith("[") else netloc.partition(":")[0]  # IPv6: never AWS's
+    suffix = next((s for s in _AWS_SUFFIXES if host.endswith(s)), None)
+    if suffix is None:
+        return None, None
+    labels = host[: -len(suffix)].split(".")
+    if len(labels) >= 2 and _REGION.fullmatch(labels[-1]) and labels[-2]:
+        return labels[-2], labels[-1]
+    if labels[-1] in ("s3", "sts") and suffix == ".amazonaws.com":
+        return labels[-1], "us-east-1"
+    return None, None
 
 
 class _Signing:
@@ -404,14 +436,16 @@ class _Handler:
 
         head = head_request(request.method, request.scheme, request.headers.get("Host", ""),
                             target, headers)
-        default_protocol = protocol_of(cfg.service or "s3")
+        assert cfg.service is not None and cfg.region is not None
+        opts = _settings(protocol_of(cfg.service), cfg, scoped=True)
         if isinstance(head, VerifyResult):
-            raise _Refused(refuse(head, _settings(default_protocol, cfg)))
-        planned = plan(head, _settings(default_protocol, cfg))
+            raise _Refused(refuse(head, opts))
+        planned = plan(head, opts)  # a scope for another service or Region: refused here
         if isinstance(planned, VerifyResult):
-            raise _Refused(refuse(planned, _settings(default_protocol, cfg)))
+            # in the protocol of the service the client named, which its SDK reads
+            named = planned.received.service if planned.received else cfg.service
+            raise _Refused(refuse(planned, replace(opts, protocol=protocol_of(named))))
         sig: ReceivedSignature = planned
-        opts = _settings(protocol_of(sig.service), cfg)
         virtual = self.lookup(sig.access_key_id)
         length = request.content_length
         has_body = bool(length) or "chunked" in request.headers.get("Transfer-Encoding", "")
@@ -430,7 +464,7 @@ class _Handler:
         if sig.region is None:  # SigV4a: the proxy signs SigV4 for one Region only
             raise _Refused(refuse(VerifyResult(False, Reason.UNSUPPORTED_ALGORITHM,
                                                "SigV4a is not re-signed", sig), opts))
-        service, region = sig.service, sig.region
+        service, region = cfg.service, cfg.region
         real = current_credentials(cfg.credentials)
         forwarded = forwarded_headers(headers, self.strip)
         out = _Signing(request.method, origin.base + without_query_auth(target),
@@ -462,8 +496,9 @@ class _Handler:
                  request: Any) -> tuple[SignedRequest, Any, int | None]:
         decoder = chunk_decoder(head, sig, virtual, max_chunk_size=opts.max_chunk_size)
         variant = decoder.variant
-        assert sig.region is not None
-        signed = out.sign(real, sig.service, sig.region, payload_hash=variant.payload_hash,
+        service, region = self.config.service, self.config.region
+        assert service is not None and region is not None
+        signed = out.sign(real, service, region, payload_hash=variant.payload_hash,
                           content_sha256_header=True)
         source = request.content.iter_chunked(CHUNK_SIZE)
         if not variant.signed:  # unsigned chunks: the bytes pass as they are, checked
@@ -535,11 +570,12 @@ def _multi(headers: list[tuple[str, str]]) -> Any:
     return CIMultiDict(headers)
 
 
-def _settings(protocol: str, cfg: ProxyConfig) -> Settings:
+def _settings(protocol: str, cfg: ProxyConfig, *, scoped: bool = False) -> Settings:
+    """The gate's settings; ``scoped``: only the proxy's own service and Region pass."""
     from datetime import timedelta
 
-    return settings(protocol, None, None, timedelta(seconds=cfg.max_skew_seconds),
-                    cfg.max_body, False, False)
+    return settings(protocol, cfg.service if scoped else None, cfg.region if scoped else None,
+                    timedelta(seconds=cfg.max_skew_seconds), cfg.max_body, False, False)
 
 
 def _answer(answer: ErrorResponse) -> Any:
