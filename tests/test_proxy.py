@@ -269,3 +269,53 @@ def test_cli_refuses_bad_options() -> None:
         assert text in done.stderr and "Traceback" not in done.stderr
 
 
+
+
+def test_resigned_chunked_upload_carries_content_length() -> None:
+    """Real S3 refuses a PutObject without Content-Length: the re-signed aws-chunked body is
+    re-framed in chunks whose framed length follows from X-Amz-Decoded-Content-Length, sent
+    with that Content-Length (no Transfer-Encoding), whatever chunk sizes the client used;
+    the capture server verifies every chunk and the trailer."""
+    from sigv4kit.testing.capture import CaptureServer
+
+    real = Credentials("AKIDREALBEHINDPROXY", "real/secret/only+the/proxy/holds01234")
+    keys = {VIRTUAL.access_key_id: VIRTUAL.secret_access_key}
+    with CaptureServer(lookup=lambda akid: real if akid == real.access_key_id else None) as up:
+        config = ProxyConfig(upstream=up.url, credentials=real, service="s3",
+                             region="us-east-1", verify_keys=keys)
+        with ProxyServer(config) as proxy:
+            for size, chunk, trailer in ((3 * 65536 + 5, 10_000, None),
+                                         (200_001, 100_000, "crc32"), (65536, 8192, "sha256"),
+                                         (0, 8192, None)):
+                data = os.urandom(size)
+                up_ = sign_chunked(Request("PUT", proxy.url + f"/b/k{size}"), VIRTUAL,
+                                   region="us-east-1", service="s3", payload=data,
+                                   chunk_size=chunk, trailer=trailer)
+                answer = requests.put(up_.request.url, data=up_.body.read_all(),
+                                      timeout=TIMEOUT, headers=dict(up_.request.headers))
+                assert answer.status_code == 200, answer.text
+                seen = up.requests[-1]
+                assert seen.verdict is not None and seen.verdict.valid, seen.verdict
+                assert seen.header("transfer-encoding") is None
+                assert seen.header("content-length") == str(len(seen.raw_body))
+                assert seen.header("x-amz-decoded-content-length") == str(size)
+                assert seen.raw_body.count(b";chunk-signature=") == -(-size // 65536) + 1
+
+
+def test_resigned_chunked_upload_reaches_moto(moto_server: MotoServer) -> None:
+    config = ProxyConfig(upstream=moto_server.endpoint_url, credentials=moto_server.credentials,
+                         service="s3", region="us-east-1",
+                         verify_keys={VIRTUAL.access_key_id: VIRTUAL.secret_access_key})
+    moto_server.botocore_client("s3").create_bucket(Bucket="rechunked")
+    data = os.urandom(150_000)
+    with ProxyServer(config) as proxy:
+        for trailer in (None, "crc32c"):
+            up = sign_chunked(Request("PUT", proxy.url + f"/rechunked/{trailer}"), VIRTUAL,
+                              region="us-east-1", service="s3", payload=data,
+                              chunk_size=20_000, trailer=trailer)
+            answer = requests.put(up.request.url, data=up.body.read_all(), timeout=TIMEOUT,
+                                  headers=dict(up.request.headers))
+            assert answer.status_code == 200, answer.text
+            got = moto_server.botocore_client("s3").get_object(Bucket="rechunked",
+                                                               Key=str(trailer))
+            assert got["Body"].read() == data

@@ -25,7 +25,8 @@ otherwise reach every service the real credentials can (STS GetSessionToken: rea
 credentials). A body whose SHA-256 the client stated keeps that hash (the upstream checks it;
 the proxy aborts the upload when it does not match); an aws-chunked upload with signed chunks
 is re-signed chunk by chunk as it flows, each incoming chunk verified against the client's
-chain and re-framed in the proxy's own, trailer checksum carried, in memory bounded by one
+chain and re-framed in the proxy's own 64 KiB chunks (sent with the Content-Length S3 needs,
+computed from X-Amz-Decoded-Content-Length), trailer checksum carried, in memory bounded by one
 chunk; unsigned-chunk uploads flow as they are, checked to the end.
 
 Every request is one log line (logger ``sigv4kit.proxy``): method, upstream host, path (as
@@ -50,14 +51,17 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 from ..aws.credentials import CredentialSource, check_credential_source, current_credentials
+from ..checksums import digest_size, header_name
 from ..chunked import (
     SIGNED,
     TRAILER_SIGNATURE,
     VARIANTS,
     ChunkDecoder,
     ChunkError,
+    Variant,
     chunk_head,
     framed_length,
+    trailer_algorithm,
 )
 from ..errors import Error, SigningError
 from ..model import Credentials, Request, SignedRequest
@@ -270,24 +274,49 @@ async def _frames(source: AsyncIterator[bytes], chain: _ChunkSigner) -> AsyncIte
 
 
 async def _reframed(source: AsyncIterator[bytes], decoder: ChunkDecoder, chain: _ChunkSigner,
-                    trailer: bool, head: VerifyResult, protocol: str) -> AsyncIterator[bytes]:
-    """The client's aws-chunked body, each chunk verified in its chain, then signed in ours."""
+                    trailer: str | None, head: VerifyResult,
+                    protocol: str) -> AsyncIterator[bytes]:
+    """The client's aws-chunked body, each chunk verified in its chain, then re-framed in
+    CHUNK_SIZE chunks (whatever the client's sizes, so the framed length is known up front:
+    ``_framed_length``) signed in ours. Memory: one client chunk plus one of ours. The last
+    frame waits for the client's last chunk to verify, so a forged upload never completes."""
+    pending = bytearray()
     try:
         async for data in source:
             for chunk in decoder.feed(data):
-                yield b"".join((chunk_head(len(chunk), chain.chunk(chunk)), chunk, b"\r\n"))
+                pending += chunk
+                while len(pending) >= CHUNK_SIZE:
+                    piece = bytes(pending[:CHUNK_SIZE])
+                    del pending[:CHUNK_SIZE]
+                    yield b"".join((chunk_head(len(piece), chain.chunk(piece)), piece, b"\r\n"))
         decoder.finish()
     except ChunkError as exc:
         raise _Refused(_refusal(streaming_verdict(head, Reason(exc.reason), str(exc)),
                                 protocol)) from None
+    if pending:
+        piece = bytes(pending)
+        yield b"".join((chunk_head(len(piece), chain.chunk(piece)), piece, b"\r\n"))
     final = chunk_head(0, chain.chunk(b""))
-    if not trailer:
+    if trailer is None:
         yield final + b"\r\n"
         return
-    pairs = [(n, v) for n, v in decoder.trailers if n != TRAILER_SIGNATURE]
+    # the one checksum the decoder checked, spaced as ``_framed_length`` counts it
+    pairs = [(n, v.strip()) for n, v in decoder.trailers if n != TRAILER_SIGNATURE]
     text = "".join([f"{n}:{v}\r\n" for n, v in pairs])
     text += f"{TRAILER_SIGNATURE}:{chain.trailer(pairs)}\r\n"
     yield final + text.encode("ascii") + b"\r\n"
+
+
+def _framed_length(head: Request, variant: Variant, trailer: str | None) -> int | None:
+    """The Content-Length of ``_reframed``'s body, from X-Amz-Decoded-Content-Length (the
+    decoder holds the client to it) and the one checksum trailer X-Amz-Trailer names (its
+    value's length is fixed by the algorithm); None without a declared length."""
+    declared = (head.header("x-amz-decoded-content-length") or "").strip()
+    if not declared.isdigit() or not declared.isascii():
+        return None
+    value_length = 0 if trailer is None else 4 * ((digest_size(trailer) + 2) // 3)
+    return framed_length(int(declared), CHUNK_SIZE, variant,
+                         None if trailer is None else header_name(trailer), value_length)
 
 
 async def _checked(source: AsyncIterator[bytes], check: BodyCheck | ChunkDecoder,
@@ -504,9 +533,10 @@ class _Handler:
         if not variant.signed:  # unsigned chunks: the bytes pass as they are, checked
             return signed, _checked(source, decoder, verdict, opts.protocol), (
                 request.content_length)
+        trailer = trailer_algorithm(head.header("x-amz-trailer")) if variant.trailer else None
         chain = _ChunkSigner(signed, real)
-        return signed, _reframed(source, decoder, chain, variant.trailer, verdict,
-                                 opts.protocol), None
+        return signed, _reframed(source, decoder, chain, trailer, verdict, opts.protocol), (
+            _framed_length(head, variant, trailer))
 
     # -- both -----------------------------------------------------------------------------
 
