@@ -545,3 +545,21 @@ def test_resigning_scope_comes_from_the_options_or_an_aws_upstream_host() -> Non
     for upstream in ("http://127.0.0.1:9000", "https://example.com", "https://[::1]:443"):
         with pytest.raises(ProxyError, match="service and region"):
             ProxyConfig(upstream=upstream, credentials=REAL, verify_keys=keys)
+
+
+def test_server_layer_takes_s3s_rules_from_the_one_place() -> None:
+    """Which services get S3's rules is decided once (``sigv4kit.options.service_defaults`` /
+    ``is_s3``); the server layer asks there instead of keeping its own copy of the rule."""
+    import ast
+    import pathlib
+
+    import sigv4kit.server
+
+    own = ("S3_SERVICES", "S3_OPTIONS", "S3_PRESIGN_OPTIONS")
+    root = pathlib.Path(sigv4kit.server.__file__).parent
+    for path in [*root.glob("*.py"), root.parent / "cli" / "proxy.py"]:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        names |= {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
+                  for a in n.names}
+        assert not names & set(own), f"{path.name} decides S3's rules itself: {names & set(own)}"

@@ -27,7 +27,7 @@ from hashlib import sha256
 from ..chunked import MAX_CHUNK_SIZE
 from ..errors import Error, SigningError
 from ..model import Credentials, Request
-from ..options import S3_SERVICES, STREAMING_PREFIX, UNSIGNED_PAYLOAD, is_sha256_hex
+from ..options import STREAMING_PREFIX, UNSIGNED_PAYLOAD, is_s3, is_sha256_hex
 from ..received import Reason, ReceivedSignature, read_signature
 from ..streaming import ChunkedVerifier
 from ..verify import VerifyResult, streaming_verdict, verify_request
@@ -139,7 +139,7 @@ def plan(head: Request, opts: Settings) -> ReceivedSignature | VerifyResult:
 
 def body_kind(head: Request, sig: ReceivedSignature, may_have_body: bool) -> Body:
     """What the body needs, from the payload hash the signature covers."""
-    if sig.mode == "query" and sig.service in S3_SERVICES:
+    if sig.mode == "query" and is_s3(sig.service):
         return Body.UNSIGNED
     sent = head.header("x-amz-content-sha256")
     if sent is None:

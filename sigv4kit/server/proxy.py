@@ -65,7 +65,7 @@ from ..chunked import (
 )
 from ..errors import Error, SigningError
 from ..model import Credentials, Request, SignedRequest
-from ..options import S3_OPTIONS, S3_SERVICES, UNSIGNED_PAYLOAD, SigningOptions
+from ..options import UNSIGNED_PAYLOAD, SigningOptions, is_s3
 from ..received import Reason, ReceivedSignature
 from ..rules import DEFAULT_MAX_SKEW
 from ..signing import sign_request
@@ -120,7 +120,7 @@ class _UpstreamFailed(Error):
 
 def protocol_of(service: str) -> str:
     """The error protocol a service's clients read: S3's XML, EC2's, JSON, else Query's."""
-    if service in S3_SERVICES:
+    if is_s3(service):
         return "rest-xml"
     if service == "ec2":
         return "ec2"
@@ -246,8 +246,8 @@ class _Signing:
 
     def sign(self, creds: Credentials, service: str, region: str, body: bytes = b"",
              **options: Any) -> SignedRequest:
-        opts = cast(SigningOptions, {**(S3_OPTIONS if service in S3_SERVICES else {}),
-                                     **options})
+        # S3's defaults come from sign_request itself (options.service_defaults), the one rule
+        opts = cast(SigningOptions, options)
         request = Request(self.method, self.url, [("Host", self.host), *self.signed_part], body)
         return sign_request(request, creds, region=region, service=service, **opts)
 
@@ -421,7 +421,7 @@ class _Handler:
                        forwarded_headers(request.headers.items(), self.strip))
         length = request.content_length
         has_body = bool(length) or "chunked" in request.headers.get("Transfer-Encoding", "")
-        s3 = service in S3_SERVICES
+        s3 = is_s3(service)
         body: Any
         if not has_body:
             signed = out.sign(creds, service, region)
