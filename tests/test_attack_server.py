@@ -26,6 +26,7 @@ import pytest
 from sigv4kit import Credentials
 from sigv4kit.server.proxy import ProxyConfig, ProxyServer
 from sigv4kit.testing.faulty_server import FaultyServer, Ok, SlowBody, Truncated
+from sigv4kit.testing.verifying_server import VerifyingServer
 
 REAL = Credentials("AKIDREALBEHINDPROXY", "real/secret/only+the/proxy/holds01234")
 
@@ -563,3 +564,93 @@ def test_server_layer_takes_s3s_rules_from_the_one_place() -> None:
         names |= {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
                   for a in n.names}
         assert not names & set(own), f"{path.name} decides S3's rules itself: {names & set(own)}"
+
+
+def _expect_head(url: str, creds: Credentials, body: bytes, **options: Any) -> bytes:
+    """The head of a PUT of ``body`` signed with ``creds``, waiting for 100 Continue."""
+    from sigv4kit import Request, sign_request
+
+    signed = sign_request(Request("PUT", url, [("Expect", "100-continue")], body), creds,
+                          region="us-east-1", service="s3", **options).request
+    host = url.split("//", 1)[1].split("/", 1)[0]
+    target = "/" + url.split("//", 1)[1].split("/", 1)[1]
+    lines = [f"PUT {target} HTTP/1.1", f"Host: {host}", f"Content-Length: {len(body)}",
+             *[f"{n}: {v}" for n, v in signed.headers if n.lower() != "host"], "", ""]
+    return "\r\n".join(lines).encode()
+
+
+def _first_answer(port: int, head: bytes, body: bytes | None = None) -> bytes:
+    """What the server says to ``head`` alone within 5 s (then, given ``body`` and a 100
+    Continue, everything until it closes)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(head)
+        first = b""
+        with contextlib.suppress(OSError):
+            while b"\r\n\r\n" not in first and (piece := sock.recv(65536)):
+                first += piece
+        if body is None or not first.startswith(b"HTTP/1.1 100"):
+            return first
+        sock.sendall(body)
+        rest = b""
+        with contextlib.suppress(OSError):
+            while b"\r\n\r\n" not in rest.split(b"HTTP/1.1 100 Continue\r\n\r\n")[-1] and (
+                    piece := sock.recv(65536)):
+                rest += piece
+        return first + rest
+
+
+def test_expect_continue_is_answered_only_after_the_head_verified() -> None:
+    """A client waiting for ``100 Continue`` whose signature fails is refused before it
+    sends its body (aiohttp answered 100 Continue as soon as the head arrived)."""
+    virtual = Credentials("AKIDVIRTUALCLIENT", "virtual/secret/held+by/the/client0123")
+    wrong = Credentials(virtual.access_key_id, "not/the/virtual/secret/0123456789ab")
+    unknown = Credentials("AKIDNOBODYKNOWS", "virtual/secret/held+by/the/client0123")
+    body = os.urandom(100_000)
+    with VerifyingServer(REAL) as up:
+        config = ProxyConfig(upstream=up.url, credentials=REAL, service="s3",
+                             region="us-east-1",
+                             verify_keys={virtual.access_key_id: virtual.secret_access_key})
+        with ProxyServer(config) as proxy:
+            url = proxy.url + "/b/expect"
+            bad = _first_answer(proxy.port, _expect_head(url, wrong, body))
+            assert bad.startswith(b"HTTP/1.1 403 "), bad[:200]
+            # no X-Amz-Content-SHA256: the signature needs the body, the key does not
+            nobody = _first_answer(proxy.port, _expect_head(
+                url, unknown, body, content_sha256_header=False))
+            assert nobody.startswith(b"HTTP/1.1 403 "), nobody[:200]
+            good = _first_answer(proxy.port, _expect_head(url, virtual, body), body)
+            assert good.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 "), good[:300]
+            assert up.objects["/b/expect"] == body
+    assert len([r for r in up.requests if r.target == "/b/expect"]) == 1
+
+
+def test_asgi_middleware_refuses_before_uvicorn_sends_100_continue() -> None:
+    """uvicorn sends ``100 Continue`` on the app's first ``receive()``: the middleware
+    refuses a failing head before that, a body whose signature covers its hash too when its
+    key is unknown (it read that body first, so uvicorn had said 100 Continue)."""
+    from sigv4kit.server import asgi
+    from tests.test_server_middleware import uvicorn_running
+
+    virtual = Credentials("AKIDVIRTUALCLIENT", "virtual/secret/held+by/the/client0123")
+    wrong = Credentials(virtual.access_key_id, "not/the/virtual/secret/0123456789ab")
+    unknown = Credentials("AKIDNOBODYKNOWS", "virtual/secret/held+by/the/client0123")
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        more = True
+        while more:
+            message = await receive()
+            more = message.get("more_body", False)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    guarded = asgi.SigV4Middleware(app, {virtual.access_key_id: virtual}.get,
+                                   protocol="rest-xml")
+    body = os.urandom(50_000)
+    with uvicorn_running(guarded, tls=False) as (base, _):
+        port = int(base.rsplit(":", 1)[1])
+        url = base + "/b/expect"
+        for creds, options in ((wrong, {}), (unknown, {"content_sha256_header": False})):
+            refused = _first_answer(port, _expect_head(url, creds, body, **options))
+            assert refused.startswith(b"HTTP/1.1 403 "), refused[:200]
+        good = _first_answer(port, _expect_head(url, virtual, body), body)
+        assert good.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 "), good[:300]

@@ -170,6 +170,18 @@ def verify_head(
     )
 
 
+def before_whole_body(head: Request, creds: Credentials | None,
+                      opts: Settings) -> VerifyResult | None:
+    """The refusal of a ``WHOLE`` body's request that its head alone proves (a date out of
+    range, a malformed header, an unknown key), or None: the signature itself covers the
+    body's hash, so it cannot be checked before the body is read. Asked before the body is
+    read, so ``Expect: 100-continue`` is not answered for a request refused anyway."""
+    early = verify_request(head, lambda _akid: None, max_skew=opts.max_skew, defer_body=True)
+    if early.reason is Reason.UNKNOWN_ACCESS_KEY and creds is not None:
+        return None
+    return early
+
+
 def verify_whole(request: Request, creds: Credentials | None, opts: Settings) -> VerifyResult:
     return verify_request(request, lambda _akid: creds, max_skew=opts.max_skew)
 

@@ -27,6 +27,12 @@ The body contract:
   above. ``content-length`` in the app's scope is the decoded length;
 * ``UNSIGNED-PAYLOAD`` or a presigned S3 URL: the body is not signed and flows as it is.
 
+``Expect: 100-continue``: servers that answer it when the app first calls ``receive()`` (uvicorn,
+hypercorn) answer it only for a request whose head verified: the middleware checks the head
+(``verify_request(..., defer_body=True)``) and refuses without reading the body. A body
+without ``X-Amz-Content-SHA256`` is the exception: its hash is part of the signature, so only
+the date, the form and the key are checked before it is read.
+
 ``scope["sigv4kit.verdict"]`` holds the headers verdict when the app is called and the final
 one once the body's last message was delivered. ``lookup(access_key_id)`` returns
 ``Credentials`` or None, directly or as an awaitable.
@@ -51,6 +57,7 @@ from ._gate import (
     Body,
     BodyCheck,
     BodyTooLarge,
+    before_whole_body,
     body_kind,
     checked,
     head_request,
@@ -212,6 +219,10 @@ class SigV4Middleware:
         kind = body_kind(head, planned, _may_have_body(headers))
         try:
             if kind is Body.WHOLE:
+                early = before_whole_body(head, creds, opts)
+                if early is not None:  # refused before receive(): no 100 Continue
+                    await _answer(send, refuse(early, opts))
+                    return
                 await self._whole(scope, receive, send, head, creds)
                 return
             verdict = verify_head(head, creds, kind, opts)

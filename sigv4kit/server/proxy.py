@@ -76,6 +76,7 @@ from ._gate import (
     Body,
     BodyCheck,
     Settings,
+    before_whole_body,
     body_kind,
     plan,
     refuse,
@@ -416,6 +417,7 @@ class _Handler:
         assert cfg.service is not None and cfg.region is not None
         service, region = cfg.service, cfg.region
         creds = current_credentials(cfg.credentials)
+        await _continue(request)
         out = _Signing(request.method, origin.base + without_query_auth(target),
                        cfg.sign_host or origin.netloc,
                        forwarded_headers(request.headers.items(), self.strip))
@@ -481,6 +483,10 @@ class _Handler:
         kind = body_kind(head, sig, has_body)
         whole = b""
         if kind is Body.WHOLE:
+            early = before_whole_body(head, virtual, opts)
+            if early is not None:
+                raise _Refused(refuse(early, opts))
+            await _continue(request)
             data = await _read_capped(request, cfg.max_body)
             if data is None:
                 raise _Refused(too_large(opts))
@@ -493,6 +499,7 @@ class _Handler:
         if sig.region is None:  # SigV4a: the proxy signs SigV4 for one Region only
             raise _Refused(refuse(VerifyResult(False, Reason.UNSUPPORTED_ALGORITHM,
                                                "SigV4a is not re-signed", sig), opts))
+        await _continue(request)  # the head verified: now the client may send the body
         service, region = cfg.service, cfg.region
         real = current_credentials(cfg.credentials)
         forwarded = forwarded_headers(headers, self.strip)
@@ -594,6 +601,31 @@ def _unless_started(request: Any, error: Any) -> Any:
     return started
 
 
+async def _hold_continue(request: Any) -> Any:
+    """aiohttp's expect handler: ``100 Continue`` is not sent when the head arrives (aiohttp's
+    default) but by ``_continue``, once the proxy means to read the body: in re-signing mode
+    after the client's head verified, so a refused client is answered before it sends."""
+    from aiohttp import web
+
+    if request.headers.get("Expect", "").strip().lower() != "100-continue":
+        return web.Response(status=417, text="sigv4kit proxy: only Expect: 100-continue\n")
+    return None
+
+
+async def _continue(request: Any) -> None:
+    """Send ``100 Continue`` when the client waits for it (once, before its body is read)."""
+    from aiohttp import HttpVersion11
+
+    if (request.version == HttpVersion11 and not request.get(_CONTINUED)
+            and request.headers.get("Expect", "").strip().lower() == "100-continue"):
+        request[_CONTINUED] = True
+        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        request.writer.output_size = 0  # as aiohttp's own handler: the answer has not begun
+
+
+_CONTINUED = "sigv4kit.proxy.continued"
+
+
 def _multi(headers: list[tuple[str, str]]) -> Any:
     from multidict import CIMultiDict
 
@@ -663,7 +695,8 @@ def _build(config: ProxyConfig) -> tuple[Any, _Handler]:
         response: web.StreamResponse = await handler(request)
         return response
 
-    app.router.add_route("*", r"/{tail:[\s\S]*}", handle)  # newlines too (S3 keys)
+    app.router.add_route("*", r"/{tail:[\s\S]*}", handle,  # newlines too (S3 keys)
+                         expect_handler=_hold_continue)
 
     async def close(_app: Any) -> None:
         if handler.session is not None:
