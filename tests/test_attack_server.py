@@ -654,3 +654,37 @@ def test_asgi_middleware_refuses_before_uvicorn_sends_100_continue() -> None:
             assert refused.startswith(b"HTTP/1.1 403 "), refused[:200]
         good = _first_answer(port, _expect_head(url, virtual, body), body)
         assert good.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 "), good[:300]
+
+
+def test_asgi_hanging_async_lookup_is_refused_with_a_503_in_time() -> None:
+    """A key store that never answers must not hold the connection: past ``lookup_timeout``
+    the client gets AWS's 503 (which SDKs retry), as the protocol writes it."""
+    import asyncio
+
+    import requests
+
+    from sigv4kit import Request, sign_request
+    from sigv4kit.errors import SigningError
+    from sigv4kit.server import asgi
+    from tests.test_server_middleware import uvicorn_running
+
+    async def hanging(_akid: str) -> Credentials | None:
+        await asyncio.Event().wait()
+        return None
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        raise AssertionError("the app must not run")
+
+    for protocol, code in (("rest-xml", b"<Code>ServiceUnavailable</Code>"),
+                           ("json", b"ServiceUnavailableException")):
+        guarded = asgi.SigV4Middleware(app, hanging, protocol=protocol, lookup_timeout=0.3)
+        with uvicorn_running(guarded, tls=False) as (base, _):
+            signed = sign_request(Request("GET", base + "/b/k"), REAL, region="us-east-1",
+                                  service="s3").request
+            started = time.monotonic()
+            answer = requests.get(signed.url, headers=dict(signed.headers), timeout=10)
+            assert answer.status_code == 503 and code in answer.content, answer.content
+            assert time.monotonic() - started < 5
+    for bad in (0, -1, float("nan"), True, "5"):
+        with pytest.raises(SigningError, match="lookup_timeout"):
+            asgi.SigV4Middleware(app, hanging, lookup_timeout=bad)  # type: ignore[arg-type]
