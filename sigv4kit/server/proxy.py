@@ -44,22 +44,16 @@ import ssl
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Any, cast
 from urllib.parse import urlsplit
 
 from ..aws.credentials import CredentialSource, check_credential_source, current_credentials
-from ..checksums import digest_size, header_name
 from ..chunked import (
     SIGNED,
-    TRAILER_SIGNATURE,
     VARIANTS,
-    ChunkDecoder,
-    ChunkError,
-    Variant,
-    chunk_head,
     framed_length,
     trailer_algorithm,
 )
@@ -70,7 +64,8 @@ from ..received import Reason, ReceivedSignature
 from ..rules import DEFAULT_MAX_SKEW
 from ..signing import sign_request
 from ..streaming import _ChunkSigner
-from ..verify import VerifyResult, chunk_decoder, streaming_verdict
+from ..verify import VerifyResult, chunk_decoder
+from ._bodies import CHUNK_SIZE, Refused, checked, frames, reframed, reframed_length
 from ._gate import (
     DEFAULT_MAX_BODY,
     Body,
@@ -92,7 +87,6 @@ __all__ = ["LogFormatter", "ProxyConfig", "ProxyError", "ProxyServer", "make_app
 
 log = logging.getLogger("sigv4kit.proxy")
 
-CHUNK_SIZE = 64 * 1024
 MAX_FIELD_SIZE = 16 * 1024
 MAX_LINE_SIZE = 8190
 _NOT_SIGNED = frozenset({"user-agent", "accept-encoding", "x-amzn-trace-id", "content-length"})
@@ -107,12 +101,6 @@ _JSON_SERVICES = frozenset({
 
 class ProxyError(Error):
     """The proxy's configuration cannot work (a bad upstream URL, no credentials)."""
-
-
-class _Refused(Error):
-    def __init__(self, answer: ErrorResponse) -> None:
-        super().__init__(f"refused: {answer.code}")
-        self.answer = answer
 
 
 class _UpstreamFailed(Error):
@@ -259,99 +247,6 @@ class _Signing:
         return out
 
 
-async def _frames(source: AsyncIterator[bytes], chain: _ChunkSigner) -> AsyncIterator[bytes]:
-    """aws-chunked signed chunks of CHUNK_SIZE bytes, signed as they are framed."""
-    pending = bytearray()
-    async for data in source:
-        pending += data
-        while len(pending) >= CHUNK_SIZE:
-            chunk = bytes(pending[:CHUNK_SIZE])
-            del pending[:CHUNK_SIZE]
-            yield b"".join((chunk_head(len(chunk), chain.chunk(chunk)), chunk, b"\r\n"))
-    if pending:
-        chunk = bytes(pending)
-        yield b"".join((chunk_head(len(chunk), chain.chunk(chunk)), chunk, b"\r\n"))
-    yield chunk_head(0, chain.chunk(b"")) + b"\r\n"
-
-
-async def _reframed(source: AsyncIterator[bytes], decoder: ChunkDecoder, chain: _ChunkSigner,
-                    trailer: str | None, head: VerifyResult,
-                    protocol: str) -> AsyncIterator[bytes]:
-    """The client's aws-chunked body, each chunk verified in its chain, then re-framed in
-    CHUNK_SIZE chunks (whatever the client's sizes, so the framed length is known up front:
-    ``_framed_length``) signed in ours. Memory: one client chunk plus one of ours. The last
-    frame waits for the client's last chunk to verify, so a forged upload never completes."""
-    pending = bytearray()
-    try:
-        async for data in source:
-            for chunk in decoder.feed(data):
-                pending += chunk
-                while len(pending) >= CHUNK_SIZE:
-                    piece = bytes(pending[:CHUNK_SIZE])
-                    del pending[:CHUNK_SIZE]
-                    yield b"".join((chunk_head(len(piece), chain.chunk(piece)), piece, b"\r\n"))
-        decoder.finish()
-    except ChunkError as exc:
-        raise _Refused(_refusal(streaming_verdict(head, Reason(exc.reason), str(exc)),
-                                protocol)) from None
-    if pending:
-        piece = bytes(pending)
-        yield b"".join((chunk_head(len(piece), chain.chunk(piece)), piece, b"\r\n"))
-    final = chunk_head(0, chain.chunk(b""))
-    if trailer is None:
-        yield final + b"\r\n"
-        return
-    # the one checksum the decoder checked, spaced as ``_framed_length`` counts it
-    pairs = [(n, v.strip()) for n, v in decoder.trailers if n != TRAILER_SIGNATURE]
-    text = "".join([f"{n}:{v}\r\n" for n, v in pairs])
-    text += f"{TRAILER_SIGNATURE}:{chain.trailer(pairs)}\r\n"
-    yield final + text.encode("ascii") + b"\r\n"
-
-
-def _framed_length(head: Request, variant: Variant, trailer: str | None) -> int | None:
-    """The Content-Length of ``_reframed``'s body, from X-Amz-Decoded-Content-Length (the
-    decoder holds the client to it) and the one checksum trailer X-Amz-Trailer names (its
-    value's length is fixed by the algorithm); None without a declared length."""
-    declared = (head.header("x-amz-decoded-content-length") or "").strip()
-    if not declared.isdigit() or not declared.isascii():
-        return None
-    value_length = 0 if trailer is None else 4 * ((digest_size(trailer) + 2) // 3)
-    return framed_length(int(declared), CHUNK_SIZE, variant,
-                         None if trailer is None else header_name(trailer), value_length)
-
-
-async def _checked(source: AsyncIterator[bytes], check: BodyCheck | ChunkDecoder,
-                   head: VerifyResult, protocol: str) -> AsyncIterator[bytes]:
-    """The client's bytes forwarded as they are, checked on the way. The last piece is held
-    back until the whole body checked, so a failing upload never completes upstream."""
-    held: bytes | None = None
-    try:
-        async for data in source:
-            check.feed(data)
-            if isinstance(check, BodyCheck) and check.failed is not None:
-                raise _Refused(_refusal(check.failed, protocol))
-            if held is not None:
-                yield held
-            held = data
-        if isinstance(check, ChunkDecoder):
-            check.finish()
-        else:
-            final = check.finish()
-            if not final.valid:
-                raise _Refused(_refusal(final, protocol))
-    except ChunkError as exc:
-        raise _Refused(_refusal(streaming_verdict(head, Reason(exc.reason), str(exc)),
-                                protocol)) from None
-    if held is not None:
-        yield held
-
-
-def _refusal(verdict: VerifyResult, protocol: str) -> ErrorResponse:
-    from .errors import error_response
-
-    return error_response(verdict, protocol)
-
-
 class _Handler:
     def __init__(self, config: ProxyConfig) -> None:
         self.config = config
@@ -389,7 +284,7 @@ class _Handler:
                     response, akid = await self._sign(request, origin, target)
             status = response.status
             return response
-        except _Refused as exc:
+        except Refused as exc:
             status = exc.answer.status
             return _unless_started(request, _answer(exc.answer))
         except TimeoutError:
@@ -437,7 +332,7 @@ class _Handler:
         else:
             data = await _read_capped(request, cfg.max_body)
             if data is None:
-                raise _Refused(too_large(_settings(protocol_of(service), cfg)))
+                raise Refused(too_large(_settings(protocol_of(service), cfg)))
             signed = out.sign(creds, service, region, body=data)
             body, sent_length = data, len(data)
         return await self._forward(request, signed, out.headers(signed, sent_length), body), (
@@ -456,7 +351,7 @@ class _Handler:
                           content_sha256_header=True)
         framed = framed_length(decoded, CHUNK_SIZE, VARIANTS[SIGNED], None, 0)
         chain = _ChunkSigner(signed, creds)
-        return signed, _frames(request.content.iter_chunked(CHUNK_SIZE), chain), framed
+        return signed, frames(request.content.iter_chunked(CHUNK_SIZE), chain), framed
 
     # -- re-signing mode ------------------------------------------------------------------
 
@@ -470,12 +365,12 @@ class _Handler:
         assert cfg.service is not None and cfg.region is not None
         opts = _settings(protocol_of(cfg.service), cfg, scoped=True)
         if isinstance(head, VerifyResult):
-            raise _Refused(refuse(head, opts))
+            raise Refused(refuse(head, opts))
         planned = plan(head, opts)  # a scope for another service or Region: refused here
         if isinstance(planned, VerifyResult):
             # in the protocol of the service the client named, which its SDK reads
             named = planned.received.service if planned.received else cfg.service
-            raise _Refused(refuse(planned, replace(opts, protocol=protocol_of(named))))
+            raise Refused(refuse(planned, replace(opts, protocol=protocol_of(named))))
         sig: ReceivedSignature = planned
         virtual = self.lookup(sig.access_key_id)
         length = request.content_length
@@ -485,19 +380,19 @@ class _Handler:
         if kind is Body.WHOLE:
             early = before_whole_body(head, virtual, opts)
             if early is not None:
-                raise _Refused(refuse(early, opts))
+                raise Refused(refuse(early, opts))
             await _continue(request)
             data = await _read_capped(request, cfg.max_body)
             if data is None:
-                raise _Refused(too_large(opts))
+                raise Refused(too_large(opts))
             whole = data
             verdict = verify_whole(Request(head.method, head.url, headers, data), virtual, opts)
         else:
             verdict = verify_head(head, virtual, kind, opts)
         if not verdict.valid or virtual is None:
-            raise _Refused(refuse(verdict, opts))
+            raise Refused(refuse(verdict, opts))
         if sig.region is None:  # SigV4a: the proxy signs SigV4 for one Region only
-            raise _Refused(refuse(VerifyResult(False, Reason.UNSUPPORTED_ALGORITHM,
+            raise Refused(refuse(VerifyResult(False, Reason.UNSUPPORTED_ALGORITHM,
                                                "SigV4a is not re-signed", sig), opts))
         await _continue(request)  # the head verified: now the client may send the body
         service, region = cfg.service, cfg.region
@@ -518,7 +413,7 @@ class _Handler:
             # streamed, never held: max_body caps what is read whole only (the upstream caps
             # what it stores), so an S3 upload over 64 MiB is not cut off
             check = BodyCheck(verdict, head, virtual, kind, replace(opts, max_body=sys.maxsize))
-            body = _checked(request.content.iter_chunked(CHUNK_SIZE), check, verdict,
+            body = checked(request.content.iter_chunked(CHUNK_SIZE), check, verdict,
                             opts.protocol)
             sent = length
         else:
@@ -538,12 +433,12 @@ class _Handler:
                           content_sha256_header=True)
         source = request.content.iter_chunked(CHUNK_SIZE)
         if not variant.signed:  # unsigned chunks: the bytes pass as they are, checked
-            return signed, _checked(source, decoder, verdict, opts.protocol), (
+            return signed, checked(source, decoder, verdict, opts.protocol), (
                 request.content_length)
         trailer = trailer_algorithm(head.header("x-amz-trailer")) if variant.trailer else None
         chain = _ChunkSigner(signed, real)
-        return signed, _reframed(source, decoder, chain, trailer, verdict, opts.protocol), (
-            _framed_length(head, variant, trailer))
+        return signed, reframed(source, decoder, chain, trailer, verdict, opts.protocol), (
+            reframed_length(head, variant, trailer))
 
     # -- both -----------------------------------------------------------------------------
 
@@ -574,11 +469,11 @@ class _Handler:
                     await answer.write(piece)
                 await answer.write_eof()
                 return answer
-        except _Refused:
+        except Refused:
             raise
         except ClientError as exc:
             cause = exc.__cause__ or exc.__context__
-            if isinstance(cause, _Refused):
+            if isinstance(cause, Refused):
                 raise cause from None
             raise _UpstreamFailed(type(exc).__name__) from None
 
