@@ -26,6 +26,7 @@ import pytest
 from sigv4kit import Credentials
 from sigv4kit.server.proxy import ProxyConfig, ProxyServer
 from sigv4kit.testing.faulty_server import FaultyServer, Ok, SlowBody, Truncated
+from sigv4kit.testing.verifying_server import VerifyingServer
 
 REAL = Credentials("AKIDREALBEHINDPROXY", "real/secret/only+the/proxy/holds01234")
 
@@ -340,7 +341,8 @@ def test_proxy_sends_the_target_as_signed_dot_segments_and_escapes_kept() -> Non
                 assert reply.startswith(b"HTTP/1.1 200 "), reply
                 assert (up.requests[-1].target, up.requests[-1].reason) == (target.decode(),
                                                                             "ok")
-        config = ProxyConfig(upstream=up.url, credentials=REAL,
+        config = ProxyConfig(upstream=up.url, credentials=REAL, service="s3",
+                             region="us-east-1",
                              verify_keys={virtual.access_key_id: virtual.secret_access_key})
         with ProxyServer(config) as proxy:
             s3 = boto3.session.Session().client(
@@ -371,7 +373,8 @@ def test_resigning_streams_hashed_bodies_past_max_body_and_refuses_a_tampered_on
     virtual = Credentials("AKIDVIRTUALCLIENT", "virtual/secret/held+by/the/client0123")
     data = os.urandom(5000)
     with VerifyingServer(REAL) as up:
-        config = ProxyConfig(upstream=up.url, credentials=REAL, max_body=1000,
+        config = ProxyConfig(upstream=up.url, credentials=REAL, max_body=1000, service="s3",
+                             region="us-east-1",
                              verify_keys={virtual.access_key_id: virtual.secret_access_key})
         with ProxyServer(config) as proxy:
             cases = [("hashed", None, data), ("unsigned", "UNSIGNED-PAYLOAD", data),
@@ -444,9 +447,9 @@ def test_upstream_redirects_are_passed_back_never_followed() -> None:
 @pytest.mark.slow
 def test_aws_cli_with_virtual_keys_through_the_resigning_proxy(moto_server: Any,
                                                                tmp_path: Any) -> None:
-    """The AWS CLI v1 holding only virtual keys: STS and an S3 upload and download (with an
-    awkward key) reach moto signed with the real key; a wrong virtual secret is refused with
-    AWS's answer, which the CLI itself reads."""
+    """The AWS CLI v1 holding only virtual keys: an S3 upload and download (with an awkward
+    key) reach moto signed with the real key; STS through the S3 proxy and a wrong virtual
+    secret are refused with AWS's answer, which the CLI itself reads."""
     import subprocess
     import sys
 
@@ -460,6 +463,7 @@ def test_aws_cli_with_virtual_keys_through_the_resigning_proxy(moto_server: Any,
                AWS_SHARED_CREDENTIALS_FILE=os.devnull, AWS_EC2_METADATA_DISABLED="true",
                AWS_ACCESS_KEY_ID=virtual.access_key_id)
     config = ProxyConfig(upstream=moto_server.endpoint_url, credentials=moto_server.credentials,
+                         service="s3", region="us-east-1",
                          verify_keys={virtual.access_key_id: virtual.secret_access_key})
 
     def run(secret: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -473,8 +477,9 @@ def test_aws_cli_with_virtual_keys_through_the_resigning_proxy(moto_server: Any,
                   "s3://cli-resigned/a b+c/../d~e")
         get_back = run(virtual.secret_access_key, "s3", "cp", "s3://cli-resigned/a b+c/../d~e",
                        str(download))
-        wrong = run("not/the/virtual/secret/0123456789ab", "sts", "get-caller-identity")
-    assert identity.returncode == 0 and '"Arn": "arn:aws:iam::' in identity.stdout, identity
+        wrong = run("not/the/virtual/secret/0123456789ab", "s3", "ls", "s3://cli-resigned")
+    assert identity.returncode != 0 and "SignatureDoesNotMatch" in identity.stderr, identity
+    assert "arn:aws:iam::" not in identity.stdout
     assert put.returncode == 0 and get_back.returncode == 0, (put, get_back)
     assert download.read_bytes() == upload.read_bytes()
     assert wrong.returncode != 0 and "SignatureDoesNotMatch" in wrong.stderr, wrong
@@ -485,8 +490,201 @@ def test_proxy_config_repr_quotes_no_secret() -> None:
     """Configs get logged and shown in tracebacks: the virtual secrets (each one lets its
     holder use the real credentials) must not be in the repr, nor the real secret or token."""
     config = ProxyConfig(upstream="https://h", credentials=Credentials(
-        "AKIDREAL", "REAL/secret/0123456789abcdef", "REALTOKEN" * 4),
-        verify_keys={"AKIDVIRTUAL": "VIRTUAL/secret/0123456789"})
+        "AKIDREAL", "REAL/secret/0123456789abcdef", "REALTOKEN" * 4), service="s3",
+        region="us-east-1", verify_keys={"AKIDVIRTUAL": "VIRTUAL/secret/0123456789"})
     for text in (repr(config), str(config)):
         for secret in ("REAL/secret", "REALTOKENREALTOKEN", "VIRTUAL/secret"):
             assert secret not in text, text
+
+
+def test_resigning_refuses_a_scope_for_another_service_or_region(moto_server: Any) -> None:
+    """A virtual key holder must not have the proxy sign, with the real credentials, a service
+    or Region it does not serve: STS GetSessionToken through an S3 proxy would hand out real
+    temporary credentials. Refused as AWS refuses a wrong scope, and never sent upstream."""
+    import boto3
+    import botocore.config
+    from botocore.exceptions import ClientError
+
+    virtual = Credentials("AKIDVIRTUALCLIENT", "virtual/secret/held+by/the/client0123")
+    config = ProxyConfig(upstream=moto_server.endpoint_url, credentials=moto_server.credentials,
+                         service="s3", region="us-east-1",
+                         verify_keys={virtual.access_key_id: virtual.secret_access_key})
+
+    def client(service: str, region: str = "us-east-1") -> Any:
+        return boto3.session.Session().client(
+            service, region_name=region, endpoint_url=proxy.url,
+            aws_access_key_id=virtual.access_key_id,
+            aws_secret_access_key=virtual.secret_access_key,
+            config=botocore.config.Config(retries={"max_attempts": 1},
+                                          s3={"addressing_style": "path"}))
+
+    with ProxyServer(config) as proxy:
+        assert "Buckets" in client("s3").list_buckets()  # the service it serves passes
+        with pytest.raises(ClientError) as info:
+            client("sts").get_session_token()
+        assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+        assert info.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
+        assert "Credentials" not in info.value.response
+        with pytest.raises(ClientError) as info:
+            client("s3", "eu-west-1").list_buckets()
+        assert info.value.response["Error"]["Code"] == "AuthorizationHeaderMalformed"  # as S3
+
+
+def test_resigning_scope_comes_from_the_options_or_an_aws_upstream_host() -> None:
+    from sigv4kit.server.proxy import ProxyError
+
+    keys = {"AKIDVIRTUAL": "VIRTUAL/secret/0123456789"}
+    for upstream, scope in (("https://sts.eu-west-1.amazonaws.com", ("sts", "eu-west-1")),
+                            ("https://b.s3.us-west-2.amazonaws.com:443", ("s3", "us-west-2")),
+                            ("https://s3.amazonaws.com", ("s3", "us-east-1")),
+                            ("https://ec2.cn-north-1.amazonaws.com.cn", ("ec2", "cn-north-1"))):
+        config = ProxyConfig(upstream=upstream, credentials=REAL, verify_keys=keys)
+        assert (config.service, config.region) == scope
+    config = ProxyConfig(upstream="https://sts.eu-west-1.amazonaws.com", credentials=REAL,
+                         service="sts", region="eu-central-1", verify_keys=keys)
+    assert (config.service, config.region) == ("sts", "eu-central-1")  # given wins
+    for upstream in ("http://127.0.0.1:9000", "https://example.com", "https://[::1]:443"):
+        with pytest.raises(ProxyError, match="service and region"):
+            ProxyConfig(upstream=upstream, credentials=REAL, verify_keys=keys)
+
+
+def test_server_layer_takes_s3s_rules_from_the_one_place() -> None:
+    """Which services get S3's rules is decided once (``sigv4kit.options.service_defaults`` /
+    ``is_s3``); the server layer asks there instead of keeping its own copy of the rule."""
+    import ast
+    import pathlib
+
+    import sigv4kit.server
+
+    own = ("S3_SERVICES", "S3_OPTIONS", "S3_PRESIGN_OPTIONS")
+    root = pathlib.Path(sigv4kit.server.__file__).parent
+    for path in [*root.glob("*.py"), root.parent / "cli" / "proxy.py"]:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        names |= {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
+                  for a in n.names}
+        assert not names & set(own), f"{path.name} decides S3's rules itself: {names & set(own)}"
+
+
+def _expect_head(url: str, creds: Credentials, body: bytes, **options: Any) -> bytes:
+    """The head of a PUT of ``body`` signed with ``creds``, waiting for 100 Continue."""
+    from sigv4kit import Request, sign_request
+
+    signed = sign_request(Request("PUT", url, [("Expect", "100-continue")], body), creds,
+                          region="us-east-1", service="s3", **options).request
+    host = url.split("//", 1)[1].split("/", 1)[0]
+    target = "/" + url.split("//", 1)[1].split("/", 1)[1]
+    lines = [f"PUT {target} HTTP/1.1", f"Host: {host}", f"Content-Length: {len(body)}",
+             *[f"{n}: {v}" for n, v in signed.headers if n.lower() != "host"], "", ""]
+    return "\r\n".join(lines).encode()
+
+
+def _first_answer(port: int, head: bytes, body: bytes | None = None) -> bytes:
+    """What the server says to ``head`` alone within 5 s (then, given ``body`` and a 100
+    Continue, everything until it closes)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(head)
+        first = b""
+        with contextlib.suppress(OSError):
+            while b"\r\n\r\n" not in first and (piece := sock.recv(65536)):
+                first += piece
+        if body is None or not first.startswith(b"HTTP/1.1 100"):
+            return first
+        sock.sendall(body)
+        rest = b""
+        with contextlib.suppress(OSError):
+            while b"\r\n\r\n" not in rest.split(b"HTTP/1.1 100 Continue\r\n\r\n")[-1] and (
+                    piece := sock.recv(65536)):
+                rest += piece
+        return first + rest
+
+
+def test_expect_continue_is_answered_only_after_the_head_verified() -> None:
+    """A client waiting for ``100 Continue`` whose signature fails is refused before it
+    sends its body (aiohttp answered 100 Continue as soon as the head arrived)."""
+    virtual = Credentials("AKIDVIRTUALCLIENT", "virtual/secret/held+by/the/client0123")
+    wrong = Credentials(virtual.access_key_id, "not/the/virtual/secret/0123456789ab")
+    unknown = Credentials("AKIDNOBODYKNOWS", "virtual/secret/held+by/the/client0123")
+    body = os.urandom(100_000)
+    with VerifyingServer(REAL) as up:
+        config = ProxyConfig(upstream=up.url, credentials=REAL, service="s3",
+                             region="us-east-1",
+                             verify_keys={virtual.access_key_id: virtual.secret_access_key})
+        with ProxyServer(config) as proxy:
+            url = proxy.url + "/b/expect"
+            bad = _first_answer(proxy.port, _expect_head(url, wrong, body))
+            assert bad.startswith(b"HTTP/1.1 403 "), bad[:200]
+            # no X-Amz-Content-SHA256: the signature needs the body, the key does not
+            nobody = _first_answer(proxy.port, _expect_head(
+                url, unknown, body, content_sha256_header=False))
+            assert nobody.startswith(b"HTTP/1.1 403 "), nobody[:200]
+            good = _first_answer(proxy.port, _expect_head(url, virtual, body), body)
+            assert good.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 "), good[:300]
+            assert up.objects["/b/expect"] == body
+    assert len([r for r in up.requests if r.target == "/b/expect"]) == 1
+
+
+def test_asgi_middleware_refuses_before_uvicorn_sends_100_continue() -> None:
+    """uvicorn sends ``100 Continue`` on the app's first ``receive()``: the middleware
+    refuses a failing head before that, a body whose signature covers its hash too when its
+    key is unknown (it read that body first, so uvicorn had said 100 Continue)."""
+    from sigv4kit.server import asgi
+    from tests.test_server_middleware import uvicorn_running
+
+    virtual = Credentials("AKIDVIRTUALCLIENT", "virtual/secret/held+by/the/client0123")
+    wrong = Credentials(virtual.access_key_id, "not/the/virtual/secret/0123456789ab")
+    unknown = Credentials("AKIDNOBODYKNOWS", "virtual/secret/held+by/the/client0123")
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        more = True
+        while more:
+            message = await receive()
+            more = message.get("more_body", False)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    guarded = asgi.SigV4Middleware(app, {virtual.access_key_id: virtual}.get,
+                                   protocol="rest-xml")
+    body = os.urandom(50_000)
+    with uvicorn_running(guarded, tls=False) as (base, _):
+        port = int(base.rsplit(":", 1)[1])
+        url = base + "/b/expect"
+        for creds, options in ((wrong, {}), (unknown, {"content_sha256_header": False})):
+            refused = _first_answer(port, _expect_head(url, creds, body, **options))
+            assert refused.startswith(b"HTTP/1.1 403 "), refused[:200]
+        good = _first_answer(port, _expect_head(url, virtual, body), body)
+        assert good.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 "), good[:300]
+
+
+def test_asgi_hanging_async_lookup_is_refused_with_a_503_in_time() -> None:
+    """A key store that never answers must not hold the connection: past ``lookup_timeout``
+    the client gets AWS's 503 (which SDKs retry), as the protocol writes it."""
+    import asyncio
+
+    import requests
+
+    from sigv4kit import Request, sign_request
+    from sigv4kit.errors import SigningError
+    from sigv4kit.server import asgi
+    from tests.test_server_middleware import uvicorn_running
+
+    async def hanging(_akid: str) -> Credentials | None:
+        await asyncio.Event().wait()
+        return None
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        raise AssertionError("the app must not run")
+
+    for protocol, code in (("rest-xml", b"<Code>ServiceUnavailable</Code>"),
+                           ("json", b"ServiceUnavailableException")):
+        guarded = asgi.SigV4Middleware(app, hanging, protocol=protocol, lookup_timeout=0.3)
+        with uvicorn_running(guarded, tls=False) as (base, _):
+            signed = sign_request(Request("GET", base + "/b/k"), REAL, region="us-east-1",
+                                  service="s3").request
+            started = time.monotonic()
+            answer = requests.get(signed.url, headers=dict(signed.headers), timeout=10)
+            assert answer.status_code == 503 and code in answer.content, answer.content
+            assert time.monotonic() - started < 5
+    for bad in (0, -1, float("nan"), True, "5"):
+        with pytest.raises(SigningError, match="lookup_timeout"):
+            asgi.SigV4Middleware(app, hanging, lookup_timeout=bad)  # type: ignore[arg-type]

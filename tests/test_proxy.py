@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import boto3
@@ -163,20 +164,22 @@ def test_large_s3_upload_streams_with_flat_memory(moto_server: MotoServer,
 
 def test_boto3_with_virtual_keys_through_the_resigning_proxy_to_moto(
         moto_server: MotoServer) -> None:
-    config = ProxyConfig(upstream=moto_server.endpoint_url, credentials=moto_server.credentials,
-                         verify_keys={VIRTUAL.access_key_id: VIRTUAL.secret_access_key})
-    with ProxyServer(config) as proxy:
+    sts = ProxyConfig(upstream=moto_server.endpoint_url, credentials=moto_server.credentials,
+                      service="sts", region="us-east-1",
+                      verify_keys={VIRTUAL.access_key_id: VIRTUAL.secret_access_key})
+    with ProxyServer(sts) as proxy:
         identity = client("sts", proxy.url).get_caller_identity()
         assert identity["Arn"].startswith("arn:aws:iam::")  # moto's real user, not the client
+    config = replace(sts, service="s3")
+    with ProxyServer(config) as proxy:
         s3 = client("s3", proxy.url)
         s3.create_bucket(Bucket="resigned")
         data = os.urandom(300_000)
         s3.put_object(Bucket="resigned", Key="a/b c", Body=data)
         assert s3.get_object(Bucket="resigned", Key="a/b c")["Body"].read() == data
-        assert client("ec2", proxy.url).describe_regions()["Regions"]
         wrong = Credentials(VIRTUAL.access_key_id, "not/the/virtual/secret/0123456789ab")
         with pytest.raises(ClientError) as info:
-            client("sts", proxy.url, wrong).get_caller_identity()
+            client("s3", proxy.url, wrong).list_buckets()
         assert info.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
         with pytest.raises(ClientError) as info:
             client("s3", proxy.url, moto_server.credentials).list_buckets()
@@ -186,7 +189,8 @@ def test_boto3_with_virtual_keys_through_the_resigning_proxy_to_moto(
 def test_resigned_chunked_upload_verified_chunk_by_chunk() -> None:
     real = Credentials("AKIDREALBEHINDPROXY", "real/secret/only+the/proxy/holds01234")
     with VerifyingServer(real) as upstream:
-        config = ProxyConfig(upstream=upstream.url, credentials=real,
+        config = ProxyConfig(upstream=upstream.url, credentials=real, service="s3",
+                             region="us-east-1",
                              verify_keys={VIRTUAL.access_key_id: VIRTUAL.secret_access_key})
         with ProxyServer(config) as proxy:
             data = os.urandom(5 * 65536 + 77)
@@ -265,3 +269,53 @@ def test_cli_refuses_bad_options() -> None:
         assert text in done.stderr and "Traceback" not in done.stderr
 
 
+
+
+def test_resigned_chunked_upload_carries_content_length() -> None:
+    """Real S3 refuses a PutObject without Content-Length: the re-signed aws-chunked body is
+    re-framed in chunks whose framed length follows from X-Amz-Decoded-Content-Length, sent
+    with that Content-Length (no Transfer-Encoding), whatever chunk sizes the client used;
+    the capture server verifies every chunk and the trailer."""
+    from sigv4kit.testing.capture import CaptureServer
+
+    real = Credentials("AKIDREALBEHINDPROXY", "real/secret/only+the/proxy/holds01234")
+    keys = {VIRTUAL.access_key_id: VIRTUAL.secret_access_key}
+    with CaptureServer(lookup=lambda akid: real if akid == real.access_key_id else None) as up:
+        config = ProxyConfig(upstream=up.url, credentials=real, service="s3",
+                             region="us-east-1", verify_keys=keys)
+        with ProxyServer(config) as proxy:
+            for size, chunk, trailer in ((3 * 65536 + 5, 10_000, None),
+                                         (200_001, 100_000, "crc32"), (65536, 8192, "sha256"),
+                                         (0, 8192, None)):
+                data = os.urandom(size)
+                up_ = sign_chunked(Request("PUT", proxy.url + f"/b/k{size}"), VIRTUAL,
+                                   region="us-east-1", service="s3", payload=data,
+                                   chunk_size=chunk, trailer=trailer)
+                answer = requests.put(up_.request.url, data=up_.body.read_all(),
+                                      timeout=TIMEOUT, headers=dict(up_.request.headers))
+                assert answer.status_code == 200, answer.text
+                seen = up.requests[-1]
+                assert seen.verdict is not None and seen.verdict.valid, seen.verdict
+                assert seen.header("transfer-encoding") is None
+                assert seen.header("content-length") == str(len(seen.raw_body))
+                assert seen.header("x-amz-decoded-content-length") == str(size)
+                assert seen.raw_body.count(b";chunk-signature=") == -(-size // 65536) + 1
+
+
+def test_resigned_chunked_upload_reaches_moto(moto_server: MotoServer) -> None:
+    config = ProxyConfig(upstream=moto_server.endpoint_url, credentials=moto_server.credentials,
+                         service="s3", region="us-east-1",
+                         verify_keys={VIRTUAL.access_key_id: VIRTUAL.secret_access_key})
+    moto_server.botocore_client("s3").create_bucket(Bucket="rechunked")
+    data = os.urandom(150_000)
+    with ProxyServer(config) as proxy:
+        for trailer in (None, "crc32c"):
+            up = sign_chunked(Request("PUT", proxy.url + f"/rechunked/{trailer}"), VIRTUAL,
+                              region="us-east-1", service="s3", payload=data,
+                              chunk_size=20_000, trailer=trailer)
+            answer = requests.put(up.request.url, data=up.body.read_all(), timeout=TIMEOUT,
+                                  headers=dict(up.request.headers))
+            assert answer.status_code == 200, answer.text
+            got = moto_server.botocore_client("s3").get_object(Bucket="rechunked",
+                                                               Key=str(trailer))
+            assert got["Body"].read() == data

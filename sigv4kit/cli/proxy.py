@@ -93,8 +93,11 @@ def _verify_keys(path: str) -> dict[str, str]:
 @click.option("--allow-host", "allow_hosts", multiple=True, metavar="URL",
               help="Another origin a request may name in its Host header (repeatable).")
 @click.option("--name", "--service", "service", metavar="SERVICE",
-              help="Service to sign for (signing mode).")
-@click.option("--region", metavar="REGION", help="Region to sign for (signing mode).")
+              help="Service to sign for; with --verify-keys the only service a client's scope "
+              "may name (default: read from an upstream host SERVICE.REGION.amazonaws.com).")
+@click.option("--region", metavar="REGION",
+              help="Region to sign for; with --verify-keys the only Region a client's scope "
+              "may name (default: read from the upstream host, as --name).")
 @click.option("--sign-host", metavar="HOST", help="Host to sign for and send as Host.")
 @click.option("--unsigned-payload", is_flag=True,
               help="Stream bodies with UNSIGNED-PAYLOAD (services that accept it, as S3).")
@@ -102,7 +105,9 @@ def _verify_keys(path: str) -> dict[str, str]:
               help="Header to remove from incoming requests (repeatable).")
 @click.option("--verify-keys", metavar="FILE",
               help="Re-signing mode: JSON object of the clients' virtual access key id -> "
-              "secret; each request is verified, then signed with the real credentials. "
+              "secret; each request is verified, then signed with the real credentials for "
+              "--name and --region only (a scope naming another service or Region is refused "
+              "with 403 SignatureDoesNotMatch). "
               "Must be yours (or root's), writable by no one else, not readable by all.")
 @click.option("--timeout", type=Seconds(zero_means_none=False), default="60", show_default=True,
               help="Per-request deadline, seconds; also how long a connection may idle or "

@@ -27,7 +27,7 @@ from hashlib import sha256
 from ..chunked import MAX_CHUNK_SIZE
 from ..errors import Error, SigningError
 from ..model import Credentials, Request
-from ..options import S3_SERVICES, STREAMING_PREFIX, UNSIGNED_PAYLOAD, is_sha256_hex
+from ..options import STREAMING_PREFIX, UNSIGNED_PAYLOAD, is_s3, is_sha256_hex
 from ..received import Reason, ReceivedSignature, read_signature
 from ..streaming import ChunkedVerifier
 from ..verify import VerifyResult, streaming_verdict, verify_request
@@ -139,7 +139,7 @@ def plan(head: Request, opts: Settings) -> ReceivedSignature | VerifyResult:
 
 def body_kind(head: Request, sig: ReceivedSignature, may_have_body: bool) -> Body:
     """What the body needs, from the payload hash the signature covers."""
-    if sig.mode == "query" and sig.service in S3_SERVICES:
+    if sig.mode == "query" and is_s3(sig.service):
         return Body.UNSIGNED
     sent = head.header("x-amz-content-sha256")
     if sent is None:
@@ -168,6 +168,18 @@ def verify_head(
         head, lambda _akid: creds, max_skew=opts.max_skew,
         defer_body=kind in (Body.HASH, Body.CHUNKED),
     )
+
+
+def before_whole_body(head: Request, creds: Credentials | None,
+                      opts: Settings) -> VerifyResult | None:
+    """The refusal of a ``WHOLE`` body's request that its head alone proves (a date out of
+    range, a malformed header, an unknown key), or None: the signature itself covers the
+    body's hash, so it cannot be checked before the body is read. Asked before the body is
+    read, so ``Expect: 100-continue`` is not answered for a request refused anyway."""
+    early = verify_request(head, lambda _akid: None, max_skew=opts.max_skew, defer_body=True)
+    if early.reason is Reason.UNKNOWN_ACCESS_KEY and creds is not None:
+        return None
+    return early
 
 
 def verify_whole(request: Request, creds: Credentials | None, opts: Settings) -> VerifyResult:

@@ -27,6 +27,12 @@ The body contract:
   above. ``content-length`` in the app's scope is the decoded length;
 * ``UNSIGNED-PAYLOAD`` or a presigned S3 URL: the body is not signed and flows as it is.
 
+``Expect: 100-continue``: servers that answer it when the app first calls ``receive()`` (uvicorn,
+hypercorn) answer it only for a request whose head verified: the middleware checks the head
+(``verify_request(..., defer_body=True)``) and refuses without reading the body. A body
+without ``X-Amz-Content-SHA256`` is the exception: its hash is part of the signature, so only
+the date, the form and the key are checked before it is read.
+
 ``scope["sigv4kit.verdict"]`` holds the headers verdict when the app is called and the final
 one once the body's last message was delivered. ``lookup(access_key_id)`` returns
 ``Credentials`` or None, directly or as an awaitable.
@@ -34,6 +40,7 @@ one once the body's last message was delivered. ``lookup(access_key_id)`` return
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from datetime import timedelta
@@ -41,7 +48,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ..chunked import MAX_CHUNK_SIZE
-from ..errors import Error
+from ..errors import Error, SigningError
 from ..model import Request
 from ..rules import DEFAULT_MAX_SKEW
 from ..verify import VerifyResult
@@ -51,6 +58,7 @@ from ._gate import (
     Body,
     BodyCheck,
     BodyTooLarge,
+    before_whole_body,
     body_kind,
     checked,
     head_request,
@@ -61,7 +69,7 @@ from ._gate import (
     verify_head,
     verify_whole,
 )
-from .errors import ErrorResponse
+from .errors import ErrorResponse, refusal
 
 __all__ = ["VERDICT_KEY", "BodyRefused", "SigV4Middleware", "raw_target"]
 
@@ -72,8 +80,20 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
+DEFAULT_LOOKUP_TIMEOUT = 5.0
+"""Seconds an awaitable ``lookup`` may take before the request is refused with a 503."""
+
+
 class _Incomplete(Exception):
     pass
+
+
+def _seconds(value: object, field: str) -> float:
+    if (isinstance(value, bool) or not isinstance(value, (int, float))
+            or not 0 < value <= 3600):
+        raise SigningError(f"{field}: must be a number of seconds in (0, 3600], got {value!r}",
+                           field=field)
+    return float(value)
 
 
 def raw_target(scope: Scope) -> str:
@@ -162,12 +182,16 @@ def _decoded_scope(scope: Scope, verdict: VerifyResult, kind: Body,
 
 class SigV4Middleware:
     """``SigV4Middleware(app, lookup, *, protocol="rest-xml", service=None, region=None,
-    max_skew=timedelta(minutes=15), max_body=64 MiB, buffered=False, explain=False)``.
+    max_skew=timedelta(minutes=15), max_body=64 MiB, buffered=False, explain=False,
+    lookup_timeout=5.0)``.
 
     ``service`` / ``region``: a name or names the credential scope must carry (None: any).
     ``protocol``: how refusals are written (``rest-xml`` as S3, ``query`` as STS, ``ec2``,
     ``json`` as DynamoDB). ``explain``: SignatureDoesNotMatch answers carry the canonical
-    request and string to sign (development only). Non-HTTP scopes pass through untouched.
+    request and string to sign (development only). ``lookup_timeout``: seconds an awaitable
+    ``lookup`` may take; past it the request is refused with AWS's 503 (``ServiceUnavailable``,
+    which SDKs retry) rather than holding the connection (a synchronous lookup cannot be
+    interrupted: give it its own timeouts). Non-HTTP scopes pass through untouched.
     """
 
     def __init__(
@@ -183,9 +207,11 @@ class SigV4Middleware:
         buffered: bool = False,
         explain: bool = False,
         max_chunk_size: int = MAX_CHUNK_SIZE,
+        lookup_timeout: float = DEFAULT_LOOKUP_TIMEOUT,
     ) -> None:
         self.app = app
         self.lookup = lookup
+        self.lookup_timeout = _seconds(lookup_timeout, "lookup_timeout")
         self.settings = settings(
             protocol, service, region, max_skew, max_body, buffered, explain, max_chunk_size
         )
@@ -207,11 +233,20 @@ class SigV4Middleware:
             return
         found = self.lookup(planned.access_key_id)
         if inspect.isawaitable(found):
-            found = await found
+            try:
+                async with asyncio.timeout(self.lookup_timeout):
+                    found = await found
+            except TimeoutError:  # a hanging key store must not hold the connection
+                await _answer(send, refusal("unavailable", opts.protocol))
+                return
         creds = checked(found)
         kind = body_kind(head, planned, _may_have_body(headers))
         try:
             if kind is Body.WHOLE:
+                early = before_whole_body(head, creds, opts)
+                if early is not None:  # refused before receive(): no 100 Continue
+                    await _answer(send, refuse(early, opts))
+                    return
                 await self._whole(scope, receive, send, head, creds)
                 return
             verdict = verify_head(head, creds, kind, opts)

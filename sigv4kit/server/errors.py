@@ -212,8 +212,15 @@ _OTHER: Final[dict[str, tuple[_Fault, _Fault, _Fault, _Fault]]] = {
         _f(400, "IncompleteBody", _INCOMPLETE),
         _f(400, "IncompleteBody", _INCOMPLETE),
     ),
+    "unavailable": (
+        _f(503, "ServiceUnavailable", "Service is unable to handle request."),
+        _f(503, "ServiceUnavailable", "Service is unable to handle request."),
+        _f(503, "Unavailable", "The server is overloaded and can't handle the request."),
+        _f(503, "ServiceUnavailableException", "Service is unable to handle request."),
+    ),
 }
-"""Refusals that are not a signature verdict (the middleware's own limits)."""
+"""Refusals that are not a signature verdict (the middleware's own limits; ``unavailable``:
+the credentials lookup did not answer in time, a 503 clients retry)."""
 
 
 def _column(protocol: str) -> int:
@@ -352,12 +359,13 @@ def error_response(
 
 
 def refusal(
-    kind: Literal["too_large", "incomplete"],
+    kind: Literal["too_large", "incomplete", "unavailable"],
     protocol: Protocol | str,
     *,
     request_id: str | None = None,
 ) -> ErrorResponse:
     """AWS's answer to a refusal that is not about the signature: a body over the size cap
-    (``too_large``) or one that ended before its Content-Length (``incomplete``)."""
+    (``too_large``), one that ended before its Content-Length (``incomplete``), or a server
+    that cannot decide in time (``unavailable``: 503, which SDKs retry)."""
     column = _column(protocol)
     return _answer(_OTHER[kind][column], column, None, False, request_id)

@@ -16,12 +16,18 @@ sign the body's hash, so their bodies are read first, capped at ``max_body``.
 
 Re-signing mode (``verify_keys``: access key id -> secret of the virtual credentials): each
 request is verified as ``sigv4kit.server``'s middleware verifies it (refusals are AWS's
-answers), then signed again with the real credentials for the service and Region of the
-client's own scope. A body whose SHA-256 the client stated keeps that hash (the upstream
-checks it; the proxy aborts the upload when it does not match); an aws-chunked upload with
-signed chunks is re-signed chunk by chunk as it flows, each incoming chunk verified against
-the client's chain and re-framed in the proxy's own, trailer checksum carried, in memory
-bounded by one chunk; unsigned-chunk uploads flow as they are, checked to the end.
+answers), then signed again with the real credentials for the proxy's ``service`` and
+``region`` (given, or read from an upstream host of AWS's ``SERVICE.REGION.amazonaws.com``
+form). The client's scope must name that service and Region: a scope for anything else is
+refused as AWS refuses it (403 ``SignatureDoesNotMatch``; S3's 400
+``AuthorizationHeaderMalformed`` for a Region), never signed, since a virtual key would
+otherwise reach every service the real credentials can (STS GetSessionToken: real temporary
+credentials). A body whose SHA-256 the client stated keeps that hash (the upstream checks it;
+the proxy aborts the upload when it does not match); an aws-chunked upload with signed chunks
+is re-signed chunk by chunk as it flows, each incoming chunk verified against the client's
+chain and re-framed in the proxy's own 64 KiB chunks (sent with the Content-Length S3 needs,
+computed from X-Amz-Decoded-Content-Length), trailer checksum carried, in memory bounded by one
+chunk; unsigned-chunk uploads flow as they are, checked to the end.
 
 Every request is one log line (logger ``sigv4kit.proxy``): method, upstream host, path (as
 received, anything but printable ASCII escaped), status (`` cut`` when the upstream's answer
@@ -33,11 +39,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import ssl
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Any, cast
@@ -46,26 +53,25 @@ from urllib.parse import urlsplit
 from ..aws.credentials import CredentialSource, check_credential_source, current_credentials
 from ..chunked import (
     SIGNED,
-    TRAILER_SIGNATURE,
     VARIANTS,
-    ChunkDecoder,
-    ChunkError,
-    chunk_head,
     framed_length,
+    trailer_algorithm,
 )
 from ..errors import Error, SigningError
 from ..model import Credentials, Request, SignedRequest
-from ..options import S3_OPTIONS, S3_SERVICES, UNSIGNED_PAYLOAD, SigningOptions
+from ..options import UNSIGNED_PAYLOAD, SigningOptions, is_s3
 from ..received import Reason, ReceivedSignature
 from ..rules import DEFAULT_MAX_SKEW
 from ..signing import sign_request
 from ..streaming import _ChunkSigner
-from ..verify import VerifyResult, chunk_decoder, streaming_verdict
+from ..verify import VerifyResult, chunk_decoder
+from ._bodies import CHUNK_SIZE, Refused, checked, frames, reframed, reframed_length
 from ._gate import (
     DEFAULT_MAX_BODY,
     Body,
     BodyCheck,
     Settings,
+    before_whole_body,
     body_kind,
     plan,
     refuse,
@@ -81,7 +87,6 @@ __all__ = ["LogFormatter", "ProxyConfig", "ProxyError", "ProxyServer", "make_app
 
 log = logging.getLogger("sigv4kit.proxy")
 
-CHUNK_SIZE = 64 * 1024
 MAX_FIELD_SIZE = 16 * 1024
 MAX_LINE_SIZE = 8190
 _NOT_SIGNED = frozenset({"user-agent", "accept-encoding", "x-amzn-trace-id", "content-length"})
@@ -98,19 +103,13 @@ class ProxyError(Error):
     """The proxy's configuration cannot work (a bad upstream URL, no credentials)."""
 
 
-class _Refused(Error):
-    def __init__(self, answer: ErrorResponse) -> None:
-        super().__init__(f"refused: {answer.code}")
-        self.answer = answer
-
-
 class _UpstreamFailed(Error):
     """The upstream connection failed (the message names aiohttp's exception)."""
 
 
 def protocol_of(service: str) -> str:
     """The error protocol a service's clients read: S3's XML, EC2's, JSON, else Query's."""
-    if service in S3_SERVICES:
+    if is_s3(service):
         return "rest-xml"
     if service == "ec2":
         return "ec2"
@@ -150,8 +149,9 @@ def _origin(url: str, field_name: str) -> _Origin:
 @dataclass(frozen=True)
 class ProxyConfig:
     """What ``sigv4kit proxy`` is told. ``credentials``: the real credentials' source (fixed,
-    a provider, or botocore's). ``service`` / ``region``: the scope to sign for (signing mode;
-    re-signing takes the client's). ``verify_keys``: virtual access key id -> secret."""
+    a provider, or botocore's). ``service`` / ``region``: the scope to sign for, and in
+    re-signing mode the only scope a client may name (inferred from an upstream host of AWS's
+    form when not given). ``verify_keys``: virtual access key id -> secret."""
 
     upstream: str
     credentials: CredentialSource
@@ -174,9 +174,13 @@ class ProxyConfig:
         origins = (_origin(self.upstream, "upstream"),
                    *[_origin(h, "allow_host") for h in self.allow_hosts])
         object.__setattr__(self, "_origins", origins)
-        if self.verify_keys is None and (not self.service or not self.region):
-            raise ProxyError("service and region: needed to sign (or give verify_keys to "
-                             "re-sign for each client's own scope)")
+        if self.verify_keys is not None:
+            service, region = _upstream_scope(origins[0].netloc)
+            object.__setattr__(self, "service", self.service or service)
+            object.__setattr__(self, "region", self.region or region)
+        if not self.service or not self.region:
+            raise ProxyError("service and region: needed to sign (re-signing infers them only "
+                             "from an upstream host of the form SERVICE.REGION.amazonaws.com)")
         if not 0 < self.timeout <= 3600:
             raise ProxyError("timeout: must be between 0 and 3600 seconds")
         object.__setattr__(self, "_tls", _tls_context(self.ca_file))
@@ -197,6 +201,27 @@ class ProxyConfig:
         return None
 
 
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+_AWS_SUFFIXES = (".amazonaws.com", ".amazonaws.com.cn")
+
+
+def _upstream_scope(netloc: str) -> tuple[str | None, str | None]:
+    """The service and Region an AWS endpoint host names (``sts.eu-west-1.amazonaws.com``,
+    ``bucket.s3.us-east-1.amazonaws.com``; ``s3.amazonaws.com`` and ``sts.amazonaws.com``
+    sign for us-east-1), or None for what the host does not say: a host that is not AWS's,
+    or whose first label is not the signing name, must be configured."""
+    host = "" if netloc.startswith("[") else netloc.partition(":")[0]  # IPv6: never AWS's
+    suffix = next((s for s in _AWS_SUFFIXES if host.endswith(s)), None)
+    if suffix is None:
+        return None, None
+    labels = host[: -len(suffix)].split(".")
+    if len(labels) >= 2 and _REGION.fullmatch(labels[-1]) and labels[-2]:
+        return labels[-2], labels[-1]
+    if labels[-1] in ("s3", "sts") and suffix == ".amazonaws.com":
+        return labels[-1], "us-east-1"
+    return None, None
+
+
 class _Signing:
     """One outgoing request: its URL, the headers it is signed with and the unsigned ones."""
 
@@ -210,8 +235,8 @@ class _Signing:
 
     def sign(self, creds: Credentials, service: str, region: str, body: bytes = b"",
              **options: Any) -> SignedRequest:
-        opts = cast(SigningOptions, {**(S3_OPTIONS if service in S3_SERVICES else {}),
-                                     **options})
+        # S3's defaults come from sign_request itself (options.service_defaults), the one rule
+        opts = cast(SigningOptions, options)
         request = Request(self.method, self.url, [("Host", self.host), *self.signed_part], body)
         return sign_request(request, creds, region=region, service=service, **opts)
 
@@ -220,74 +245,6 @@ class _Signing:
         if length is not None:
             out.append(("Content-Length", str(length)))
         return out
-
-
-async def _frames(source: AsyncIterator[bytes], chain: _ChunkSigner) -> AsyncIterator[bytes]:
-    """aws-chunked signed chunks of CHUNK_SIZE bytes, signed as they are framed."""
-    pending = bytearray()
-    async for data in source:
-        pending += data
-        while len(pending) >= CHUNK_SIZE:
-            chunk = bytes(pending[:CHUNK_SIZE])
-            del pending[:CHUNK_SIZE]
-            yield b"".join((chunk_head(len(chunk), chain.chunk(chunk)), chunk, b"\r\n"))
-    if pending:
-        chunk = bytes(pending)
-        yield b"".join((chunk_head(len(chunk), chain.chunk(chunk)), chunk, b"\r\n"))
-    yield chunk_head(0, chain.chunk(b"")) + b"\r\n"
-
-
-async def _reframed(source: AsyncIterator[bytes], decoder: ChunkDecoder, chain: _ChunkSigner,
-                    trailer: bool, head: VerifyResult, protocol: str) -> AsyncIterator[bytes]:
-    """The client's aws-chunked body, each chunk verified in its chain, then signed in ours."""
-    try:
-        async for data in source:
-            for chunk in decoder.feed(data):
-                yield b"".join((chunk_head(len(chunk), chain.chunk(chunk)), chunk, b"\r\n"))
-        decoder.finish()
-    except ChunkError as exc:
-        raise _Refused(_refusal(streaming_verdict(head, Reason(exc.reason), str(exc)),
-                                protocol)) from None
-    final = chunk_head(0, chain.chunk(b""))
-    if not trailer:
-        yield final + b"\r\n"
-        return
-    pairs = [(n, v) for n, v in decoder.trailers if n != TRAILER_SIGNATURE]
-    text = "".join([f"{n}:{v}\r\n" for n, v in pairs])
-    text += f"{TRAILER_SIGNATURE}:{chain.trailer(pairs)}\r\n"
-    yield final + text.encode("ascii") + b"\r\n"
-
-
-async def _checked(source: AsyncIterator[bytes], check: BodyCheck | ChunkDecoder,
-                   head: VerifyResult, protocol: str) -> AsyncIterator[bytes]:
-    """The client's bytes forwarded as they are, checked on the way. The last piece is held
-    back until the whole body checked, so a failing upload never completes upstream."""
-    held: bytes | None = None
-    try:
-        async for data in source:
-            check.feed(data)
-            if isinstance(check, BodyCheck) and check.failed is not None:
-                raise _Refused(_refusal(check.failed, protocol))
-            if held is not None:
-                yield held
-            held = data
-        if isinstance(check, ChunkDecoder):
-            check.finish()
-        else:
-            final = check.finish()
-            if not final.valid:
-                raise _Refused(_refusal(final, protocol))
-    except ChunkError as exc:
-        raise _Refused(_refusal(streaming_verdict(head, Reason(exc.reason), str(exc)),
-                                protocol)) from None
-    if held is not None:
-        yield held
-
-
-def _refusal(verdict: VerifyResult, protocol: str) -> ErrorResponse:
-    from .errors import error_response
-
-    return error_response(verdict, protocol)
 
 
 class _Handler:
@@ -327,7 +284,7 @@ class _Handler:
                     response, akid = await self._sign(request, origin, target)
             status = response.status
             return response
-        except _Refused as exc:
+        except Refused as exc:
             status = exc.answer.status
             return _unless_started(request, _answer(exc.answer))
         except TimeoutError:
@@ -355,12 +312,13 @@ class _Handler:
         assert cfg.service is not None and cfg.region is not None
         service, region = cfg.service, cfg.region
         creds = current_credentials(cfg.credentials)
+        await _continue(request)
         out = _Signing(request.method, origin.base + without_query_auth(target),
                        cfg.sign_host or origin.netloc,
                        forwarded_headers(request.headers.items(), self.strip))
         length = request.content_length
         has_body = bool(length) or "chunked" in request.headers.get("Transfer-Encoding", "")
-        s3 = service in S3_SERVICES
+        s3 = is_s3(service)
         body: Any
         if not has_body:
             signed = out.sign(creds, service, region)
@@ -374,7 +332,7 @@ class _Handler:
         else:
             data = await _read_capped(request, cfg.max_body)
             if data is None:
-                raise _Refused(too_large(_settings(protocol_of(service), cfg)))
+                raise Refused(too_large(_settings(protocol_of(service), cfg)))
             signed = out.sign(creds, service, region, body=data)
             body, sent_length = data, len(data)
         return await self._forward(request, signed, out.headers(signed, sent_length), body), (
@@ -393,7 +351,7 @@ class _Handler:
                           content_sha256_header=True)
         framed = framed_length(decoded, CHUNK_SIZE, VARIANTS[SIGNED], None, 0)
         chain = _ChunkSigner(signed, creds)
-        return signed, _frames(request.content.iter_chunked(CHUNK_SIZE), chain), framed
+        return signed, frames(request.content.iter_chunked(CHUNK_SIZE), chain), framed
 
     # -- re-signing mode ------------------------------------------------------------------
 
@@ -404,33 +362,40 @@ class _Handler:
 
         head = head_request(request.method, request.scheme, request.headers.get("Host", ""),
                             target, headers)
-        default_protocol = protocol_of(cfg.service or "s3")
+        assert cfg.service is not None and cfg.region is not None
+        opts = _settings(protocol_of(cfg.service), cfg, scoped=True)
         if isinstance(head, VerifyResult):
-            raise _Refused(refuse(head, _settings(default_protocol, cfg)))
-        planned = plan(head, _settings(default_protocol, cfg))
+            raise Refused(refuse(head, opts))
+        planned = plan(head, opts)  # a scope for another service or Region: refused here
         if isinstance(planned, VerifyResult):
-            raise _Refused(refuse(planned, _settings(default_protocol, cfg)))
+            # in the protocol of the service the client named, which its SDK reads
+            named = planned.received.service if planned.received else cfg.service
+            raise Refused(refuse(planned, replace(opts, protocol=protocol_of(named))))
         sig: ReceivedSignature = planned
-        opts = _settings(protocol_of(sig.service), cfg)
         virtual = self.lookup(sig.access_key_id)
         length = request.content_length
         has_body = bool(length) or "chunked" in request.headers.get("Transfer-Encoding", "")
         kind = body_kind(head, sig, has_body)
         whole = b""
         if kind is Body.WHOLE:
+            early = before_whole_body(head, virtual, opts)
+            if early is not None:
+                raise Refused(refuse(early, opts))
+            await _continue(request)
             data = await _read_capped(request, cfg.max_body)
             if data is None:
-                raise _Refused(too_large(opts))
+                raise Refused(too_large(opts))
             whole = data
             verdict = verify_whole(Request(head.method, head.url, headers, data), virtual, opts)
         else:
             verdict = verify_head(head, virtual, kind, opts)
         if not verdict.valid or virtual is None:
-            raise _Refused(refuse(verdict, opts))
+            raise Refused(refuse(verdict, opts))
         if sig.region is None:  # SigV4a: the proxy signs SigV4 for one Region only
-            raise _Refused(refuse(VerifyResult(False, Reason.UNSUPPORTED_ALGORITHM,
+            raise Refused(refuse(VerifyResult(False, Reason.UNSUPPORTED_ALGORITHM,
                                                "SigV4a is not re-signed", sig), opts))
-        service, region = sig.service, sig.region
+        await _continue(request)  # the head verified: now the client may send the body
+        service, region = cfg.service, cfg.region
         real = current_credentials(cfg.credentials)
         forwarded = forwarded_headers(headers, self.strip)
         out = _Signing(request.method, origin.base + without_query_auth(target),
@@ -448,7 +413,7 @@ class _Handler:
             # streamed, never held: max_body caps what is read whole only (the upstream caps
             # what it stores), so an S3 upload over 64 MiB is not cut off
             check = BodyCheck(verdict, head, virtual, kind, replace(opts, max_body=sys.maxsize))
-            body = _checked(request.content.iter_chunked(CHUNK_SIZE), check, verdict,
+            body = checked(request.content.iter_chunked(CHUNK_SIZE), check, verdict,
                             opts.protocol)
             sent = length
         else:
@@ -462,16 +427,18 @@ class _Handler:
                  request: Any) -> tuple[SignedRequest, Any, int | None]:
         decoder = chunk_decoder(head, sig, virtual, max_chunk_size=opts.max_chunk_size)
         variant = decoder.variant
-        assert sig.region is not None
-        signed = out.sign(real, sig.service, sig.region, payload_hash=variant.payload_hash,
+        service, region = self.config.service, self.config.region
+        assert service is not None and region is not None
+        signed = out.sign(real, service, region, payload_hash=variant.payload_hash,
                           content_sha256_header=True)
         source = request.content.iter_chunked(CHUNK_SIZE)
         if not variant.signed:  # unsigned chunks: the bytes pass as they are, checked
-            return signed, _checked(source, decoder, verdict, opts.protocol), (
+            return signed, checked(source, decoder, verdict, opts.protocol), (
                 request.content_length)
+        trailer = trailer_algorithm(head.header("x-amz-trailer")) if variant.trailer else None
         chain = _ChunkSigner(signed, real)
-        return signed, _reframed(source, decoder, chain, variant.trailer, verdict,
-                                 opts.protocol), None
+        return signed, reframed(source, decoder, chain, trailer, verdict, opts.protocol), (
+            reframed_length(head, variant, trailer))
 
     # -- both -----------------------------------------------------------------------------
 
@@ -502,11 +469,11 @@ class _Handler:
                     await answer.write(piece)
                 await answer.write_eof()
                 return answer
-        except _Refused:
+        except Refused:
             raise
         except ClientError as exc:
             cause = exc.__cause__ or exc.__context__
-            if isinstance(cause, _Refused):
+            if isinstance(cause, Refused):
                 raise cause from None
             raise _UpstreamFailed(type(exc).__name__) from None
 
@@ -529,17 +496,43 @@ def _unless_started(request: Any, error: Any) -> Any:
     return started
 
 
+async def _hold_continue(request: Any) -> Any:
+    """aiohttp's expect handler: ``100 Continue`` is not sent when the head arrives (aiohttp's
+    default) but by ``_continue``, once the proxy means to read the body: in re-signing mode
+    after the client's head verified, so a refused client is answered before it sends."""
+    from aiohttp import web
+
+    if request.headers.get("Expect", "").strip().lower() != "100-continue":
+        return web.Response(status=417, text="sigv4kit proxy: only Expect: 100-continue\n")
+    return None
+
+
+async def _continue(request: Any) -> None:
+    """Send ``100 Continue`` when the client waits for it (once, before its body is read)."""
+    from aiohttp import HttpVersion11
+
+    if (request.version == HttpVersion11 and not request.get(_CONTINUED)
+            and request.headers.get("Expect", "").strip().lower() == "100-continue"):
+        request[_CONTINUED] = True
+        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        request.writer.output_size = 0  # as aiohttp's own handler: the answer has not begun
+
+
+_CONTINUED = "sigv4kit.proxy.continued"
+
+
 def _multi(headers: list[tuple[str, str]]) -> Any:
     from multidict import CIMultiDict
 
     return CIMultiDict(headers)
 
 
-def _settings(protocol: str, cfg: ProxyConfig) -> Settings:
+def _settings(protocol: str, cfg: ProxyConfig, *, scoped: bool = False) -> Settings:
+    """The gate's settings; ``scoped``: only the proxy's own service and Region pass."""
     from datetime import timedelta
 
-    return settings(protocol, None, None, timedelta(seconds=cfg.max_skew_seconds),
-                    cfg.max_body, False, False)
+    return settings(protocol, cfg.service if scoped else None, cfg.region if scoped else None,
+                    timedelta(seconds=cfg.max_skew_seconds), cfg.max_body, False, False)
 
 
 def _answer(answer: ErrorResponse) -> Any:
@@ -597,7 +590,8 @@ def _build(config: ProxyConfig) -> tuple[Any, _Handler]:
         response: web.StreamResponse = await handler(request)
         return response
 
-    app.router.add_route("*", r"/{tail:[\s\S]*}", handle)  # newlines too (S3 keys)
+    app.router.add_route("*", r"/{tail:[\s\S]*}", handle,  # newlines too (S3 keys)
+                         expect_handler=_hold_continue)
 
     async def close(_app: Any) -> None:
         if handler.session is not None:

@@ -24,6 +24,13 @@ chunk, with ``CONTENT_LENGTH`` set to the decoded length. When the body fails, t
 answer is discarded and AWS's error is sent instead, provided the app read its body before it
 returned its response (as Flask views do); a failure while the response is already being sent
 propagates, and the server aborts the connection.
+
+``Expect: 100-continue``: the middleware refuses a request whose head fails without reading
+``wsgi.input`` (a body without ``X-Amz-Content-SHA256`` only once the date, form and key are
+checked; its signature covers the body's hash). But WSGI gives the app no say over the
+``100 Continue`` itself: waitress, gunicorn and werkzeug send it as soon as the head is parsed,
+before the app is called, so a refused client may already be sending its body; the server
+then reads and discards it (or closes the connection).
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ from ._gate import (
     Body,
     BodyCheck,
     BodyTooLarge,
+    before_whole_body,
     body_kind,
     checked,
     head_request,
@@ -239,6 +247,9 @@ class SigV4Middleware:
         creds = checked(self.lookup(planned.access_key_id))
         kind = body_kind(head, planned, _may_have_body(environ))
         if kind is Body.WHOLE:
+            early = before_whole_body(head, creds, opts)
+            if early is not None:
+                return _answer(start_response, refuse(early, opts))
             length = _content_length(environ)
             if length is not None and length > opts.max_body:
                 return _answer(start_response, too_large(opts))
