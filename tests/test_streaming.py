@@ -724,3 +724,22 @@ def test_checksum_sent_as_a_header_is_checked_too() -> None:
         assert result.valid is valid, result.message
         if not valid:
             assert result.reason == Reason.CHECKSUM_MISMATCH
+
+
+@pytest.mark.parametrize("where", ["chunk", "trailer"])
+def test_sigv4_signatures_refuse_sigv4a_star_padding(where: str) -> None:
+    """The '*' padding is SigV4a's (DER signatures padded to one width): after a SigV4 chunk
+    or trailer signature it is not part of the signature, so the body does not verify."""
+    upload = example_upload(trailer="crc32c")  # no Content-Length signed: the body may grow
+    sigs, trailer = TRAILER_CHUNK_SIGS, PUBLISHED_TRAILER
+    if where == "chunk":
+        sigs = (sigs[0] + "*" * 8, *sigs[1:])
+        reason = Reason.MALFORMED_CHUNK
+    else:
+        trailer = trailer.replace(TRAILER_SIGNATURE.encode(), TRAILER_SIGNATURE.encode() + b"**")
+        reason = Reason.TRAILER_SIGNATURE_MISMATCH
+    body = published_body(sigs, trailer)
+    assert b"*" in body
+    assert check(received(upload, body)).reason == reason
+    plain = check(received(upload, body.replace(b"*", b"")))  # the published body verifies
+    assert plain.valid, plain.message
