@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, Protocol
 
 from ._caches import cached
@@ -26,6 +26,7 @@ from .errors import SigningError
 
 __all__ = [
     "ALGORITHMS", "Checksum", "algorithm_of_header", "check_algorithm", "checksum_base64",
+    "checksum_headers",
     "crc32c_pure", "crc64nvme_pure", "crc_function", "digest_size", "header_name",
     "multipart_checksum_problem", "new_checksum", "xxhash_factory",
 ]
@@ -248,6 +249,24 @@ def algorithm_of_header(header: str) -> str | None:
     if lname.startswith(HEADER_PREFIX) and lname[len(HEADER_PREFIX) :] in ALGORITHMS:
         return lname[len(HEADER_PREFIX) :]
     return None
+
+
+def checksum_headers(groups: Mapping[str, Sequence[str]]) -> list[tuple[str, str, str]]:
+    """``(header name, algorithm, value)`` of each ``x-amz-checksum-<algorithm>`` header among
+    received header groups (lower-cased name -> values). ValueError, naming it, when one is
+    sent more than once: which value is the object's checksum is then unknown, so a plain
+    upload and an aws-chunked one both refuse it rather than check one or none."""
+    found = []
+    for name, values in groups.items():
+        algorithm = algorithm_of_header(name)
+        if algorithm is None:
+            continue
+        if len(values) != 1:
+            raise ValueError(
+                f"{name}: sent {len(values)} times (a checksum header must be sent once)"
+            )
+        found.append((name, algorithm, values[0]))
+    return found
 
 
 def digest_size(name: str) -> int:

@@ -124,6 +124,13 @@ def pad_signature(signature: str, v4a: bool) -> str:
     return signature.ljust(_V4A_SIGNATURE_WIDTH, "*") if v4a else signature
 
 
+def _unpadded(framed: str, variant: Variant) -> str:
+    """The signature a framed chunk or trailer signature carries: the '*' padding is SigV4a's
+    only (its DER signatures vary in length); a SigV4 signature is taken as sent, so padding
+    after it is not hex and does not verify."""
+    return framed.rstrip("*") if variant.algorithm == ALGORITHM_V4A else framed
+
+
 def signature_width(variant: Variant) -> int:
     return _V4A_SIGNATURE_WIDTH if variant.algorithm == ALGORITHM_V4A else 64
 
@@ -366,7 +373,7 @@ class ChunkDecoder:
         if self.variant.signed:
             if not sep or not ext.startswith(_SIG_EXT[1:]):
                 raise self._malformed("the chunk header has no ;chunk-signature=")
-            sig = ext[len(_SIG_EXT) - 1 :].decode("ascii", "replace").rstrip("*")
+            sig = _unpadded(ext[len(_SIG_EXT) - 1 :].decode("ascii", "replace"), self.variant)
             if not sig or sig.strip("0123456789abcdef"):
                 raise self._malformed("the chunk signature is not lower-case hex")
             self._sig = sig
@@ -507,7 +514,8 @@ class ChunkDecoder:
                 self.variant.algorithm, self._amzdate, self._scope, self._prev,
                 trailer_lines(trailers),
             )
-            if self._check is not None and not self._check(to_sign, signatures[0].rstrip("*")):
+            signature = _unpadded(signatures[0], self.variant)
+            if self._check is not None and not self._check(to_sign, signature):
                 raise ChunkError(
                     "trailer_signature_mismatch",
                     f"aws-chunked body: {where}: the trailer signature does not match "

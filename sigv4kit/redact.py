@@ -281,12 +281,13 @@ def redact_message(text: str, secrets: Sequence[str | None] = ()) -> str:
 
 
 _CREDENTIAL_FIELD = lazy(
-    r"(?i)(?<![a-z0-9_])(aws_secret_access_key|secret_?access_?key|aws_session_token|"
+    r"(?i)(?<![a-z0-9_])(aws_secret_access_key|secret_?(?:access_?)?key|aws_session_token|"
     r"aws_security_token|session_?token)(['\"]?\s*[:=]\s*['\"]?)([^'\"\s,}…*]{6,})"
 )
 """A credential as the shared credentials file (``aws_secret_access_key = …``), a credential
-process or STS (``"SecretAccessKey": "…"``, ``"SessionToken": "…"``) write it: quoted input
-such as ``--filters file://~/.aws/credentials`` shows neither."""
+process or STS (``"SecretAccessKey": "…"``, ``"SessionToken": "…"``) or botocore's credentials
+(``secret_key``) write it: quoted input such as ``--filters file://~/.aws/credentials`` or a
+credential provider's error shows neither."""
 
 
 def _credential_field(m: re.Match[str]) -> str:

@@ -24,7 +24,7 @@ from .canonical import (
     canonical_request,
     canonical_uri,
 )
-from .checksums import algorithm_of_header, new_checksum
+from .checksums import checksum_headers, new_checksum
 from .chunked import (
     MAX_CHUNK_SIZE,
     VARIANTS,
@@ -438,16 +438,17 @@ def _checksum_header_problem(view: View) -> str | None:
     if view.request.method.upper() != "PUT":
         return None
     body = view.request.body
-    for name, values in view.groups.items():
-        algorithm = algorithm_of_header(name)
-        if algorithm is None:
-            continue
+    try:
+        found = checksum_headers(view.groups)
+    except ValueError as exc:
+        return f"the signature is valid but {exc}"
+    for name, algorithm, value in found:
         try:
             checksum = new_checksum(algorithm)
         except SigningError as exc:  # its library is not installed (xxhash)
             return f"{name}: cannot be checked: {exc}"
         checksum.update(body)
-        if len(values) != 1 or not equal_ascii(checksum.base64(), values[0].strip()):
+        if not equal_ascii(checksum.base64(), value.strip()):
             return (
                 f"the signature is valid but {name} is not the {algorithm} of the "
                 f"{len(body)}-byte body received (body altered or truncated?)"
@@ -510,10 +511,11 @@ def _decoder(
         )
     checksum_header = None
     if not variant.trailer:
-        for name, values in view.groups.items():
-            algorithm = algorithm_of_header(name)
-            if algorithm is not None and len(values) == 1:
-                checksum_header = (algorithm, values[0])
+        try:
+            for _, algorithm, value in checksum_headers(view.groups):
+                checksum_header = (algorithm, value)
+        except ValueError as exc:
+            raise malformed(str(exc), Reason.CHECKSUM_MISMATCH) from None
     try:
         return ChunkDecoder(
             variant,

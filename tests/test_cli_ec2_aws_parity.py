@@ -631,3 +631,60 @@ def test_group_help(home: Home) -> None:
     listed = run([sys.executable, "-m", "sigv4kit"], ("ec2", "wait", "help"), home.env(),
                  home.path)
     assert "volume-deleted" in listed.out
+
+
+# -- --color: tables coloured as aws colours them ------------------------------------------
+
+NESTED_XML = (f"<DescribeSnapshotsResponse {NS}><requestId>r</requestId><snapshotSet><item>"
+              "<snapshotId>snap-0123456789abcdef0</snapshotId><status>completed</status>"
+              "<startTime>2026-12-07T06:06:12.000Z</startTime><volumeSize>8</volumeSize>"
+              "<tagSet><item><key>Name</key><value>a</value></item><item><key>k2</key>"
+              "<value>vv</value></item></tagSet></item><item><snapshotId>snap-2</snapshotId>"
+              "<status>pending</status><volumeSize>9</volumeSize></item></snapshotSet>"
+              "</DescribeSnapshotsResponse>")
+
+
+def run_tty(program: list[str], args: tuple[str, ...], env: dict[str, str], cwd: Path) -> bytes:
+    """stdout and stderr of ``program`` on a pseudo-terminal 80 columns wide."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    with subprocess.Popen([*program, *args], stdin=subprocess.DEVNULL, stdout=slave,
+                          stderr=slave, env=env, cwd=cwd) as process:
+        os.close(slave)
+        out = b""
+        try:
+            while chunk := os.read(master, 65536):
+                out += chunk
+        except OSError:  # EIO: the child closed the terminal
+            pass
+        finally:
+            os.close(master)
+        assert process.wait(timeout=120) == 0
+    return out
+
+
+@pytest.mark.parametrize("tty", [False, True])
+@pytest.mark.parametrize("color", ["on", "off", "auto", None])
+def test_tables_coloured_as_aws(color: str | None, tty: bool, home: Home,
+                                faulty_server: Any) -> None:
+    """Byte for byte: cells bright blue, nested sections' '|' dim yellow, and colorama's reset
+    after each of aws's writes; nothing with off, or auto (the default) off a terminal."""
+    server = faulty_server([Ok(NESTED_XML)] * 2)
+    args = ("ec2", "describe-snapshots", "--region", "us-east-1", "--endpoint-url", server.url,
+            "--output", "table", *(("--color", color) if color else ()))
+    coloured = color == "on" or (color != "off" and tty)
+    if tty:
+        theirs = run_tty([AWS], args, home.env(), home.path)
+        ours = run_tty([sys.executable, "-m", "sigv4kit"], args, home.env(), home.path)
+    else:
+        aws_run, our_run = both(*args, env=home.env(), cwd=home.path)
+        same(aws_run, our_run)
+        theirs, ours = aws_run.out.encode(), our_run.out.encode()
+    assert ours == theirs
+    assert (b"\x1b[1m\x1b[34msnap-2\x1b[0m" in ours) is coloured
+    assert (b"\x1b" in ours) is coloured

@@ -196,3 +196,28 @@ def test_any_key_and_query_arrive_as_signed(
         answer = call(kind, make_auth(kind, CREDS, "us-east-1", service), "GET", url,
                       params=dict(pairs))
         assert answer.status == 200, (kind, answer.body)
+
+
+SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+TOKEN = "AQoDYXdzEJr" + "T0KEN" * 60
+
+
+@pytest.mark.parametrize("said", [
+    f"bad config line: aws_secret_access_key = {SECRET}",
+    f'credential process printed {{"Version": 1, "AccessKeyId": "AKID", '
+    f'"SecretAccessKey": "{SECRET}", "SessionToken": "{TOKEN}"}}',
+    f"{'x' * 150} aws_session_token={TOKEN}",
+    f"SecretKey: {SECRET}",
+])
+def test_a_provider_error_quoting_its_credentials_shows_none(said: str) -> None:
+    """The message quotes the provider's first line, with the secret key and session token
+    redacted by name (nothing of the secret, the token's first 4 characters at most)."""
+    def leaky() -> Credentials:
+        raise ValueError(said)
+
+    with pytest.raises(CredentialsError) as caught:
+        current_credentials(leaky)
+    message = str(caught.value)
+    assert message.startswith("credentials: the provider ") and "(ValueError: " in message
+    for secret in (SECRET, TOKEN):
+        assert not any(secret[i:i + 6] in message for i in range(4, len(secret) - 5))

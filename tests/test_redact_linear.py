@@ -33,6 +33,8 @@ UNITS = [
     "cookie '",
     "X-Amz-Security-Token=…=Authorization:\nc",
     "x-amz-security%2525252'%2d?&%'…(12 chars)",
+    "SecretKey: ",
+    "secret_access_key",
 ]
 
 

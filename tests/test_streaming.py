@@ -27,6 +27,7 @@ from sigv4kit.checksums import (
     checksum_base64,
 )
 from sigv4kit.chunked import MAX_TRAILER_LINES
+from sigv4kit.options import S3_OPTIONS
 from sigv4kit.received import Reason
 from sigv4kit.streaming import sign_chunked
 from sigv4kit.verify import verify_request
@@ -724,3 +725,43 @@ def test_checksum_sent_as_a_header_is_checked_too() -> None:
         assert result.valid is valid, result.message
         if not valid:
             assert result.reason == Reason.CHECKSUM_MISMATCH
+
+
+@pytest.mark.parametrize("where", ["chunk", "trailer"])
+def test_sigv4_signatures_refuse_sigv4a_star_padding(where: str) -> None:
+    """The '*' padding is SigV4a's (DER signatures padded to one width): after a SigV4 chunk
+    or trailer signature it is not part of the signature, so the body does not verify."""
+    upload = example_upload(trailer="crc32c")  # no Content-Length signed: the body may grow
+    sigs, trailer = TRAILER_CHUNK_SIGS, PUBLISHED_TRAILER
+    if where == "chunk":
+        sigs = (sigs[0] + "*" * 8, *sigs[1:])
+        reason = Reason.MALFORMED_CHUNK
+    else:
+        trailer = trailer.replace(TRAILER_SIGNATURE.encode(), TRAILER_SIGNATURE.encode() + b"**")
+        reason = Reason.TRAILER_SIGNATURE_MISMATCH
+    body = published_body(sigs, trailer)
+    assert b"*" in body
+    assert check(received(upload, body)).reason == reason
+    plain = check(received(upload, body.replace(b"*", b"")))  # the published body verifies
+    assert plain.valid, plain.message
+
+
+@pytest.mark.parametrize("streaming", [True, False])
+def test_a_duplicated_checksum_header_is_refused_streaming_or_plain(streaming: bool) -> None:
+    """One rule for both paths: an x-amz-checksum-* header sent twice (both right, even) is a
+    checksum problem, never skipped."""
+    data = os.urandom(30_000)
+    value = checksum_base64("sha256", data)
+    headers = [("x-amz-checksum-sha256", value), ("x-amz-checksum-sha256", value)]
+    if streaming:
+        upload = sign_chunked(Request("PUT", EXAMPLE_URL, headers), EXAMPLE_CREDS,
+                              region="us-east-1", service="s3", payload=data,
+                              timestamp=EXAMPLE_TIME)
+        request = received(upload)
+    else:
+        request = sign_request(Request("PUT", EXAMPLE_URL, headers, data), EXAMPLE_CREDS,
+                               region="us-east-1", service="s3", timestamp=EXAMPLE_TIME,
+                               **S3_OPTIONS).request
+    result = check(request)
+    assert result.reason == Reason.CHECKSUM_MISMATCH, result.message
+    assert "x-amz-checksum-sha256: sent 2 times" in result.message

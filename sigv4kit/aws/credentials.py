@@ -18,6 +18,7 @@ from typing import Any, Protocol, cast
 
 from ..errors import SigningError
 from ..model import Credentials
+from ..redact import redact_message
 
 __all__ = [
     "CredentialSource", "CredentialsError", "NoCredentialsError", "chain_credentials",
@@ -56,6 +57,19 @@ def check_credential_source(source: object) -> None:
         )
 
 
+_MAX_DETAIL = 200
+"""Most characters of a provider's error quoted in ``CredentialsError``."""
+
+
+def _provider_detail(exc: Exception) -> str:
+    """The first line of a provider's error, credentials redacted by name, at most
+    ``_MAX_DETAIL`` characters: a provider may quote its config (``aws_secret_access_key =
+    …``) or a credential process's JSON (``"SecretAccessKey": "…"``). Redacted before the
+    cut, so a cut never leaves part of a named secret behind."""
+    lines = str(exc)[: 4 * _MAX_DETAIL].splitlines()
+    return redact_message(lines[0])[:_MAX_DETAIL] if lines else ""
+
+
 def current_credentials(source: CredentialSource) -> Credentials:
     """The credentials to sign with now. A provider is asked every time (it caches and
     refreshes as it sees fit, as botocore's do); its failure is one ``CredentialsError``."""
@@ -71,7 +85,7 @@ def current_credentials(source: CredentialSource) -> Credentials:
         else:
             value = cast(Callable[[], object], source)()
     except Exception as exc:
-        detail = str(exc).splitlines()[0][:200] if str(exc) else ""
+        detail = _provider_detail(exc)
         raise CredentialsError(
             f"credentials: the provider {name} failed ({type(exc).__name__}"
             f"{': ' + detail if detail else ''})",

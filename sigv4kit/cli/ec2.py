@@ -147,8 +147,8 @@ def aws_global_options(paginated: bool) -> Callable[[F], F]:
         f = click.option("--no-sign-request", is_flag=True,
                          help="Send the request unsigned (no credentials are read).")(f)
         f = click.option("--color", type=click.Choice(["on", "off", "auto"]), default=None,
-                         help="Accepted as aws accepts it; output is never coloured "
-                         "(docs/ec2-differences.md).")(f)
+                         help="Colour --output table as aws does: on, off, or auto "
+                         "(the default: on a terminal).")(f)
         f = click.version_option(message=_version_text(), help="Print the version and exit.")(f)
         if not paginated:
             f = click.option("--no-paginate", is_flag=True, hidden=True,

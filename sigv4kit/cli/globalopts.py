@@ -284,7 +284,7 @@ def emit(data: Any, opts: Mapping[str, Any], title: str, query: Any = None) -> N
     data = plain(data, timestamp_format(opts), scrubber())
     if query is not None:
         data = query.search(data)
-    render(data, output_format(opts), sys.stdout, title)
+    render(data, output_format(opts), sys.stdout, title, opts.get("color"))
 
 
 # -- failures ----------------------------------------------------------------------------

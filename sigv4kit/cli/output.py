@@ -1,8 +1,9 @@
 """The AWS CLI's output formats: ``json``, ``text`` (tab-separated) and ``table`` (a box).
 
 Ports of ``awscli/formatter.py``, ``awscli/text.py`` and ``awscli/table.py`` (Apache-2.0,
-Amazon.com, Inc.) without colour, so scripts written against ``aws … --output text`` read our
-output the same way; a test compares both with the AWS CLI's own formatters.
+Amazon.com, Inc.), so scripts written against ``aws … --output text`` read our output the same
+way; a test compares both with the AWS CLI's own formatters. Tables are coloured as aws colours
+them (``--color on``, or ``auto`` on a terminal), byte for byte.
 """
 
 from __future__ import annotations
@@ -42,17 +43,23 @@ def format_json(data: Any, stream: IO[str]) -> None:
         stream.write("\n")
 
 
-def render(data: Any, output: str, stream: IO[str], title: str) -> None:
+def render(data: Any, output: str, stream: IO[str], title: str,
+           color: str | None = None) -> None:
     """``data`` (ResponseMetadata already removed, --query already applied) in ``output``;
-    text and table on a terminal show control and bidi characters escaped."""
+    text and table on a terminal show control and bidi characters escaped; ``color`` is
+    --color (None: aws's default, auto)."""
     from .terminal import is_terminal, safe_data
 
-    if output in ("text", "table") and is_terminal(stream):
+    terminal = output in ("text", "table") and is_terminal(stream)
+    if terminal:
         data = safe_data(data)
     if output == "text":
         format_text(data, stream)
     elif output == "table":
-        format_table(title, data, stream)
+        colour = color == "on" or (color != "off" and terminal)
+        format_table(title, data, stream, colour)
+        if colour and terminal:  # colorama's reset at exit, written only to a terminal
+            stream.write(_RESET)
     else:
         format_json(data, stream)
 
@@ -195,11 +202,24 @@ def _center(text: str, length: int, left: str = "|", right: str = "|") -> str:
     return left + " " * start + text + " " * (length - _width(right) - so_far) + right
 
 
-def _align_left(text: str, length: int, left: str = "|", right: str = "|") -> str:
+def _align_left(text: str, length: int, left: str = "|", right: str = "|",
+                colour: bool = False) -> str:
     size = _width(text)
     padding = 2 if length - (size + 2 + _width(left) + _width(right)) >= 0 else 0
     so_far = len(left) + padding + size
-    return left + " " * padding + text + " " * (length - so_far - len(right)) + right
+    shown = _ROW + text + _RESET if colour else text
+    return left + " " * padding + shown + " " * (length - so_far - len(right)) + right
+
+
+_RESET = "\x1b[0m"
+"""colorama's ``Style.RESET_ALL``. aws colours through ``colorama.init(autoreset=True)``,
+which wraps stdout and writes it after *every* write: a coloured table repeats it where aws
+made a write, so the bytes match aws's."""
+_ROW = "\x1b[1m\x1b[34m"
+"""Cells: ``Style.BRIGHT + Fore.BLUE`` (ColorizedStyler.style_row_element); titles and
+headers are not styled."""
+_INDENT = "\x1b[2m\x1b[33m"
+"""The '|' of a nested section's indentation: ``Style.DIM + Fore.YELLOW``."""
 
 
 class _Table:
@@ -219,14 +239,14 @@ class _Table:
         assert self.current is not None
         self.current.add_row(row)
 
-    def render(self, stream: IO[str]) -> None:
+    def render(self, stream: IO[str], colour: bool = False) -> None:
         width = self._max_width()
         if width > _terminal_width():
             self._to_vertical()
             width = self._max_width()
-        stream.write("-" * width + "\n")
+        stream.write("-" * width + "\n" + (_RESET if colour else ""))
         for section in self.sections:
-            self._render_section(section, width, stream)
+            self._render_section(section, width, stream, colour)
 
     def _max_width(self) -> int:
         return max(s.total_width(padding=4, outer=s.indent_level) for s in self.sections)
@@ -239,8 +259,10 @@ class _Table:
                     vertical.add_row([header, cell])
                 self.sections[i] = vertical
 
-    def _render_section(self, section: _Section, width: int, stream: IO[str]) -> None:
-        indent = "|" * section.indent_level
+    def _render_section(self, section: _Section, width: int, stream: IO[str],
+                        colour: bool) -> None:
+        reset = _RESET if colour else ""
+        indent = (_INDENT + "|" + _RESET if colour else "|") * section.indent_level
         width -= section.indent_level * 2
         lines: list[str] = []
         if section.title:
@@ -257,11 +279,11 @@ class _Table:
             lines.append(_line_break(widths))
             for row in section.rows:
                 lines.append("".join(
-                    _align_left(c, w, "|" if i == 0 else "") for i, (w, c)
+                    _align_left(c, w, "|" if i == 0 else "", colour=colour) for i, (w, c)
                     in enumerate(zip(widths, row, strict=False))))
             lines.append(_line_break(widths))
-        for line in lines:
-            stream.write(indent + line + indent + "\n")
+        for line in lines:  # aws's writes: indent, line, indent, newline (see _RESET)
+            stream.write(f"{indent}{reset}{line}{reset}{indent}{reset}\n{reset}")
 
 
 def _line_break(widths: list[int]) -> str:
@@ -279,10 +301,10 @@ def _group_keys(current: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     return headers, more
 
 
-def format_table(title: str, data: Any, stream: IO[str]) -> None:
+def format_table(title: str, data: Any, stream: IO[str], colour: bool = False) -> None:
     table = _Table()
     if _build(table, title, data):
-        table.render(stream)
+        table.render(stream, colour)
 
 
 def _build(table: _Table, title: str | None, current: Any, indent: int = 0) -> bool:
