@@ -173,10 +173,10 @@ def aws_cli_errors(action: str, endpoint: Callable[[], str], debug: bool,
     except ConnectFailed:
         raise AwsCliError(f'Could not connect to the endpoint URL: "{endpoint()}"') from None
     except DeadlineExceeded as exc:
-        limit = f" of {deadline:g} s" if deadline is not None else ""
-        raise AwsCliError(f'Deadline exceeded on endpoint URL: "{endpoint()}": '
-                          f"{clean_message(str(exc))} (the whole command's deadline{limit}: "
-                          "--cli-deadline or SIGV4KIT_CLI_DEADLINE)") from None
+        what = (f"{action} did not finish within the deadline of {deadline:g} s"
+                if deadline is not None else clean_message(str(exc)))
+        raise AwsCliError(f'Deadline exceeded on endpoint URL: "{endpoint()}": {what} '
+                          "(--cli-deadline or SIGV4KIT_CLI_DEADLINE)") from None
     except RedirectRefused as exc:  # its message says where to, bounded and redacted
         raise AwsCliError(f'Redirect refused on endpoint URL: "{endpoint()}": '
                           f"{clean_message(str(exc))}") from None
@@ -200,7 +200,10 @@ def aws_cli_errors(action: str, endpoint: Callable[[], str], debug: bool,
         hint = field_option(action, exc.field, {**GLOBAL_FIELDS, **(fields or {})})
         message = str(exc)
         if hint:
-            message = f"Error parsing parameter '{hint}': {message.partition(': ')[2] or message}"
+            # A --cli-input-json member keeps its own name: the option alone says too little.
+            detail = message if hint == "--cli-input-json" else (
+                message.partition(": ")[2] or message)
+            message = f"Error parsing parameter '{hint}': {detail}"
         raise AwsCliError(message) from None
     except RecursionError:
         raise AwsCliError("input nested too deeply") from None
