@@ -96,3 +96,23 @@ def test_dev_zero_and_a_directory_read_as_empty(tmp_path: Path) -> None:
     for path in ("/dev/zero", str(tmp_path)):
         env = {"AWS_CONFIG_FILE": path, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
         assert config_file.load(env).profiles == {}
+
+
+def test_presign_does_not_run_a_world_writable_configs_credential_process(
+        tmp_path: Path) -> None:
+    """``presign`` resolves credentials through botocore, which would run whatever
+    ``credential_process`` anyone wrote into the file: the file is checked first."""
+    ran = tmp_path / "ran"
+    env = _env(tmp_path, f"[default]\ncredential_process = touch {ran}\n")
+    os.chmod(tmp_path / "config", 0o666)
+    args = ("presign", "copy-snapshot", "--destination-region", "us-east-1",
+            "--source-region", "us-west-2", "--source-snapshot-id", "snap-12345678")
+    plain = {k: v for k, v in cli_env(**env).items()
+             if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")}
+    result = run_cli(*args, env=plain)
+    assert_clean(result, codes=(1, 2))
+    assert "writable by every user" in result.stderr and not ran.exists()
+    os.chmod(tmp_path / "config", 0o644)  # the user's own file: run, as botocore does
+    result = run_cli(*args, env=plain)
+    assert_clean(result, codes=(1, 2))  # its empty output is not JSON: one line, no traceback
+    assert ran.exists() and "credential source failed (JSONDecodeError)" in result.stderr
