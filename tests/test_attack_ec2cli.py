@@ -116,3 +116,26 @@ def test_presign_does_not_run_a_world_writable_configs_credential_process(
     result = run_cli(*args, env=plain)
     assert_clean(result, codes=(1, 2))  # its empty output is not JSON: one line, no traceback
     assert ran.exists() and "credential source failed (JSONDecodeError)" in result.stderr
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:9/\x1b[2J", "http://127.0.0.1:9/a b",
+                                 "http://ex\u00e4mple.com", " http://127.0.0.1:9",
+                                 "http://127.0.0.1:9/\u202e"])
+def test_an_endpoint_with_controls_spaces_or_non_ascii_is_refused_by_the_client(
+        url: str) -> None:
+    from sigv4kit.ec2 import Client
+    from sigv4kit.errors import SigningError
+
+    with pytest.raises(SigningError, match=r"^endpoint_url: holds a space, a control"):
+        Client("us-east-1", lambda: None, endpoint_url=url)  # type: ignore[arg-type]
+
+
+def test_a_configured_endpoints_bad_url_is_named_by_where_it_was_set(tmp_path: Path) -> None:
+    """Not ``--endpoint-url`` (the user gave none): the profile key that set it."""
+    env = _env(tmp_path, "[default]\nregion = us-east-1\n"
+                         "endpoint_url = http://user:pw@127.0.0.2:9/\n")
+    result = run_cli("ec2", "describe-snapshots", env=cli_env(**env))
+    assert_clean(result, codes=(255,))
+    assert "'profile default's endpoint_url': must not carry a query, a fragment or user " \
+        "info" in result.stderr
+    assert "--endpoint-url" not in result.stderr

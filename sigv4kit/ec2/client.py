@@ -41,7 +41,7 @@ from ..url import split_url
 from . import parser, serializer
 from .errors import ApiError, ResponseParseError, SnapshotStateError, WaitTimeoutError
 
-__all__ = ["MAX_ATTEMPTS", "Client", "check_presigned_url_matches"]
+__all__ = ["MAX_ATTEMPTS", "Client", "check_presigned_url_matches", "checked_endpoint"]
 
 logger = logging.getLogger("sigv4kit.ec2")
 
@@ -63,12 +63,17 @@ def _is_idempotent(action: str, params: Mapping[str, Any]) -> bool:
     return action.startswith(("Describe", "Get", "List")) or bool(params.get("ClientToken"))
 
 
-def _endpoint(endpoint_url: object, region: str) -> str:
-    """The endpoint URL with one trailing slash, or a SigningError naming endpoint_url."""
+def checked_endpoint(endpoint_url: object, region: str = "us-east-1") -> str:
+    """The endpoint URL with one trailing slash (the Region's when None), or a SigningError
+    naming endpoint_url: the rules every endpoint (option, variable, profile) is held to."""
     if endpoint_url is None:
         return endpoints.ec2_endpoint(region).rstrip("/") + "/"
     if not isinstance(endpoint_url, str):
         raise SigningError("endpoint_url: must be a string (an http(s) URL)",
+                           field="endpoint_url")
+    if any(not " " < c < "\x7f" for c in endpoint_url):
+        raise SigningError("endpoint_url: holds a space, a control or a non-ASCII character "
+                           "(percent-encode a path; an IDNA host as its xn-- form)",
                            field="endpoint_url")
     url = endpoint_url.rstrip("/") + "/"
     try:
@@ -196,7 +201,7 @@ class Client:
         if endpoint_url is None:
             endpoint_url, self.endpoint_source = _configured(
                 profile, ignore_configured_endpoint_urls)
-        self.endpoint_url = _endpoint(endpoint_url, region)
+        self.endpoint_url = checked_endpoint(endpoint_url, region)
         self.connect_timeout, self.read_timeout = _timeouts(timeout, connect_timeout,
                                                             read_timeout)
         self.timeout = (self.connect_timeout, self.read_timeout)
