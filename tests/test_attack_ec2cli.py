@@ -139,3 +139,46 @@ def test_a_configured_endpoints_bad_url_is_named_by_where_it_was_set(tmp_path: P
     assert "'profile default's endpoint_url': must not carry a query, a fragment or user " \
         "info" in result.stderr
     assert "--endpoint-url" not in result.stderr
+
+
+def _help_on_a_terminal(pager: str) -> tuple[int, bytes]:
+    """``sigv4kit ec2 describe-snapshots help`` with stdin and stdout a pseudo-terminal (the
+    pager path), bounded to 30 s."""
+    import pty
+    import select
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PAGER": pager, "TERM": "xterm", "PYTHONPATH": str(root)}
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.chdir(root)
+        os.execve(sys.executable, [sys.executable, "-c",  # the console script's way in
+                                   "import sigv4kit_entry; sigv4kit_entry.main()", "ec2",
+                                   "describe-snapshots", "help"],
+                  {str(k): str(v) for k, v in env.items()})
+    out, ends = b"", time.monotonic() + 30
+    try:
+        while time.monotonic() < ends:
+            if select.select([fd], [], [], 0.5)[0]:
+                try:
+                    chunk = os.read(fd, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+    finally:
+        if time.monotonic() >= ends:
+            os.kill(pid, 9)
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    return os.waitstatus_to_exitcode(status), out
+
+
+@pytest.mark.parametrize("pager", ['"', "/nonexistent/pager"])
+def test_help_with_an_unusable_pager_prints_plainly(pager: str) -> None:
+    code, out = _help_on_a_terminal(pager)
+    assert b"Traceback" not in out and b"internal error" not in out, out[-300:]
+    assert code == 0 and b"Global Options" in out
