@@ -182,3 +182,17 @@ def test_help_with_an_unusable_pager_prints_plainly(pager: str) -> None:
     code, out = _help_on_a_terminal(pager)
     assert b"Traceback" not in out and b"internal error" not in out, out[-300:]
     assert code == 0 and b"Global Options" in out
+
+
+@pytest.mark.parametrize("delays", [{"retry_base_delay": 1e308}, {"retry_max_delay": 1e308},
+                                    {"retry_base_delay": 86401.0}])
+def test_retry_delays_beyond_a_day_are_refused_not_an_overflow_at_sleep(
+        delays: dict[str, float]) -> None:
+    """With no deadline, a huge delay reached ``time.sleep`` as OverflowError."""
+    from sigv4kit import Credentials
+    from sigv4kit.ec2 import Client
+    from sigv4kit.errors import SigningError
+
+    with pytest.raises(SigningError, match="from 0 to 86400"):
+        Client("us-east-1", Credentials("AKID", "x"), endpoint_url="http://127.0.0.1:9",
+               deadline=None, **delays)  # type: ignore[arg-type]

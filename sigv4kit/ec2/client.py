@@ -51,6 +51,9 @@ MAX_ATTEMPTS = 20
 """More attempts than this is a mistake (botocore's default is 5): with backoff capped at 20 s
 it would hold one call for many minutes."""
 DEFAULT_DEADLINE = 300.0
+MAX_RETRY_DELAY = 86400.0
+"""The most ``retry_base_delay`` and ``retry_max_delay`` may be: a day (the deadline's own
+bound); beyond, a sleep between attempts could overflow ``time.sleep``."""
 """Seconds one ``call`` may take, every attempt and backoff included."""
 _SIGNATURE_ERRORS = frozenset({"AuthFailure", "SignatureDoesNotMatch", "IncompleteSignature"})
 
@@ -187,9 +190,9 @@ class Client:
         for name, delay in (("retry_base_delay", retry_base_delay),
                             ("retry_max_delay", retry_max_delay)):
             if (isinstance(delay, bool) or not isinstance(delay, int | float)
-                    or not math.isfinite(delay) or delay < 0):
-                raise SigningError(f"{name}: must be a finite number of seconds >= 0",
-                                   field=name)
+                    or not math.isfinite(delay) or not 0 <= delay <= MAX_RETRY_DELAY):
+                raise SigningError(f"{name}: must be a number of seconds from 0 to "
+                                   f"{MAX_RETRY_DELAY:g}", field=name)
         if (isinstance(max_response_bytes, bool) or not isinstance(max_response_bytes, int)
                 or max_response_bytes < 1):
             raise SigningError("max_response_bytes: must be a whole number >= 1",
