@@ -9,6 +9,9 @@ section; ``[profile NAME]`` and ``[default]`` are profiles, ``[services NAME]`` 
 sections; the credentials file's ``[NAME]`` sections are merged over the config file's
 profiles. The profile in use is ``--profile``, else ``AWS_DEFAULT_PROFILE``, else
 ``AWS_PROFILE``; a named profile that does not exist is an error, ``default`` may be absent.
+
+Unlike botocore: a file writable by every user or owned by another user (not root) is
+refused, since it steers where signed calls go; parse errors give line numbers, never lines.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from stat import S_ISREG
 from typing import Any
 
 from ..errors import SigningError
@@ -54,7 +58,9 @@ def _path(environ: Mapping[str, str], name: str, default: str) -> str:
     return os.path.expanduser(os.path.expandvars(value))
 
 
-def _parse_nested(value: str, path: str) -> dict[str, str]:
+def _parse_nested(value: str, path: str, where: str) -> dict[str, str]:
+    """``where``'s nested ``key = value`` lines; a bad line is named by place, never quoted
+    (in a credentials file it may be a secret)."""
     nested = {}
     for line in value.splitlines():
         line = line.strip()
@@ -62,37 +68,88 @@ def _parse_nested(value: str, path: str) -> dict[str, str]:
             continue
         key, sep, rest = line.partition("=")
         if not sep:
-            raise ConfigFileError(f"config: {path}: {line!r} in a nested section is not "
-                                  "KEY = VALUE", field="config")
+            raise ConfigFileError(f"config: {path}: a line of {where} is not KEY = VALUE",
+                                  field="config")
         nested[key.strip()] = rest.strip()
     return nested
 
 
+def _parse_error(exc: Exception) -> str:
+    """What was wrong and where, never the line itself: configparser's own text quotes the
+    offending line, which in a credentials file may be a secret key (botocore says only
+    "Unable to parse config file")."""
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not UTF-8 at byte {exc.start}"
+    lines = [str(n) for n, _ in getattr(exc, "errors", ())][:5]
+    if getattr(exc, "lineno", None) is not None:
+        lines = [str(exc.lineno)]  # type: ignore[attr-defined]
+    kind = "".join(f" {w.lower()}" if w.isupper() else w
+                   for w in type(exc).__name__.removesuffix("Error")).strip()
+    return kind + (f" at line {', '.join(lines)}" if lines else "")
+
+
+def _foreign_writer(stat: os.stat_result) -> str | None:
+    """Why a config file others can change is refused, or None: it names endpoints the
+    signed calls go to and credential processes to run (botocore does not check)."""
+    if stat.st_uid not in (os.getuid(), 0):
+        return f"owned by uid {stat.st_uid}, not by you (uid {os.getuid()}) or root"
+    if stat.st_mode & 0o002:
+        return "writable by every user (chmod o-w it)"
+    return None
+
+
+def _read_regular(path: str) -> bytes | None:
+    """The file's bytes (bounded), or None when it is absent or not a regular file (a FIFO,
+    /dev/zero, a directory: botocore's ``os.path.isfile``). Opened without blocking and
+    checked on the open file, so a path swapped for a FIFO after a check cannot hang."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    try:
+        stat = os.fstat(fd)
+        if not S_ISREG(stat.st_mode):
+            return None
+        why = _foreign_writer(stat) if hasattr(os, "getuid") else None
+        if why:
+            raise ConfigFileError(f"config: {path}: refused, {why}", field="config")
+        chunks, size = [], 0
+        while size <= MAX_CONFIG_BYTES and (chunk := os.read(fd, 65536)):
+            chunks.append(chunk)
+            size += len(chunk)
+        data = b"".join(chunks)
+    finally:
+        os.close(fd)
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigFileError(f"config: {path}: larger than {MAX_CONFIG_BYTES} bytes",
+                              field="config")
+    return data
+
+
 def _raw_parse(path: str) -> dict[str, dict[str, Any]]:
     """botocore's ``raw_config_parse``: {section: {option: value or nested dict}}."""
-    if not os.path.isfile(path):
-        return {}
     import configparser
 
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_CONFIG_BYTES + 1)
-        if len(data) > MAX_CONFIG_BYTES:
-            raise ConfigFileError(f"config: {path}: larger than {MAX_CONFIG_BYTES} bytes",
-                                  field="config")
+        data = _read_regular(path)
+        if data is None:
+            return {}
         parser = configparser.RawConfigParser()
         parser.read_string(data.decode("utf-8"), source=path)
-    except (configparser.Error, UnicodeDecodeError, OSError) as exc:
-        detail = " ".join(str(exc).split())[:200]
-        raise ConfigFileError(f"config: {path}: cannot be parsed ({detail})",
+    except (configparser.Error, UnicodeDecodeError) as exc:
+        raise ConfigFileError(f"config: {path}: cannot be parsed ({_parse_error(exc)})",
+                              field="config") from None
+    except OSError as exc:
+        raise ConfigFileError(f"config: {path}: cannot be read ({exc.strerror or exc})",
                               field="config") from None
     parsed: dict[str, dict[str, Any]] = {}
     for section in parser.sections():
         parsed[section] = {}
         for option in parser.options(section):
             value = parser.get(section, option)
-            parsed[section][option] = (_parse_nested(value, path) if value.startswith("\n")
-                                       else value)
+            nested = value.startswith("\n")
+            parsed[section][option] = (_parse_nested(value, path, f"[{section}] {option}")
+                                       if nested else value)
     return parsed
 
 
@@ -107,15 +164,16 @@ def _section_name(key: str) -> str | None:
     return parts[1] if len(parts) == 2 else None
 
 
-def _cache_key(path: str) -> tuple[str, int, int]:
+def _cache_key(path: str) -> tuple[str, int, int, int]:
     try:
         stat = os.stat(path)
     except OSError:
-        return (path, -1, -1)
-    return (path, stat.st_mtime_ns, stat.st_size)
+        return (path, -1, -1, -1)
+    # ctime too: a chmod or chown changes whether the file is refused (_foreign_writer)
+    return (path, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size)
 
 
-_CACHE: dict[tuple[tuple[str, int, int], tuple[str, int, int]], SharedConfig] = {}
+_CACHE: dict[tuple[tuple[str, int, int, int], tuple[str, int, int, int]], SharedConfig] = {}
 
 
 def load(environ: Mapping[str, str] | None = None) -> SharedConfig:

@@ -123,6 +123,9 @@ def resolve_credentials(profile: str | None = None) -> Credentials:
     import botocore.exceptions  # type: ignore[import-untyped]
     import botocore.session  # type: ignore[import-untyped]
 
+    from .config_file import load
+
+    load()  # the files checked first (size, who may write them) before botocore acts on them
     try:
         session = botocore.session.Session(profile=profile)
         found = session.get_credentials()
@@ -133,6 +136,8 @@ def resolve_credentials(profile: str | None = None) -> Credentials:
         ) from None
     except botocore.exceptions.BotoCoreError as exc:
         raise NoCredentialsError(f"credentials: {exc}", field="credentials") from None
+    except (ValueError, KeyError, TypeError, OSError) as exc:
+        raise _source_failed(exc) from None
     if frozen is None or not frozen.access_key or not frozen.secret_key:
         raise NoCredentialsError(
             "credentials: none found (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, use "
@@ -145,6 +150,15 @@ def resolve_credentials(profile: str | None = None) -> Credentials:
         frozen.token or None,
         expiration=expiry_of(found),
     )
+
+
+def _source_failed(exc: Exception) -> NoCredentialsError:
+    """botocore's providers let some failures through (a ``credential_process`` whose output
+    is not JSON raises ``JSONDecodeError``): one line naming the kind, never the text (that
+    output may hold the secret)."""
+    return NoCredentialsError(
+        f"credentials: the configured credential source failed ({type(exc).__name__})",
+        field="credentials")
 
 
 def expiry_of(found: object) -> datetime | None:
@@ -179,12 +193,18 @@ def chain_credentials(profile: str | None = None) -> Credentials | Callable[[], 
         if env is not None:
             return env
     resolve_credentials(profile)  # fail now, with a clear message, when there are none
+    import botocore.exceptions
     import botocore.session
 
     found = botocore.session.Session(profile=profile).get_credentials()
 
     def current() -> Credentials:
-        frozen = found.get_frozen_credentials()
+        try:
+            frozen = found.get_frozen_credentials()
+        except botocore.exceptions.BotoCoreError as exc:
+            raise NoCredentialsError(f"credentials: {exc}", field="credentials") from None
+        except (ValueError, KeyError, TypeError, OSError) as exc:
+            raise _source_failed(exc) from None
         return Credentials(frozen.access_key, frozen.secret_key, frozen.token or None,
                            expiration=expiry_of(found))
 

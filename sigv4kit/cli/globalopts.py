@@ -160,6 +160,12 @@ def check_endpoint_url(url: str, source: str = "--endpoint-url") -> None:
     if split.scheme not in ("http", "https") or not split.hostname:
         raise click.BadParameter(f"{url!r} is not an http(s) URL with a host",
                                  param_hint=source)
+    from ..ec2.client import checked_endpoint
+
+    try:  # the client's own rules (no user info, query, fragment, control characters)
+        checked_endpoint(url)
+    except SigningError as exc:
+        raise click.BadParameter(str(exc).partition(": ")[2], param_hint=source) from None
 
 
 def max_attempts() -> int:

@@ -76,9 +76,25 @@ def operation_doc(name: str, action: str, synopsis: str) -> str:
     return "\n".join(lines)
 
 
+def _pager_found() -> bool:
+    """Does ``PAGER`` (else ``less``, click's default) name a program that exists? An
+    unparsable one (``PAGER='"'``) made click raise ValueError, a missing one left stdout
+    closed under us (a traceback at exit): both print plainly instead."""
+    import os
+    import shlex
+    import shutil
+
+    try:
+        parts = shlex.split(os.environ.get("PAGER") or "less")
+    except ValueError:
+        return False
+    return bool(parts) and shutil.which(parts[0]) is not None
+
+
 def show(text: str) -> None:
-    """On a pager when stdout is a terminal, else printed (scripts and pipes get the text)."""
-    if sys.stdout.isatty():
+    """On a pager when stdout is a terminal and the pager exists, else printed (scripts
+    and pipes get the text)."""
+    if sys.stdout.isatty() and _pager_found():
         click.echo_via_pager(text)
     else:
         click.echo(text)

@@ -41,7 +41,7 @@ from ..url import split_url
 from . import parser, serializer
 from .errors import ApiError, ResponseParseError, SnapshotStateError, WaitTimeoutError
 
-__all__ = ["MAX_ATTEMPTS", "Client", "check_presigned_url_matches"]
+__all__ = ["MAX_ATTEMPTS", "Client", "check_presigned_url_matches", "checked_endpoint"]
 
 logger = logging.getLogger("sigv4kit.ec2")
 
@@ -51,6 +51,9 @@ MAX_ATTEMPTS = 20
 """More attempts than this is a mistake (botocore's default is 5): with backoff capped at 20 s
 it would hold one call for many minutes."""
 DEFAULT_DEADLINE = 300.0
+MAX_RETRY_DELAY = 86400.0
+"""The most ``retry_base_delay`` and ``retry_max_delay`` may be: a day (the deadline's own
+bound); beyond, a sleep between attempts could overflow ``time.sleep``."""
 """Seconds one ``call`` may take, every attempt and backoff included."""
 _SIGNATURE_ERRORS = frozenset({"AuthFailure", "SignatureDoesNotMatch", "IncompleteSignature"})
 
@@ -63,12 +66,17 @@ def _is_idempotent(action: str, params: Mapping[str, Any]) -> bool:
     return action.startswith(("Describe", "Get", "List")) or bool(params.get("ClientToken"))
 
 
-def _endpoint(endpoint_url: object, region: str) -> str:
-    """The endpoint URL with one trailing slash, or a SigningError naming endpoint_url."""
+def checked_endpoint(endpoint_url: object, region: str = "us-east-1") -> str:
+    """The endpoint URL with one trailing slash (the Region's when None), or a SigningError
+    naming endpoint_url: the rules every endpoint (option, variable, profile) is held to."""
     if endpoint_url is None:
         return endpoints.ec2_endpoint(region).rstrip("/") + "/"
     if not isinstance(endpoint_url, str):
         raise SigningError("endpoint_url: must be a string (an http(s) URL)",
+                           field="endpoint_url")
+    if any(not " " < c < "\x7f" for c in endpoint_url):
+        raise SigningError("endpoint_url: holds a space, a control or a non-ASCII character "
+                           "(percent-encode a path; an IDNA host as its xn-- form)",
                            field="endpoint_url")
     url = endpoint_url.rstrip("/") + "/"
     try:
@@ -182,9 +190,9 @@ class Client:
         for name, delay in (("retry_base_delay", retry_base_delay),
                             ("retry_max_delay", retry_max_delay)):
             if (isinstance(delay, bool) or not isinstance(delay, int | float)
-                    or not math.isfinite(delay) or delay < 0):
-                raise SigningError(f"{name}: must be a finite number of seconds >= 0",
-                                   field=name)
+                    or not math.isfinite(delay) or not 0 <= delay <= MAX_RETRY_DELAY):
+                raise SigningError(f"{name}: must be a number of seconds from 0 to "
+                                   f"{MAX_RETRY_DELAY:g}", field=name)
         if (isinstance(max_response_bytes, bool) or not isinstance(max_response_bytes, int)
                 or max_response_bytes < 1):
             raise SigningError("max_response_bytes: must be a whole number >= 1",
@@ -196,7 +204,7 @@ class Client:
         if endpoint_url is None:
             endpoint_url, self.endpoint_source = _configured(
                 profile, ignore_configured_endpoint_urls)
-        self.endpoint_url = _endpoint(endpoint_url, region)
+        self.endpoint_url = checked_endpoint(endpoint_url, region)
         self.connect_timeout, self.read_timeout = _timeouts(timeout, connect_timeout,
                                                             read_timeout)
         self.timeout = (self.connect_timeout, self.read_timeout)
