@@ -17,13 +17,13 @@ arrived makes a second snapshot) is the caller's decision; this says what botoco
 
 from __future__ import annotations
 
-import functools
 import random
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._caches import cached
 from ..errors import SigningError
 
 __all__ = ["MODES", "RetryPolicy", "retry_policy"]
@@ -35,7 +35,7 @@ _RETRY_COST = 5
 _TIMEOUT_COST = 10
 
 
-@functools.cache
+@cached(16, keys="service name", reason="botocore's _retry.json is read once per service")
 def _legacy_rules(service: str) -> tuple[tuple[tuple[str | None, int | None], ...], bool]:
     """((error code or None, HTTP status or None), ...) and whether connection errors are
     retried, from ``_retry.json``'s default and ``service`` policies."""
@@ -64,7 +64,7 @@ def _legacy_rules(service: str) -> tuple[tuple[tuple[str | None, int | None], ..
     return tuple(rules), sockets
 
 
-@functools.cache
+@cached(1, keys="nothing", reason="botocore's standard-mode lists are read once")
 def _standard_rules() -> tuple[frozenset[str], frozenset[int], frozenset[str], frozenset[int]]:
     """(transient codes, transient statuses, throttling codes, throttling statuses)."""
     from botocore.retries import standard  # type: ignore[import-untyped]
