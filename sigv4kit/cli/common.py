@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import sys
 from collections.abc import Callable, Mapping
@@ -205,27 +204,19 @@ def known_keys() -> list[str]:
 
 def scrubber() -> Callable[[str], str]:
     """For service data, printed as it came but for the credentials this process holds: every
-    known secret key masked, every known session token redacted (raw or percent-encoded),
-    nothing else changed. The forms are worked out once, not per string printed."""
-    from ..canonical import uri_encode
-    from ..redact import redacted
+    known secret key masked, every known session token redacted, in whatever form a text
+    quotes them (``redact.replacer``), nothing else changed. The forms are worked out once,
+    not per string printed."""
+    from ..redact import redacted, replacer
 
-    pairs: dict[str, str] = {}
-    for secrets, shown in ((known_secrets(), redacted), (known_keys(), lambda _s: "***")):
-        for secret in secrets:
-            if len(secret) < 6:
-                continue  # "x" would redact ordinary text; real ones are 40+ characters
-            with contextlib.suppress(SigningError):
-                pairs[uri_encode(secret)] = shown(secret)
-            pairs[secret] = shown(secret)
-    if not pairs:
+    steps = [replacer(key, "***") for key in known_keys()]
+    steps += [replacer(token, redacted(token)) for token in known_secrets()]
+    if not steps:
         return lambda text: text
-    forms = sorted(pairs.items(), key=lambda kv: -len(kv[0]))
 
     def scrub(text: str) -> str:
-        for form, replacement in forms:
-            if form in text:
-                text = text.replace(form, replacement)
+        for step in steps:
+            text = step(text)
         return text
 
     return scrub
