@@ -6,12 +6,17 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import Callable
 from urllib.parse import quote
 
 import pytest
 
 from sigv4kit.model import Credentials
 from sigv4kit.redact import mask_text, redact_credentials, redact_text
+from sigv4kit.testing.faulty_server import FaultyServer, Ok
+
+from .cli_process import SECRET, assert_clean, run_cli
+from .cli_process import TOKEN as CLI_TOKEN
 
 KEY = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 TOKEN = "IQoJb3JpZ2luX2VjEXAMPLE/tok+en==abcdefGHIJKL0123456789"
@@ -83,3 +88,47 @@ def test_every_form_is_found_in_linear_time(unit: str) -> None:
 def test_a_server_that_percent_encodes_every_character_cannot_show_the_key() -> None:
     text = "urlenc " + "".join(f"%{ord(c):02X}" if c in "se" else c for c in KEY)
     assert "EXAMPLE" not in mask_text(text, [KEY]).replace("%45", "E")
+
+
+# -- sign --send: the answer is the artefact, an echoed credential is not ---------------------
+
+def test_sign_send_redacts_credentials_a_server_echoes_in_the_body_and_headers(
+        faulty_server: Callable[..., FaultyServer]) -> None:
+    """``sign --send`` prints the server's answer, as any command prints service data: a
+    credential echoed back is not what was asked for (the user holds it already), so the
+    secret key never shows and the token shows as its prefix and length, as in ``ec2``.
+    The body is long enough to come in several pieces; ``-i`` headers are escaped."""
+    filler = b"." * 70_000  # the echo lands across the transport's read pieces
+    body = (filler + f"key={SECRET} token={quote(CLI_TOKEN, safe='')} ".encode() + filler
+            + CLI_TOKEN.encode())
+    server = faulty_server([Ok(body, headers=[("X-Echo", f"{CLI_TOKEN}\x1b]0;owned\x07")])])
+    result = run_cli("sign", "GET", server.url + "/", "--service", "s3", "--send", "-i",
+                     wall=30)
+    assert_clean(result, codes=(0,))
+    out = result.stdout.decode("latin-1")
+    assert SECRET not in out and "CANARYsecret" not in out
+    assert "CANARYtokenIQoJ" not in out and "EXAMPLEtoken" not in out
+    assert out.count(f"{CLI_TOKEN[:4]}…({len(CLI_TOKEN)} chars)".encode().decode("latin-1")) == 3
+    assert "\x1b" not in out and "\\x1b]0;owned\\x07" in out
+    assert out.count(".") >= 140_000  # the rest passes unchanged
+
+
+def test_a_body_split_anywhere_is_scrubbed_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sigv4kit.cli.common import scrubbed_stream
+
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", KEY)
+    monkeypatch.setenv("AWS_SESSION_TOKEN", TOKEN)
+    data = b"\x00\xff binary " + KEY.encode() + b" and " + TOKEN.encode() + b" end \x80"
+    whole = b"".join(scrubbed_stream([data]))
+    assert KEY.encode() not in whole and b"EXAMPLE" not in whole
+    assert whole.startswith(b"\x00\xff binary ***") and whole.endswith(b" end \x80")
+    for cut in range(1, len(data), 7):
+        assert b"".join(scrubbed_stream([data[:cut], data[cut:]])) == whole
+
+
+def test_a_body_for_a_terminal_is_escaped_and_utf8_cut_between_pieces_survives() -> None:
+    from sigv4kit.cli.sign import _for_terminal
+
+    pieces = [b"ok \xe2\x80", b"\xa6 \x1b[2J\xc2\x9b31m \xe2\x80\xae evil\r fine\n"]
+    out = b"".join(_for_terminal(pieces)).decode("utf-8")
+    assert out == "ok … \\x1b[2J\\x9b31m \\u202e evil\\r fine\n"

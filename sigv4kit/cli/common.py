@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
 import click
@@ -220,6 +220,30 @@ def scrubber() -> Callable[[str], str]:
         return text
 
     return scrub
+
+
+def scrubbed_stream(pieces: Iterable[bytes]) -> Iterator[bytes]:
+    """A byte stream (a response body) with ``scrubber`` applied as it flows, holding back
+    only a short tail so a credential cut between two pieces is still found. Bytes are read
+    as Latin-1 (one character per byte, so binary bodies pass through unchanged but for a
+    credential; keys and tokens are ASCII). The ``…`` of a redaction goes out as UTF-8."""
+    import codecs
+
+    def as_utf8(err: UnicodeError) -> tuple[bytes, int]:
+        assert isinstance(err, UnicodeEncodeError)
+        return err.object[err.start:err.end].encode("utf-8"), err.end
+
+    codecs.register_error("sigv4kit-redaction", as_utf8)
+    scrub = scrubber()
+    hold = 16 * max((len(s) for s in (*known_keys(), *known_secrets())), default=0) + 64
+    tail = ""
+    for piece in pieces:
+        text = scrub(tail + piece.decode("latin-1"))
+        tail = text[-hold:]
+        if len(text) > hold:
+            yield text[:-hold].encode("latin-1", "sigv4kit-redaction")
+    if tail:
+        yield scrub(tail).encode("latin-1", "sigv4kit-redaction")
 
 
 def clean_message(text: str) -> str:
