@@ -200,7 +200,10 @@ def aws_cli_errors(action: str, endpoint: Callable[[], str], debug: bool,
         hint = field_option(action, exc.field, {**GLOBAL_FIELDS, **(fields or {})})
         message = str(exc)
         if hint:
-            message = f"Error parsing parameter '{hint}': {message.partition(': ')[2] or message}"
+            where, _, rule = message.partition(": ")
+            if hint == "--cli-input-json" and rule:  # the member inside it, as aws names it
+                rule = f"{where.removeprefix(action + '.')}: {rule}"
+            message = f"Error parsing parameter '{hint}': {rule or message}"
         raise AwsCliError(message) from None
     except RecursionError:
         raise AwsCliError("input nested too deeply") from None
