@@ -132,3 +132,26 @@ def test_a_body_for_a_terminal_is_escaped_and_utf8_cut_between_pieces_survives()
     pieces = [b"ok \xe2\x80", b"\xa6 \x1b[2J\xc2\x9b31m \xe2\x80\xae evil\r fine\n"]
     out = b"".join(_for_terminal(pieces)).decode("utf-8")
     assert out == "ok … \\x1b[2J\\x9b31m \\u202e evil\\r fine\n"
+
+
+# -- pagination: a NextToken that comes back ends the listing, in aws's words ------------------
+
+def _page(token: str) -> str:
+    return ('<DescribeSnapshotsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">'
+            "<snapshotSet><item><snapshotId>snap-1</snapshotId></item></snapshotSet>"
+            f"<nextToken>{token}</nextToken></DescribeSnapshotsResponse>")
+
+
+@pytest.mark.parametrize("tokens", [["same", "same"], ["a", "b", "a"]], ids=["twice", "cycle"])
+def test_a_next_token_received_again_stops_the_listing_with_aws_words(
+        faulty_server: Callable[..., FaultyServer], tokens: list[str]) -> None:
+    """botocore stops when the same token comes twice in a row (the AWS CLI then says "Error
+    during pagination", exit 255; we said "internal error: PaginationError"); a cycle
+    a, b, a went on to the page cap. Either ends at once, a one-line message, exit 255."""
+    server = faulty_server([Ok(_page(t)) for t in tokens] * 20)
+    result = run_cli("ec2", "describe-snapshots", "--region", "us-east-1", "--endpoint-url",
+                     server.url, wall=30)
+    assert_clean(result, codes=(255,))
+    assert result.stderr.strip().startswith("Error during pagination:"), result.stderr
+    assert "internal error" not in result.stderr
+    assert len(server.requests) == len(tokens)

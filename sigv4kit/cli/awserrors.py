@@ -142,6 +142,7 @@ def aws_cli_errors(action: str, endpoint: Callable[[], str], debug: bool,
                    deadline: float | None = None) -> Iterator[None]:
     """Every library failure of an ec2 command in aws v1's words and exit code."""
     import requests
+    from botocore.exceptions import PaginationError  # type: ignore[import-untyped]
 
     from ..aws.config_file import ProfileNotFound
     from ..aws.credentials import NoCredentialsError
@@ -164,6 +165,8 @@ def aws_cli_errors(action: str, endpoint: Callable[[], str], debug: bool,
                 text += "\n" + err.debug
         raise AwsCliError(text) from None
     except WaiterError as err:
+        raise AwsCliError(str(err)) from None
+    except PaginationError as err:  # a NextToken received again: aws's words
         raise AwsCliError(str(err)) from None
     except ResponseParseError as err:
         raise AwsCliError(f"Unable to parse response from {endpoint()}, invalid XML "
