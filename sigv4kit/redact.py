@@ -202,9 +202,13 @@ def _base64_forms(secret: str) -> list[str]:
     return forms
 
 
+_ENCODED = re.compile(r"[%&\n]")
+"""What ``_decoded`` undoes: a text without any is only lower-cased (the common case)."""
+
+
 def _decoded(text: str) -> str:
     """``text`` lower-cased with percent-encoding (up to three times), character references
-    and blanks undone: where the pattern of ``replacer`` can match, the secret's longest
+    and line breaks undone: where the pattern of ``replacer`` can match, the secret's longest
     alphanumeric run shows here. Linear time, so the pattern runs only when worth it."""
     import html
     from urllib.parse import unquote
@@ -215,7 +219,9 @@ def _decoded(text: str) -> str:
         text = unquote(text, errors="replace")
     if "&" in text:
         text = html.unescape(text)
-    return re.sub(r"\s+", "", text).lower()
+    if "\n" in text:  # the one blank that can cut an alphanumeric run (``_BREAK``)
+        text = re.sub(r"\r?\n[ \t]*", "", text)
+    return text.lower()
 
 
 def replacer(secret: str, replacement: str) -> Callable[[str], str]:
@@ -243,11 +249,15 @@ def replacer(secret: str, replacement: str) -> Callable[[str], str]:
     run = max(re.split(r"[^A-Za-z0-9]+", secret), key=len).lower()
     pattern = re.compile(_BREAK.join(_char_forms(c) for c in secret), re.IGNORECASE)
 
+    shortest = min(len(secret), *map(len, exact))
+
     def replace(text: str) -> str:
+        if len(text) < shortest:  # every form is at least this long: most strings printed
+            return text
         for form in exact:
             if form in text:
                 text = text.replace(form, replacement)
-        if run and run in _decoded(text):
+        if run and run in (_decoded(text) if _ENCODED.search(text) else text.lower()):
             text = pattern.sub(lambda _m: replacement, text)
         return text
 

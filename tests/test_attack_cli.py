@@ -155,3 +155,19 @@ def test_a_next_token_received_again_stops_the_listing_with_aws_words(
     assert result.stderr.strip().startswith("Error during pagination:"), result.stderr
     assert "internal error" not in result.stderr
     assert len(server.requests) == len(tokens)
+
+
+def test_the_scrubber_costs_little_per_string_of_a_long_listing(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every string of a listing goes through it: the forms must not cost a decode each."""
+    from sigv4kit.cli import common
+
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", KEY)
+    monkeypatch.setenv("AWS_SESSION_TOKEN", TOKEN)
+    scrub = common.scrubber()
+    strings = [f"snap-{i:017x}" for i in range(50_000)]
+    strings += [f"nightly backup of volume {i} taken by the scheduler" for i in range(50_000)]
+    start = time.perf_counter()
+    for text in strings:
+        scrub(text)
+    assert time.perf_counter() - start < 1.0
