@@ -171,3 +171,18 @@ def test_the_scrubber_costs_little_per_string_of_a_long_listing(
     for text in strings:
         scrub(text)
     assert time.perf_counter() - start < 1.0
+
+
+def test_the_caret_of_a_shorthand_error_points_at_the_character_after_escaping() -> None:
+    """A bidi override or ESC before the error is printed escaped (``\\u202e``: 6 columns),
+    so the caret under the offending character must count those columns."""
+    from sigv4kit.cli.common import error_text
+    from sigv4kit.cli.shorthand import ShorthandError, parse_shorthand
+
+    for value in ("Name=a\u202e\x1b[31m,Values=]", "a" * 70 + "\u202e\x1b" + "=b" + "," * 70):
+        with pytest.raises(ShorthandError) as caught:
+            parse_shorthand(value)
+        shown, caret = error_text(str(caught.value)).splitlines()[-2:]
+        column = caret.index("^")
+        offending = value[caught.value.index]
+        assert shown[column:].startswith(error_text(offending)), (shown, caret)
