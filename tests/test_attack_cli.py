@@ -186,3 +186,11 @@ def test_the_caret_of_a_shorthand_error_points_at_the_character_after_escaping()
         column = caret.index("^")
         offending = value[caught.value.index]
         assert shown[column:].startswith(error_text(offending)), (shown, caret)
+
+
+def test_a_query_nested_too_deeply_is_named() -> None:
+    result = run_cli("ec2", "describe-snapshots", "--region", "us-east-1", "--endpoint-url",
+                     "http://127.0.0.1:9", "--query", "(" * 5000 + "a" + ")" * 5000, wall=30)
+    assert_clean(result, codes=(255,))
+    assert "--query" in result.stderr and "nested too deeply" in result.stderr
+    assert len(result.stderr) < 300, result.stderr

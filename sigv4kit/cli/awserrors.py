@@ -25,6 +25,7 @@ from typing import IO, Any, TypeVar
 import click
 
 from ..errors import SigningError
+from ..redact import excerpt
 from .common import clean_message, error_text
 
 __all__ = ["AWS_FAILURE", "AWS_USAGE", "AwsCliError", "api_error_message", "aws_cli_errors",
@@ -101,6 +102,9 @@ def compile_query(expression: str | None) -> Any:
         return jmespath.compile(expression)
     except jmespath.exceptions.JMESPathError as exc:
         raise AwsCliError(f"Bad value for --query {expression}: {exc}") from None
+    except RecursionError:
+        raise AwsCliError(f"Bad value for --query {excerpt(expression)}: nested too deeply"
+                          ) from None
 
 
 def with_aws_errors(action: str, fields: Mapping[str, str] | None = None
