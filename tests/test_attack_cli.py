@@ -194,3 +194,24 @@ def test_a_query_nested_too_deeply_is_named() -> None:
     assert_clean(result, codes=(255,))
     assert "--query" in result.stderr and "nested too deeply" in result.stderr
     assert len(result.stderr) < 300, result.stderr
+
+
+def test_what_came_before_an_interrupt_is_still_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scrubber holds back a short tail; Ctrl-C (or a failed read) must not lose it."""
+    from collections.abc import Iterator
+
+    from sigv4kit.cli.common import scrubbed_stream
+
+    monkeypatch.setenv("AWS_SESSION_TOKEN", TOKEN)
+
+    def body() -> Iterator[bytes]:
+        yield b"first 500 bytes " + TOKEN.encode() + b" " + b"y" * 484
+        raise KeyboardInterrupt
+
+    shown: list[bytes] = []
+    with pytest.raises(KeyboardInterrupt):
+        for piece in scrubbed_stream(body()):
+            shown.append(piece)
+    out = b"".join(shown)
+    assert out.startswith(b"first 500 bytes IQoJ") and out.endswith(b"y" * 484)
+    assert TOKEN.encode() not in out

@@ -224,7 +224,9 @@ def scrubber() -> Callable[[str], str]:
 
 def scrubbed_stream(pieces: Iterable[bytes]) -> Iterator[bytes]:
     """A byte stream (a response body) with ``scrubber`` applied as it flows, holding back
-    only a short tail so a credential cut between two pieces is still found. Bytes are read
+    only a short tail (16 times the longest credential) so a credential cut between two
+    pieces is still found; the tail is shown at the end, or before a read fails or is
+    interrupted. Bytes are read
     as Latin-1 (one character per byte, so binary bodies pass through unchanged but for a
     credential; keys and tokens are ASCII). The ``…`` of a redaction goes out as UTF-8."""
     import codecs
@@ -237,7 +239,16 @@ def scrubbed_stream(pieces: Iterable[bytes]) -> Iterator[bytes]:
     scrub = scrubber()
     hold = 16 * max((len(s) for s in (*known_keys(), *known_secrets())), default=0) + 64
     tail = ""
-    for piece in pieces:
+    source = iter(pieces)
+    while True:
+        try:
+            piece = next(source)
+        except StopIteration:
+            break
+        except BaseException:  # Ctrl-C or a failed read: what came is still shown, then it
+            if tail:
+                yield scrub(tail).encode("latin-1", "sigv4kit-redaction")
+            raise
         text = scrub(tail + piece.decode("latin-1"))
         tail = text[-hold:]
         if len(text) > hold:
