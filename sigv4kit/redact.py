@@ -20,7 +20,7 @@ from .patterns import lazy
 __all__ = [
     "SENSITIVE_HEADERS", "SENSITIVE_QUERY_PARAMS", "HasArtefacts", "HasSecrets", "debug_text",
     "redact_canonical_headers", "redact_credentials", "redact_for_display", "redact_header_value",
-    "redact_message", "redact_text", "redact_url", "redacted", "replacer",
+    "redact_message", "redact_text", "redact_url", "redacted", "replacer", "safe_head",
 ]
 
 SENSITIVE_HEADERS = frozenset(
@@ -224,6 +224,23 @@ def _decoded(text: str) -> str:
     return text.lower()
 
 
+_WINDOW = 1 << 16
+"""Characters decoded at a time by ``_holds_run``: decoding a few MB of ``%41`` at once
+costs hundreds of MB (``unquote`` makes an object per escape)."""
+
+
+def _holds_run(text: str, run: str) -> bool:
+    """Whether ``run`` (lower-case letters and digits) shows in ``text`` once decoded
+    (``_decoded``), window by window, overlapping by as much as the run can take encoded."""
+    if not _ENCODED.search(text):
+        return run in text.lower()
+    overlap = 16 * len(run)
+    for start in range(0, len(text), _WINDOW):
+        if run in _decoded(text[start:start + _WINDOW + overlap]):
+            return True
+    return False
+
+
 def replacer(secret: str, replacement: str) -> Callable[[str], str]:
     """A function replacing ``secret`` wherever a text quotes it: raw, in any of the forms of
     ``_char_forms`` (each character may differ), cut by a line break, or base64-encoded.
@@ -257,7 +274,7 @@ def replacer(secret: str, replacement: str) -> Callable[[str], str]:
         for form in exact:
             if form in text:
                 text = text.replace(form, replacement)
-        if run and run in (_decoded(text) if _ENCODED.search(text) else text.lower()):
+        if run and _holds_run(text, run):
             text = pattern.sub(lambda _m: replacement, text)
         return text
 
@@ -409,6 +426,21 @@ MAX_MESSAGE = 2000
 _CUT_AFTER = frozenset(" \t\r\n&;,?#'\"<>()[]{}|")
 """Where an excerpt may end: characters that occur in no token, signature or key (base64 and
 hex have none), so a cut never leaves part of a credential behind."""
+
+
+MAX_CLEANED = 1 << 16
+"""Most characters of one message redaction reads (``safe_head``): a server's 7 MB message
+would cost seconds of CPU to redact for the 2,000 characters shown."""
+
+
+def safe_head(text: str, limit: int = MAX_CLEANED) -> tuple[str, int]:
+    """The start of ``text`` worth redacting and showing, and how many characters were left
+    out: at most ``limit``, cut after its last separator (``_CUT_AFTER``), so no credential
+    is left cut in two where redaction could no longer recognise it."""
+    if len(text) <= limit:
+        return text, 0
+    cut = max(text.rfind(c, 0, limit) for c in _CUT_AFTER) + 1
+    return text[:cut], len(text) - cut
 
 
 def excerpt(text: str, limit: int = MAX_QUOTED) -> str:

@@ -215,3 +215,19 @@ def test_what_came_before_an_interrupt_is_still_shown(monkeypatch: pytest.Monkey
     out = b"".join(shown)
     assert out.startswith(b"first 500 bytes IQoJ") and out.endswith(b"y" * 484)
     assert TOKEN.encode() not in out
+
+
+@pytest.mark.parametrize("unit", ["%41", "&#47;", "x"])
+def test_a_huge_message_costs_little_to_print_and_hides_what_it_quotes(
+        unit: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server's 7 MB error message: only a bounded start is redacted (it cost seconds and,
+    decoded at once, hundreds of MB), and a key within it is still masked."""
+    from sigv4kit.cli.common import error_text
+
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", KEY)
+    text = f"An error occurred: key {quote(KEY, safe='')} then " + unit * (7_000_000 // len(unit))
+    start = time.perf_counter()
+    shown = error_text(text)
+    assert time.perf_counter() - start < 1.0
+    assert "EXAMPLEKEY" not in shown and "key *** then" in shown
+    assert len(shown) < 2100 and shown.endswith(" more characters)")

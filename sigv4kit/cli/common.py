@@ -267,10 +267,17 @@ def clean_message(text: str) -> str:
 def error_text(text: str) -> str:
     """An error message as the command line prints it: ``clean_message``, cut to a bounded
     length, control and bidi characters escaped (``terminal.escape_message``: a CR must not
-    let a server's text overwrite the line)."""
+    let a server's text overwrite the line). Only a bounded start of a huge message is
+    redacted (``redact.safe_head``): the rest would not be shown anyway."""
+    from ..redact import MAX_MESSAGE, safe_head
     from .terminal import escape_message
 
-    return escape_message(bounded(clean_message(text)))
+    head, left_out = safe_head(text)
+    cleaned = clean_message(head)
+    if not left_out:
+        return escape_message(bounded(cleaned))
+    more = max(len(cleaned) - MAX_MESSAGE, 0) + left_out
+    return escape_message(f"{cleaned[:MAX_MESSAGE]}… ({more} more characters)")
 
 
 class Seconds(click.ParamType):  # type: ignore[type-arg]
