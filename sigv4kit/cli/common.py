@@ -192,14 +192,16 @@ def known_secrets() -> list[str]:
     as their first characters and length."""
     import os
 
-    return [v for v in (os.environ.get("AWS_SESSION_TOKEN"), *_RESOLVED_TOKENS) if v]
+    return list(dict.fromkeys(v for v in (os.environ.get("AWS_SESSION_TOKEN"),
+                                          *_RESOLVED_TOKENS) if v))  # each once
 
 
 def known_keys() -> list[str]:
     """Secret access keys this process holds: never shown at all."""
     import os
 
-    return [v for v in (os.environ.get("AWS_SECRET_ACCESS_KEY"), *_RESOLVED_KEYS) if v]
+    return list(dict.fromkeys(v for v in (os.environ.get("AWS_SECRET_ACCESS_KEY"),
+                                          *_RESOLVED_KEYS) if v))  # each once
 
 
 def scrubber() -> Callable[[str], str]:
