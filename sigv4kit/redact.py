@@ -10,7 +10,7 @@ smithy-rs's ``RedactedCanonicalRequest`` does.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from .canonical import uri_encode
@@ -20,7 +20,7 @@ from .patterns import lazy
 __all__ = [
     "SENSITIVE_HEADERS", "SENSITIVE_QUERY_PARAMS", "HasArtefacts", "HasSecrets", "debug_text",
     "redact_canonical_headers", "redact_credentials", "redact_for_display", "redact_header_value",
-    "redact_message", "redact_text", "redact_url", "redacted",
+    "redact_message", "redact_text", "redact_url", "redacted", "replacer", "safe_head",
 ]
 
 SENSITIVE_HEADERS = frozenset(
@@ -62,7 +62,8 @@ _SENSITIVE_LINE = lazy(
 one pass in C over any number of lines."""
 
 _MIN_REDACTABLE = 6
-"""Shorter values (test keys like "x") would redact ordinary text; real secrets are 40+."""
+"""Shorter values (test keys like "x") are redacted only where they stand alone: anywhere
+they would redact ordinary text. Real secrets are 40+ characters."""
 
 
 class HasSecrets(Protocol):
@@ -122,7 +123,7 @@ def redact_text(text: str, secrets: Sequence[str | None]) -> str:
     (header signing) or percent-encoded (presigning).
     """
     for secret in secrets:
-        if secret and len(secret) >= _MIN_REDACTABLE:
+        if secret:
             text = _replace_forms(text, secret, redacted(secret))
     return text
 
@@ -131,7 +132,7 @@ def mask_text(text: str, secrets: Sequence[str | None]) -> str:
     """``text`` with every occurrence of each secret (raw or percent-encoded) replaced by
     ``***``: for secret access keys, of which nothing may show."""
     for secret in secrets:
-        if secret and len(secret) >= _MIN_REDACTABLE:
+        if secret:
             text = _replace_forms(text, secret, "***")
     return text
 
@@ -161,15 +162,127 @@ def redact_for_display(text: str, secrets: Sequence[str | None] = ()) -> str:
     return redact_url(redact_canonical_headers(redact_text(text, secrets)))
 
 
-def _replace_forms(text: str, secret: str, replacement: str) -> str:
+_BREAK = r"(?:\r?\n[ \t]*)?"
+"""Where a wrapped line may have cut a secret in two."""
+
+_TOKEN_CHAR = r"[A-Za-z0-9+/=_\-]"
+"""A character of a key or token (base64, hex, the ``-``/``_`` of URL-safe base64)."""
+
+
+def _char_forms(char: str) -> str:
+    """Every way ``char`` of a secret is written where it is quoted: itself, percent-encoded
+    (any case, encoded again and again), JSON-escaped (``\\/``, ``\\u002f``), as an XML or
+    HTML character reference (``&#47;``, ``&#x2F;``), and ``+`` as the space a form decoder
+    makes of it. Letters and digits too: a server may encode every character."""
+    data = char.encode("utf-8", "surrogatepass")
+    forms = [re.escape(char), "".join(f"%(?:25)*{b:02x}" for b in data)]
+    if len(data) == 1:
+        code = ord(char)
+        forms += [rf"\\u0*{code:x}", rf"&#0*{code};", rf"&#x0*{code:x};"]
+        if not char.isalnum():
+            forms.append(r"\\" + re.escape(char))
+        if char == "+":
+            forms.append(" ")
+    return "(?:" + "|".join(forms) + ")"
+
+
+def _base64_forms(secret: str) -> list[str]:
+    """The secret as it shows inside base64 of a text holding it, at each of the three
+    alignments (what GitHub Actions masks too): whole 3-byte groups only, so no character
+    depends on the neighbours."""
+    import base64
+
+    data = secret.encode("utf-8", "surrogatepass")
+    forms = []
+    for shift in range(3):
+        chunk = data[shift:]
+        chunk = chunk[: len(chunk) - len(chunk) % 3]
+        if len(chunk) >= 2 * _MIN_REDACTABLE:
+            forms.append(base64.b64encode(chunk).decode("ascii"))
+    return forms
+
+
+_ENCODED = re.compile(r"[%&\n]")
+"""What ``_decoded`` undoes: a text without any is only lower-cased (the common case)."""
+
+
+def _decoded(text: str) -> str:
+    """``text`` lower-cased with percent-encoding (up to three times), character references
+    and line breaks undone: where the pattern of ``replacer`` can match, the secret's longest
+    alphanumeric run shows here. Linear time, so the pattern runs only when worth it."""
+    import html
+    from urllib.parse import unquote
+
+    for _ in range(3):
+        if "%" not in text:
+            break
+        text = unquote(text, errors="replace")
+    if "&" in text:
+        text = html.unescape(text)
+    if "\n" in text:  # the one blank that can cut an alphanumeric run (``_BREAK``)
+        text = re.sub(r"\r?\n[ \t]*", "", text)
+    return text.lower()
+
+
+_WINDOW = 1 << 16
+"""Characters decoded at a time by ``_holds_run``: decoding a few MB of ``%41`` at once
+costs hundreds of MB (``unquote`` makes an object per escape)."""
+
+
+def _holds_run(text: str, run: str) -> bool:
+    """Whether ``run`` (lower-case letters and digits) shows in ``text`` once decoded
+    (``_decoded``), window by window, overlapping by as much as the run can take encoded."""
+    if not _ENCODED.search(text):
+        return run in text.lower()
+    overlap = 16 * len(run)
+    for start in range(0, len(text), _WINDOW):
+        if run in _decoded(text[start:start + _WINDOW + overlap]):
+            return True
+    return False
+
+
+def replacer(secret: str, replacement: str) -> Callable[[str], str]:
+    """A function replacing ``secret`` wherever a text quotes it: raw, in any of the forms of
+    ``_char_forms`` (each character may differ), cut by a line break, or base64-encoded.
+    Work that depends only on the secret is done once, here.
+
+    The rule for short values: one shorter than ``_MIN_REDACTABLE`` (a test key like ``x``)
+    is replaced only where it stands alone, never inside a word, so a diff of ``x-amz-date``
+    stays readable and the key still never shows by itself. Linear time: the exact forms are
+    plain substring replacements, the pattern runs only when the secret's longest
+    alphanumeric run is found in the decoded text (``_decoded``), and it holds no part of
+    the secret verbatim (so ``re``'s pattern cache keeps no usable copy)."""
+    if not secret:
+        return lambda text: text
+    if len(secret) < _MIN_REDACTABLE:
+        alone = re.compile(rf"(?<!{_TOKEN_CHAR}){_BREAK.join(map(re.escape, secret))}"
+                           rf"(?!{_TOKEN_CHAR})")
+        return lambda text: alone.sub(lambda _m: replacement, text) if secret in text else text
     try:
         encoded = uri_encode(secret)
     except SigningError:  # a lone surrogate cannot be sent, so only the raw form
         encoded = secret
-    for form in {secret, encoded}:
-        if form in text:
-            text = text.replace(form, replacement)
-    return text
+    exact = sorted({secret, encoded, *_base64_forms(secret)}, key=len, reverse=True)
+    run = max(re.split(r"[^A-Za-z0-9]+", secret), key=len).lower()
+    pattern = re.compile(_BREAK.join(_char_forms(c) for c in secret), re.IGNORECASE)
+
+    shortest = min(len(secret), *map(len, exact))
+
+    def replace(text: str) -> str:
+        if len(text) < shortest:  # every form is at least this long: most strings printed
+            return text
+        for form in exact:
+            if form in text:
+                text = text.replace(form, replacement)
+        if run and _holds_run(text, run):
+            text = pattern.sub(lambda _m: replacement, text)
+        return text
+
+    return replace
+
+
+def _replace_forms(text: str, secret: str, replacement: str) -> str:
+    return replacer(secret, replacement)(text)
 
 
 class HasArtefacts(Protocol):
@@ -314,6 +427,21 @@ MAX_MESSAGE = 2000
 _CUT_AFTER = frozenset(" \t\r\n&;,?#'\"<>()[]{}|")
 """Where an excerpt may end: characters that occur in no token, signature or key (base64 and
 hex have none), so a cut never leaves part of a credential behind."""
+
+
+MAX_CLEANED = 1 << 16
+"""Most characters of one message redaction reads (``safe_head``): a server's 7 MB message
+would cost seconds of CPU to redact for the 2,000 characters shown."""
+
+
+def safe_head(text: str, limit: int = MAX_CLEANED) -> tuple[str, int]:
+    """The start of ``text`` worth redacting and showing, and how many characters were left
+    out: at most ``limit``, cut after its last separator (``_CUT_AFTER``), so no credential
+    is left cut in two where redaction could no longer recognise it."""
+    if len(text) <= limit:
+        return text, 0
+    cut = max(text.rfind(c, 0, limit) for c in _CUT_AFTER) + 1
+    return text[:cut], len(text) - cut
 
 
 def excerpt(text: str, limit: int = MAX_QUOTED) -> str:

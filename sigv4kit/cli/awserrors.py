@@ -25,6 +25,7 @@ from typing import IO, Any, TypeVar
 import click
 
 from ..errors import SigningError
+from ..redact import excerpt
 from .common import clean_message, error_text
 
 __all__ = ["AWS_FAILURE", "AWS_USAGE", "AwsCliError", "api_error_message", "aws_cli_errors",
@@ -101,6 +102,9 @@ def compile_query(expression: str | None) -> Any:
         return jmespath.compile(expression)
     except jmespath.exceptions.JMESPathError as exc:
         raise AwsCliError(f"Bad value for --query {expression}: {exc}") from None
+    except RecursionError:
+        raise AwsCliError(f"Bad value for --query {excerpt(expression)}: nested too deeply"
+                          ) from None
 
 
 def with_aws_errors(action: str, fields: Mapping[str, str] | None = None
@@ -142,6 +146,7 @@ def aws_cli_errors(action: str, endpoint: Callable[[], str], debug: bool,
                    deadline: float | None = None) -> Iterator[None]:
     """Every library failure of an ec2 command in aws v1's words and exit code."""
     import requests
+    from botocore.exceptions import PaginationError  # type: ignore[import-untyped]
 
     from ..aws.config_file import ProfileNotFound
     from ..aws.credentials import NoCredentialsError
@@ -164,6 +169,8 @@ def aws_cli_errors(action: str, endpoint: Callable[[], str], debug: bool,
                 text += "\n" + err.debug
         raise AwsCliError(text) from None
     except WaiterError as err:
+        raise AwsCliError(str(err)) from None
+    except PaginationError as err:  # a NextToken received again: aws's words
         raise AwsCliError(str(err)) from None
     except ResponseParseError as err:
         raise AwsCliError(f"Unable to parse response from {endpoint()}, invalid XML "
@@ -200,10 +207,10 @@ def aws_cli_errors(action: str, endpoint: Callable[[], str], debug: bool,
         hint = field_option(action, exc.field, {**GLOBAL_FIELDS, **(fields or {})})
         message = str(exc)
         if hint:
-            # A --cli-input-json member keeps its own name: the option alone says too little.
-            detail = message if hint == "--cli-input-json" else (
-                message.partition(": ")[2] or message)
-            message = f"Error parsing parameter '{hint}': {detail}"
+            where, _, rule = message.partition(": ")
+            if hint == "--cli-input-json" and rule:  # the member inside it, as aws names it
+                rule = f"{where.removeprefix(action + '.')}: {rule}"
+            message = f"Error parsing parameter '{hint}': {rule or message}"
         raise AwsCliError(message) from None
     except RecursionError:
         raise AwsCliError("input nested too deeply") from None

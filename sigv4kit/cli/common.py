@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
 import click
@@ -193,42 +192,71 @@ def known_secrets() -> list[str]:
     as their first characters and length."""
     import os
 
-    return [v for v in (os.environ.get("AWS_SESSION_TOKEN"), *_RESOLVED_TOKENS) if v]
+    return list(dict.fromkeys(v for v in (os.environ.get("AWS_SESSION_TOKEN"),
+                                          *_RESOLVED_TOKENS) if v))  # each once
 
 
 def known_keys() -> list[str]:
     """Secret access keys this process holds: never shown at all."""
     import os
 
-    return [v for v in (os.environ.get("AWS_SECRET_ACCESS_KEY"), *_RESOLVED_KEYS) if v]
+    return list(dict.fromkeys(v for v in (os.environ.get("AWS_SECRET_ACCESS_KEY"),
+                                          *_RESOLVED_KEYS) if v))  # each once
 
 
 def scrubber() -> Callable[[str], str]:
     """For service data, printed as it came but for the credentials this process holds: every
-    known secret key masked, every known session token redacted (raw or percent-encoded),
-    nothing else changed. The forms are worked out once, not per string printed."""
-    from ..canonical import uri_encode
-    from ..redact import redacted
+    known secret key masked, every known session token redacted, in whatever form a text
+    quotes them (``redact.replacer``), nothing else changed. The forms are worked out once,
+    not per string printed."""
+    from ..redact import redacted, replacer
 
-    pairs: dict[str, str] = {}
-    for secrets, shown in ((known_secrets(), redacted), (known_keys(), lambda _s: "***")):
-        for secret in secrets:
-            if len(secret) < 6:
-                continue  # "x" would redact ordinary text; real ones are 40+ characters
-            with contextlib.suppress(SigningError):
-                pairs[uri_encode(secret)] = shown(secret)
-            pairs[secret] = shown(secret)
-    if not pairs:
+    steps = [replacer(key, "***") for key in known_keys()]
+    steps += [replacer(token, redacted(token)) for token in known_secrets()]
+    if not steps:
         return lambda text: text
-    forms = sorted(pairs.items(), key=lambda kv: -len(kv[0]))
 
     def scrub(text: str) -> str:
-        for form, replacement in forms:
-            if form in text:
-                text = text.replace(form, replacement)
+        for step in steps:
+            text = step(text)
         return text
 
     return scrub
+
+
+def scrubbed_stream(pieces: Iterable[bytes]) -> Iterator[bytes]:
+    """A byte stream (a response body) with ``scrubber`` applied as it flows, holding back
+    only a short tail (16 times the longest credential) so a credential cut between two
+    pieces is still found; the tail is shown at the end, or before a read fails or is
+    interrupted. Bytes are read
+    as Latin-1 (one character per byte, so binary bodies pass through unchanged but for a
+    credential; keys and tokens are ASCII). The ``…`` of a redaction goes out as UTF-8."""
+    import codecs
+
+    def as_utf8(err: UnicodeError) -> tuple[bytes, int]:
+        assert isinstance(err, UnicodeEncodeError)
+        return err.object[err.start:err.end].encode("utf-8"), err.end
+
+    codecs.register_error("sigv4kit-redaction", as_utf8)
+    scrub = scrubber()
+    hold = 16 * max((len(s) for s in (*known_keys(), *known_secrets())), default=0) + 64
+    tail = ""
+    source = iter(pieces)
+    while True:
+        try:
+            piece = next(source)
+        except StopIteration:
+            break
+        except BaseException:  # Ctrl-C or a failed read: what came is still shown, then it
+            if tail:
+                yield scrub(tail).encode("latin-1", "sigv4kit-redaction")
+            raise
+        text = scrub(tail + piece.decode("latin-1"))
+        tail = text[-hold:]
+        if len(text) > hold:
+            yield text[:-hold].encode("latin-1", "sigv4kit-redaction")
+    if tail:
+        yield scrub(tail).encode("latin-1", "sigv4kit-redaction")
 
 
 def clean_message(text: str) -> str:
@@ -241,10 +269,17 @@ def clean_message(text: str) -> str:
 def error_text(text: str) -> str:
     """An error message as the command line prints it: ``clean_message``, cut to a bounded
     length, control and bidi characters escaped (``terminal.escape_message``: a CR must not
-    let a server's text overwrite the line)."""
+    let a server's text overwrite the line). Only a bounded start of a huge message is
+    redacted (``redact.safe_head``): the rest would not be shown anyway."""
+    from ..redact import MAX_MESSAGE, safe_head
     from .terminal import escape_message
 
-    return escape_message(bounded(clean_message(text)))
+    head, left_out = safe_head(text)
+    cleaned = clean_message(head)
+    if not left_out:
+        return escape_message(bounded(cleaned))
+    more = max(len(cleaned) - MAX_MESSAGE, 0) + left_out
+    return escape_message(f"{cleaned[:MAX_MESSAGE]}… ({more} more characters)")
 
 
 class Seconds(click.ParamType):  # type: ignore[type-arg]

@@ -52,10 +52,20 @@ def page_iterator(call: Callable[[str, Mapping[str, Any]], dict[str, Any]], acti
 
     cap = opts.get("max_pages") or DEFAULT_MAX_PAGES
     calls = 0
+    seen: set[tuple[Any, ...]] = set()
 
     def method(**kwargs: Any) -> dict[str, Any]:
         nonlocal calls
         calls += 1
+        token = tuple(repr(kwargs.get(name)) for name in pages.input_token)
+        if any(name in kwargs for name in pages.input_token):
+            if token in seen:  # botocore checks only the last one: a cycle a, b, a never ends
+                from botocore.exceptions import PaginationError  # type: ignore[import-untyped]
+
+                raise PaginationError(
+                    message="a next token was received again after other pages (the listing "
+                    f"loops): {({n: kwargs.get(n) for n in pages.input_token})}")
+            seen.add(token)
         if calls > cap:
             from .common import ServiceError
 

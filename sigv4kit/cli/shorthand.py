@@ -46,7 +46,15 @@ def _location(value: str, index: int) -> str:
     end = min(line_end, index + _WINDOW)
     head = f"… ({start} characters before) " if start else ""
     tail = f" … ({len(value) - end} characters after)" if end < len(value) else ""
-    return f"{head}{value[start:end]}{tail}\n{' ' * (len(head) + index - start)}^"
+    return f"{head}{value[start:end]}{tail}\n{' ' * (len(head) + _width(value[start:index]))}^"
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes once printed: its control and bidi characters are shown escaped
+    (``terminal.escape_message``), so the caret under the offending one must count them so."""
+    from .terminal import escape_message
+
+    return len(escape_message(text))
 
 
 def _after_separator(value: str, start: int, index: int) -> int:
@@ -58,9 +66,9 @@ def _after_separator(value: str, start: int, index: int) -> int:
 
 
 def _location_in(value: str, index: int) -> str:
-    consumed, remaining, spaces = value, "", index
+    consumed, remaining, spaces = value, "", _width(value[:index])
     if "\n" in value[:index]:
-        spaces = index - value[:index].rindex("\n") - 1
+        spaces = _width(value[value[:index].rindex("\n") + 1:index])
     if "\n" in value[index:]:
         next_newline = index + value[index:].index("\n")
         consumed, remaining = value[:next_newline], value[next_newline:]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 import sys
+from collections.abc import Iterable, Iterator
 
 import click
 
@@ -18,11 +19,14 @@ from .common import (
     network_options,
     output_option,
     print_json,
+    scrubbed_stream,
+    scrubber,
     show_debug,
     signing_errors,
 )
 from .headers import parse_header
 from .requestopts import read_data, signing_options, signing_scope, wire_url
+from .terminal import escape_data, escape_message, is_terminal
 
 __all__ = ["sign"]
 
@@ -103,7 +107,8 @@ def sign(
 
     What awscurl does, done right: the URL is signed exactly as it will be sent, with
     --send exactly these headers go (repeated ones joined with ',', as signed), redirects are
-    never followed (one to another host is an error naming it) and the answer is streamed.
+    never followed (one to another host is an error naming it) and the answer is streamed,
+    with any credential the server echoes back redacted, as in every command's output.
     """
     from ..signing import sign_request
 
@@ -169,6 +174,18 @@ def sign(
             click.echo(f"{name}: {value}")
 
 
+def _for_terminal(pieces: Iterable[bytes]) -> Iterator[bytes]:
+    """The body for a terminal: control and bidi characters escaped
+    (``terminal.escape_message``), so a server cannot move the cursor or retitle the window;
+    a pipe or a file gets the bytes as sent. UTF-8 cut between pieces is decoded whole."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")("backslashreplace")
+    for piece in pieces:
+        yield escape_message(decoder.decode(piece)).encode("utf-8", "backslashreplace")
+    yield escape_message(decoder.decode(b"", final=True)).encode("utf-8", "backslashreplace")
+
+
 def _send(
     request: Request,
     include: bool,
@@ -183,15 +200,18 @@ def _send(
     transport = Transport(connect_timeout=connect_timeout, read_timeout=read_timeout,
                           deadline=deadline, accept_encoding="identity")
     out = sys.stdout.buffer
+    terminal = is_terminal(sys.stdout)
+    scrub = scrubber()
     try:
         with transport, transport.send(request) as response:
             if include:
-                click.echo(f"HTTP {response.status} {response.reason}")
+                click.echo(escape_data(scrub(f"HTTP {response.status} {response.reason}")))
                 for name, value in response.headers:
-                    click.echo(f"{name}: {value}")
+                    click.echo(f"{escape_data(scrub(name))}: {escape_data(scrub(value))}")
                 click.echo("")
             sys.stdout.flush()
-            for piece in response.iter_body():
+            body = scrubbed_stream(response.iter_body())
+            for piece in _for_terminal(body) if terminal else body:
                 out.write(piece)
             out.flush()
     except (TransportError, RedirectRefused) as exc:
