@@ -4,7 +4,9 @@
     .venv/bin/python benchmarks/instructions.py verify copy-notoken  # some
 
 ``copy``, ``header``, ``s3``, ``verify`` use the credentials with the ~1,000-character session
-token; the same names ending in ``-notoken`` use long-term keys (inputs.PROFILES).
+token; the same names ending in ``-notoken`` use long-term keys (inputs.PROFILES). The signing
+cases read the clock; ``@text`` or ``@datetime`` after a name (``header@datetime``) signs at a
+fixed time given as X-Amz-Date text or as an aware datetime instead (not in the default list).
 
 A shared VM's clock drifts by 2x within minutes, which hides a 5 % step; an instruction count
 does not move with the neighbours' load. Each operation is run N times in a fresh
@@ -36,8 +38,9 @@ def operation(name: str) -> Callable[[], object]:
         return adapter_operation(name.removeprefix("adapter:"))
     from inputs import PROFILES, operations
 
+    name, _, timestamp = name.partition("@")
     case, _, profile = name.partition("-")
-    return operations(PROFILES[profile or "token"])[case]
+    return operations(PROFILES[profile or "token"], timestamp)[case]
 
 
 def count(name: str, runs: int) -> int:
@@ -72,8 +75,10 @@ def main() -> None:
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (apt-get install valgrind)")
     for name in sys.argv[1:] or OPERATIONS:
-        if name not in OPERATIONS:
-            raise SystemExit(f"unknown operation {name!r}; one of {', '.join(OPERATIONS)}")
+        base, at, timestamp = name.partition("@")
+        if base not in OPERATIONS or (at and timestamp not in ("text", "datetime")):
+            raise SystemExit(f"unknown operation {name!r}; one of {', '.join(OPERATIONS)}"
+                             " (optionally @text or @datetime)")
         per_op = (count(name, RUNS) - count(name, 0)) / RUNS
         print(f"{name:8s} {per_op / 1000:8.1f}k instructions per operation", flush=True)
 
