@@ -18,10 +18,12 @@ the time of the same code path. Needs valgrind (``apt-get install valgrind``).
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 
 RUNS = 300
@@ -43,6 +45,17 @@ def operation(name: str) -> Callable[[], object]:
     return operations(PROFILES[profile or "token"], timestamp)[case]
 
 
+_QUIET_ENV = {
+    **os.environ,
+    "PYTHONHASHSEED": "0",
+    "XDG_CACHE_HOME": tempfile.mkdtemp(prefix="sigv4kit-instructions-"),
+}
+"""Start-up must cost the same in every child, as the count per operation is a difference of
+two runs: string hashes fixed, and an empty cache folder of our own (the library never writes
+it), so that no child reads what another program's CLI runs left in ``~/.cache/sigv4kit``, a
+cache whose contents change as they run (a warm or partial cache moves start-up by millions)."""
+
+
 def count(name: str, runs: int) -> int:
     """Instructions callgrind counts for a fresh interpreter running ``name`` ``runs`` times."""
     out = subprocess.run(
@@ -59,6 +72,7 @@ def count(name: str, runs: int) -> int:
         capture_output=True,
         text=True,
         check=True,
+        env=_QUIET_ENV,
     ).stderr
     found = re.search(r"Collected : (\d+)", out)
     if not found:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from ._caches import cached
+from ._values import trusted
 from .errors import SigningError
 from .patterns import lazy
 
@@ -222,6 +224,62 @@ def canonical_headers(headers: Iterable[tuple[str, str]]) -> tuple[str, str]:
     return block, ";".join(names)
 
 
+@dataclass(frozen=True, repr=False)
+class CanonicalRequest:
+    """Task 1's result, built once: the six parts of the canonical request and its ``text``
+    (joined when the value is made), which task 2 hashes and the debug output shows.
+
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html#create-canonical-request
+
+    Header signing, query presigning and the verifier each make one (``sigv4kit.signing``,
+    ``sigv4kit.verify``); the fast paths precompute some of its parts (a base URL's host block
+    and path, a presigned URL's X-Amz-* parameters, a client's header block), never the text by
+    another rule. The query and header block may hold a session token: the repr shows neither.
+    """
+
+    method: str
+    uri: str
+    query: str
+    headers: str
+    """The CanonicalHeaders block, each line ending in LF."""
+    signed_headers: str
+    payload_hash: str
+    text: str
+
+    @staticmethod
+    def of(
+        method: str,
+        uri: str,
+        query: str,
+        headers: str,
+        signed_headers: str,
+        payload_hash: str,
+    ) -> CanonicalRequest:
+        """The value of these parts (``method`` as given: callers upper-case it); the blank line
+        after the header block is the block's own final LF plus the separator."""
+        return trusted(CanonicalRequest, {
+            "method": method, "uri": uri, "query": query, "headers": headers,
+            "signed_headers": signed_headers, "payload_hash": payload_hash,
+            "text": f"{method}\n{uri}\n{query}\n{headers}\n{signed_headers}\n{payload_hash}",
+        })
+
+    def replace(
+        self, *, uri: str | None = None, query: str | None = None, payload_hash: str | None = None
+    ) -> CanonicalRequest:
+        """The same request with other parts (the verifier tries the other rules with it)."""
+        return CanonicalRequest.of(
+            self.method, self.uri if uri is None else uri, self.query if query is None else query,
+            self.headers, self.signed_headers,
+            self.payload_hash if payload_hash is None else payload_hash,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"CanonicalRequest(method={self.method!r}, uri={self.uri!r}, "
+            f"signed_headers={self.signed_headers!r}, payload_hash={self.payload_hash!r})"
+        )
+
+
 def canonical_request(
     method: str,
     uri: str,
@@ -230,5 +288,5 @@ def canonical_request(
     signed_headers: str,
     payload_hash: str,
 ) -> str:
-    """Join the six parts; ``headers_block`` already ends with LF, hence the blank line."""
-    return f"{method}\n{uri}\n{query}\n{headers_block}\n{signed_headers}\n{payload_hash}"
+    """The text of the canonical request of these parts (``CanonicalRequest.of(...).text``)."""
+    return CanonicalRequest.of(method, uri, query, headers_block, signed_headers, payload_hash).text
