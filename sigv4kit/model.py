@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
-from ._values import trusted as trusted  # the one fast constructor, re-exported
 from .errors import SigningError
 from .patterns import lazy
 from .redact import redact_header_value, redact_url, redacted
@@ -21,6 +21,20 @@ _COMMON_METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "O
 """Valid tokens, so the regex check can be skipped for them."""
 
 HeadersLike = Mapping[str, str] | Iterable[tuple[str, str]]
+
+_T = TypeVar("_T")
+
+
+def trusted(cls: type[_T], given: dict[str, object] | None = None, /, **fields: object) -> _T:
+    """A frozen dataclass built from values the package produced and checked, without the
+    generated ``__init__`` (an ``object.__setattr__`` call per field): the one fast constructor
+    of the result values. Every field must be given (a test checks each call site); the
+    keyword dictionary becomes the instance's, uncopied. ``given``, a dict literal of the
+    fields instead of keywords, costs half as much for many fields (the call builds a keyword
+    dictionary one key at a time, growing it as it goes; a literal is built at its size)."""
+    self = object.__new__(cls)
+    object.__setattr__(self, "__dict__", fields if given is None else given)
+    return self
 
 
 def _forbidden_in_value(text: str) -> bool:

@@ -14,7 +14,7 @@ import sys
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any, NamedTuple, Unpack
+from typing import Any, Unpack
 
 from ._caches import Memo, cached, secret_fingerprint
 from .canonical import (
@@ -79,7 +79,7 @@ def _encoded_credential_value(value: str) -> str:
 class _Plan:
     """What one signing needs, resolved from the inputs once: scope, algorithm, signer."""
 
-    __slots__ = ("algorithm", "amzdate", "credentials", "region_set", "scope", "sign")
+    __slots__ = ("algorithm", "amzdate", "credential", "credentials", "region_set", "scope", "sign")
 
     def __init__(
         self,
@@ -118,6 +118,8 @@ class _Plan:
             raise SigningError(
                 f"algorithm: {algorithm!r} is not 'sigv4' or 'sigv4a'", field="algorithm"
             )
+        self.credential = f"{credentials.access_key_id}/{self.scope}"
+        """The Credential value (X-Amz-Credential, Authorization's ``Credential=``)."""
 
 
 def _plan(
@@ -301,7 +303,7 @@ def _sign(request: Request, plan: _Plan, opts: Options) -> SignedRequest:
     if token is not None and not opts.sign_session_token:
         added.append(("X-Amz-Security-Token", token))
     added.append(("Authorization", (
-        f"{plan.algorithm} Credential={plan.credentials.access_key_id}/{plan.scope}, "
+        f"{plan.algorithm} Credential={plan.credential}, "
         f"SignedHeaders={canonical.signed_headers}, Signature={sig}"
     )))
     kept += added
@@ -367,21 +369,36 @@ def wire_form(text: str) -> str:
         raise _not_unicode() from None
 
 
-class _QueryTarget(NamedTuple):
+class _QueryTarget:
     """What a presigned URL carries ahead of its X-Amz-* parameters, and the parts of the
     canonical request that do not depend on them: ``base`` and ``query`` as sent (wire form,
     without the X-Amz-* parameters presigning sets), ``pairs`` the canonical pairs of
-    ``query``, ``headers`` those the sender must send (the signed ones but Host)."""
+    ``query``, ``headers`` those the sender must send (the signed ones but Host). A slotted
+    class, not a NamedTuple: made and read once per URL, and slot reads are the cheapest."""
 
-    method: str
-    base: str
-    query: str
-    pairs: list[tuple[str, str]]
-    headers: tuple[tuple[str, str], ...]
-    block: str
-    signed: str
-    uri: str
-    payload: str
+    __slots__ = ("base", "block", "headers", "method", "pairs", "payload", "query", "signed", "uri")
+
+    def __init__(
+        self,
+        method: str,
+        base: str,
+        query: str,
+        pairs: list[tuple[str, str]],
+        headers: tuple[tuple[str, str], ...],
+        block: str,
+        signed: str,
+        uri: str,
+        payload: str,
+    ) -> None:
+        self.method = method
+        self.base = base
+        self.query = query
+        self.pairs = pairs
+        self.headers = headers
+        self.block = block
+        self.signed = signed
+        self.uri = uri
+        self.payload = payload
 
 
 def _presign(request: Request, plan: _Plan, opts: Options, expires: int) -> PresignedRequest:
@@ -396,7 +413,8 @@ def _query_target(request: Request, opts: Options) -> _QueryTarget:
     url = request.url.partition("#")[0]
     parts = split_url(url)
     base, _, _ = url.partition("?")
-    wire_path, wire_query = wire_form(parts.path), wire_form(parts.query)
+    wire_path = wire_form(parts.path)
+    wire_query = wire_form(parts.query) if parts.query else ""
     if wire_path != parts.path:
         base = base[: len(base) - len(parts.path)] + wire_path
         parts = parts._replace(path=wire_path)
@@ -406,10 +424,10 @@ def _query_target(request: Request, opts: Options) -> _QueryTarget:
     payload = _payload_hash(opts, request, stated)
     added = [("X-Amz-Content-SHA256", payload)] if opts.content_sha256_header else []
     to_sign = _headers_to_sign(signed_headers, has_host, parts.host, added)
-    query = _without_auth_params(parts.query)
+    query = _without_auth_params(parts.query) if parts.query else ""
     try:
-        pairs = canonical_query_pairs(query)
-        block, signed = canonical_headers(to_sign)
+        pairs = canonical_query_pairs(query) if query else []
+        block, signed = _canonical_headers(tuple(to_sign))
         uri = _canonical_uri(parts.path, opts)
     except UnicodeEncodeError:
         raise _not_unicode() from None
@@ -429,17 +447,17 @@ def _presigned(
     """
     # Task 1 (#create-canonical-request): the X-Amz-* parameters but the signature are signed,
     # sorted into the request's own query.
-    credentials = plan.credentials
+    method, signed = target.method, target.signed
     try:
         auth_query, auth_canonical, auth = _auth_params(
-            plan.algorithm, f"{credentials.access_key_id}/{plan.scope}", plan.amzdate,
-            target.signed, expires, credentials.session_token, sign_token, plan.region_set,
+            plan.algorithm, plan.credential, plan.amzdate, signed, expires,
+            plan.credentials.session_token, sign_token, plan.region_set,
         )
         query = _canonical_query_with_auth(target.pairs, auth, auth_canonical)
     except UnicodeEncodeError:
         raise _not_unicode() from None
     canonical = CanonicalRequest.of(
-        target.method.upper(), target.uri, query, target.block, target.signed, target.payload
+        method.upper(), target.uri, query, target.block, signed, target.payload
     )
     # Tasks 2-4.
     to_sign, sig = _signature("query", plan, canonical)
@@ -450,14 +468,14 @@ def _presigned(
         url = f"{target.base}?{auth_query}&X-Amz-Signature={sig}"
     return trusted(PresignedRequest, {
         "url": url,
-        "method": target.method,
+        "method": method,
         "headers": target.headers,
         "canonical_request": canonical.text,
         "string_to_sign": to_sign,
         "signature": sig,
         "algorithm": plan.algorithm,
         "credential_scope": plan.scope,
-        "signed_headers": target.signed,
+        "signed_headers": signed,
         "timestamp": plan.amzdate,
         "expires": expires,
     })

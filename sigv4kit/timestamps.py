@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 from ._caches import cached
 from .errors import SigningError
@@ -154,7 +154,17 @@ def amz_date(timestamp: str | datetime | None = None, field: str = "timestamp") 
         return clock_amz_date()
     if type(timestamp) is str:
         return _amz_date_of_text(timestamp, field)
+    if type(timestamp) is datetime and type(timestamp.tzinfo) is timezone:
+        return _amz_date_of_moment(timestamp, field)
     return format_amz_date(to_moment(timestamp, field))
+
+
+@cached(128, keys="(aware datetime, field)", reason="a caller passes the same moment again")
+def _amz_date_of_moment(moment: datetime, field: str) -> str:
+    """A datetime with a fixed offset (``UTC`` above all), checked and formatted once, as a
+    string is: equal moments (whatever their offset) hash alike and have one X-Amz-Date, and
+    hashing one cannot fail, unlike one whose ``tzinfo`` computes its offset."""
+    return format_amz_date(to_moment(moment, field))
 
 
 @cached(128, keys="(timestamp text, field)", reason="a caller passes the same one again and again")

@@ -16,7 +16,6 @@ import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NamedTuple
 
 from ._other_rules import alternatives, hint_text
 from .canonical import (
@@ -139,55 +138,58 @@ def _canonical_headers(view: View, sig: ReceivedSignature) -> str:
     return "".join(lines)
 
 
-class _Rebuilt(NamedTuple):
-    """A request as received, the signature it claims and what they hash to: the checks that
-    need the secret compare ``to_sign``, and rebuild under other rules when it does not match."""
+_SIGNATURE = ("X-Amz-Signature",)
+_NOT_SIGNED = ("X-Amz-Signature", "X-Amz-Security-Token")
+_canonical_request = CanonicalRequest.of
 
-    view: View
-    sig: ReceivedSignature
-    normalize: bool
-    double: bool
-    canonical: CanonicalRequest
-    to_sign: str
+
+class _Rebuilt:
+    """The verifier's side of the spec over a request exactly as received: the canonical
+    request (task 1) and string to sign (task 2) its signature claims; tasks 3 and 4 need the
+    secret (``_signature_matches``). The checks that do compare ``to_sign``, and rebuild under
+    other rules (``under``) when it does not match.
+
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html
+    """
+
+    __slots__ = ("canonical", "double", "normalize", "sig", "to_sign", "view")
+
+    def __init__(self, view: View, sig: ReceivedSignature, normalize: bool, double: bool) -> None:
+        self.view, self.sig, self.normalize, self.double = view, sig, normalize, double
+        # Task 1 (#create-canonical-request): the parts the signature names, as received.
+        headers_block = _canonical_headers(view, sig)
+        payload_hash = _payload_hash(view, sig)
+        if sig.mode == "query":  # all but the signature (and a token appended unsigned)
+            drop = _NOT_SIGNED if sig.session_token_signed is False else _SIGNATURE
+            query = canonical_query_string([p for p in view.pairs if p[0] not in drop])
+        else:
+            query = canonical_query_string(view.pairs)
+        self.canonical = _canonical_request(
+            view.request.method.upper(),
+            canonical_uri(view.parts.path, normalize_path=normalize, double_encode_path=double),
+            query,
+            headers_block,
+            ";".join(sig.signed_headers),
+            payload_hash,
+        )
+        # Task 2 (#create-string-to-sign).
+        self.to_sign = string_to_sign(
+            sig.algorithm, sig.amz_date, sig.credential_scope, self.canonical
+        )
 
     def under(self, canonical: CanonicalRequest) -> _Rebuilt:
         """The same claim over another canonical request (another rule tried)."""
+        other = object.__new__(_Rebuilt)
+        other.view, other.sig, other.normalize, other.double = (
+            self.view, self.sig, self.normalize, self.double)
+        other.canonical = canonical
         sig = self.sig
-        to_sign = string_to_sign(sig.algorithm, sig.amz_date, sig.credential_scope, canonical)
-        return self._replace(canonical=canonical, to_sign=to_sign)
+        other.to_sign = string_to_sign(sig.algorithm, sig.amz_date, sig.credential_scope, canonical)
+        return other
 
     @property
     def texts(self) -> tuple[str, str]:
         return self.canonical.text, self.to_sign
-
-
-def _canonical_query(view: View, sig: ReceivedSignature, token_signed: bool) -> str:
-    """The query as received but the signature (and the token, when appended unsigned)."""
-    if sig.mode == "query":
-        drop = ("X-Amz-Signature",) if token_signed else ("X-Amz-Signature", "X-Amz-Security-Token")
-        return canonical_query_string([p for p in view.pairs if p[0] not in drop])
-    return canonical_query_string(view.pairs)
-
-
-def _rebuild(view: View, sig: ReceivedSignature, normalize: bool, double: bool) -> _Rebuilt:
-    """The verifier's side of the spec, over the request exactly as received.
-
-    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html
-    """
-    # Task 1 (#create-canonical-request): the parts the signature names, as received.
-    headers_block = _canonical_headers(view, sig)
-    payload_hash = _payload_hash(view, sig)
-    canonical = CanonicalRequest.of(
-        view.request.method.upper(),
-        canonical_uri(view.parts.path, normalize_path=normalize, double_encode_path=double),
-        _canonical_query(view, sig, sig.session_token_signed is not False),
-        headers_block,
-        ";".join(sig.signed_headers),
-        payload_hash,
-    )
-    # Task 2 (#create-string-to-sign); tasks 3 and 4 need the secret (``_signature_matches``).
-    to_sign = string_to_sign(sig.algorithm, sig.amz_date, sig.credential_scope, canonical)
-    return _Rebuilt(view, sig, normalize, double, canonical, to_sign)
 
 
 def rebuild_canonical(
@@ -203,7 +205,7 @@ def rebuild_canonical(
     ``MalformedInputError`` (reason ``missing_signed_header``) when a signed header is absent.
     """
     normalize, double = path_rules(received.service, normalize_path, double_encode_path)
-    return _rebuild(view_of(request), received, normalize, double).texts
+    return _Rebuilt(view_of(request), received, normalize, double).texts
 
 
 def _signature_matches(sig: ReceivedSignature, creds: Credentials, to_sign: str) -> bool:
@@ -331,7 +333,7 @@ def _verify(
                 sig,
             )
         normalize, double = path_rules(sig.service, opts.normalize_path, opts.double_encode_path)
-        rebuilt = _rebuild(view, sig, normalize, double)
+        rebuilt = _Rebuilt(view, sig, normalize, double)
         timing = time_problem(sig, opts.now, opts.max_skew)
         if timing is not None:
             return _fail(timing[0], timing[1], sig, rebuilt.texts)
@@ -374,7 +376,8 @@ def _signed_part(request: Request, parts: SplitUrl | None) -> tuple[Request, Spl
 
 def _check(rebuilt: _Rebuilt, creds: Credentials | None, defer_body: bool) -> VerifyResult:
     """Steps that need the secret: who signed, with which token, and the signature itself."""
-    view, sig, texts = rebuilt.view, rebuilt.sig, rebuilt.texts
+    view, sig, canonical, to_sign = rebuilt.view, rebuilt.sig, rebuilt.canonical, rebuilt.to_sign
+    texts = (canonical.text, to_sign)
     token_signed = sig.session_token_signed
     if creds is None:
         return _fail(
@@ -387,13 +390,13 @@ def _check(rebuilt: _Rebuilt, creds: Credentials | None, defer_body: bool) -> Ve
     if problem is not None:
         return _fail(Reason.TOKEN_MISMATCH, problem, sig, texts, token_signed)
     unknown_token = sig.session_token is not None and token_signed is None
-    if _signature_matches(sig, creds, rebuilt.to_sign):
+    if _signature_matches(sig, creds, to_sign):
         if unknown_token:
             token_signed = True
     elif unknown_token:
         # A token appended after signing (IoT and some SDKs do): the signature covers the rest.
-        query = _canonical_query(view, sig, False)
-        unsigned = rebuilt.under(rebuilt.canonical.replace(query=query))
+        query = canonical_query_string([p for p in view.pairs if p[0] not in _NOT_SIGNED])
+        unsigned = rebuilt.under(canonical.replace(query=query))
         if not _signature_matches(sig, creds, unsigned.to_sign):
             return _mismatch(rebuilt, creds)
         texts, token_signed = unsigned.texts, False
@@ -414,7 +417,7 @@ def _check(rebuilt: _Rebuilt, creds: Credentials | None, defer_body: bool) -> Ve
                 texts,
                 token_signed,
             )
-    if not defer_body and not rebuilt.canonical.payload_hash.startswith(STREAMING_PREFIX):
+    if not defer_body and not canonical.payload_hash.startswith(STREAMING_PREFIX):
         problem = _checksum_header_problem(view)
         if problem is not None:
             return _fail(Reason.CHECKSUM_MISMATCH, problem, sig, texts, token_signed)
