@@ -63,6 +63,9 @@ AUTH_QUERY_PARAMS = frozenset(
 )
 """Query parameters that presigning owns; an existing one is replaced, never duplicated."""
 
+_canonical_request = CanonicalRequest.of
+"""Task 1's value from its parts (bound once: the signers call it on every signature)."""
+
 _REPLACED_HEADERS = frozenset(
     {"authorization", "x-amz-date", "x-amz-security-token", "x-amz-region-set"}
 )
@@ -346,7 +349,7 @@ def _header_canonical_request(
         uri = _canonical_uri(parts.path, opts)
     except UnicodeEncodeError:
         raise _not_unicode() from None
-    canonical = CanonicalRequest.of(request.method.upper(), uri, query, block, signed, payload)
+    canonical = _canonical_request(request.method.upper(), uri, query, block, signed, payload)
     return canonical, kept, added
 
 
@@ -456,7 +459,7 @@ def _presigned(
         query = _canonical_query_with_auth(target.pairs, auth, auth_canonical)
     except UnicodeEncodeError:
         raise _not_unicode() from None
-    canonical = CanonicalRequest.of(
+    canonical = _canonical_request(
         method.upper(), target.uri, query, target.block, signed, target.payload
     )
     # Tasks 2-4.
