@@ -129,14 +129,21 @@ def ours_verify_of(url: str, creds: Credentials = CREDS) -> Callable[[], bool]:
     return verify
 
 
-def operations(profile: Profile) -> dict[str, Callable[[], object]]:
-    """Cases 1-4 of ``profile`` as zero-argument calls (what instructions.py counts)."""
+TIMESTAMPS: dict[str, str | datetime | None] = {"": None, "text": FIXED_AMZ, "datetime": FIXED}
+"""How the signing cases get their time: the clock (default), X-Amz-Date text, or an aware
+datetime (``instructions.py header@datetime``: the two must cost the same)."""
+
+
+def operations(profile: Profile, timestamp: str = "") -> dict[str, Callable[[], object]]:
+    """Cases 1-4 of ``profile`` as zero-argument calls (what instructions.py counts), signing
+    at the clock's time or at ``TIMESTAMPS[timestamp]``."""
     creds = profile.creds
+    at = TIMESTAMPS[timestamp]
     verify = ours_verify_of(ours_copy_snapshot(FIXED_AMZ, creds=creds), creds)
     assert verify(), "our own URL does not verify"
     return {
-        "copy": lambda: ours_copy_snapshot(creds=creds),
-        "header": lambda: ours_header_sign(creds=creds),
-        "s3": lambda: ours_s3_presign(creds=creds),
+        "copy": lambda: ours_copy_snapshot(at, creds=creds),
+        "header": lambda: ours_header_sign(at, creds=creds),
+        "s3": lambda: ours_s3_presign(at, creds=creds),
         "verify": verify,
     }

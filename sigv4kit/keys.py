@@ -12,6 +12,7 @@ import hmac
 from hashlib import sha256
 
 from ._caches import Memo, secret_fingerprint
+from .canonical import CanonicalRequest
 
 __all__ = [
     "ALGORITHM", "ALGORITHM_V4A", "SigningKey", "cached_signing_key", "signature", "signing_key",
@@ -22,15 +23,26 @@ ALGORITHM = "AWS4-HMAC-SHA256"
 ALGORITHM_V4A = "AWS4-ECDSA-P256-SHA256"
 
 
-def string_to_sign(algorithm: str, amzdate: str, scope: str, canonical: str) -> str:
-    """Task 2: algorithm, request time, credential scope and the hash of the canonical request."""
-    digest = sha256(canonical.encode("utf-8")).hexdigest()
+def string_to_sign(
+    algorithm: str, amzdate: str, scope: str, canonical: CanonicalRequest | str
+) -> str:
+    """Task 2: algorithm, request time, credential scope and the hash of the canonical request
+    (a ``CanonicalRequest``, or its text: the bulk presigner substitutes one snapshot id in a
+    template's text).
+
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html#create-string-to-sign
+    """
+    text = canonical if type(canonical) is str else canonical.text  # type: ignore[union-attr]
+    digest = sha256(text.encode("utf-8")).hexdigest()
     return f"{algorithm}\n{amzdate}\n{scope}\n{digest}"
 
 
 def signing_key(secret_access_key: str, date: str, region: str, service: str) -> bytes:
     """Task 3: kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service),
-    "aws4_request")."""
+    "aws4_request").
+
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html#derive-signing-key
+    """
     key = hmac.digest(("AWS4" + secret_access_key).encode("utf-8"), date.encode(), "sha256")
     key = hmac.digest(key, region.encode(), "sha256")
     key = hmac.digest(key, service.encode(), "sha256")
@@ -38,7 +50,10 @@ def signing_key(secret_access_key: str, date: str, region: str, service: str) ->
 
 
 def signature(key: bytes, to_sign: str) -> str:
-    """Task 4: the hex HMAC-SHA256 of the string to sign under the signing key."""
+    """Task 4: the hex HMAC-SHA256 of the string to sign under the signing key.
+
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html#calculate-signature
+    """
     return hmac.digest(key, to_sign.encode("utf-8"), "sha256").hex()
 
 

@@ -129,16 +129,12 @@ only is exactly what the core's re-encoding would produce, so it can be split wi
 decoding. (Possessive quantifiers: no backtracking, whatever the input.)"""
 
 
-def _canonical_pairs(query: str) -> list[tuple[str, str]]:
-    """``canonical.canonical_query_pairs`` with a fast path: pieces already in canonical form
-    (the usual case for a presigned URL) are split, not decoded and re-encoded."""
-    return _scan_query(query)[0]
-
-
 def _scan_query(query: str) -> tuple[list[tuple[str, str]], dict[str, str], str | None]:
-    """One pass over the query: its canonical pairs (``_canonical_pairs``), the X-Amz-* signing
-    parameters among them decoded, and the first problem with those (given twice, not UTF-8
-    once decoded), which only a presigned request's reading raises (``_auth_params``)."""
+    """One pass over the query: its canonical pairs (``canonical.canonical_query_pairs`` with a
+    fast path: pieces already in canonical form are split, not decoded and re-encoded), the
+    X-Amz-* signing parameters among them decoded, and the first problem with those (given
+    twice, not UTF-8 once decoded), which only a presigned request's reading raises
+    (``_auth_params``)."""
     pairs: list[tuple[str, str]] = []
     append = pairs.append
     auth: dict[str, str] = {}

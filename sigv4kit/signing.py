@@ -19,10 +19,10 @@ from typing import Any, Unpack
 from ._caches import Memo, cached, secret_fingerprint
 from .canonical import (
     UNSIGNED_HEADERS,
+    CanonicalRequest,
     canonical_headers,
     canonical_query_pairs,
     canonical_query_string,
-    canonical_request,
     canonical_uri,
     encoded_query,
     uri_encode,
@@ -67,6 +67,9 @@ AUTH_QUERY_PARAMS = frozenset(
 )
 """Query parameters that presigning owns; an existing one is replaced, never duplicated."""
 
+_canonical_request = CanonicalRequest.of
+"""Task 1's value from its parts (bound once: the signers call it on every signature)."""
+
 _REPLACED_HEADERS = frozenset(
     {"authorization", "x-amz-date", "x-amz-security-token", "x-amz-region-set"}
 )
@@ -83,7 +86,7 @@ def _encoded_credential_value(value: str) -> str:
 class _Plan:
     """What one signing needs, resolved from the inputs once: scope, algorithm, signer."""
 
-    __slots__ = ("algorithm", "amzdate", "credentials", "region_set", "scope", "sign")
+    __slots__ = ("algorithm", "amzdate", "credential", "credentials", "region_set", "scope", "sign")
 
     def __init__(
         self,
@@ -122,6 +125,8 @@ class _Plan:
             raise SigningError(
                 f"algorithm: {algorithm!r} is not 'sigv4' or 'sigv4a'", field="algorithm"
             )
+        self.credential = f"{credentials.access_key_id}/{self.scope}"
+        """The Credential value (X-Amz-Credential, Authorization's ``Credential=``)."""
 
 
 def _plan(
@@ -214,37 +219,26 @@ def _not_unicode() -> SigningError:
     return SigningError("request: contains text that is not valid Unicode", field="request")
 
 
-def _sign_canonical(
-    kind: str,
-    plan: _Plan,
-    method: str,
-    uri: str,
-    query: str,
-    block: str,
-    signed: str,
-    payload: str,
-) -> tuple[str, str, str]:
-    """Tasks 1-4 from the canonical parts: canonical request, string to sign, signature."""
-    canonical = canonical_request(method.upper(), uri, query, block, signed, payload)
+def _signature(kind: str, plan: _Plan, canonical: CanonicalRequest) -> tuple[str, str]:
+    """Tasks 2 to 4 over task 1's value, the same in every mode: the string to sign
+    (#create-string-to-sign) and its signature (#calculate-signature) under the plan's
+    signing key (task 3, #derive-signing-key: derived once a day, ``keys.cached_signing_key``),
+    logged at DEBUG with the canonical request."""
     try:
         to_sign = string_to_sign(plan.algorithm, plan.amzdate, plan.scope, canonical)
     except UnicodeEncodeError:
         raise _not_unicode() from None
     sig = plan.sign(to_sign)
-    _log(kind, plan, canonical, to_sign)
-    return canonical, to_sign, sig
-
-
-def _log(kind: str, plan: _Plan, canonical: str, to_sign: str) -> None:
     logger = _debug_logger()
     if logger is not None:
         logger.debug(
             "%s canonical request:\n%s\n%s string to sign:\n%s",
             kind,
-            redact_canonical_headers(redact_credentials(canonical, plan.credentials)),
+            redact_canonical_headers(redact_credentials(canonical.text, plan.credentials)),
             kind,
             to_sign,
         )
+    return to_sign, sig
 
 
 def _request_headers(
@@ -301,8 +295,46 @@ def _canonical_uri(path: str, opts: Options) -> str:
 
 
 def _sign(request: Request, plan: _Plan, opts: Options) -> SignedRequest:
+    """Header signing, in the spec's order; the request returned is a new one.
+
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html
+    """
     if not isinstance(request, Request):
         raise SigningError("request: must be a sigv4kit.Request", field="request")
+    # Task 1 (#create-canonical-request), with the headers signing adds.
+    canonical, kept, added = _header_canonical_request(request, plan, opts)
+    # Tasks 2-4.
+    to_sign, sig = _signature("header", plan, canonical)
+    # Add the signature to the request (#add-signature-to-request).
+    token = plan.credentials.session_token
+    if token is not None and not opts.sign_session_token:
+        added.append(("X-Amz-Security-Token", token))
+    added.append(("Authorization", (
+        f"{plan.algorithm} Credential={plan.credential}, "
+        f"SignedHeaders={canonical.signed_headers}, Signature={sig}"
+    )))
+    kept += added
+    return trusted(SignedRequest, {
+        "request": trusted(Request, {
+            "method": request.method, "url": request.url, "headers": tuple(kept),
+            "body": request.body,
+        }),
+        "canonical_request": canonical.text,
+        "string_to_sign": to_sign,
+        "signature": sig,
+        "algorithm": plan.algorithm,
+        "credential_scope": plan.scope,
+        "signed_headers": canonical.signed_headers,
+        "timestamp": plan.amzdate,
+        "added_headers": tuple(added),
+    })
+
+
+def _header_canonical_request(
+    request: Request, plan: _Plan, opts: Options
+) -> tuple[CanonicalRequest, list[tuple[str, str]], list[tuple[str, str]]]:
+    """Task 1 in header mode, and the headers the signed request keeps and those signing adds
+    so far (X-Amz-Date, the token, X-Amz-Region-Set, X-Amz-Content-SHA256 as they apply)."""
     parts = split_url(request.url)
     kept, signed_headers, has_host, stated = _request_headers(request, opts)
     payload = _payload_hash(opts, request, stated)
@@ -321,31 +353,8 @@ def _sign(request: Request, plan: _Plan, opts: Options) -> SignedRequest:
         uri = _canonical_uri(parts.path, opts)
     except UnicodeEncodeError:
         raise _not_unicode() from None
-    canonical, to_sign_str, sig = _sign_canonical(
-        "header", plan, request.method, uri, query, block, signed, payload
-    )
-    auth = (
-        f"{plan.algorithm} Credential={plan.credentials.access_key_id}/{plan.scope}, "
-        f"SignedHeaders={signed}, Signature={sig}"
-    )
-    if token is not None and not opts.sign_session_token:
-        added.append(("X-Amz-Security-Token", token))
-    added.append(("Authorization", auth))
-    kept += added
-    return trusted(SignedRequest, {
-        "request": trusted(Request, {
-            "method": request.method, "url": request.url, "headers": tuple(kept),
-            "body": request.body,
-        }),
-        "canonical_request": canonical,
-        "string_to_sign": to_sign_str,
-        "signature": sig,
-        "algorithm": plan.algorithm,
-        "credential_scope": plan.scope,
-        "signed_headers": signed,
-        "timestamp": plan.amzdate,
-        "added_headers": tuple(added),
-    })
+    canonical = _canonical_request(request.method.upper(), uri, query, block, signed, payload)
+    return canonical, kept, added
 
 
 _SENDABLE = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})*")
@@ -376,14 +385,52 @@ def _wire_path(path: str, opts: Options) -> str:
     return wire if opts.double_encode_path or "+" not in wire else wire.replace("+", "%2B")
 
 
+class _QueryTarget:
+    """What a presigned URL carries ahead of its X-Amz-* parameters, and the parts of the
+    canonical request that do not depend on them: ``base`` and ``query`` as sent (wire form,
+    without the X-Amz-* parameters presigning sets), ``pairs`` the canonical pairs of
+    ``query``, ``headers`` those the sender must send (the signed ones but Host). A slotted
+    class, not a NamedTuple: made and read once per URL, and slot reads are the cheapest."""
+
+    __slots__ = ("base", "block", "headers", "method", "pairs", "payload", "query", "signed", "uri")
+
+    def __init__(
+        self,
+        method: str,
+        base: str,
+        query: str,
+        pairs: list[tuple[str, str]],
+        headers: tuple[tuple[str, str], ...],
+        block: str,
+        signed: str,
+        uri: str,
+        payload: str,
+    ) -> None:
+        self.method = method
+        self.base = base
+        self.query = query
+        self.pairs = pairs
+        self.headers = headers
+        self.block = block
+        self.signed = signed
+        self.uri = uri
+        self.payload = payload
+
+
 def _presign(request: Request, plan: _Plan, opts: Options, expires: int) -> PresignedRequest:
     if not isinstance(request, Request):
         raise SigningError("request: must be a sigv4kit.Request", field="request")
     expires = check_expires(expires)
+    return _presigned(_query_target(request, opts), plan, expires, opts.sign_session_token)
+
+
+def _query_target(request: Request, opts: Options) -> _QueryTarget:
+    """The target of ``request``: its URL in wire form (what is sent is what is signed)."""
     url = request.url.partition("#")[0]
     parts = split_url(url)
     base, _, _ = url.partition("?")
-    wire_path, wire_query = _wire_path(parts.path, opts), wire_form(parts.query)
+    wire_path = _wire_path(parts.path, opts)
+    wire_query = wire_form(parts.query) if parts.query else ""
     if wire_path != parts.path:
         base = base[: len(base) - len(parts.path)] + wire_path
         parts = parts._replace(path=wire_path)
@@ -393,23 +440,61 @@ def _presign(request: Request, plan: _Plan, opts: Options, expires: int) -> Pres
     payload = _payload_hash(opts, request, stated)
     added = [("X-Amz-Content-SHA256", payload)] if opts.content_sha256_header else []
     to_sign = _headers_to_sign(signed_headers, has_host, parts.host, added)
-    query = _without_auth_params(parts.query)
+    query = _without_auth_params(parts.query) if parts.query else ""
     try:
-        pairs = canonical_query_pairs(query)
-    except UnicodeEncodeError:
-        raise SigningError(
-            "request: contains text that is not valid Unicode", field="request"
-        ) from None
-    try:
-        block, signed = canonical_headers(to_sign)
+        pairs = canonical_query_pairs(query) if query else []
+        block, signed = _canonical_headers(tuple(to_sign))
         uri = _canonical_uri(parts.path, opts)
     except UnicodeEncodeError:
         raise _not_unicode() from None
     headers = tuple([(n, v) for n, v in to_sign if n.lower() != "host"])
-    return _presign_parts(
-        request.method, base, query, pairs, headers, block, signed, uri, payload, plan,
-        opts.sign_session_token, expires,
+    return _QueryTarget(
+        request.method, base, query, pairs, headers, block, signed, uri, payload
     )
+
+
+def _presigned(
+    target: _QueryTarget, plan: _Plan, expires: int, sign_token: bool
+) -> PresignedRequest:
+    """Query presigning, in the spec's order: the signature goes into the URL's query.
+
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html
+    https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html
+    """
+    # Task 1 (#create-canonical-request): the X-Amz-* parameters but the signature are signed,
+    # sorted into the request's own query.
+    method, signed = target.method, target.signed
+    try:
+        auth_query, auth_canonical, auth = _auth_params(
+            plan.algorithm, plan.credential, plan.amzdate, signed, expires,
+            plan.credentials.session_token, sign_token, plan.region_set,
+        )
+        query = _canonical_query_with_auth(target.pairs, auth, auth_canonical)
+    except UnicodeEncodeError:
+        raise _not_unicode() from None
+    canonical = _canonical_request(
+        method.upper(), target.uri, query, target.block, signed, target.payload
+    )
+    # Tasks 2-4.
+    to_sign, sig = _signature("query", plan, canonical)
+    # Add the signature to the request (#add-signature-to-request): X-Amz-Signature, last.
+    if target.query:
+        url = f"{target.base}?{target.query}&{auth_query}&X-Amz-Signature={sig}"
+    else:
+        url = f"{target.base}?{auth_query}&X-Amz-Signature={sig}"
+    return trusted(PresignedRequest, {
+        "url": url,
+        "method": method,
+        "headers": target.headers,
+        "canonical_request": canonical.text,
+        "string_to_sign": to_sign,
+        "signature": sig,
+        "algorithm": plan.algorithm,
+        "credential_scope": plan.scope,
+        "signed_headers": signed,
+        "timestamp": plan.amzdate,
+        "expires": expires,
+    })
 
 
 def _without_auth_params(query: str) -> str:
@@ -420,58 +505,6 @@ def _without_auth_params(query: str) -> str:
         pieces = [p for p in pieces if p and p.partition("=")[0] not in AUTH_QUERY_PARAMS]
         query = "&".join(pieces)
     return query
-
-
-def _presign_parts(
-    method: str,
-    base: str,
-    query: str,
-    pairs: list[tuple[str, str]],
-    headers: tuple[tuple[str, str], ...],
-    block: str,
-    signed: str,
-    uri: str,
-    payload: str,
-    plan: _Plan,
-    sign_token: bool,
-    expires: int,
-) -> PresignedRequest:
-    """The URL ``base?query`` query-signed; ``pairs`` are the canonical pairs of ``query``,
-    ``block`` and ``signed`` the canonical headers, ``headers`` those the sender must send."""
-    try:
-        auth_query, auth_canonical, auth = _auth_params(
-            plan.algorithm,
-            f"{plan.credentials.access_key_id}/{plan.scope}",
-            plan.amzdate,
-            signed,
-            expires,
-            plan.credentials.session_token,
-            sign_token,
-            plan.region_set,
-        )
-        query_string = _canonical_query_with_auth(pairs, auth, auth_canonical)
-    except UnicodeEncodeError:
-        raise _not_unicode() from None
-    canonical, to_sign_str, sig = _sign_canonical(
-        "query", plan, method, uri, query_string, block, signed, payload
-    )
-    if query:
-        url = f"{base}?{query}&{auth_query}&X-Amz-Signature={sig}"
-    else:
-        url = f"{base}?{auth_query}&X-Amz-Signature={sig}"
-    return trusted(PresignedRequest, {
-        "url": url,
-        "method": method,
-        "headers": headers,
-        "canonical_request": canonical,
-        "string_to_sign": to_sign_str,
-        "signature": sig,
-        "algorithm": plan.algorithm,
-        "credential_scope": plan.scope,
-        "signed_headers": signed,
-        "timestamp": plan.amzdate,
-        "expires": expires,
-    })
 
 
 _FIRST_AUTH_PAIR = ("X-Amz-Algorithm",)
@@ -561,16 +594,18 @@ def presign_get_query(
     if "X-Amz-" in query:  # parameters presigning sets itself: dropped, as `presign` does
         query = _without_auth_params(query)
         canonical_pairs = canonical_query_pairs(query)
-    return _presign_parts(
+    target = _QueryTarget(
         "GET", base_url, query, canonical_pairs, (), block, signed, uri,
-        opts.payload_hash or EMPTY_SHA256, plan, True, expires,
+        opts.payload_hash or EMPTY_SHA256,
     )
+    return _presigned(target, plan, expires, True)
 
 
 @cached(64, keys="base URL, options", reason="a presigner signs for few base URLs")
 def _query_base(base_url: str, opts: Options) -> tuple[str, str, str]:
-    """A base URL checked as ``Request`` and ``presign`` check a URL, and its canonical headers
-    (Host alone), signed headers and canonical URI: once per URL."""
+    """A base URL checked as ``Request`` and ``presign`` check a URL, and the parts of its
+    canonical request that depend on it alone: the header block (Host alone), the signed
+    headers and the canonical URI, made once per URL (``_query_target``'s, precomputed)."""
     if not base_url or "?" in base_url or "#" in base_url:
         raise SigningError(
             "url: must be scheme://host/path, without query or fragment", field="url"

@@ -157,15 +157,21 @@ def amz_date(timestamp: str | datetime | None = None, field: str = "timestamp") 
     an extended ISO 8601 string with offset, or an aware datetime; None reads the clock."""
     if timestamp is None:
         return clock_amz_date()
-    if type(timestamp) is str:
-        return _amz_date_of_text(timestamp, field)
+    kind = type(timestamp)
+    if kind is str or kind is datetime:
+        try:
+            return _amz_date_of(timestamp, field)
+        except (TypeError, ValueError):  # hashing called a tzinfo that fails: said below
+            pass
     return format_amz_date(to_moment(timestamp, field))
 
 
-@cached(128, keys="(timestamp text, field)", reason="a caller passes the same one again and again")
-def _amz_date_of_text(timestamp: str, field: str) -> str:
-    # A caller that passes a timestamp usually passes the same one many times: check it once.
-    if parse_amz_date(timestamp) is not None:
+@cached(128, keys="(timestamp text or datetime, field)", reason="a caller passes it again")
+def _amz_date_of(timestamp: str | datetime, field: str) -> str:
+    """A timestamp checked and formatted once, text and datetime alike (so that neither costs
+    more than the other): a caller that passes one usually passes it many times. Equal
+    datetimes (the same moment at any offset) hash alike and have one X-Amz-Date."""
+    if type(timestamp) is str and parse_amz_date(timestamp) is not None:
         return timestamp
     return format_amz_date(to_moment(timestamp, field))
 

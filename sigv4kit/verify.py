@@ -19,9 +19,9 @@ from datetime import datetime, timedelta
 
 from ._other_rules import alternatives, hint_text
 from .canonical import (
+    CanonicalRequest,
     canonical_header_value,
     canonical_query_string,
-    canonical_request,
     canonical_uri,
 )
 from .checksums import checksum_headers, new_checksum
@@ -139,32 +139,58 @@ def _canonical_headers(view: View, sig: ReceivedSignature) -> str:
     return "".join(lines)
 
 
-def _rebuild(
-    view: View,
-    sig: ReceivedSignature,
-    headers_block: str,
-    payload_hash: str,
-    normalize_path: bool,
-    double_encode_path: bool,
-    token_signed: bool,
-) -> tuple[str, str]:
-    """Tasks 1 and 2 of SigV4 over the request as received."""
-    if sig.mode == "query":
-        drop = ("X-Amz-Signature",) if token_signed else ("X-Amz-Signature", "X-Amz-Security-Token")
-        pairs = [p for p in view.pairs if p[0] not in drop]
-    else:
-        pairs = view.pairs
-    creq = canonical_request(
-        view.request.method.upper(),
-        canonical_uri(
-            view.parts.path, normalize_path=normalize_path, double_encode_path=double_encode_path
-        ),
-        canonical_query_string(pairs),
-        headers_block,
-        ";".join(sig.signed_headers),
-        payload_hash,
-    )
-    return creq, string_to_sign(sig.algorithm, sig.amz_date, sig.credential_scope, creq)
+_SIGNATURE = ("X-Amz-Signature",)
+_NOT_SIGNED = ("X-Amz-Signature", "X-Amz-Security-Token")
+_canonical_request = CanonicalRequest.of
+
+
+class _Rebuilt:
+    """The verifier's side of the spec over a request exactly as received: the canonical
+    request (task 1) and string to sign (task 2) its signature claims; tasks 3 and 4 need the
+    secret (``_signature_matches``). The checks that do compare ``to_sign``, and rebuild under
+    other rules (``under``) when it does not match.
+
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html
+    """
+
+    __slots__ = ("canonical", "double", "normalize", "sig", "to_sign", "view")
+
+    def __init__(self, view: View, sig: ReceivedSignature, normalize: bool, double: bool) -> None:
+        self.view, self.sig, self.normalize, self.double = view, sig, normalize, double
+        # Task 1 (#create-canonical-request): the parts the signature names, as received.
+        headers_block = _canonical_headers(view, sig)
+        payload_hash = _payload_hash(view, sig)
+        if sig.mode == "query":  # all but the signature (and a token appended unsigned)
+            drop = _NOT_SIGNED if sig.session_token_signed is False else _SIGNATURE
+            query = canonical_query_string([p for p in view.pairs if p[0] not in drop])
+        else:
+            query = canonical_query_string(view.pairs)
+        self.canonical = _canonical_request(
+            view.request.method.upper(),
+            canonical_uri(view.parts.path, normalize_path=normalize, double_encode_path=double),
+            query,
+            headers_block,
+            ";".join(sig.signed_headers),
+            payload_hash,
+        )
+        # Task 2 (#create-string-to-sign).
+        self.to_sign = string_to_sign(
+            sig.algorithm, sig.amz_date, sig.credential_scope, self.canonical
+        )
+
+    def under(self, canonical: CanonicalRequest) -> _Rebuilt:
+        """The same claim over another canonical request (another rule tried)."""
+        other = object.__new__(_Rebuilt)
+        other.view, other.sig, other.normalize, other.double = (
+            self.view, self.sig, self.normalize, self.double)
+        other.canonical = canonical
+        sig = self.sig
+        other.to_sign = string_to_sign(sig.algorithm, sig.amz_date, sig.credential_scope, canonical)
+        return other
+
+    @property
+    def texts(self) -> tuple[str, str]:
+        return self.canonical.text, self.to_sign
 
 
 def rebuild_canonical(
@@ -179,17 +205,8 @@ def rebuild_canonical(
     Path rules default to the scope's service (S3's or everybody else's). Raises
     ``MalformedInputError`` (reason ``missing_signed_header``) when a signed header is absent.
     """
-    view = view_of(request)
     normalize, double = path_rules(received.service, normalize_path, double_encode_path)
-    return _rebuild(
-        view,
-        received,
-        _canonical_headers(view, received),
-        _payload_hash(view, received),
-        normalize,
-        double,
-        token_signed=received.session_token_signed is not False,
-    )
+    return _Rebuilt(view_of(request), received, normalize, double).texts
 
 
 def _signature_matches(sig: ReceivedSignature, creds: Credentials, to_sign: str) -> bool:
@@ -316,14 +333,11 @@ def _verify(
                 "signature is valid)",
                 sig,
             )
-        headers_block = _canonical_headers(view, sig)
-        payload = _payload_hash(view, sig)
         normalize, double = path_rules(sig.service, opts.normalize_path, opts.double_encode_path)
-        token_signed = sig.session_token_signed is not False
-        texts = _rebuild(view, sig, headers_block, payload, normalize, double, token_signed)
+        rebuilt = _Rebuilt(view, sig, normalize, double)
         timing = time_problem(sig, opts.now, opts.max_skew)
         if timing is not None:
-            return _fail(timing[0], timing[1], sig, texts)
+            return _fail(timing[0], timing[1], sig, rebuilt.texts)
     except MalformedInputError as exc:
         return _fail(Reason(exc.reason), str(exc), sig)
     except SigningError as exc:  # the core's own checks (e.g. a lone surrogate in the path)
@@ -334,15 +348,15 @@ def _verify(
     creds = looked_up(lookup, sig.access_key_id)
 
     try:
-        result = _check(
-            view, sig, creds, texts, headers_block, payload, normalize, double, opts.defer_body
-        )
+        result = _check(rebuilt, creds, opts.defer_body)
+        payload = rebuilt.canonical.payload_hash
         if result.valid and payload.startswith(STREAMING_PREFIX) and creds is not None:
             return _check_streaming(view, sig, creds, result, payload, opts.defer_body)
         return result
     except Exception as exc:  # defensive, as above
         return _fail(
-            Reason.MALFORMED, f"request: could not be verified ({type(exc).__name__})", sig, texts
+            Reason.MALFORMED, f"request: could not be verified ({type(exc).__name__})", sig,
+            rebuilt.texts,
         )
 
 
@@ -361,18 +375,10 @@ def _signed_part(request: Request, parts: SplitUrl | None) -> tuple[Request, Spl
     return Request(request.method, signed, request.headers, request.body), None
 
 
-def _check(
-    view: View,
-    sig: ReceivedSignature,
-    creds: Credentials | None,
-    texts: tuple[str, str],
-    headers_block: str,
-    payload: str,
-    normalize: bool,
-    double: bool,
-    defer_body: bool = False,
-) -> VerifyResult:
+def _check(rebuilt: _Rebuilt, creds: Credentials | None, defer_body: bool) -> VerifyResult:
     """Steps that need the secret: who signed, with which token, and the signature itself."""
+    view, sig, canonical, to_sign = rebuilt.view, rebuilt.sig, rebuilt.canonical, rebuilt.to_sign
+    texts = (canonical.text, to_sign)
     token_signed = sig.session_token_signed
     if creds is None:
         return _fail(
@@ -385,17 +391,18 @@ def _check(
     if problem is not None:
         return _fail(Reason.TOKEN_MISMATCH, problem, sig, texts, token_signed)
     unknown_token = sig.session_token is not None and token_signed is None
-    if _signature_matches(sig, creds, texts[1]):
+    if _signature_matches(sig, creds, to_sign):
         if unknown_token:
             token_signed = True
     elif unknown_token:
         # A token appended after signing (IoT and some SDKs do): the signature covers the rest.
-        unsigned = _rebuild(view, sig, headers_block, payload, normalize, double, False)
-        if not _signature_matches(sig, creds, unsigned[1]):
-            return _mismatch(view, sig, creds, texts, headers_block, payload, normalize, double)
-        texts, token_signed = unsigned, False
+        query = canonical_query_string([p for p in view.pairs if p[0] not in _NOT_SIGNED])
+        unsigned = rebuilt.under(canonical.replace(query=query))
+        if not _signature_matches(sig, creds, unsigned.to_sign):
+            return _mismatch(rebuilt, creds)
+        texts, token_signed = unsigned.texts, False
     else:
-        return _mismatch(view, sig, creds, texts, headers_block, payload, normalize, double)
+        return _mismatch(rebuilt, creds)
     sent = view.groups.get("x-amz-content-sha256")
     deferred = ""
     if defer_body and sent is not None and len(sent) == 1 and is_sha256_hex(sent[0]):
@@ -411,7 +418,7 @@ def _check(
                 texts,
                 token_signed,
             )
-    if not defer_body and not payload.startswith(STREAMING_PREFIX):
+    if not defer_body and not canonical.payload_hash.startswith(STREAMING_PREFIX):
         problem = _checksum_header_problem(view)
         if problem is not None:
             return _fail(Reason.CHECKSUM_MISMATCH, problem, sig, texts, token_signed)
@@ -601,49 +608,35 @@ def _check_streaming(
     )
 
 
-def _mismatch(
-    view: View,
-    sig: ReceivedSignature,
-    creds: Credentials,
-    texts: tuple[str, str],
-    headers_block: str,
-    payload: str,
-    normalize: bool,
-    double: bool,
-) -> VerifyResult:
+def _mismatch(rebuilt: _Rebuilt, creds: Credentials) -> VerifyResult:
     """A signature mismatch, with a hint when the request verifies under the other rule set
     (the commonest cause: S3's rules used for another service, or the other way round)."""
     message = (
         "the signature does not match the request as received: compare canonical_request and "
         "string_to_sign with the signer's"
     )
-    hint = _other_rules_hint(view, sig, creds, headers_block, payload, normalize, double)
+    hint = _other_rules_hint(rebuilt, creds)
     if hint is not None:
         message = hint
-    return _fail(Reason.SIGNATURE_MISMATCH, message, sig, texts, sig.session_token_signed)
+    sig = rebuilt.sig
+    return _fail(Reason.SIGNATURE_MISMATCH, message, sig, rebuilt.texts, sig.session_token_signed)
 
 
-def _other_rules_hint(
-    view: View,
-    sig: ReceivedSignature,
-    creds: Credentials,
-    headers_block: str,
-    payload: str,
-    normalize: bool,
-    double: bool,
-) -> str | None:
+def _other_rules_hint(rebuilt: _Rebuilt, creds: Credentials) -> str | None:
     """Which other path (and, presigned, payload) rules the signature verifies under, said as
     the options that would sign it so, or None. S3 presigns UNSIGNED-PAYLOAD, every other
     service the SHA-256 of the body."""
-    token_signed = sig.session_token_signed is not False
+    view, sig, canonical = rebuilt.view, rebuilt.sig, rebuilt.canonical
+    payload = canonical.payload_hash
     other_payload = None
     if sig.mode == "query":
         other_payload = (UNSIGNED_PAYLOAD if payload != UNSIGNED_PAYLOAD
                          else body_sha256(view.request.body))
-    used = (normalize, double, payload)
+    used = (rebuilt.normalize, rebuilt.double, payload)
     for rules in alternatives(view.parts.path, used, other_payload):
-        alt = _rebuild(view, sig, headers_block, rules[2], rules[0], rules[1], token_signed)
-        if _signature_matches(sig, creds, alt[1]):
+        uri = canonical_uri(view.parts.path, normalize_path=rules[0], double_encode_path=rules[1])
+        alt = rebuilt.under(canonical.replace(uri=uri, payload_hash=rules[2]))
+        if _signature_matches(sig, creds, alt.to_sign):
             return hint_text(sig.service, used, rules)
     return None
 

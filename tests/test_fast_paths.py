@@ -10,6 +10,7 @@ canonical request and URL. Breaking a fast path fails its test; the independent 
 from __future__ import annotations
 
 import hmac
+from datetime import UTC, datetime, timedelta, timezone
 from hashlib import sha256
 from urllib.parse import unquote
 
@@ -23,6 +24,7 @@ from sigv4kit.ec2.presigned import CopySnapshotPresigner, presign_copy_snapshot
 from sigv4kit.keys import SigningKey, cached_signing_key, signature, signing_key
 from sigv4kit.received import _decode
 from sigv4kit.signing import presign_get_query
+from sigv4kit.timestamps import amz_date, format_amz_date, to_moment
 
 TS = "20261207T120000Z"
 CREDS = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
@@ -145,3 +147,24 @@ def test_canonical_pairs_of_an_encoded_query_are_its_pairs(
     # What presign_get_query skips: reading the joined query back into canonical pairs.
     query, encoded = encoded_query(pairs)
     assert sorted(canonical_query_pairs(query)) == sorted(encoded)
+
+
+offsets = st.sampled_from([UTC, timezone(timedelta(0)), timezone(timedelta(hours=5, minutes=30)),
+                           timezone(timedelta(hours=-23, minutes=-59))])
+
+
+@SETTINGS
+@given(moment=st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(9998, 1, 1)),
+       offset=offsets)
+def test_a_datetime_timestamp_is_converted_as_the_general_path_does(
+    moment: datetime, offset: timezone
+) -> None:
+    # amz_date keeps a fixed-offset datetime's X-Amz-Date (so a datetime costs what a string
+    # does); equal moments at other offsets share the entry.
+    aware = moment.replace(tzinfo=offset)
+    slow = format_amz_date(to_moment(aware, "timestamp"))
+    assert slow == aware.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    assert amz_date(aware) == slow
+    assert amz_date(aware.astimezone(UTC)) == slow
+    assert amz_date(aware) == slow  # from the cache
+    assert amz_date(aware.replace(microsecond=999999)) == slow
