@@ -35,12 +35,9 @@ import hashlib
 import json
 import socket
 import ssl
-import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -49,6 +46,7 @@ from ..received import Reason
 from ..streaming import ChunkedVerifier
 from ..verify import Lookup, VerifyResult, verify_request
 from ..wire import ChunkedBodyReader, MalformedInputError, decode_http_chunked
+from ._listener import RawListener
 
 __all__ = ["CaptureServer", "CapturedRequest", "CorpusCase", "load_corpus"]
 
@@ -110,7 +108,7 @@ class _Problem(Exception):
     pass
 
 
-class CaptureServer:
+class CaptureServer(RawListener):
     """Records requests on 127.0.0.1 (``tls=True``: HTTPS with a fresh trustme CA)."""
 
     def __init__(
@@ -121,74 +119,16 @@ class CaptureServer:
         lookup: Lookup | None = None,
         request_timeout: float = REQUEST_TIMEOUT,
     ) -> None:
-        self.tls = tls
         self.request_timeout = request_timeout
         self.lookup = lookup
         self.max_body = max_body
         self.requests: list[CapturedRequest] = []
-        self._lock = threading.Lock()
-        self._sock = socket.create_server(("127.0.0.1", 0))
-        self._sock.settimeout(0.2)
-        self.port = self._sock.getsockname()[1]
-        self._context: ssl.SSLContext | None = None
-        self._tmp: tempfile.TemporaryDirectory[str] | None = None
-        self.ca_file: str | None = None
-        if tls:
-            self._setup_tls()
-        self._stop = threading.Event()
-        self._conns: set[socket.socket] = set()
-        self._thread = threading.Thread(target=self._serve, name="capture-server", daemon=True)
-
-    def _setup_tls(self) -> None:
-        import trustme
-
-        ca = trustme.CA()
-        cert = ca.issue_cert("127.0.0.1", "localhost")
-        self._context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        cert.configure_cert(self._context)
-        self._tmp = tempfile.TemporaryDirectory(prefix="sigv4kit-capture-")
-        path = Path(self._tmp.name) / "ca.pem"
-        ca.cert_pem.write_to_path(str(path))
-        self.ca_file = str(path)
+        super().__init__("127.0.0.1", tls=tls, name="capture-server",
+                         cert_names=("127.0.0.1", "localhost"), accept_timeout=0.2)
 
     @property
     def url(self) -> str:
         return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> CaptureServer:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._stop.set()
-        with self._lock:
-            conns = list(self._conns)
-        for conn in conns:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
-        self._sock.close()
-        if self._tmp is not None:
-            self._tmp.cleanup()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=self._connection, args=(conn,), daemon=True).start()
 
     def _connection(self, raw: socket.socket) -> None:
         raw.settimeout(READ_TIMEOUT)

@@ -19,15 +19,12 @@ from __future__ import annotations
 import contextlib
 import socket
 import ssl
-import tempfile
-import threading
 from dataclasses import dataclass
-from pathlib import Path
-from types import TracebackType
 from typing import IO
 
 from ..model import Request
 from ..verify import Lookup, VerifyResult, verify_request
+from ._listener import RawListener
 
 __all__ = ["MAX_BODY", "OriginServer", "RecordedHit"]
 
@@ -65,7 +62,7 @@ class _Closed(Exception):
     pass
 
 
-class OriginServer:
+class OriginServer(RawListener):
     """``with OriginServer(host="127.0.0.1", tls=False, lookup=None) as srv``."""
 
     def __init__(self, *, host: str = "127.0.0.1", tls: bool = False,
@@ -73,34 +70,11 @@ class OriginServer:
         if not host.startswith("127."):
             raise ValueError("OriginServer serves on loopback (127.0.0.0/8) only")
         self.host = host
-        self.tls = tls
         self.lookup = lookup
         self.requests: list[RecordedHit] = []
         self._redirects: dict[str, tuple[int, str]] = {}
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._conns: set[socket.socket] = set()
-        self._sock = socket.create_server((host, 0))
-        self._sock.settimeout(0.1)
-        self.port: int = self._sock.getsockname()[1]
-        self._context: ssl.SSLContext | None = None
-        self._tmp: tempfile.TemporaryDirectory[str] | None = None
-        self.ca_file: str | None = None
-        if tls:
-            self._setup_tls()
-        self._thread = threading.Thread(target=self._serve, name="origin-server", daemon=True)
-
-    def _setup_tls(self) -> None:
-        import trustme
-
-        ca = trustme.CA()
-        ca.issue_cert(self.host).configure_cert(
-            context := ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER))
-        self._context = context
-        self._tmp = tempfile.TemporaryDirectory(prefix="sigv4kit-origin-")
-        path = Path(self._tmp.name) / "ca.pem"
-        ca.cert_pem.write_to_path(str(path))
-        self.ca_file = str(path)
+        super().__init__(host, tls=tls, name="origin-server", cert_names=(host,),
+                         accept_timeout=0.1)
 
     @property
     def url(self) -> str:
@@ -115,37 +89,6 @@ class OriginServer:
         """Answer requests for ``path`` (query ignored) with ``status`` and ``location``."""
         with self._lock:
             self._redirects[path] = (status, location)
-
-    def __enter__(self) -> OriginServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._stop.set()
-        with self._lock:
-            conns = list(self._conns)
-        for conn in conns:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
-        self._sock.close()
-        if self._tmp is not None:
-            self._tmp.cleanup()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=self._connection, args=(conn,), daemon=True).start()
 
     def _connection(self, raw: socket.socket) -> None:
         raw.settimeout(READ_TIMEOUT)
